@@ -1,0 +1,29 @@
+# The two entry points of the README: `make demo` and `make test`.
+.PHONY: setup demo test lint format typecheck bench
+
+VENV := .venv/bin
+
+setup:
+	@bash scripts/setup.sh
+
+demo: setup
+	@bash scripts/demo.sh
+
+test: setup
+	@echo "[test] ruff lint + format check"
+	@$(VENV)/ruff check .
+	@$(VENV)/ruff format --check .
+	@echo "[test] pytest"
+	@$(VENV)/python -m pytest -q
+
+lint:
+	@$(VENV)/ruff check . && $(VENV)/ruff format --check .
+
+format:
+	@$(VENV)/ruff format . && $(VENV)/ruff check --fix .
+
+typecheck:
+	@$(VENV)/mypy
+
+bench: setup
+	@$(VENV)/python benchmarks/report_service.py

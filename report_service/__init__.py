@@ -1,0 +1,1 @@
+"""Reference implementation of the credit platform side of the report API."""

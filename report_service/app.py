@@ -1,0 +1,241 @@
+"""The HTTP face of the platform: FastAPI routes over PlatformService (DESIGN §3)."""
+
+import datetime as dt
+import logging
+from typing import Annotated, Any, Literal
+
+from fastapi import Depends, FastAPI, Header, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from .errors import ApiError
+from .service import Caller, PlatformService, ReportRequest
+
+log = logging.getLogger("report_service")
+
+MAX_BODY_BYTES = 64 * 1024
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+
+
+class ErrorBody(BaseModel):
+    error: ErrorDetail
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class EnrollBody(_Strict):
+    enrollment_token: str = Field(min_length=1, max_length=200)
+    public_key: str = Field(min_length=1, max_length=100)
+    hardware: dict[str, Any] = Field(default_factory=dict)
+
+
+class IdCardBody(_Strict):
+    id_number: str = Field(min_length=1, max_length=32)
+    name: str = Field(min_length=1, max_length=30)
+    valid_until: dt.date | None = Field(description="card expiry; null for 长期 (long-term) cards")
+
+
+class QrBody(_Strict):
+    payload: str = Field(min_length=1, max_length=1024)
+
+
+class Period(_Strict):
+    from_: dt.date = Field(alias="from")
+    to: dt.date
+
+
+class ReportBody(_Strict):
+    uscc: str = Field(min_length=1, max_length=32)
+    domains: Literal["all"] | list[Annotated[str, Field(max_length=64)]] = Field(max_length=100)
+    period: Period
+
+
+class ObjectionBody(_Strict):
+    report_id: str = Field(min_length=1, max_length=32)
+    record_id: str = Field(min_length=1, max_length=64)
+    reason: str = Field(min_length=1, max_length=1000)
+    contact: str = Field(min_length=1, max_length=32)
+
+
+class BodyLimit:
+    """Refuse request bodies over MAX_BODY_BYTES before they are buffered."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY_BYTES):
+            await _too_large(send)
+            return
+        seen = 0
+
+        async def limited() -> Any:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > MAX_BODY_BYTES:
+                raise _BodyTooLarge
+            return message
+
+        try:
+            await self.app(scope, limited, send)
+        except _BodyTooLarge:
+            await _too_large(send)
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+async def _too_large(send: Send) -> None:
+    response = _error(413, "payload_too_large", "请求内容过大。")
+    await send({"type": "http.response.start", "status": 413, "headers": response.raw_headers})
+    await send({"type": "http.response.body", "body": response.body})
+
+
+def _error(status: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    s: {"model": ErrorBody} for s in (400, 401, 403, 404, 409, 413, 422)
+}
+
+
+def create_app(service: PlatformService) -> FastAPI:
+    app = FastAPI(
+        title="Credit report platform API",
+        version="1.0",
+        description="Report API v1 for self-service kiosks (DESIGN §3).",
+        responses=ERRORS,
+    )
+    app.add_middleware(BodyLimit)
+
+    @app.exception_handler(ApiError)
+    async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
+        return _error(exc.status, exc.code, exc.message)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = exc.errors()
+        if any(e.get("type") == "json_invalid" for e in errors):
+            return _error(400, "malformed_json", "请求内容不是有效的JSON。")
+        first = errors[0] if errors else {}
+        where = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
+        return _error(
+            422, "invalid_request", f"请求字段不正确：{where or '请求体'}（{first.get('msg', '')}）"
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        codes = {
+            404: ("not_found", "没有这个接口。"),
+            405: ("method_not_allowed", "不支持的请求方法。"),
+        }
+        code, message = codes.get(exc.status_code, ("http_error", str(exc.detail)))
+        return _error(exc.status_code, code, message)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error: %s", type(exc).__name__)
+        return _error(500, "internal_error", "平台暂时无法处理，请稍后再试。")
+
+    async def signed(request: Request) -> Caller:
+        body = await request.body()
+        path = request.scope.get("raw_path", request.url.path.encode()).decode("latin-1")
+        if request.scope.get("query_string"):
+            path += "?" + request.scope["query_string"].decode("latin-1")
+        return await run_in_threadpool(
+            service.authenticate, request.method, path, request.headers, body
+        )
+
+    def bearer(authorization: Annotated[str | None, Header()] = None) -> str | None:
+        if authorization and authorization.startswith("Bearer "):
+            return authorization[7:].strip()
+        return None
+
+    Signed = Annotated[Caller, Depends(signed)]
+    Bearer = Annotated[str | None, Depends(bearer)]
+
+    @app.get("/healthz")
+    def healthz() -> JSONResponse:
+        ok = service.healthy()
+        return JSONResponse(
+            {"status": "ok" if ok else "degraded", "database": ok}, 200 if ok else 503
+        )
+
+    @app.post("/v1/terminals/enroll", status_code=201)
+    def enroll(body: EnrollBody) -> dict[str, Any]:
+        return service.enroll(body.enrollment_token, body.public_key, body.hardware)
+
+    @app.get("/v1/catalog")
+    def catalog(caller: Signed) -> dict[str, Any]:
+        return service.profile(caller).catalog()
+
+    @app.post("/v1/sessions/id-card", status_code=201)
+    def id_card_session(body: IdCardBody, caller: Signed) -> dict[str, Any]:
+        return service.session_from_id_card(caller, body.id_number, body.name, body.valid_until)
+
+    @app.post("/v1/sessions/qr", status_code=201)
+    def qr_session(body: QrBody, caller: Signed) -> dict[str, Any]:
+        return service.session_from_qr(caller, body.payload)
+
+    @app.post("/v1/reports", status_code=201)
+    def create_report(
+        body: ReportBody,
+        caller: Signed,
+        token: Bearer,
+        idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+    ) -> dict[str, Any]:
+        person = service.person_for(caller, token)
+        domains = body.domains if isinstance(body.domains, str) else tuple(body.domains)
+        request = ReportRequest(
+            body.uscc.strip().upper(), domains, body.period.from_, body.period.to
+        )
+        return service.create_report(caller, person, idempotency_key, request)
+
+    @app.get(
+        "/v1/reports/{report_id}/pdf",
+        response_class=Response,
+        responses={200: {"content": {"application/pdf": {}}}},
+    )
+    def report_pdf(report_id: str, caller: Signed, token: Bearer) -> Response:
+        person = service.person_for(caller, token)
+        report = service.report_pdf(caller, person, report_id)
+        return Response(
+            report.pdf,
+            media_type="application/pdf",
+            headers={"X-Report-Sha256": report.sha256, "X-Report-Signature": report.signature},
+        )
+
+    @app.get("/v1/reports/by-ticket/{ticket}")
+    def report_by_ticket(ticket: str, caller: Signed, token: Bearer) -> dict[str, Any]:
+        person = service.person_for(caller, token)
+        return service.report_by_ticket(caller, person, ticket)
+
+    @app.get("/v1/verify/{verification_code}")
+    def verify(verification_code: str) -> dict[str, Any]:
+        return service.verify(verification_code)
+
+    @app.post("/v1/objections", status_code=201)
+    def objection(body: ObjectionBody, caller: Signed, token: Bearer) -> dict[str, Any]:
+        person = service.person_for(caller, token)
+        return service.file_objection(
+            caller, person, body.report_id, body.record_id, body.reason, body.contact
+        )
+
+    return app

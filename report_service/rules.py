@@ -1,0 +1,153 @@
+"""Report assembly as pure functions over (profile, records, request): no I/O, no clock."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from typing import Protocol
+
+from .document import DomainResult, RecordLine
+from .errors import unprocessable
+from .profiles import KIND_LABELS, Domain, Profile
+
+
+class RecordLike(Protocol):
+    record_id: str
+    domain: str  # a domain code of the profile
+    kind: str
+    date: dt.date
+    agency: str
+    document_no: str
+    title: str
+    procedure: str | None
+    decision: str | None
+    repaired_on: dt.date | None
+    list_name: str | None
+    classified: bool
+
+
+def add_years(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+def validate_period(profile: Profile, start: dt.date, end: dt.date, today: dt.date) -> None:
+    if start > end:
+        raise unprocessable("period_reversed", "查询期间的开始日期晚于结束日期，请重新选择。")
+    if end > today or start > today:
+        raise unprocessable("period_in_future", "查询期间不能晚于今天，请重新选择。")
+    if profile.floor_date and start < profile.floor_date:
+        raise unprocessable(
+            "period_before_floor",
+            f"本地区报告只覆盖{profile.floor_date.isoformat()}以后的信息，请把开始日期选在此后。",
+        )
+    if end > add_years(start, profile.max_period_years):
+        raise unprocessable(
+            "period_too_long", f"查询期间最长{profile.max_period_years}年，请缩短查询期间。"
+        )
+
+
+def select_domains(profile: Profile, requested: str | Sequence[str]) -> tuple[Domain, ...]:
+    """`"all"` or a list of domain codes; the result keeps the profile's order."""
+    if requested == "all":
+        return profile.domains
+    if isinstance(requested, str) or not requested:
+        raise unprocessable("invalid_domains", "请至少选择一个领域，或选择全部领域。")
+    unknown = [code for code in requested if profile.domain(code) is None]
+    if unknown:
+        raise unprocessable(
+            "unknown_domain", f"本地区没有这些领域：{'、'.join(unknown[:5])}。请重新选择。"
+        )
+    wanted = set(requested)
+    return tuple(d for d in profile.domains if d.code in wanted)
+
+
+def record_shown(
+    profile: Profile, record: RecordLike, start: dt.date, end: dt.date, today: dt.date
+) -> bool:
+    rules = profile.rules
+    if record.kind not in rules.record_kinds_shown:
+        return False
+    if not start <= record.date <= end:
+        return False
+    if profile.floor_date and record.date < profile.floor_date:
+        return False
+    if rules.exclude_classified and record.classified:
+        return False
+    if record.kind == "administrative_penalty":
+        if rules.exclude_simple_procedure and record.procedure == "simple":
+            return False
+        if rules.exclude_no_punishment and record.decision == "no_punishment":
+            return False
+        repaired = record.repaired_on is not None and record.repaired_on <= today
+        if rules.exclude_credit_repaired and repaired:
+            return False
+    return True
+
+
+def _line(record: RecordLike) -> RecordLine:
+    return RecordLine(
+        record_id=record.record_id,
+        kind=record.kind,
+        kind_label=KIND_LABELS[record.kind],
+        date=record.date,
+        agency=record.agency,
+        document_no=record.document_no,
+        title=record.title,
+        repaired_on=record.repaired_on,
+        list_name=record.list_name,
+    )
+
+
+def assemble(
+    profile: Profile,
+    domains: Sequence[Domain],
+    records: Iterable[RecordLike],
+    start: dt.date,
+    end: dt.date,
+    today: dt.date,
+) -> tuple[DomainResult, ...]:
+    by_domain: dict[str, list[RecordLike]] = {d.code: [] for d in domains}
+    for record in records:
+        bucket = by_domain.get(record.domain)
+        if bucket is not None and record_shown(profile, record, start, end, today):
+            bucket.append(record)
+    return tuple(
+        DomainResult(
+            code=d.code,
+            name=d.name,
+            records=tuple(
+                _line(r) for r in sorted(by_domain[d.code], key=lambda r: (r.date, r.record_id))
+            ),
+        )
+        for d in domains
+    )
+
+
+def summary_json(results: Sequence[DomainResult]) -> dict[str, object]:
+    """The API's `summary`, DESIGN §3."""
+    return {
+        "domains": [
+            {
+                "code": d.code,
+                "name": d.name,
+                "conclusion": d.conclusion,
+                "records": [
+                    {
+                        "record_id": r.record_id,
+                        "kind": r.kind,
+                        "date": r.date.isoformat(),
+                        "agency": r.agency,
+                        "document_no": r.document_no,
+                        "title": r.title,
+                        "repaired_on": r.repaired_on.isoformat() if r.repaired_on else None,
+                    }
+                    for r in d.records
+                ],
+            }
+            for d in results
+        ],
+        "total_records": sum(len(d.records) for d in results),
+    }

@@ -1,0 +1,103 @@
+"""Hand-written import lines that exercise each region's rules, worded after the seeds."""
+
+from __future__ import annotations
+
+import json
+
+from report_service.ids import id_check_digit, uscc_check_char
+
+DIVISIONS = {
+    "gansu": "620102",
+    "lanzhou": "620103",
+    "huzhou": "330502",
+    "wuhai": "150302",
+    "heihe": "231102",
+}
+
+
+def uscc(region: str, serial: int) -> str:
+    first17 = f"91{DIVISIONS[region]}{serial:09d}"
+    return first17 + uscc_check_char(first17)
+
+
+def id_number(region: str, serial: int) -> str:
+    first17 = f"{DIVISIONS[region]}19800101{serial:03d}"
+    return first17 + id_check_digit(first17)
+
+
+def penalty(rid: str, code: str, domain: str, date: str, **extra: object) -> dict[str, object]:
+    base: dict[str, object] = {
+        "type": "record",
+        "record_id": rid,
+        "uscc": code,
+        "domain": domain,
+        "kind": "administrative_penalty",
+        "date": date,
+        "agency": "测试市市场监督管理局",
+        "document_no": f"测市监罚〔{date[:4]}〕{rid[-3:]}号",
+        "title": "未按规定公示年度报告",
+        "procedure": "general",
+        "decision": "punish",
+        "repaired_on": None,
+        "list_name": None,
+        "classified": False,
+    }
+    base.update(extra)
+    return base
+
+
+def other(
+    rid: str, code: str, domain: str, kind: str, date: str, list_name: str | None = None
+) -> dict[str, object]:
+    return {
+        "type": "record",
+        "record_id": rid,
+        "uscc": code,
+        "domain": domain,
+        "kind": kind,
+        "date": date,
+        "agency": "测试市有关部门",
+        "document_no": f"测字〔{date[:4]}〕{rid[-3:]}号",
+        "title": "测试记录",
+        "list_name": list_name,
+        "classified": False,
+    }
+
+
+def casebook(
+    region: str, domain_code: str, domain_name: str, list_name: str
+) -> tuple[list[str], dict[str, str]]:
+    """One entity, one legal representative, one record per rule case. Returns lines and ids."""
+    code = uscc(region, 4242)
+    person = id_number(region, 421)
+    p = f"{region[:2].upper()}CASE"
+    rows: list[dict[str, object]] = [
+        {
+            "type": "entity",
+            "uscc": code,
+            "name": f"{region}规则测试有限公司",
+            "kind": "company",
+            "region": region,
+        },
+        {
+            "type": "person",
+            "id_number": person,
+            "name": "规则测试人",
+            "roles": [{"uscc": code, "role": "legal_representative"}],
+        },
+        penalty(f"{p}-GENERAL", code, domain_code, "2022-03-01"),
+        penalty(f"{p}-SIMPLE", code, domain_code, "2022-04-01", procedure="simple"),
+        penalty(f"{p}-NOPUNISH", code, domain_code, "2022-04-02", decision="no_punishment"),
+        penalty(f"{p}-REPAIRED", code, domain_name, "2022-05-01", repaired_on="2023-01-01"),
+        penalty(f"{p}-CLASSIFIED", code, domain_code, "2022-06-01", classified=True),
+        penalty(f"{p}-EARLY", code, domain_code, "2020-08-01"),
+        other(f"{p}-DISHONEST", code, domain_code, "serious_dishonesty", "2023-02-01", list_name),
+        other(f"{p}-ABNORMAL", code, domain_code, "business_abnormality", "2023-03-01"),
+        other(f"{p}-SIARREARS", code, domain_code, "social_insurance_arrears", "2023-04-01"),
+        other(f"{p}-HFARREARS", code, domain_code, "housing_fund_arrears", "2023-05-01"),
+    ]
+    return [json.dumps(r, ensure_ascii=False) for r in rows], {
+        "uscc": code,
+        "id_number": person,
+        "prefix": p,
+    }

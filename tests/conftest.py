@@ -1,0 +1,35 @@
+"""Fixtures that boot the real platform: the CLI seeds a SQLite file, `serve` runs on loopback."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from .platform_client import ServiceProcess, TerminalClient, cli, start_service
+
+
+@pytest.fixture(scope="session")
+def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceProcess]:
+    workdir = tmp_path_factory.mktemp("platform")
+    db = str(workdir / "platform.db")
+    cli("seed", "--db", db, "--region", "gansu", "--entities", "40", "--seed", "7")
+    service = start_service(db, workdir)
+    yield service
+    service.stop()
+
+
+def enroll(platform: ServiceProcess, region: str, hall: str = "hall-test") -> TerminalClient:
+    token = cli("terminals", "add-token", "--db", platform.db, "--hall", hall, "--region", region)
+    return TerminalClient.enroll(platform.base_url, token.stdout.strip())
+
+
+def import_jsonl(platform: ServiceProcess, path: Path, lines: list[str]) -> None:
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    cli("import", "--db", platform.db, str(path))
+
+
+@pytest.fixture(scope="session")
+def gansu_terminal(platform: ServiceProcess) -> TerminalClient:
+    return enroll(platform, "gansu")

@@ -1,0 +1,393 @@
+"""Data checks for the region profiles and the holiday calendar (stdlib only)."""
+
+import datetime as dt
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+PROFILES = Path(__file__).resolve().parent.parent / "report_service" / "profiles"
+REGIONS = ["gansu", "lanzhou", "huzhou", "wuhai", "heihe"]
+RECORD_KINDS = {
+    "administrative_penalty",
+    "serious_dishonesty",
+    "business_abnormality",
+    "social_insurance_arrears",
+    "housing_fund_arrears",
+}
+RULE_FLAGS = [
+    "exclude_simple_procedure",
+    "exclude_no_punishment",
+    "exclude_credit_repaired",
+    "exclude_classified",
+]
+RULE_KEYS = ["record_kinds_shown", *RULE_FLAGS]
+CODE_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+
+EXPECTED = {
+    # region: (domains, domains_announced, floor_date, report_title, platform_name)
+    "gansu": (38, 38, "2021-01-01", "专用信用报告", "信用中国（甘肃）"),
+    "lanzhou": (38, 38, "2021-01-01", "专用信用报告", "信用中国（甘肃兰州）"),
+    "huzhou": (40, 44, "2020-05-01", "市场主体信用报告（有无违法违规记录证明）", "信用湖州"),
+    "wuhai": (
+        31,
+        31,
+        "2021-01-01",
+        "专用信用信息报告（无违法违规记录证明版）",
+        "信用中国（内蒙古乌海）",
+    ),
+    "heihe": (16, 16, None, "专用信用报告", "信用黑河"),
+}
+
+EXPECTED_RULES = {
+    "gansu": (
+        ["administrative_penalty", "serious_dishonesty", "business_abnormality"],
+        True,
+        True,
+        False,
+        True,
+    ),
+    "lanzhou": (
+        ["administrative_penalty", "serious_dishonesty", "business_abnormality"],
+        True,
+        True,
+        False,
+        True,
+    ),
+    "huzhou": (
+        ["administrative_penalty", "serious_dishonesty", "business_abnormality"],
+        False,
+        True,
+        True,
+        True,
+    ),
+    "wuhai": (
+        ["administrative_penalty", "serious_dishonesty", "business_abnormality"],
+        True,
+        True,
+        False,
+        True,
+    ),
+    "heihe": (
+        ["administrative_penalty", "social_insurance_arrears", "housing_fund_arrears"],
+        True,
+        True,
+        False,
+        True,
+    ),
+}
+
+
+def load(name):
+    raw = (PROFILES / name).read_bytes()
+    return json.loads(raw.decode("utf-8"))
+
+
+@pytest.fixture(scope="module", params=REGIONS)
+def profile(request):
+    return request.param, load(f"{request.param}.json")
+
+
+def by_name(p):
+    return {d["name"]: d for d in p["domains"]}
+
+
+# ------------------------------------------------------------------------------------- all regions
+
+
+def test_files_are_utf8_not_ascii_escaped():
+    for region in REGIONS:
+        text = (PROFILES / f"{region}.json").read_text(encoding="utf-8")
+        assert "\\u" not in text, region
+        assert '\n  "' in text, region  # 2-space indent
+
+
+def test_header_fields(profile):
+    region, p = profile
+    n_domains, announced, floor, title, platform = EXPECTED[region]
+    assert p["region"] == region
+    assert p["region_name"]
+    assert p["report_title"] == title
+    assert p["platform_name"] == platform
+    assert p["domains_announced"] == announced
+    assert len(p["domains"]) == n_domains
+    assert p["floor_date"] == floor
+    assert isinstance(p["floor_date_source"], str) and p["floor_date_source"]
+    assert p["max_period_years"] == 5
+    assert p["report_validity_days"] == 30
+    assert p["report_validity_note"] == "not stated in the seed; platform setting"
+    src = p["source"]
+    assert {"document", "issuer", "date", "seed_file"} <= set(src)
+    assert src["document"] and src["seed_file"].endswith(".txt")
+    if src["date"] is not None:
+        dt.date.fromisoformat(src["date"])
+    assert isinstance(p["domain_data_note"], str) and p["domain_data_note"]
+
+
+def test_floor_date_is_iso(profile):
+    _, p = profile
+    if p["floor_date"] is not None:
+        assert dt.date.fromisoformat(p["floor_date"]).isoformat() == p["floor_date"]
+
+
+def test_domain_codes_names_unique(profile):
+    region, p = profile
+    codes = [d["code"] for d in p["domains"]]
+    names = [d["name"] for d in p["domains"]]
+    assert len(set(codes)) == len(codes), region
+    assert len(set(names)) == len(names), region
+    for c in codes:
+        assert c.isascii() and CODE_RE.match(c), c
+
+
+def test_domain_fields(profile):
+    _, p = profile
+    for d in p["domains"]:
+        assert set(d) == {"code", "name", "data_scope", "lists", "agencies", "aliases"}
+        assert d["data_scope"] and set(d["data_scope"]) <= RECORD_KINDS
+        assert len(set(d["data_scope"])) == len(d["data_scope"])
+        assert all(isinstance(x, str) and x.strip() == x and x for x in d["lists"])
+        # a named serious-dishonesty list implies the domain collects that kind
+        if d["lists"]:
+            assert "serious_dishonesty" in d["data_scope"], d["name"]
+        assert d["agencies"] is None or (isinstance(d["agencies"], str) and d["agencies"])
+
+
+def test_aliases_unique_and_not_other_names(profile):
+    region, p = profile
+    names = {d["name"] for d in p["domains"]}
+    seen = []
+    for d in p["domains"]:
+        for a in d["aliases"]:
+            assert isinstance(a, str) and a
+            assert a != d["name"], (region, a)
+            assert a not in names, (region, a)
+            seen.append(a)
+    assert len(seen) == len(set(seen)), region
+
+
+def test_rules(profile):
+    region, p = profile
+    rules = p["rules"]
+    assert set(rules) == set(RULE_KEYS)
+    for k in RULE_FLAGS:
+        assert isinstance(rules[k], bool), k
+    assert set(rules["record_kinds_shown"]) <= RECORD_KINDS
+    kinds, simple, no_punish, repaired, classified = EXPECTED_RULES[region]
+    assert rules["record_kinds_shown"] == kinds
+    assert rules["exclude_simple_procedure"] is simple
+    assert rules["exclude_no_punishment"] is no_punish
+    assert rules["exclude_credit_repaired"] is repaired
+    assert rules["exclude_classified"] is classified
+    assert set(p["rule_sources"]) == set(RULE_KEYS)
+    for k in RULE_KEYS:
+        assert isinstance(p["rule_sources"][k], str) and p["rule_sources"][k].strip(), k
+
+
+def test_domain_kinds_are_shown(profile):
+    _, p = profile
+    shown = set(p["rules"]["record_kinds_shown"])
+    for d in p["domains"]:
+        assert set(d["data_scope"]) <= shown, d["name"]
+
+
+def test_shared_codes_mean_the_same_concept():
+    """The same slug across regions means the same concept: spot-check a few."""
+    want = {
+        "court_enforcement": {"法院失信执行", "法院执行"},
+        "taxation": {"税务"},
+        "housing_provident_fund": {"住房公积金管理", "公积金管理"},
+        "market_regulation": {"市场监管"},
+        "fire_safety": {"消防", "消防安全", "消防救援"},
+    }
+    for region in REGIONS:
+        for d in load(f"{region}.json")["domains"]:
+            if d["code"] in want:
+                assert d["name"] in want[d["code"]], (region, d["code"], d["name"])
+
+
+# ------------------------------------------------------------------------------------- Gansu
+
+
+@pytest.fixture(scope="module")
+def gansu():
+    return load("gansu.json")
+
+
+def test_gansu_collection_table(gansu):
+    table = gansu["collection_table"]
+    assert len(table) == 47
+    assert [r["no"] for r in table] == list(range(1, 48))
+    codes = {d["code"] for d in gansu["domains"]}
+    names = [r["name"] for r in table]
+    assert len(set(names)) == 47
+    for r in table:
+        assert r["report_domain"] is None or r["report_domain"] in codes, r
+        assert r["data_scope"] and set(r["data_scope"]) <= RECORD_KINDS
+    mapped = [r["report_domain"] for r in table if r["report_domain"]]
+    assert len(mapped) == len(set(mapped))
+    assert isinstance(gansu["collection_mapping_note"], str) and gansu["collection_mapping_note"]
+
+
+def test_gansu_collection_spot_checks(gansu):
+    rows = {r["no"]: r for r in gansu["collection_table"]}
+    assert rows[13]["name"] == "税务"
+    assert rows[13]["lists"] == ["重大税收违法失信主体名单"]
+    assert rows[13]["report_domain"] == "taxation"
+    assert rows[1]["name"] == "城市管理" and rows[1]["report_domain"] is None
+    assert rows[5]["data_scope"] == [
+        "business_abnormality",
+        "administrative_penalty",
+        "serious_dishonesty",
+    ]
+    assert rows[5]["lists"] == ["市场监督管理严重违法失信名单"]
+    assert rows[45]["name"] == "法院失信执行"
+    assert rows[45]["data_scope"] == ["serious_dishonesty"]
+    assert rows[45]["lists"] == ["失信被执行人"]
+    assert rows[2]["lists"] == [
+        "矿业权人严重失信名单",
+        "地质勘查单位严重失信主体名单",
+        "测绘资质严重失信主体名单",
+        "城乡规划乙级资质单位严重失信主体名单",
+    ]
+    assert rows[23]["lists"][0] == "政府采购严重违法失信行为记录名单"
+    assert rows[47]["name"] == "邮政" and rows[47]["agencies"] is None
+    assert rows[47]["lists"] == ["快递领域违法失信主体黑名单"]
+
+
+def test_gansu_domains_match_collection_rows(gansu):
+    rows = {r["report_domain"]: r for r in gansu["collection_table"] if r["report_domain"]}
+    for d in gansu["domains"]:
+        r = rows.get(d["code"])
+        if r is None:
+            assert d["data_scope"] == ["administrative_penalty"] and d["lists"] == [], d["name"]
+            continue
+        assert d["data_scope"] == r["data_scope"], d["name"]
+        assert d["lists"] == r["lists"], d["name"]
+        if r["name"] != d["name"]:
+            assert r["name"] in d["aliases"], d["name"]
+
+
+def test_gansu_domain_spot_checks(gansu):
+    names = by_name(gansu)
+    order = [d["name"] for d in gansu["domains"]]
+    assert order[0] == "发展改革" and order[-1] == "房地产开发和中介"
+    assert names["经济信息化"]["aliases"] == ["工业和信息化"]
+    assert names["经济信息化"]["agencies"] == "省工信厅"
+    assert names["安全生产（应急）"]["aliases"] == ["安全生产"]
+    assert names["林业"]["aliases"] == ["林草"]
+    assert names["住房公积金管理"]["code"] == "housing_provident_fund"
+    assert names["法院失信执行"]["lists"] == ["失信被执行人"]
+    assert names["知识产权"]["agencies"] == "省市场监管局"
+    assert names["税务"]["lists"] == ["重大税收违法失信主体名单"]
+
+
+# ------------------------------------------------------------------------------------- others
+
+
+def test_lanzhou_spot_checks():
+    p = load("lanzhou.json")
+    names = [d["name"] for d in p["domains"]]
+    assert names[0] == "法院执行" and names[-1] == "烟草专卖"
+    assert "城管" in names and "公积金管理" in names
+    d = by_name(p)
+    assert d["法院执行"]["lists"] == ["失信被执行人"]
+    assert d["城管"]["aliases"] == ["城市管理"]
+    assert all(x["agencies"] is None for x in p["domains"])
+    assert "2021年1月1日" in p["floor_date_source"]
+    assert "不含涉密等法律法规规定不予公开的违法违规信息" in p["rule_sources"]["exclude_classified"]
+    assert (
+        "企业行为已依法不予行政处罚的，不列入违法违规记录"
+        in p["rule_sources"]["exclude_no_punishment"]
+    )
+
+
+def test_huzhou_spot_checks():
+    p = load("huzhou.json")
+    names = [d["name"] for d in p["domains"]]
+    assert names[0] == "发展改革" and names[-1] == "国网供电"
+    assert {"人力社保", "综合执法", "银保监", "海关"} <= set(names)
+    assert all(
+        d["data_scope"] == ["administrative_penalty"] and d["lists"] == [] for d in p["domains"]
+    )
+    assert "确保2020年5月1日以后的违法违规行为信息" in p["floor_date_source"]
+    assert (
+        "经失信主体消除影响后已信用修复的行政处罚，不列入违法违规记录"
+        in p["rule_sources"]["exclude_credit_repaired"]
+    )
+
+
+def test_wuhai_spot_checks():
+    p = load("wuhai.json")
+    d = by_name(p)
+    order = [x["name"] for x in p["domains"]]
+    assert order[0] == "法院失信执行" and order[-1] == "邮政"
+    court = d["法院失信执行"]
+    assert court["data_scope"] == ["serious_dishonesty"]
+    assert court["lists"] == ["失信被执行人"]
+    assert court["agencies"] == "市法院、三区"
+    assert d["市场监管"]["data_scope"] == [
+        "administrative_penalty",
+        "business_abnormality",
+        "serious_dishonesty",
+    ]
+    assert d["消防安全"]["agencies"] == "市消防救援支队、市住建局、三区"
+    assert d["金融"]["agencies"] == "人民银行乌海市分行、国家金融监管总局乌海市监管分局"
+    assert d["税务"]["lists"] == ["重大税收违法失信主体名单"]
+    assert d["人力资源和社会保障"]["lists"] == [
+        "拖欠农民工工资黑名单",
+        "社会保险领域严重失信黑名单",
+        "职称申报评审失信黑名单",
+    ]
+    assert all(x["agencies"] for x in p["domains"])
+
+
+def test_heihe_spot_checks():
+    p = load("heihe.json")
+    names = [d["name"] for d in p["domains"]]
+    assert names[0] == "人力资源和社会保障" and names[-1] == "城市管理"
+    assert "园林绿化" in names
+    assert p["floor_date"] is None
+    assert "参保欠缴" in p["rule_sources"]["record_kinds_shown"]
+    assert "信用修复记录" in p["rule_sources"]["exclude_credit_repaired"]
+
+
+# ------------------------------------------------------------------------------------- holidays
+
+
+def test_holidays_calendar():
+    h = load("holidays_cn.json")
+    assert h["source"]
+    assert set(h["years"]) == {"2023", "2024", "2025", "2026"}
+    for year, y in h["years"].items():
+        hol = [dt.date.fromisoformat(x) for x in y["holidays"]]
+        work = [dt.date.fromisoformat(x) for x in y["workdays"]]
+        assert len(set(hol)) == len(hol) and len(set(work)) == len(work)
+        assert not set(hol) & set(work)
+        assert all(w.weekday() >= 5 for w in work), year  # adjusted working days fall on weekends
+        assert all(w.year == int(year) for w in work)
+        # only the 2023 元旦 period reaches back into the previous year
+        assert all(
+            d.year == int(year) or (year == "2023" and d.isoformat() == "2022-12-31") for d in hol
+        )
+
+
+def test_holidays_spot_checks():
+    y = load("holidays_cn.json")["years"]
+    assert len(y["2026"]["holidays"]) == 3 + 9 + 3 + 5 + 3 + 3 + 7
+    assert y["2026"]["workdays"] == [
+        "2026-01-04",
+        "2026-02-14",
+        "2026-02-28",
+        "2026-05-09",
+        "2026-09-20",
+        "2026-10-10",
+    ]
+    assert "2026-02-23" in y["2026"]["holidays"] and "2026-10-07" in y["2026"]["holidays"]
+    assert len(y["2025"]["holidays"]) == 1 + 8 + 3 + 5 + 3 + 8
+    assert "2025-10-08" in y["2025"]["holidays"]
+    assert len(y["2024"]["holidays"]) == 1 + 8 + 3 + 5 + 1 + 3 + 7
+    assert "2024-02-18" in y["2024"]["workdays"]
+    assert len(y["2023"]["holidays"]) == 3 + 7 + 1 + 5 + 3 + 8
+    assert y["2023"]["workdays"][-2:] == ["2023-10-07", "2023-10-08"]

@@ -1,0 +1,109 @@
+"""Each region's report rules, through the real service: which records a report shows."""
+
+from __future__ import annotations
+
+import pytest
+
+from report_service.profiles import load_profile
+
+from .casebook import casebook
+from .conftest import enroll, import_jsonl
+
+# Which casebook records each region's seed says a report shows.
+EXPECTED = {
+    # 甘营商〔2024〕12号: 行政处罚（适用简易程序的除外）、严重失信主体名单; records since 2021-01-01
+    "gansu": {"GENERAL", "REPAIRED", "DISHONEST", "ABNORMAL"},
+    # Lanzhou: 已依法不予行政处罚的不列入; 不含涉密; provincial simple-procedure rule and floor
+    "lanzhou": {"GENERAL", "REPAIRED", "DISHONEST", "ABNORMAL"},
+    # Huzhou: 不予行政处罚的、已信用修复的行政处罚不列入; records since 2020-05-01; simple procedure shown
+    "huzhou": {"GENERAL", "SIMPLE", "EARLY", "DISHONEST", "ABNORMAL"},
+    # Wuhai: 以普通程序作出的行政处罚 and 严重失信主体名单; 简易程序 and 不予处罚 excluded
+    "wuhai": {"GENERAL", "REPAIRED", "DISHONEST", "ABNORMAL"},
+    # Heihe: 行政处罚记录 (no simple procedure, no 不予处罚), 参保欠缴、住房公积金欠缴及信用修复记录 shown;
+    # it names no floor date
+    "heihe": {"GENERAL", "REPAIRED", "EARLY", "SIARREARS", "HFARREARS"},
+}
+PERIODS = {
+    "gansu": ("2021-01-01", "2025-12-31"),
+    "lanzhou": ("2021-01-01", "2025-12-31"),
+    "huzhou": ("2020-05-01", "2025-04-30"),
+    "wuhai": ("2021-01-01", "2025-12-31"),
+    "heihe": ("2020-07-01", "2025-06-30"),
+}
+
+
+@pytest.fixture(scope="module")
+def loaded(platform, tmp_path_factory):
+    books = {}
+    lines: list[str] = []
+    for region in EXPECTED:
+        profile = load_profile(region)
+        domain = profile.domains[0]
+        with_list = next((d for d in profile.domains if d.lists), domain)
+        rows, info = casebook(
+            region, domain.code, domain.name, (with_list.lists or ("测试名单",))[0]
+        )
+        lines += rows
+        books[region] = info | {"domain": domain.code}
+    import_jsonl(platform, tmp_path_factory.mktemp("cases") / "cases.jsonl", lines)
+    return books
+
+
+@pytest.mark.parametrize("region", sorted(EXPECTED))
+def test_region_shows_exactly_the_records_its_seed_names(platform, loaded, region):
+    info = loaded[region]
+    terminal = enroll(platform, region)
+    session = terminal.login_card(info["id_number"], "规则测试人")
+    assert [e["uscc"] for e in session["enterprises"]] == [info["uscc"]]
+    start, end = PERIODS[region]
+    r = terminal.report(session["session_token"], info["uscc"], start, end)
+    assert r.status_code == 201, r.text
+    summary = r.json()["summary"]
+    shown = {rec["record_id"].split("-", 1)[1] for d in summary["domains"] for rec in d["records"]}
+    assert shown == EXPECTED[region]
+    assert summary["total_records"] == len(EXPECTED[region])
+    first = summary["domains"][0]
+    assert first["code"] == info["domain"] and first["conclusion"] == "records"
+    assert all(d["conclusion"] == "clean" and d["records"] == [] for d in summary["domains"][1:])
+    assert len(summary["domains"]) == len(load_profile(region).domains)
+    repaired = [rec for d in summary["domains"] for rec in d["records"] if rec["repaired_on"]]
+    assert [rec["repaired_on"] for rec in repaired] == (
+        ["2023-01-01"] if "REPAIRED" in EXPECTED[region] else []
+    )
+
+
+@pytest.mark.parametrize(
+    ("region", "start", "code"),
+    [
+        ("gansu", "2020-12-31", "period_before_floor"),
+        ("wuhai", "2020-12-31", "period_before_floor"),
+        ("lanzhou", "2020-12-31", "period_before_floor"),
+        ("huzhou", "2020-04-30", "period_before_floor"),
+        ("huzhou", "2020-05-01", None),
+        ("heihe", "2019-01-01", None),  # Heihe names no floor date; only the 5-year limit applies
+    ],
+)
+def test_floor_dates(platform, loaded, region, start, code):
+    info = loaded[region]
+    terminal = enroll(platform, region)
+    token = terminal.login_card(info["id_number"], "规则测试人")["session_token"]
+    end = f"{int(start[:4]) + 4}-12-31"
+    r = terminal.report(token, info["uscc"], start, end)
+    if code is None:
+        assert r.status_code == 201, r.text
+    else:
+        assert r.status_code == 422 and r.json()["error"]["code"] == code
+
+
+def test_chosen_domains_only(platform, loaded):
+    info = loaded["gansu"]
+    terminal = enroll(platform, "gansu")
+    token = terminal.login_card(info["id_number"], "规则测试人")["session_token"]
+    codes = [d.code for d in load_profile("gansu").domains]
+    r = terminal.report(
+        token, info["uscc"], "2021-01-01", "2025-12-31", domains=[codes[5], codes[0]]
+    )
+    assert r.status_code == 201, r.text
+    domains = r.json()["summary"]["domains"]
+    assert [d["code"] for d in domains] == [codes[0], codes[5]]  # the profile's order
+    assert r.json()["summary"]["total_records"] == 4
