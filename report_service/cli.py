@@ -70,7 +70,7 @@ def cmd_seed(args: argparse.Namespace) -> int:
     ]
     lines = [
         json.dumps(obj, ensure_ascii=False)
-        for obj in generate(args.region, domains, args.entities, args.seed)
+        for obj in generate(args.region, domains, args.entities, args.seed, records=args.records)
     ]
     if args.out:
         with open(args.out, "w", encoding="utf-8") as fh:
@@ -148,6 +148,11 @@ def build_parser() -> argparse.ArgumentParser:
     seed.add_argument("--region", required=True, choices=REGIONS)
     seed.add_argument("--entities", type=int, default=100)
     seed.add_argument("--seed", type=int, default=1)
+    seed.add_argument(
+        "--records",
+        type=int,
+        help="aim at about this many records in total (default: about 3.3 per entity)",
+    )
     seed.add_argument("--out", help="also write the generated JSON Lines here")
     seed.set_defaults(func=cmd_seed)
 

@@ -628,8 +628,12 @@ def generate(
     entities: int,
     seed: int,
     kinds_in_data_scope: bool = True,
+    records: int | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Yield import objects: `entities` entities, about 0.8x as many persons, then their records.
+
+    `records` aims the record total at about that many by scaling every entity's record count;
+    None keeps the natural mix (about 3.3 records per entity) and the exact default output.
 
     With `kinds_in_data_scope` a record only goes to a domain whose `data_scope` lists its kind;
     without it penalties may land in any domain and arrears in a domain that collects them, else
@@ -641,13 +645,15 @@ def generate(
         raise ValueError(f"unknown region {region!r}; expected one of {', '.join(_REGIONS)}")
     if entities < 0:
         raise ValueError("entities must be >= 0")
+    if records is not None and records < 0:
+        raise ValueError("records must be >= 0")
     rng = random.Random(f"{region}:{seed}")  # str seeds go through SHA-512: stable across runs
     reg = _REGIONS[region]
     ents = _make_entities(rng, reg, entities)
     for e in ents:
         yield {"type": "entity", "uscc": e.uscc, "name": e.name, "kind": e.kind, "region": region}
     yield from _make_persons(rng, reg, ents)
-    yield from _make_records(rng, reg, ents, list(domains), kinds_in_data_scope)
+    yield from _make_records(rng, reg, ents, list(domains), kinds_in_data_scope, records)
 
 
 # --- entities --------------------------------------------------------------------------------
@@ -850,8 +856,10 @@ def _candidates(
         return scoped or market
     if in_scope:
         return scoped
-    # out of scope: arrears still prefer the domain that naturally owns them
-    hints = _ARREARS_DOMAIN_WORDS.get(kind, ())
+    if kind not in _ARREARS_DOMAIN_WORDS:
+        return list(domains)
+    # out of scope, arrears still prefer the domain that naturally owns them
+    hints = _ARREARS_DOMAIN_WORDS[kind]
     hinted = [d for d in domains if any(w in str(d.get("name", "")) for w in hints)]
     return scoped or hinted or domains
 
@@ -889,6 +897,7 @@ def _make_records(
     ents: list[_Entity],
     domains: list[Mapping[str, Any]],
     in_scope: bool,
+    target: int | None = None,
 ) -> Iterator[dict[str, Any]]:
     cands = {k: _candidates(domains, k, in_scope) for k in RECORD_KINDS}
     available = [k for k in RECORD_KINDS if cands[k]]
@@ -898,6 +907,7 @@ def _make_records(
     pending = [s for s in _SCENARIOS if s["kind"] in available]
     counts = list(range(1, 21))
     count_weights = [1 / k for k in counts]  # mostly a few records, sometimes many
+    scale = _count_scale(target, len(ents) - len(clean), counts, count_weights)
     record_ids: set[str] = set()
     for i, ent in enumerate(ents):
         if i in clean:
@@ -910,6 +920,8 @@ def _make_records(
         if not kinds:
             continue
         n = rng.choices(counts, weights=count_weights)[0]
+        if scale is not None:  # no extra draws: the same seed keeps the same entities and kinds
+            n = max(0, round(n * scale))
         specs: list[dict[str, Any]] = []
         for j in range(n):
             forced = next((s for s in pending if s["kind"] in kinds), None) if j == 0 else None
@@ -928,6 +940,16 @@ def _make_records(
                 rid = "R" + "".join(rng.choice("0123456789") for _ in range(10))
             record_ids.add(rid)
             yield {"type": "record", "record_id": rid, **rec}
+
+
+def _count_scale(
+    target: int | None, active: int, counts: Sequence[int], weights: Sequence[float]
+) -> float | None:
+    """Factor on each entity's drawn record count so that the expected total is `target`."""
+    if target is None:
+        return None
+    mean = sum(c * w for c, w in zip(counts, weights, strict=True)) / sum(weights)
+    return target / (active * mean) if active else 0.0
 
 
 def _make_record(

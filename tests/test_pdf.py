@@ -79,7 +79,9 @@ def build_document(domains: int = 40, records: int = 60, per_domain: int = 3) ->
     doms = []
     for i in range(domains):
         mine = tuple(recs[i * per_domain : (i + 1) * per_domain])
-        doms.append(DomainResult(code=f"d{i:02d}", name=f"{DOMAIN_NAMES[i % 40]}领域", records=mine))
+        doms.append(
+            DomainResult(code=f"d{i:02d}", name=f"{DOMAIN_NAMES[i % 40]}领域", records=mine)
+        )
     return ReportDocument(
         report_id="GS-20250630-000123",
         verification_code="K7Q2-9XPM-4RTA",

@@ -32,8 +32,7 @@ PERIODS = {
 }
 
 
-@pytest.fixture(scope="module")
-def loaded(platform, tmp_path_factory):
+def load_casebooks(platform, workdir) -> dict[str, dict[str, str]]:
     books = {}
     lines: list[str] = []
     for region in EXPECTED:
@@ -45,13 +44,12 @@ def loaded(platform, tmp_path_factory):
         )
         lines += rows
         books[region] = info | {"domain": domain.code}
-    import_jsonl(platform, tmp_path_factory.mktemp("cases") / "cases.jsonl", lines)
+    import_jsonl(platform, workdir / "cases.jsonl", lines)
     return books
 
 
-@pytest.mark.parametrize("region", sorted(EXPECTED))
-def test_region_shows_exactly_the_records_its_seed_names(platform, loaded, region):
-    info = loaded[region]
+def check_region(platform, info: dict[str, str], region: str) -> None:
+    """A report over the casebook shows exactly the records the region's seed names."""
     terminal = enroll(platform, region)
     session = terminal.login_card(info["id_number"], "规则测试人")
     assert [e["uscc"] for e in session["enterprises"]] == [info["uscc"]]
@@ -66,10 +64,20 @@ def test_region_shows_exactly_the_records_its_seed_names(platform, loaded, regio
     assert first["code"] == info["domain"] and first["conclusion"] == "records"
     assert all(d["conclusion"] == "clean" and d["records"] == [] for d in summary["domains"][1:])
     assert len(summary["domains"]) == len(load_profile(region).domains)
-    repaired = [rec for d in summary["domains"] for rec in d["records"] if rec["repaired_on"]]
-    assert [rec["repaired_on"] for rec in repaired] == (
-        ["2023-01-01"] if "REPAIRED" in EXPECTED[region] else []
-    )
+    repaired = [
+        rec["repaired_on"] for d in summary["domains"] for rec in d["records"] if rec["repaired_on"]
+    ]
+    assert repaired == (["2023-01-01"] if "REPAIRED" in EXPECTED[region] else [])
+
+
+@pytest.fixture(scope="module")
+def loaded(platform, tmp_path_factory):
+    return load_casebooks(platform, tmp_path_factory.mktemp("cases"))
+
+
+@pytest.mark.parametrize("region", sorted(EXPECTED))
+def test_region_shows_exactly_the_records_its_seed_names(platform, loaded, region):
+    check_region(platform, loaded[region], region)
 
 
 @pytest.mark.parametrize(

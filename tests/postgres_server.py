@@ -1,0 +1,84 @@
+"""A private PostgreSQL server for tests: initdb in a temp dir, pg_ctl on a free loopback port."""
+
+from __future__ import annotations
+
+import glob
+import os
+import pwd
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from .platform_client import free_port
+
+
+def pg_bin() -> Path | None:
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    if found:
+        return Path(found[-1]).parent
+    initdb = shutil.which("initdb")
+    return Path(initdb).parent if initdb else None
+
+
+def _as_owner(cmd: list[str], user: str | None) -> list[str]:
+    # postgres refuses to run as root; run its tools as the `postgres` system user instead
+    return ["runuser", "-u", user, "--", *cmd] if user else cmd
+
+
+@contextmanager
+def postgres_server() -> Iterator[str]:
+    """Yields a `postgresql://` URL of a fresh database; stops the server and removes its files."""
+    bindir = pg_bin()
+    if bindir is None:
+        raise RuntimeError("PostgreSQL is not installed")
+    user = None
+    if os.geteuid() == 0:
+        user = "postgres"
+        pwd.getpwnam(user)  # raises KeyError when the package did not create the user
+    # its own top-level temp dir: pytest's tmp dirs sit under root-only parents
+    workdir = Path(tempfile.mkdtemp(prefix="kiosk-pg-"))
+    data = workdir / "pgdata"
+    sock = workdir / "pgsock"
+    for d in (workdir, sock):
+        d.mkdir(parents=True, exist_ok=True)
+        if user:
+            shutil.chown(d, user)
+    port = free_port()
+    run = lambda cmd: subprocess.run(
+        _as_owner(cmd, user), check=True, capture_output=True, timeout=120
+    )  # noqa: E731
+    run([str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres", "-E", "UTF8"])
+    options = f"-p {port} -k {sock} -c listen_addresses=127.0.0.1 -c fsync=off"
+    run(
+        [
+            str(bindir / "pg_ctl"),
+            "-D",
+            str(data),
+            "-o",
+            options,
+            "-l",
+            str(workdir / "pg.log"),
+            "-w",
+            "start",
+        ]
+    )
+    try:
+        run(
+            [
+                str(bindir / "createdb"),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(port),
+                "-U",
+                "postgres",
+                "platform",
+            ]
+        )
+        yield f"postgresql://postgres@127.0.0.1:{port}/platform"
+    finally:
+        run([str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"])
+        shutil.rmtree(workdir, ignore_errors=True)

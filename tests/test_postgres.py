@@ -1,0 +1,53 @@
+"""The service's core against a real PostgreSQL server: seed, import, rules, reports, verification."""
+
+from __future__ import annotations
+
+import hashlib
+
+import httpx
+import pytest
+
+from report_service import crypto
+
+from .platform_client import cli, start_service
+from .postgres_server import pg_bin, postgres_server
+from .test_region_rules import EXPECTED, check_region, load_casebooks
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture(scope="module")
+def pg_platform(tmp_path_factory):
+    if pg_bin() is None:
+        pytest.skip("PostgreSQL not installed: `make test` installs it; this machine cannot")
+    workdir = tmp_path_factory.mktemp("pg")
+    with postgres_server() as url:
+        cli("seed", "--db", url, "--region", "wuhai", "--entities", "30", "--seed", "3")
+        service = start_service(url, workdir)
+        try:
+            yield service
+        finally:
+            service.stop()
+
+
+def test_core_on_postgresql(pg_platform, tmp_path):
+    books = load_casebooks(pg_platform, tmp_path)
+    for region in EXPECTED:
+        check_region(pg_platform, books[region], region)
+
+    from .conftest import enroll
+
+    terminal = enroll(pg_platform, "heihe")
+    info = books["heihe"]
+    token = terminal.login_card(info["id_number"], "规则测试人")["session_token"]
+    first = terminal.report(token, info["uscc"], "2021-01-01", "2024-12-31", key="pg-ticket-0001")
+    again = terminal.report(token, info["uscc"], "2021-01-01", "2024-12-31", key="pg-ticket-0001")
+    assert first.status_code == again.status_code == 201 and first.json() == again.json()
+    report = first.json()
+    pdf = terminal.request("GET", f"/v1/reports/{report['report_id']}/pdf", token=token).content
+    assert hashlib.sha256(pdf).hexdigest() == report["sha256"]
+    key = crypto.load_public_key(terminal.enrollment["platform_public_key"])
+    assert crypto.verify(key, report["signature"], pdf)
+    verified = httpx.get(f"{pg_platform.base_url}/v1/verify/{report['verification_code']}").json()
+    assert verified["status"] == "valid" and verified["uscc"] == info["uscc"]
+    assert verified["issued_at"] == report["issued_at"]  # the same instant, in platform time
