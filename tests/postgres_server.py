@@ -47,9 +47,10 @@ def postgres_server() -> Iterator[str]:
         if user:
             shutil.chown(d, user)
     port = free_port()
-    run = lambda cmd: subprocess.run(
-        _as_owner(cmd, user), check=True, capture_output=True, timeout=120
-    )  # noqa: E731
+
+    def run(cmd: list[str]) -> None:
+        subprocess.run(_as_owner(cmd, user), check=True, capture_output=True, timeout=120)
+
     run([str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres", "-E", "UTF8"])
     options = f"-p {port} -k {sock} -c listen_addresses=127.0.0.1 -c fsync=off"
     run(
