@@ -70,7 +70,14 @@ def cmd_seed(args: argparse.Namespace) -> int:
     ]
     lines = [
         json.dumps(obj, ensure_ascii=False)
-        for obj in generate(args.region, domains, args.entities, args.seed, records=args.records)
+        for obj in generate(
+            args.region,
+            domains,
+            args.entities,
+            args.seed,
+            kinds_in_data_scope=False,
+            records=args.records,
+        )
     ]
     if args.out:
         with open(args.out, "w", encoding="utf-8") as fh:

@@ -23,6 +23,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
+from report_service.clock import CST
 from report_service.document import DomainResult, RecordLine, ReportDocument
 
 __all__ = [
@@ -35,8 +36,6 @@ __all__ = [
 
 DEFAULT_FONT_PATH = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
 FONT_ENV = "REPORT_FONT"
-# China has one time zone and no DST since 1991: a fixed offset is exact and needs no tzdata.
-REPORT_TZ = dt.timezone(dt.timedelta(hours=8), "CST")
 # A fixed mask skips qrcode's 8-way penalty search (~7 ms); decoders read the mask from the symbol.
 QR_MASK = 2
 
@@ -112,11 +111,8 @@ def _get_font(path: str) -> _Font:
             if font is None:
                 # Named by path so that the name, and thus the output, is stable across processes.
                 name = "ReportCJK-" + hashlib.sha256(path.encode()).hexdigest()[:12]
-                # Pure-Python ASCII85 of the streams took ~30% of a render; binary streams are valid
-                # PDF. Process-wide, but nothing else in this service renders with reportlab.
-                rl_config.useA85 = 0
-                # Not asciiReadable: that reserves 95 ASCII codes in the first 256-glyph subset; packing
-                # used glyphs only often saves a whole subset (~6 ms of subsetting and compressing).
+                rl_config.useA85 = 0  # pure-Python ASCII85 cost ~30% of a render (process-wide)
+                # asciiReadable reserves 95 codes of the first 256-glyph subset: packing saves subsets.
                 ttf = TTFont(name, path, subfontIndex=0, asciiReadable=False)
                 pdfmetrics.registerFont(ttf)
                 font = _fonts[path] = _Font(name, ttf)
@@ -152,7 +148,7 @@ def _wrap(font: _Font, pieces: Iterable[str | _Keep], size: float, width: float)
     for tok in _tokens(pieces):
         w = em(tok) * size if len(tok) == 1 else font.width(tok, size)
         if w > width and len(tok) > 1:  # wider than a whole line: break it anywhere
-            toks.extend((ch, font.em(ch) * size) for ch in tok)
+            toks.extend((ch, em(ch) * size) for ch in tok)
         else:
             toks.append((tok, w))
     lines: list[str] = []
@@ -242,12 +238,8 @@ def _record_lines(font: _Font, n: int, rec: RecordLine) -> list[_Line]:
 
 def _domain_rows(font: _Font, doc: ReportDocument, n: int, dom: DomainResult) -> list[_Row]:
     period = f"自{doc.period_from.isoformat()}至{doc.period_to.isoformat()}，"
-    if dom.records:
-        conclusion = _wrap(font, [_Keep(period), _Keep(f"有{len(dom.records)}条记录")], SIZE,
-                           _cell_width(2))  # fmt: skip
-    else:
-        conclusion = _wrap(font, [_Keep(period), _Keep("该领域无违法违规记录")], SIZE,
-                           _cell_width(2))  # fmt: skip
+    found = f"有{len(dom.records)}条记录" if dom.records else "该领域无违法违规记录"
+    conclusion = _wrap(font, [_Keep(period), _Keep(found)], SIZE, _cell_width(2))
     name = [_Line(0.0, t) for t in _wrap(font, [dom.name], SIZE, _cell_width(1))]
     rows = [
         _Row(
@@ -269,11 +261,10 @@ def _continued(font: _Font, row: _Row) -> _Row:
 
 def _split(row: _Row, n: int) -> tuple[_Row, _Row]:
     """Last resort for a row taller than a whole page: cut it after n lines."""
-    head = tuple(c[:n] for c in row.cells)
-    tail = tuple(c[n:] for c in row.cells)
+    a, b, c = row.cells
     return (
-        _Row(head, row.domain_name, row.record),  # type: ignore[arg-type]
-        _Row(tail, row.domain_name, record=True),  # type: ignore[arg-type]
+        _Row((a[:n], b[:n], c[:n]), row.domain_name, row.record),
+        _Row((a[n:], b[n:], c[n:]), row.domain_name, record=True),
     )
 
 
@@ -320,7 +311,7 @@ def _header(font: _Font, doc: ReportDocument) -> _Header:
 def _local(ts: dt.datetime) -> dt.datetime:
     if ts.tzinfo is None:  # a naive time would render differently per host
         raise ValueError("ReportDocument.issued_at must be timezone-aware")
-    return ts.astimezone(REPORT_TZ)
+    return ts.astimezone(CST)
 
 
 def _paginate(font: _Font, doc: ReportDocument) -> list[_Page]:
@@ -392,8 +383,7 @@ def _draw_qr(c: Canvas, data: str, x: float, top: float, size: float) -> None:
     c.saveState()
     c.transform(m, 0, 0, -m, x, top)  # one unit per module, rows downwards: integer coordinates
     c.setFillGray(0)
-    # One filled path of rectangles: vector, no seams, no image; formatted here because
-    # reportlab's pure-Python number formatting of ~300 rects cost more than the whole table.
+    # One filled path of integer rects: reportlab's float formatting of them outcost the table.
     c.addLiteral("".join(f"{col} {r} {length} 1 re\n" for r, col, length in runs) + "f")
     c.restoreState()
 
@@ -487,7 +477,7 @@ def render_report_pdf(doc: ReportDocument, font_path: str | None = None) -> byte
     issued = _local(doc.issued_at)
     buf = io.BytesIO()
     c = Canvas(buf, pagesize=A4, invariant=1, pageCompression=1, initialFontName=font.name)
-    # invariant=1 pins the ID; the dates come from the report, not the clock.
+    # invariant=1 pins the ID; the dates come from the report (in CST, +08:00), not the clock.
     stamp = issued.strftime("D:%Y%m%d%H%M%S+08'00'")
     c.setDateFormatter(lambda *_: stamp)
     c.setTitle(f"{doc.title} {doc.report_id}")

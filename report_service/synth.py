@@ -330,19 +330,64 @@ _SHOPS = (
     "图文打印店",
     "面馆",
 )
-_FOREIGN = (
+_FOREIGN = (  # (country, trade names, line of business, legal form); made-up names only
     (
         "日本",
-        ("丸山", "三和", "大和", "东洋", "富士", "松本"),
-        ("精机", "商事", "物产", "化学"),
+        (
+            "丸山",
+            "三和",
+            "大和",
+            "东洋",
+            "松本",
+            "山田",
+            "高桥",
+            "中村",
+            "北辰",
+            "协和",
+            "昭和",
+            "光洋",
+        ),
+        ("精机", "商事", "物产", "化学", "电机", "工业", "制作所", "食品"),
         "株式会社",
     ),
-    ("韩国", ("大元", "新韩", "韩一", "东亚", "三星"), ("产业", "物产", "机械"), "株式会社"),
-    ("德国", ("施泰因", "克劳斯", "博尔特", "海德"), ("机械", "工业", "技术"), "有限公司"),
-    ("美国", ("阿尔法", "联合", "太平洋", "格林"), ("贸易", "技术", "农业"), "公司"),
-    ("俄罗斯", ("远东", "西伯利亚", "阿穆尔", "贝加尔"), ("木材", "贸易", "能源"), "有限责任公司"),
-    ("新加坡", ("丰隆", "华联", "南洋"), ("投资", "贸易", "物流"), "私人有限公司"),
+    (
+        "韩国",
+        ("大元", "新韩", "韩一", "东亚", "大林", "世宇", "泰光", "永进"),
+        ("产业", "物产", "机械", "建设", "化学", "通商"),
+        "株式会社",
+    ),
+    (
+        "德国",
+        ("施泰因", "克劳斯", "博尔特", "海德", "韦伯", "莱茵", "福格特", "席勒"),
+        ("机械", "工业", "技术", "精密仪器", "环境技术", "汽车零部件"),
+        "有限公司",
+    ),
+    (
+        "美国",
+        ("阿尔法", "联合", "太平洋", "格林", "哈德森", "威尔逊", "蓝岭", "北极星"),
+        ("贸易", "技术", "农业", "医疗器械", "能源", "咨询"),
+        "公司",
+    ),
+    (
+        "俄罗斯",
+        ("远东", "西伯利亚", "阿穆尔", "贝加尔", "伏尔加", "乌拉尔", "北方", "泽亚"),
+        ("木材", "贸易", "能源", "农业", "矿业"),
+        "有限责任公司",
+    ),
+    (
+        "新加坡",
+        ("丰隆", "华联", "南洋", "狮城", "星海", "长堤"),
+        ("投资", "贸易", "物流", "资源", "工程"),
+        "私人有限公司",
+    ),
+    (
+        "法国",
+        ("罗纳", "卢瓦尔", "阿尔卑", "普罗旺", "诺曼"),
+        ("工业", "农业", "技术", "设备"),
+        "股份有限公司",
+    ),
 )
+_FOREIGN_SYLLABLES = "阿贝卡德伊尔斯特诺罗兰维克森曼格里奥拉尼塔莫"
 _ASSOCIATION_TOPICS = (
     "物流",
     "餐饮",
@@ -622,6 +667,9 @@ def make_id_number(rng: random.Random, division: str, birth: dt.date, sex: int) 
     return first17 + id_check_digit(first17)
 
 
+GENERIC_LIST_NAME = "严重失信主体名单"
+
+
 def generate(
     region: str,
     domains: Sequence[Mapping[str, Any]],
@@ -671,8 +719,8 @@ def _weighted(rng: random.Random, weights: Mapping[str, int]) -> str:
     return rng.choices(keys, weights=[weights[k] for k in keys])[0]
 
 
-def _brand(rng: random.Random, length: int = 2) -> str:
-    return "".join(rng.sample(_BRAND_SYLLABLES, length))
+def _brand(rng: random.Random, length: int = 2, syllables: str = _BRAND_SYLLABLES) -> str:
+    return "".join(rng.sample(syllables, length))
 
 
 def _local(city: _City, county: str) -> str:
@@ -724,7 +772,10 @@ def _entity_name(
         return f"{_local(city, county)}{brand}{rng.choice(_SHOPS)}", prefix
     if kind == "foreign_company_branch":
         country, names, trades, form = rng.choice(_FOREIGN)
-        return f"{country}{rng.choice(names)}{rng.choice(trades)}{form}{city.short}代表处", prefix
+        office = rng.choices(("代表处", "分公司"), weights=(70, 30))[0]
+        # the short pool runs out in large data sets: then a transliterated three-syllable name
+        trade_name = rng.choice(names) if brand_len == 2 else _brand(rng, 3, _FOREIGN_SYLLABLES)
+        return f"{country}{trade_name}{rng.choice(trades)}{form}{city.short}{office}", prefix
     # social_organization: 社会团体 (51) or 社会服务机构 (52)
     r = rng.random()
     if r < 0.35:
@@ -798,10 +849,13 @@ def _make_persons(rng: random.Random, reg: _Region, ents: list[_Entity]) -> list
     rest = order[n_persons:]
     pool = rng.sample(range(n_persons), min(n_persons, max(1, -(-len(rest) // 2)))) if rest else []
     for e in rest:
-        free = [p for p in pool if len(roles[p]) < 4]
-        if not free:
-            free = [p for p in range(n_persons) if len(roles[p]) < 4]
-        roles[rng.choice(free)].append((e, "legal_representative"))
+        if not pool:  # everyone in the pool holds 4 roles: widen it
+            pool = [p for p in range(n_persons) if len(roles[p]) < 4]
+        i = rng.randrange(len(pool))
+        roles[pool[i]].append((e, "legal_representative"))
+        if len(roles[pool[i]]) >= 4:
+            pool[i] = pool[-1]  # swap-remove: O(1) and still deterministic
+            pool.pop()
     # about a quarter of entities also authorise an agent
     for e in range(n_ent):
         if n_persons < 2 or rng.random() >= 0.25:
@@ -850,7 +904,9 @@ def _candidates(
 ) -> list[Mapping[str, Any]]:
     scoped = [d for d in domains if kind in (d.get("data_scope") or ())]
     if kind == "serious_dishonesty":
-        return [d for d in (scoped if in_scope else domains) if d.get("lists")]
+        listed = [d for d in (scoped if in_scope else domains) if d.get("lists")]
+        # a region whose seed names no list still gets entries, under a generic list name
+        return listed if listed or in_scope else list(domains)
     if kind == "business_abnormality":
         market = [d for d in domains if any(w in str(d.get("name", "")) for w in _MARKET_WORDS)]
         return scoped or market
@@ -981,7 +1037,11 @@ def _make_record(
         if repaired
         else None
     )
-    list_name = rng.choice(list(domain["lists"])) if kind == "serious_dishonesty" else None
+    list_name = (
+        rng.choice(list(domain.get("lists") or [GENERIC_LIST_NAME]))
+        if kind == "serious_dishonesty"
+        else None
+    )
     agency, doc_no, titles = _agency_document(
         rng, reg, ent, domain, kind, date, decision, list_name
     )

@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -237,11 +238,21 @@ def test_deterministic_bytes_across_calls_and_processes() -> None:
         "print(hashlib.sha256(render_report_pdf(doc)).hexdigest())\n"
     )
     env = {**os.environ, "PYTHONHASHSEED": "12345", "PYTHONPATH": str(ROOT)}
-    out = subprocess.run(
-        [sys.executable, "-c", script], input=pickle.dumps(doc), capture_output=True,
-        check=True, env=env, cwd=ROOT,
-    )  # fmt: skip
+    cmd = [sys.executable, "-c", script]
+    out = subprocess.run(cmd, input=pickle.dumps(doc), capture_output=True, check=True, env=env)
     assert out.stdout.decode().strip() == hashlib.sha256(first).hexdigest()
+
+
+def test_a_record_taller_than_a_page_is_split_not_lost(tmp_path: Path) -> None:
+    doc = build_document(domains=1, records=1)
+    (dom,) = doc.domains
+    huge = replace(dom.records[0], title="超长案由" * 700 + "END9999")
+    doc = replace(doc, domains=(replace(dom, records=(huge,)),))
+    out = tmp_path / "huge.pdf"
+    out.write_bytes(pdf.render_report_pdf(doc))
+    pages = _text_pages(out)
+    assert len(pages) >= 3 and "END9999" in pages[-1]
+    assert f"第{len(pages)}页 共{len(pages)}页" in pages[-1]
 
 
 def test_concurrent_renders_match() -> None:
@@ -270,7 +281,7 @@ def test_font_path_resolution(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -
 
 def test_naive_issue_time_is_refused() -> None:
     doc = small_document()
-    naive = ReportDocument(**{**doc.__dict__, "issued_at": doc.issued_at.replace(tzinfo=None)})
+    naive = replace(doc, issued_at=doc.issued_at.replace(tzinfo=None))
     with pytest.raises(ValueError, match="timezone-aware"):
         pdf.render_report_pdf(naive)
 

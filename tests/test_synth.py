@@ -92,7 +92,7 @@ NAME_FORMS = {
     "partnership": r"（(有限|普通)合伙）$",
     "farmer_cooperative": r"专业合作社$",
     "individual_business": r"(店|部|馆)$",
-    "foreign_company_branch": r"(株式会社|公司).+代表处$",
+    "foreign_company_branch": r"^(日本|韩国|德国|美国|俄罗斯|新加坡|法国).+(代表处|分公司)$",
     "social_organization": r"(协会|商会|学校|养老院|幼儿园|中心)$",
 }
 

@@ -1,0 +1,57 @@
+"""Time render_report_pdf: warm up (font registration), then N renders; print median and p99.
+
+Run from the repository root: .venv/bin/python benchmarks/pdf_render.py [--renders 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # run as a plain script: make the repository importable
+    sys.path.insert(0, str(ROOT))
+
+from report_service.document import ReportDocument  # noqa: E402
+from report_service.pdf import render_report_pdf  # noqa: E402
+from tests.test_pdf import build_document, large_document  # noqa: E402
+
+
+def _pages(pdf: bytes) -> int:
+    return pdf.count(b"/Type /Page\n")
+
+
+def bench(name: str, doc: ReportDocument, renders: int) -> None:
+    for _ in range(10):
+        render_report_pdf(doc)
+    wall, cpu = [], []
+    for _ in range(renders):
+        w0, c0 = time.perf_counter(), time.process_time()
+        pdf = render_report_pdf(doc)
+        wall.append((time.perf_counter() - w0) * 1000)
+        cpu.append((time.process_time() - c0) * 1000)
+    p99 = statistics.quantiles(wall, n=100)[98]
+    print(
+        f"{name:<34} {_pages(pdf):>2} pages {len(pdf) / 1024:6.1f} KiB  "
+        f"median {statistics.median(wall):6.2f} ms  p99 {p99:6.2f} ms  "
+        f"min {min(wall):6.2f} ms  cpu median {statistics.median(cpu):6.2f} ms"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--renders", type=int, default=200)
+    args = parser.parse_args()
+    t0 = time.perf_counter()
+    render_report_pdf(build_document(domains=1, records=0))
+    print(f"first render (registers the font): {(time.perf_counter() - t0) * 1000:.0f} ms")
+    bench("large: 40 domains, 60 records", large_document(), args.renders)
+    bench("target: 40 domains, 4 records", build_document(40, 4, per_domain=1), args.renders)
+    bench("40 domains, all clean", build_document(40, 0), args.renders)
+
+
+if __name__ == "__main__":
+    main()
