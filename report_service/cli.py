@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from . import crypto, ids
 from .db import make_engine
 from .importer import ImportFileError, import_lines
-from .profiles import REGIONS, load_profile
+from .profiles import REGIONS
 from .service import PlatformService
 
 
@@ -61,23 +61,11 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_seed(args: argparse.Namespace) -> int:
-    from .synth import generate
+    from .synth import generate_region
 
-    profile = load_profile(args.region)
-    domains = [
-        {"code": d.code, "name": d.name, "data_scope": list(d.data_scope), "lists": list(d.lists)}
-        for d in profile.domains
-    ]
     lines = [
         json.dumps(obj, ensure_ascii=False)
-        for obj in generate(
-            args.region,
-            domains,
-            args.entities,
-            args.seed,
-            kinds_in_data_scope=False,
-            records=args.records,
-        )
+        for obj in generate_region(args.region, args.entities, args.seed, records=args.records)
     ]
     if args.out:
         with open(args.out, "w", encoding="utf-8") as fh:

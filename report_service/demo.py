@@ -17,13 +17,14 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 
 from . import crypto
 from .clock import CST
 from .profiles import load_profile
-from .synth import generate
+from .synth import generate_region
 from .terminal_client import TerminalClient
 
 REGION, ENTITIES, SEED = "gansu", 200, 1
@@ -51,20 +52,16 @@ def _cli(*args: str) -> str:
     return done.stdout.strip()
 
 
-def _demo_person() -> tuple[dict[str, object], list[str], dict[str, int]]:
+def _demo_person() -> tuple[dict[str, Any], list[str], dict[str, int]]:
     """The seeded person with the most enterprises (the data is synthetic), and records per entity."""
-    profile = load_profile(REGION)
-    domains = [
-        {"code": d.code, "name": d.name, "data_scope": list(d.data_scope), "lists": list(d.lists)}
-        for d in profile.domains
-    ]
-    persons = [
-        o
-        for o in generate(REGION, domains, ENTITIES, SEED, kinds_in_data_scope=False)
-        if o["type"] == "person"
-    ]
-    best = max(persons, key=lambda p: len(p["roles"]))  # type: ignore[arg-type]
-    return best, [str(p["id_number"]) for p in persons[:5]]
+    objects = list(generate_region(REGION, ENTITIES, SEED))
+    persons = [o for o in objects if o["type"] == "person"]
+    records: dict[str, int] = {}
+    for o in objects:
+        if o["type"] == "record":
+            records[o["uscc"]] = records.get(o["uscc"], 0) + 1
+    best = max(persons, key=lambda p: len(p["roles"]))
+    return best, [p["id_number"] for p in persons[:5]], records
 
 
 def main(argv: list[str] | None = None) -> int:

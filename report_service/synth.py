@@ -1118,3 +1118,17 @@ def _agency_document(
         word = _DOC_WORD[kind]
     doc_no = f"{unit_abbr}{agency.abbr}{word}〔{date.year}〕{number}号"
     return full, doc_no, agency.titles or _GENERIC_TITLES
+
+
+def generate_region(
+    region: str, entities: int, seed: int, records: int | None = None
+) -> Iterator[dict[str, Any]]:
+    """What `report-service seed` loads: `generate` over the region profile's report domains."""
+    from .profiles import load_profile  # the profile loader reads package data; import on use
+
+    domains = [
+        {"code": d.code, "name": d.name, "data_scope": list(d.data_scope), "lists": list(d.lists)}
+        for d in load_profile(region).domains
+    ]
+    # the seeds leave arrears and most list names off the domain tables: spread kinds anyway
+    return generate(region, domains, entities, seed, kinds_in_data_scope=False, records=records)
