@@ -1,0 +1,170 @@
+"""Report rules as pure functions: periods, domain choice, which records a region shows."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+import pytest
+
+from report_service.errors import ApiError
+from report_service.profiles import load_profile
+from report_service.rules import (
+    assemble,
+    record_shown,
+    select_domains,
+    summary_json,
+    validate_period,
+)
+
+D = dt.date
+TODAY = D(2026, 11, 22)
+
+
+@dataclasses.dataclass
+class Rec:
+    record_id: str = "R1"
+    domain: str = ""
+    kind: str = "administrative_penalty"
+    date: dt.date = D(2023, 5, 1)
+    agency: str = "某局"
+    document_no: str = "某罚〔2023〕1号"
+    title: str = "违法行为"
+    procedure: str | None = "general"
+    decision: str | None = "punish"
+    repaired_on: dt.date | None = None
+    list_name: str | None = None
+    classified: bool = False
+
+
+def code_of(exc: pytest.ExceptionInfo[ApiError]) -> str:
+    return exc.value.code
+
+
+@pytest.mark.parametrize(
+    ("region", "start", "end", "code"),
+    [
+        ("gansu", D(2021, 1, 1), D(2025, 12, 31), None),
+        ("gansu", D(2021, 11, 22), D(2026, 11, 22), None),  # exactly five years
+        ("gansu", D(2021, 11, 21), D(2026, 11, 22), "period_too_long"),
+        ("gansu", D(2020, 12, 31), D(2021, 6, 1), "period_before_floor"),
+        ("gansu", D(2024, 1, 2), D(2024, 1, 1), "period_reversed"),
+        ("gansu", D(2026, 1, 1), D(2026, 11, 23), "period_in_future"),
+        ("huzhou", D(2020, 5, 1), D(2025, 5, 1), None),
+        ("heihe", D(2016, 2, 29), D(2021, 2, 28), None),  # no floor; leap day start
+        ("heihe", D(2016, 2, 29), D(2021, 3, 1), "period_too_long"),
+    ],
+)
+def test_validate_period(region, start, end, code):
+    profile = load_profile(region)
+    if code is None:
+        validate_period(profile, start, end, TODAY)
+    else:
+        with pytest.raises(ApiError) as exc:
+            validate_period(profile, start, end, TODAY)
+        assert code_of(exc) == code and exc.value.status == 422
+
+
+def test_select_domains_keeps_profile_order_and_refuses_unknown():
+    profile = load_profile("wuhai")
+    codes = [d.code for d in profile.domains]
+    assert select_domains(profile, "all") == profile.domains
+    assert [d.code for d in select_domains(profile, [codes[3], codes[1], codes[3]])] == [
+        codes[1],
+        codes[3],
+    ]
+    for bad, code in (
+        ([], "invalid_domains"),
+        (["nope"], "unknown_domain"),
+        ("every", "invalid_domains"),
+    ):
+        with pytest.raises(ApiError) as exc:
+            select_domains(profile, bad)
+        assert code_of(exc) == code
+
+
+@pytest.mark.parametrize(
+    ("flag", "record", "value_when_excluded"),
+    [
+        ("exclude_simple_procedure", Rec(procedure="simple"), True),
+        ("exclude_no_punishment", Rec(decision="no_punishment"), True),
+        ("exclude_credit_repaired", Rec(repaired_on=D(2024, 1, 1)), True),
+        ("exclude_classified", Rec(classified=True), True),
+    ],
+)
+def test_each_exclusion_is_driven_by_the_profile_flag(flag, record, value_when_excluded):
+    base = load_profile("gansu")
+    on = dataclasses.replace(base, rules=dataclasses.replace(base.rules, **{flag: True}))
+    off = dataclasses.replace(base, rules=dataclasses.replace(base.rules, **{flag: False}))
+    start, end = D(2021, 1, 1), D(2025, 12, 31)
+    assert record_shown(on, record, start, end, TODAY) is not value_when_excluded
+    assert record_shown(off, record, start, end, TODAY) is True
+
+
+def test_repair_after_issue_date_does_not_hide_the_penalty():
+    huzhou = load_profile("huzhou")
+    record = Rec(repaired_on=D(2027, 1, 1))
+    assert record_shown(huzhou, record, D(2021, 1, 1), D(2025, 1, 1), TODAY)
+
+
+def test_kinds_outside_the_region_and_window_are_hidden():
+    heihe, gansu = load_profile("heihe"), load_profile("gansu")
+    start, end = D(2021, 1, 1), D(2025, 12, 31)
+    assert not record_shown(
+        heihe, Rec(kind="serious_dishonesty", procedure=None, decision=None), start, end, TODAY
+    )
+    assert record_shown(
+        heihe, Rec(kind="housing_fund_arrears", procedure=None, decision=None), start, end, TODAY
+    )
+    assert not record_shown(
+        gansu, Rec(kind="housing_fund_arrears", procedure=None, decision=None), start, end, TODAY
+    )
+    assert not record_shown(gansu, Rec(date=D(2026, 1, 1)), start, end, TODAY)
+    assert not record_shown(
+        gansu, Rec(date=D(2020, 12, 31)), D(2020, 1, 1), end, TODAY
+    )  # below the floor
+
+
+def test_assemble_and_summary_shape():
+    profile = load_profile("gansu")
+    d0, d1 = profile.domains[0], profile.domains[1]
+    records = [
+        Rec("B", d0.code, date=D(2023, 6, 1)),
+        Rec("A", d0.code, date=D(2022, 6, 1), repaired_on=D(2023, 1, 1)),
+        Rec("C", d0.code, procedure="simple"),
+        Rec("X", "not_requested"),
+    ]
+    results = assemble(profile, [d0, d1], records, D(2021, 1, 1), D(2025, 12, 31), TODAY)
+    summary = summary_json(results)
+    assert summary["total_records"] == 2
+    first, second = summary["domains"]
+    assert [r["record_id"] for r in first["records"]] == ["A", "B"]  # by date
+    assert first["conclusion"] == "records" and second == {
+        "code": d1.code,
+        "name": d1.name,
+        "conclusion": "clean",
+        "records": [],
+    }
+    assert set(first["records"][0]) == {
+        "record_id",
+        "kind",
+        "date",
+        "agency",
+        "document_no",
+        "title",
+        "repaired_on",
+    }
+    assert first["records"][0]["repaired_on"] == "2023-01-01"
+
+
+@pytest.mark.parametrize(
+    ("start", "due"),
+    [
+        (D(2026, 9, 30), D(2026, 10, 13)),  # 国庆 Oct 1-7 off, Sat Oct 10 worked
+        (D(2026, 2, 12), D(2026, 2, 26)),  # 春节 Feb 15-23 off, Sat Feb 14 worked
+        (D(2026, 11, 20), D(2026, 11, 27)),  # an ordinary Friday
+        (D(2025, 12, 31), D(2026, 1, 8)),  # 元旦 Jan 1-3 off, Sun Jan 4 worked
+    ],
+)
+def test_five_working_days(start, due):
+    assert load_profile("wuhai").calendar.add_working_days(start, 5) == due
