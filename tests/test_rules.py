@@ -19,6 +19,7 @@ from report_service.rules import (
 
 D = dt.date
 TODAY = D(2026, 11, 22)
+RECORD_DATE = D(2023, 5, 1)
 
 
 @dataclasses.dataclass
@@ -26,7 +27,7 @@ class Rec:
     record_id: str = "R1"
     domain: str = ""
     kind: str = "administrative_penalty"
-    date: dt.date = D(2023, 5, 1)
+    date: dt.date = RECORD_DATE
     agency: str = "某局"
     document_no: str = "某罚〔2023〕1号"
     title: str = "违法行为"
