@@ -240,7 +240,7 @@ def _upsert(session: Any, table: Any, rows: list[dict[str, Any]], keys: list[str
 def import_lines(service: PlatformService, lines: Iterable[str]) -> dict[str, int]:
     """Validate all lines, then write them in one transaction; returns counts per type."""
     with service.sessions() as s:
-        known = dict(s.execute(select(db.Entity.uscc, db.Entity.region)).tuples().all())
+        known = dict(s.execute(select(db.Entity.uscc, db.Entity.region)).all())
     parsed = parse_lines(lines, known, service.today())
     with service.sessions.begin() as s:
         _upsert(s, db.Entity.__table__, list(parsed.entities.values()), ["uscc"])
@@ -251,9 +251,7 @@ def import_lines(service: PlatformService, lines: Iterable[str]) -> dict[str, in
                     select(db.Person.id_hash, db.Person.public_id).where(
                         db.Person.id_hash.in_(hashes)
                     )
-                )
-                .tuples()
-                .all()
+                ).all()
             )
             if hashes
             else {}
@@ -275,9 +273,7 @@ def import_lines(service: PlatformService, lines: Iterable[str]) -> dict[str, in
             dict(
                 s.execute(
                     select(db.Person.id_hash, db.Person.id).where(db.Person.id_hash.in_(hashes))
-                )
-                .tuples()
-                .all()
+                ).all()
             )
             if hashes
             else {}

@@ -1,0 +1,153 @@
+"""Time-dependent behaviour, in process with a controllable clock: expiry of sessions and reports."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+
+from report_service.clock import CST
+from report_service.db import make_engine
+from report_service.errors import ApiError
+from report_service.importer import import_lines
+from report_service.service import Caller, PlatformService, ReportRequest
+
+from .casebook import id_number, uscc
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = dt.datetime(2026, 3, 2, 9, 0, tzinfo=CST)
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += dt.timedelta(**delta)
+
+
+@pytest.fixture()
+def world(tmp_path):
+    clock = Clock()
+    service = PlatformService(make_engine(str(tmp_path / "p.db")), clock=clock)
+    company, person = uscc("wuhai", 7001), id_number("wuhai", 701)
+    import_lines(
+        service,
+        [
+            json.dumps(
+                {
+                    "type": "entity",
+                    "uscc": company,
+                    "name": "乌海时钟测试有限公司",
+                    "kind": "company",
+                    "region": "wuhai",
+                },
+                ensure_ascii=False,
+            ),
+            json.dumps(
+                {
+                    "type": "person",
+                    "id_number": person,
+                    "name": "钱七",
+                    "roles": [{"uscc": company, "role": "legal_representative"}],
+                },
+                ensure_ascii=False,
+            ),
+        ],
+    )
+    caller = Caller("T1", "hall", "wuhai")
+    return service, clock, caller, company, person
+
+
+def code(exc: pytest.ExceptionInfo[ApiError]) -> str:
+    return exc.value.code
+
+
+def test_session_lives_ten_minutes(world):
+    service, clock, caller, _, person = world
+    token = service.session_from_id_card(caller, person, "钱七", None)["session_token"]
+    clock.advance(minutes=9, seconds=59)
+    assert service.person_for(caller, token) > 0
+    clock.advance(seconds=1)
+    with pytest.raises(ApiError) as exc:
+        service.person_for(caller, token)
+    assert code(exc) == "session_expired"
+
+
+def test_card_expiring_today_is_still_valid(world):
+    service, clock, caller, _, person = world
+    assert service.session_from_id_card(caller, person, "钱七", clock.now.date())["session_token"]
+    with pytest.raises(ApiError) as exc:
+        service.session_from_id_card(
+            caller, person, "钱七", clock.now.date() - dt.timedelta(days=1)
+        )
+    assert code(exc) == "id_card_expired"
+
+
+def test_report_expires_after_its_validity(world):
+    service, clock, caller, company, person = world
+    token = service.session_from_id_card(caller, person, "钱七", None)["session_token"]
+    report = service.create_report(
+        caller,
+        service.person_for(caller, token),
+        "clock-ticket-1",
+        ReportRequest(company, "all", dt.date(2025, 1, 1), dt.date(2026, 3, 1)),
+    )
+    assert report["valid_until"] == "2026-04-01"  # 30 days, the profile's validity
+    assert service.verify(report["verification_code"])["status"] == "valid"
+    clock.advance(days=30)
+    assert service.verify(report["verification_code"])["status"] == "valid"
+    clock.advance(days=1)
+    assert service.verify(report["verification_code"])["status"] == "expired"
+
+
+def test_enrollment_token_expires_after_a_week(world):
+    service, clock, _, _, _ = world
+    token = service.add_enrollment_token("hall-9", "wuhai")
+    clock.advance(days=7, seconds=1)
+    with pytest.raises(ApiError) as exc:
+        service.enroll(token, "A" * 43 + "=", {})
+    assert code(exc) == "invalid_enrollment_token"
+
+
+def test_objection_over_labour_day(world):
+    service, clock, caller, company, person = world
+    clock.now = dt.datetime(2026, 4, 30, 15, 0, tzinfo=CST)
+    token = service.session_from_id_card(caller, person, "钱七", None)["session_token"]
+    pid = service.person_for(caller, token)
+    import_lines(
+        service,
+        [
+            json.dumps(
+                {
+                    "type": "record",
+                    "record_id": "CLK-1",
+                    "uscc": company,
+                    "domain": "市场监管",
+                    "kind": "administrative_penalty",
+                    "date": "2025-06-01",
+                    "agency": "乌海市市场监督管理局",
+                    "document_no": "乌市监罚〔2025〕9号",
+                    "title": "虚假宣传",
+                    "procedure": "general",
+                    "decision": "punish",
+                    "repaired_on": None,
+                    "list_name": None,
+                    "classified": False,
+                },
+                ensure_ascii=False,
+            )
+        ],
+    )
+    report = service.create_report(
+        caller,
+        pid,
+        "clock-ticket-2",
+        ReportRequest(company, "all", dt.date(2025, 1, 1), dt.date(2026, 4, 30)),
+    )
+    filed = service.file_objection(
+        caller, pid, report["report_id"], "CLK-1", "处罚已撤销", "0473-1234567"
+    )
+    # May 1-5 off, Sat May 9 worked: May 6, 7, 8, 9, 11
+    assert filed["due_by"] == "2026-05-11"
