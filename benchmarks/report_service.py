@@ -25,6 +25,7 @@ import random
 import secrets
 import shlex
 import signal
+import socket
 import sqlite3
 import statistics
 import subprocess
@@ -55,7 +56,7 @@ from report_service.entities import ENTITY_KINDS  # noqa: E402
 from report_service.pdf import render_report_pdf  # noqa: E402
 from report_service.profiles import Profile, load_profile  # noqa: E402
 from report_service.synth import generate_region  # noqa: E402
-from tests.platform_client import TerminalClient, free_port  # noqa: E402
+from report_service.terminal_client import TerminalClient  # noqa: E402
 
 REGION = "gansu"
 # The files that decide what `seed` writes: a change to any of them invalidates a cached database.
@@ -369,6 +370,12 @@ def _process_tree(root: int) -> list[int]:
         tree.append(pid)
         todo.extend(parents.get(pid, []))
     return tree
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 @contextmanager
