@@ -2,8 +2,11 @@
 
 import datetime as dt
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Annotated, Any, Literal
 
+import anyio.to_thread
 from fastapi import Depends, FastAPI, Header, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -18,6 +21,7 @@ from .service import Caller, PlatformService, ReportRequest
 log = logging.getLogger("report_service")
 
 MAX_BODY_BYTES = 64 * 1024
+WORKER_THREADS = 4
 
 
 class ErrorDetail(BaseModel):
@@ -107,6 +111,10 @@ async def _too_large(send: Send) -> None:
     await send({"type": "http.response.body", "body": response.body})
 
 
+def _json(body: dict[str, Any], status: int = 200) -> JSONResponse:
+    return JSONResponse(body, status_code=status)
+
+
 def _error(status: int, code: str, message: str) -> JSONResponse:
     return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
 
@@ -116,8 +124,17 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
+@asynccontextmanager
+async def _lifespan(_: FastAPI) -> AsyncIterator[None]:
+    # Few threads per worker: the handlers are CPU-bound under the GIL, and a queue in order
+    # beats forty threads contending for it (tail latency).
+    anyio.to_thread.current_default_thread_limiter().total_tokens = WORKER_THREADS
+    yield
+
+
 def create_app(service: PlatformService) -> FastAPI:
     app = FastAPI(
+        lifespan=_lifespan,
         title="Credit report platform API",
         version="1.0",
         description="Report API v1 for self-service kiosks (DESIGN §3).",
@@ -179,20 +196,22 @@ def create_app(service: PlatformService) -> FastAPI:
         )
 
     @app.post("/v1/terminals/enroll", status_code=201)
-    def enroll(body: EnrollBody) -> dict[str, Any]:
-        return service.enroll(body.enrollment_token, body.public_key, body.hardware)
+    def enroll(body: EnrollBody) -> JSONResponse:
+        return _json(service.enroll(body.enrollment_token, body.public_key, body.hardware), 201)
 
     @app.get("/v1/catalog")
-    def catalog(caller: Signed) -> dict[str, Any]:
-        return service.profile(caller).catalog()
+    def catalog(caller: Signed) -> JSONResponse:
+        return _json(service.profile(caller).catalog())
 
     @app.post("/v1/sessions/id-card", status_code=201)
-    def id_card_session(body: IdCardBody, caller: Signed) -> dict[str, Any]:
-        return service.session_from_id_card(caller, body.id_number, body.name, body.valid_until)
+    def id_card_session(body: IdCardBody, caller: Signed) -> JSONResponse:
+        return _json(
+            service.session_from_id_card(caller, body.id_number, body.name, body.valid_until), 201
+        )
 
     @app.post("/v1/sessions/qr", status_code=201)
-    def qr_session(body: QrBody, caller: Signed) -> dict[str, Any]:
-        return service.session_from_qr(caller, body.payload)
+    def qr_session(body: QrBody, caller: Signed) -> JSONResponse:
+        return _json(service.session_from_qr(caller, body.payload), 201)
 
     @app.post("/v1/reports", status_code=201)
     def create_report(
@@ -200,13 +219,13 @@ def create_app(service: PlatformService) -> FastAPI:
         caller: Signed,
         token: Bearer,
         idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
-    ) -> dict[str, Any]:
+    ) -> JSONResponse:
         person = service.person_for(caller, token)
         domains = body.domains if isinstance(body.domains, str) else tuple(body.domains)
         request = ReportRequest(
             body.uscc.strip().upper(), domains, body.period.from_, body.period.to
         )
-        return service.create_report(caller, person, idempotency_key, request)
+        return _json(service.create_report(caller, person, idempotency_key, request), 201)
 
     @app.get(
         "/v1/reports/{report_id}/pdf",
@@ -223,19 +242,22 @@ def create_app(service: PlatformService) -> FastAPI:
         )
 
     @app.get("/v1/reports/by-ticket/{ticket}")
-    def report_by_ticket(ticket: str, caller: Signed, token: Bearer) -> dict[str, Any]:
+    def report_by_ticket(ticket: str, caller: Signed, token: Bearer) -> JSONResponse:
         person = service.person_for(caller, token)
-        return service.report_by_ticket(caller, person, ticket)
+        return _json(service.report_by_ticket(caller, person, ticket))
 
     @app.get("/v1/verify/{verification_code}")
-    def verify(verification_code: str) -> dict[str, Any]:
-        return service.verify(verification_code)
+    def verify(verification_code: str) -> JSONResponse:
+        return _json(service.verify(verification_code))
 
     @app.post("/v1/objections", status_code=201)
-    def objection(body: ObjectionBody, caller: Signed, token: Bearer) -> dict[str, Any]:
+    def objection(body: ObjectionBody, caller: Signed, token: Bearer) -> JSONResponse:
         person = service.person_for(caller, token)
-        return service.file_objection(
-            caller, person, body.report_id, body.record_id, body.reason, body.contact
+        return _json(
+            service.file_objection(
+                caller, person, body.report_id, body.record_id, body.reason, body.contact
+            ),
+            201,
         )
 
     return app
