@@ -439,14 +439,7 @@ def enroll_kiosks(server: Server, db_path: Path, n: int) -> list[Kiosk]:
 
 
 def log_in(kiosk: Kiosk, person: Person) -> None:
-    r = kiosk.terminal.request(
-        "POST",
-        "/v1/sessions/id-card",
-        {"id_number": person.id_number, "name": person.name, "valid_until": "2040-01-01"},
-    )
-    if r.status_code != 201:
-        raise RuntimeError(f"login failed for a synth person: {r.status_code} {r.text[:300]}")
-    body = r.json()
+    body = kiosk.terminal.login_card(person.id_number, person.name, valid_until="2040-01-01")
     kiosk.token = body["session_token"]
     kiosk.usccs = [e["uscc"] for e in body["enterprises"]]
     if not kiosk.usccs:

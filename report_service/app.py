@@ -195,23 +195,23 @@ def create_app(service: PlatformService) -> FastAPI:
             {"status": "ok" if ok else "degraded", "database": ok}, 200 if ok else 503
         )
 
-    @app.post("/v1/terminals/enroll", status_code=201)
+    @app.post("/v1/terminals/enroll")
     def enroll(body: EnrollBody) -> JSONResponse:
-        return _json(service.enroll(body.enrollment_token, body.public_key, body.hardware), 201)
+        return _json(service.enroll(body.enrollment_token, body.public_key, body.hardware))
 
     @app.get("/v1/catalog")
     def catalog(caller: Signed) -> JSONResponse:
         return _json(service.profile(caller).catalog())
 
-    @app.post("/v1/sessions/id-card", status_code=201)
+    @app.post("/v1/sessions/id-card")
     def id_card_session(body: IdCardBody, caller: Signed) -> JSONResponse:
         return _json(
-            service.session_from_id_card(caller, body.id_number, body.name, body.valid_until), 201
+            service.session_from_id_card(caller, body.id_number, body.name, body.valid_until)
         )
 
-    @app.post("/v1/sessions/qr", status_code=201)
+    @app.post("/v1/sessions/qr")
     def qr_session(body: QrBody, caller: Signed) -> JSONResponse:
-        return _json(service.session_from_qr(caller, body.payload), 201)
+        return _json(service.session_from_qr(caller, body.payload))
 
     @app.post("/v1/reports", status_code=201)
     def create_report(
@@ -250,14 +250,13 @@ def create_app(service: PlatformService) -> FastAPI:
     def verify(verification_code: str) -> JSONResponse:
         return _json(service.verify(verification_code))
 
-    @app.post("/v1/objections", status_code=201)
+    @app.post("/v1/objections")
     def objection(body: ObjectionBody, caller: Signed, token: Bearer) -> JSONResponse:
         person = service.person_for(caller, token)
         return _json(
             service.file_objection(
                 caller, person, body.report_id, body.record_id, body.reason, body.contact
             ),
-            201,
         )
 
     return app

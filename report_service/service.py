@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import json
@@ -13,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, defer
@@ -197,22 +199,25 @@ class PlatformService:
             nonce_ok = False
         if not nonce_ok:
             raise unauthorized("bad_nonce", "请求随机数格式错误。")
-        with self.sessions.begin() as s:
-            terminal = s.get(db.Terminal, terminal_id) if len(terminal_id) <= 64 else None
-            if terminal is None or terminal.revoked:
-                raise unauthorized("unknown_terminal", "终端未注册或已被停用，请联系工作人员。")
-            message = crypto.signing_string(method, path, timestamp, nonce, body)
-            if not crypto.verify(crypto.load_public_key(terminal.public_key), signature, message):
-                raise unauthorized("bad_signature", "终端签名校验失败，请联系工作人员。")
-            caller = Caller(terminal.id, terminal.hall_id, terminal.region)
         try:
-            with self.sessions.begin() as s:
+            with self.sessions.begin() as s:  # one transaction: look the key up, record the nonce
+                terminal = s.get(db.Terminal, terminal_id) if len(terminal_id) <= 64 else None
+                if terminal is None or terminal.revoked:
+                    raise unauthorized("unknown_terminal", "终端未注册或已被停用，请联系工作人员。")
+                message = crypto.signing_string(method, path, timestamp, nonce, body)
+                if not crypto.verify(self._terminal_key(terminal.public_key), signature, message):
+                    raise unauthorized("bad_signature", "终端签名校验失败，请联系工作人员。")
+                caller = Caller(terminal.id, terminal.hall_id, terminal.region)
                 s.add(db.Nonce(terminal_id=terminal_id, nonce=nonce, seen_at=now))
                 if secrets.randbelow(256) == 0:  # now and then, forget nonces past the window
                     s.execute(delete(db.Nonce).where(db.Nonce.seen_at < now - 2 * MAX_SKEW_S))
         except IntegrityError:
             raise unauthorized("replayed_nonce", "重复的请求已被拒绝。") from None
         return caller
+
+    @functools.lru_cache(maxsize=4096)  # noqa: B019 - the service lives as long as the process
+    def _terminal_key(self, public_key_b64: str) -> Ed25519PublicKey:
+        return crypto.load_public_key(public_key_b64)
 
     def profile(self, caller: Caller) -> Profile:
         return load_profile(caller.region)
