@@ -13,6 +13,8 @@ test: setup
 	@echo "[test] ruff lint + format check"
 	@$(VENV)/ruff check .
 	@$(VENV)/ruff format --check .
+	@echo "[test] mypy (kiosk, devices, offline_cache)"
+	@$(VENV)/mypy
 	@echo "[test] pytest"
 	@$(VENV)/python -m pytest -q
 
