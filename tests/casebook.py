@@ -101,3 +101,25 @@ def casebook(
         "id_number": person,
         "prefix": p,
     }
+
+
+def company_and_person(
+    region: str, company: str, company_name: str, person: str, person_name: str, role: str
+) -> list[str]:
+    """Import lines for one company and one person holding `role` in it."""
+    rows = [
+        {
+            "type": "entity",
+            "uscc": company,
+            "name": company_name,
+            "kind": "company",
+            "region": region,
+        },
+        {
+            "type": "person",
+            "id_number": person,
+            "name": person_name,
+            "roles": [{"uscc": company, "role": role}],
+        },
+    ]
+    return [json.dumps(r, ensure_ascii=False) for r in rows]

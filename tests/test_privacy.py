@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .casebook import id_number, uscc
+from .casebook import company_and_person, id_number, uscc
 from .conftest import enroll, import_jsonl
 from .platform_client import cli
 
@@ -16,27 +16,7 @@ def test_id_numbers_stay_out_of_logs_and_database(platform, tmp_path):
     import_jsonl(
         platform,
         tmp_path / "p.jsonl",
-        [
-            json.dumps(
-                {
-                    "type": "entity",
-                    "uscc": company,
-                    "name": "隐私测试有限公司",
-                    "kind": "company",
-                    "region": "lanzhou",
-                },
-                ensure_ascii=False,
-            ),
-            json.dumps(
-                {
-                    "type": "person",
-                    "id_number": person,
-                    "name": "隐私测试人",
-                    "roles": [{"uscc": company, "role": "agent"}],
-                },
-                ensure_ascii=False,
-            ),
-        ],
+        company_and_person("lanzhou", company, "隐私测试有限公司", person, "隐私测试人", "agent"),
     )
     terminal = enroll(platform, "lanzhou")
     token = terminal.login_card(person, "隐私测试人")["session_token"]

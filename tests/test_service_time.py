@@ -13,7 +13,7 @@ from report_service.errors import ApiError
 from report_service.importer import import_lines
 from report_service.service import Caller, PlatformService, ReportRequest
 
-from .casebook import id_number, uscc
+from .casebook import company_and_person, id_number, uscc
 
 
 class Clock:
@@ -34,27 +34,9 @@ def world(tmp_path):
     company, person = uscc("wuhai", 7001), id_number("wuhai", 701)
     import_lines(
         service,
-        [
-            json.dumps(
-                {
-                    "type": "entity",
-                    "uscc": company,
-                    "name": "乌海时钟测试有限公司",
-                    "kind": "company",
-                    "region": "wuhai",
-                },
-                ensure_ascii=False,
-            ),
-            json.dumps(
-                {
-                    "type": "person",
-                    "id_number": person,
-                    "name": "钱七",
-                    "roles": [{"uscc": company, "role": "legal_representative"}],
-                },
-                ensure_ascii=False,
-            ),
-        ],
+        company_and_person(
+            "wuhai", company, "乌海时钟测试有限公司", person, "钱七", "legal_representative"
+        ),
     )
     caller = Caller("T1", "hall", "wuhai")
     return service, clock, caller, company, person
