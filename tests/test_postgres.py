@@ -19,7 +19,7 @@ pytestmark = pytest.mark.postgres
 @pytest.fixture(scope="module")
 def pg_platform(tmp_path_factory):
     if pg_bin() is None:
-        pytest.skip("PostgreSQL not installed: `make test` installs it; this machine cannot")
+        pytest.skip(reason="PostgreSQL not installed: `make test` installs it; this machine cannot")
     workdir = tmp_path_factory.mktemp("pg")
     with postgres_server() as url:
         cli("seed", "--db", url, "--region", "wuhai", "--entities", "30", "--seed", "3")
