@@ -234,7 +234,7 @@ def create_app(service: PlatformService) -> FastAPI:
     )
     def report_pdf(report_id: str, caller: Signed, token: Bearer) -> Response:
         person = service.person_for(caller, token)
-        report = service.report_pdf(caller, person, report_id)
+        report = service.report_pdf(person, report_id)
         return Response(
             report.pdf,
             media_type="application/pdf",

@@ -23,7 +23,7 @@ from . import crypto, db, ids, rules
 from .clock import CST, Clock, system_clock
 from .document import ReportDocument
 from .entities import ENTITY_KINDS
-from .errors import ApiError, conflict, forbidden, not_found, unauthorized, unprocessable
+from .errors import conflict, forbidden, not_found, unauthorized, unprocessable
 from .pdf import render_report_pdf
 from .profiles import Profile, load_profile
 
@@ -416,7 +416,9 @@ class PlatformService:
     def _report_by_key(self, key: str) -> db.Report | None:
         with self.sessions() as s:
             return s.scalars(
-                select(db.Report).where(db.Report.idempotency_key == key).options(_defer_pdf())
+                select(db.Report)
+                .where(db.Report.idempotency_key == key)
+                .options(defer(db.Report.pdf))
             ).first()
 
     def _replay(self, report: db.Report, person_id: int, fingerprint: str) -> dict[str, Any]:
@@ -426,7 +428,8 @@ class PlatformService:
             )
         return _report_json(report)
 
-    def _owned_report(self, caller: Caller, person_id: int, report_id: str) -> db.Report:
+    def report_pdf(self, person_id: int, report_id: str) -> db.Report:
+        """The report with its PDF, for the person who asked or anyone holding a role for it."""
         with self.sessions() as s:
             report = s.get(db.Report, report_id) if len(report_id) <= 32 else None
             if report is None:
@@ -434,9 +437,6 @@ class PlatformService:
             if report.person_id != person_id and s.get(db.Role, (person_id, report.uscc)) is None:
                 raise not_found("report_not_found", "没有找到这份报告。")
             return report
-
-    def report_pdf(self, caller: Caller, person_id: int, report_id: str) -> db.Report:
-        return self._owned_report(caller, person_id, report_id)
 
     def report_by_ticket(self, caller: Caller, person_id: int, ticket: str) -> dict[str, Any]:
         report = self._report_by_key(ticket) if IDEMPOTENCY_KEY.match(ticket) else None
@@ -455,7 +455,7 @@ class PlatformService:
                 report = s.scalars(
                     select(db.Report)
                     .where(db.Report.verification_code == code)
-                    .options(_defer_pdf())
+                    .options(defer(db.Report.pdf))
                 ).first()
         if report is None:
             return {
@@ -504,7 +504,7 @@ class PlatformService:
         reason: str,
         contact: str,
     ) -> dict[str, Any]:
-        report = self._owned_report(caller, person_id, report_id)
+        report = self.report_pdf(person_id, report_id)
         record_ids = {
             r["record_id"] for d in json.loads(report.summary)["domains"] for r in d["records"]
         }
@@ -552,10 +552,6 @@ class PlatformService:
         return True
 
 
-def _defer_pdf() -> Any:
-    return defer(db.Report.pdf)
-
-
 def _aware(value: dt.datetime) -> dt.datetime:
     """SQLite hands back naive datetimes (stored in platform time); PostgreSQL aware ones in UTC."""
     return value.replace(tzinfo=CST) if value.tzinfo is None else value.astimezone(CST)
@@ -573,4 +569,4 @@ def _report_json(report: db.Report) -> dict[str, Any]:
     }
 
 
-__all__ = ["ApiError", "Caller", "PlatformService", "ReportRequest"]
+__all__ = ["Caller", "PlatformService", "ReportRequest"]
