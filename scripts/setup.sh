@@ -9,6 +9,10 @@ APT_PACKAGES=(
   poppler-utils        # pdftotext / pdffonts / pdfinfo check the rendered reports
   fonts-wqy-microhei   # the CJK TrueType font embedded in every report PDF
   postgresql           # the PostgreSQL run of the service's core tests
+  cups                 # the private cupsd the A4 printer tests start
+  cups-filters         # Generic-PDF_Printer-PDF.ppd for the file-backed test queue
+  libcups2-dev         # pycups builds from source against cups/http.h
+  libzbar0             # pyzbar's shared library (the QR scanner's second decoder)
 )
 
 say() { printf '[setup] %s\n' "$*"; }
