@@ -1,0 +1,257 @@
+"""Typed views of the platform's JSON answers, checked field by field (DESIGN §3).
+
+A missing or mistyped field raises ProtocolViolation: the kiosk never guesses at a malformed answer.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import ProtocolViolation
+
+
+def _get(obj: Any, key: str, kind: type | tuple[type, ...], where: str) -> Any:
+    if not isinstance(obj, dict) or key not in obj or not isinstance(obj[key], kind):
+        raise ProtocolViolation(f"{where}: field {key!r} missing or not {kind}")
+    return obj[key]
+
+
+def _opt(obj: dict[str, Any], key: str, kind: type, where: str) -> Any:
+    value = obj.get(key)
+    if value is not None and not isinstance(value, kind):
+        raise ProtocolViolation(f"{where}: field {key!r} is not {kind}")
+    return value
+
+
+def _date(text: str, where: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise ProtocolViolation(f"{where}: {text!r} is not an ISO date") from None
+
+
+def _datetime(text: str, where: str) -> dt.datetime:
+    try:
+        value = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise ProtocolViolation(f"{where}: {text!r} is not an ISO timestamp") from None
+    if value.tzinfo is None:
+        raise ProtocolViolation(f"{where}: timestamp {text!r} has no UTC offset")
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class Enrollment:
+    terminal_id: str
+    hall_id: str
+    region: str
+    platform_public_key: str  # standard base64 of the raw 32 bytes
+    config: dict[str, Any]
+
+    @classmethod
+    def from_json(cls, data: Any) -> Enrollment:
+        w = "enrollment"
+        return cls(
+            terminal_id=_get(data, "terminal_id", str, w),
+            hall_id=_get(data, "hall_id", str, w),
+            region=_get(data, "region", str, w),
+            platform_public_key=_get(data, "platform_public_key", str, w),
+            config=_get(data, "config", dict, w),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Domain:
+    code: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Catalog:
+    region: str
+    report_title: str
+    platform_name: str
+    domains: tuple[Domain, ...]
+    earliest_date: dt.date | None  # the region's floor date
+    max_period_years: int
+    report_validity_days: int
+
+    @classmethod
+    def from_json(cls, data: Any) -> Catalog:
+        w = "catalog"
+        domains = tuple(
+            Domain(code=_get(d, "code", str, w), name=_get(d, "name", str, w))
+            for d in _get(data, "domains", list, w)
+        )
+        if not domains:
+            raise ProtocolViolation("catalog: no domains")
+        floor = _opt(data, "earliest_date", str, w)
+        return cls(
+            region=_get(data, "region", str, w),
+            report_title=_get(data, "report_title", str, w),
+            platform_name=_get(data, "platform_name", str, w),
+            domains=domains,
+            earliest_date=None if floor is None else _date(floor, w),
+            max_period_years=_get(data, "max_period_years", int, w),
+            report_validity_days=_get(data, "report_validity_days", int, w),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """The same shape the platform sends, for the offline cache."""
+        return {
+            "region": self.region,
+            "report_title": self.report_title,
+            "platform_name": self.platform_name,
+            "domains": [{"code": d.code, "name": d.name} for d in self.domains],
+            "earliest_date": None if self.earliest_date is None else self.earliest_date.isoformat(),
+            "max_period_years": self.max_period_years,
+            "report_validity_days": self.report_validity_days,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Enterprise:
+    uscc: str
+    name: str
+    role: str  # legal_representative | agent
+
+
+@dataclass(frozen=True, slots=True)
+class Login:
+    session_token: str = field(repr=False)
+    expires_at: dt.datetime
+    person_name_masked: str
+    enterprises: tuple[Enterprise, ...]
+
+    @classmethod
+    def from_json(cls, data: Any) -> Login:
+        w = "session"
+        person = _get(data, "person", dict, w)
+        return cls(
+            session_token=_get(data, "session_token", str, w),
+            expires_at=_datetime(_get(data, "expires_at", str, w), w),
+            person_name_masked=_get(person, "name", str, w),
+            enterprises=tuple(
+                Enterprise(
+                    uscc=_get(e, "uscc", str, w),
+                    name=_get(e, "name", str, w),
+                    role=_get(e, "role", str, w),
+                )
+                for e in _get(data, "enterprises", list, w)
+            ),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RecordLine:
+    record_id: str
+    kind: str
+    date: str
+    agency: str
+    document_no: str
+    title: str
+    repaired_on: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class DomainResult:
+    code: str
+    name: str
+    clean: bool
+    records: tuple[RecordLine, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ReportMeta:
+    report_id: str
+    verification_code: str
+    issued_at: dt.datetime
+    valid_until: dt.date
+    domains: tuple[DomainResult, ...]
+    total_records: int
+    sha256: str
+    signature: str
+
+    @classmethod
+    def from_json(cls, data: Any) -> ReportMeta:
+        w = "report"
+        summary = _get(data, "summary", dict, w)
+        domains = []
+        for d in _get(summary, "domains", list, w):
+            conclusion = _get(d, "conclusion", str, w)
+            if conclusion not in ("clean", "records"):
+                raise ProtocolViolation(f"report: conclusion {conclusion!r}")
+            records = tuple(
+                RecordLine(
+                    record_id=_get(r, "record_id", str, w),
+                    kind=_get(r, "kind", str, w),
+                    date=_get(r, "date", str, w),
+                    agency=_get(r, "agency", str, w),
+                    document_no=_get(r, "document_no", str, w),
+                    title=_get(r, "title", str, w),
+                    repaired_on=_opt(r, "repaired_on", str, w),
+                )
+                for r in _get(d, "records", list, w)
+            )
+            domains.append(
+                DomainResult(
+                    code=_get(d, "code", str, w),
+                    name=_get(d, "name", str, w),
+                    clean=conclusion == "clean",
+                    records=records,
+                )
+            )
+        return cls(
+            report_id=_get(data, "report_id", str, w),
+            verification_code=_get(data, "verification_code", str, w),
+            issued_at=_datetime(_get(data, "issued_at", str, w), w),
+            valid_until=_date(_get(data, "valid_until", str, w), w),
+            domains=tuple(domains),
+            total_records=_get(summary, "total_records", int, w),
+            sha256=_get(data, "sha256", str, w),
+            signature=_get(data, "signature", str, w),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Verification:
+    status: str  # valid | expired | revoked | unknown
+    uscc: str | None
+    name: str | None
+    issued_at: str | None
+    period: dict[str, str] | None
+    domains: tuple[str, ...]
+
+    @classmethod
+    def from_json(cls, data: Any) -> Verification:
+        w = "verify"
+        status = _get(data, "status", str, w)
+        if status not in ("valid", "expired", "revoked", "unknown"):
+            raise ProtocolViolation(f"verify: status {status!r}")
+        domains = _opt(data, "domains", list, w) or []
+        return cls(
+            status=status,
+            uscc=_opt(data, "uscc", str, w),
+            name=_opt(data, "name", str, w),
+            issued_at=_opt(data, "issued_at", str, w),
+            period=_opt(data, "period", dict, w),
+            domains=tuple(
+                str(d.get("name", d)) if isinstance(d, dict) else str(d) for d in domains
+            ),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Objection:
+    objection_id: str
+    due_by: dt.date
+
+    @classmethod
+    def from_json(cls, data: Any) -> Objection:
+        w = "objection"
+        return cls(
+            objection_id=_get(data, "objection_id", str, w),
+            due_by=_date(_get(data, "due_by", str, w), w),
+        )

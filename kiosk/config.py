@@ -1,0 +1,242 @@
+"""The kiosk's configuration: one TOML file, validated whole at start.
+
+Secrets and keys are given by path, never inline. Every problem is reported with its key, all at once,
+so a technician fixes the file in one go.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from .errors import ConfigInvalid
+
+DEVICE_KINDS = ("id_card", "qr_camera", "a4_printer", "receipt_printer")
+LANGUAGES = ("zh_CN", "en")
+_SECRET_WORDS = ("pin", "password", "secret", "private_key", "token")
+
+
+@dataclass(frozen=True)
+class DeviceConfig:
+    backend: str
+    options: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class UiConfig:
+    language: str = "zh_CN"
+    idle_timeout_s: float = 60.0
+    countdown_s: float = 10.0
+    elderly_mode: bool = False
+    voice_prompts: bool = True  # used only in elderly mode, and only when espeak-ng is installed
+
+
+@dataclass(frozen=True)
+class KioskConfig:
+    platform_url: str
+    state_dir: Path  # terminal key, enrollment, offline queue
+    hall_name: str
+    devices: Mapping[str, DeviceConfig]
+    ui: UiConfig = field(default_factory=UiConfig)
+    ca_bundle: Path | None = None
+    enrollment_token_file: Path | None = None  # read once on first start
+    staff_pin_file: Path | None = None  # a PBKDF2 hash, written by kiosk-provision
+    source: Path | None = None
+
+    @property
+    def key_file(self) -> Path:
+        return self.state_dir / "terminal.key"
+
+    @property
+    def enrollment_file(self) -> Path:
+        return self.state_dir / "enrollment.json"
+
+
+def load_config(path: str | Path) -> KioskConfig:
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigInvalid([f"{path}: file not found"]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigInvalid([f"{path}: cannot read ({exc})"]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigInvalid([f"{path}: not valid TOML ({exc})"]) from None
+    return parse_config(raw, base_dir=path.parent, source=path)
+
+
+def parse_config(
+    raw: Mapping[str, Any], *, base_dir: Path, source: Path | None = None
+) -> KioskConfig:
+    problems: list[str] = []
+    c = _Checker(problems, base_dir)
+    _refuse_inline_secrets(raw, "", problems)
+    known_top = {"platform", "terminal", "devices", "ui"}
+    for key in raw:
+        if key not in known_top:
+            problems.append(f"{key}: unknown section (known: {', '.join(sorted(known_top))})")
+
+    platform = c.table(raw, "platform")
+    url = c.string(platform, "platform.url", required=True)
+    if url:
+        problems.extend(_url_problems(url))
+    ca_bundle = c.path(platform, "platform.ca_bundle", must_exist=True)
+    c.only(platform, "platform", {"url", "ca_bundle"})
+
+    terminal = c.table(raw, "terminal")
+    state_dir = c.path(terminal, "terminal.state_dir", required=True)
+    hall_name = c.string(terminal, "terminal.hall_name", required=True)
+    token_file = c.path(terminal, "terminal.enrollment_token_file")
+    pin_file = c.path(terminal, "terminal.staff_pin_file")
+    c.only(
+        terminal, "terminal", {"state_dir", "hall_name", "enrollment_token_file", "staff_pin_file"}
+    )
+
+    devices: dict[str, DeviceConfig] = {}
+    device_table = c.table(raw, "devices")
+    for kind in device_table:
+        if kind not in DEVICE_KINDS:
+            problems.append(f"devices.{kind}: unknown device (known: {', '.join(DEVICE_KINDS)})")
+    for kind in DEVICE_KINDS:
+        section = c.table(device_table, f"devices.{kind}", required=True)
+        backend = c.string(section, f"devices.{kind}.backend", required=True)
+        if backend:
+            options = {k: v for k, v in section.items() if k != "backend"}
+            devices[kind] = DeviceConfig(backend=backend, options=options)
+
+    ui_raw = c.table(raw, "ui")
+    ui = UiConfig(
+        language=c.choice(ui_raw, "ui.language", LANGUAGES, "zh_CN"),
+        idle_timeout_s=c.number(ui_raw, "ui.idle_timeout_s", 60.0, low=20, high=600),
+        countdown_s=c.number(ui_raw, "ui.countdown_s", 10.0, low=5, high=30),
+        elderly_mode=c.boolean(ui_raw, "ui.elderly_mode", False),
+        voice_prompts=c.boolean(ui_raw, "ui.voice_prompts", True),
+    )
+    c.only(
+        ui_raw, "ui", {"language", "idle_timeout_s", "countdown_s", "elderly_mode", "voice_prompts"}
+    )
+    if ui.countdown_s >= ui.idle_timeout_s:
+        problems.append("ui.countdown_s: must be shorter than ui.idle_timeout_s")
+
+    if problems:
+        raise ConfigInvalid(problems)
+    assert url is not None and state_dir is not None and hall_name is not None
+    return KioskConfig(
+        platform_url=url,
+        state_dir=state_dir,
+        hall_name=hall_name,
+        devices=devices,
+        ui=ui,
+        ca_bundle=ca_bundle,
+        enrollment_token_file=token_file,
+        staff_pin_file=pin_file,
+        source=source,
+    )
+
+
+def _url_problems(url: str) -> list[str]:
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        return [f"platform.url: {url!r} is not an http(s) URL"]
+    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+        return ["platform.url: plain http is allowed only to this machine (loopback); use https"]
+    return []
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _refuse_inline_secrets(table: Mapping[str, Any], prefix: str, problems: list[str]) -> None:
+    for key, value in table.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            _refuse_inline_secrets(value, name + ".", problems)
+        elif any(w in key.lower() for w in _SECRET_WORDS) and not key.lower().endswith("_file"):
+            problems.append(f"{name}: secrets are given by path (a `{key}_file` key), never inline")
+
+
+class _Checker:
+    def __init__(self, problems: list[str], base_dir: Path) -> None:
+        self.problems = problems
+        self.base_dir = base_dir
+
+    def table(self, raw: Mapping[str, Any], name: str, required: bool = False) -> Mapping[str, Any]:
+        key = name.rsplit(".", 1)[-1]
+        value = raw.get(key)
+        if value is None:
+            if required:
+                self.problems.append(f"{name}: section missing")
+            return {}
+        if not isinstance(value, Mapping):
+            self.problems.append(f"{name}: must be a table")
+            return {}
+        return value
+
+    def only(self, table: Mapping[str, Any], name: str, allowed: set[str]) -> None:
+        for key in table:
+            if key not in allowed and not any(w in key.lower() for w in _SECRET_WORDS):
+                self.problems.append(
+                    f"{name}.{key}: unknown key (known: {', '.join(sorted(allowed))})"
+                )
+
+    def string(self, table: Mapping[str, Any], name: str, required: bool = False) -> str | None:
+        value = table.get(name.rsplit(".", 1)[-1])
+        if value is None:
+            if required:
+                self.problems.append(f"{name}: required")
+            return None
+        if not isinstance(value, str) or not value.strip():
+            self.problems.append(f"{name}: must be a non-empty string")
+            return None
+        return value.strip()
+
+    def path(
+        self, table: Mapping[str, Any], name: str, required: bool = False, must_exist: bool = False
+    ) -> Path | None:
+        text = self.string(table, name, required)
+        if text is None:
+            return None
+        path = Path(text)
+        path = path if path.is_absolute() else self.base_dir / path
+        if must_exist and not path.exists():
+            self.problems.append(f"{name}: {path} does not exist")
+        return path
+
+    def number(
+        self, table: Mapping[str, Any], name: str, default: float, low: float, high: float
+    ) -> float:
+        value = table.get(name.rsplit(".", 1)[-1], default)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            self.problems.append(f"{name}: must be a number")
+            return default
+        if not low <= value <= high:
+            self.problems.append(f"{name}: {value} is outside {low}–{high}")
+            return default
+        return float(value)
+
+    def boolean(self, table: Mapping[str, Any], name: str, default: bool) -> bool:
+        value = table.get(name.rsplit(".", 1)[-1], default)
+        if not isinstance(value, bool):
+            self.problems.append(f"{name}: must be true or false")
+            return default
+        return value
+
+    def choice(
+        self, table: Mapping[str, Any], name: str, options: tuple[str, ...], default: str
+    ) -> str:
+        value = table.get(name.rsplit(".", 1)[-1], default)
+        if value not in options:
+            self.problems.append(f"{name}: {value!r} is not one of {', '.join(options)}")
+            return default
+        return str(value)

@@ -1,0 +1,529 @@
+"""The session state machine: from attract to printed report, and the side trips (DESIGN §1, §6).
+
+It runs on one asyncio loop; the screens call its intents and render the Snapshots it publishes.
+An intent that does not fit the current step is ignored (a late tap on a screen already gone).
+Every slow call carries the session's generation: a result that comes back after cancel, back or the
+idle timeout belongs to a wiped session and is dropped.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+import re
+import secrets
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
+from .api_models import Catalog, Enterprise, Login, Objection, ReportMeta, Verification
+from .errors import ApiError, KioskError
+from .messages import TERMINAL_FAULT_CODES
+from .periods import DEFAULT_PRESET, PRESETS, Bounds, Period, custom_period_error, preset_period
+from .scanned import classify, verification_code
+from .steps import IDLE_EXEMPT, Snapshot, Step
+
+log = logging.getLogger(__name__)
+
+# reason category -> the text the platform's staff read (always Chinese, whatever the UI language)
+OBJECTION_REASONS = {
+    "record_wrong": "记录内容有误",
+    "not_our_record": "该记录不属于本企业",
+    "already_repaired": "已完成信用修复或整改",
+    "publicity_ended": "记录已超过公示期限",
+    "other": "其他原因，请与本企业联系",
+}
+_PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")  # the platform's own rule
+
+
+class CardLike(Protocol):
+    """What the journey needs from an ID card read by the reader."""
+
+    @property
+    def id_number(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def valid_until(self) -> dt.date | None: ...
+
+
+class PrintFailure(KioskError):
+    """A4 or receipt failed; `phase` says which, so a reprint starts at the right place."""
+
+    code = "print.failed"
+    message_id = "error.print_failed"
+
+    def __init__(self, detail: str, *, phase: str, message_id: str | None = None) -> None:
+        super().__init__(detail)
+        self.phase = phase
+        if message_id is not None:
+            self.message_id = message_id
+
+
+@dataclasses.dataclass(frozen=True)
+class FetchedReport:
+    meta: ReportMeta
+    pdf: bytes = dataclasses.field(repr=False)  # already checked: sha256 and platform signature
+
+
+class Services(Protocol):
+    """The journey's outside world; the composition root wires the API client and the devices."""
+
+    def today(self) -> dt.date: ...
+    def audit(self, event: str, **fields: str) -> None: ...
+    async def catalog(self) -> Catalog: ...
+    async def login_card(self, card: CardLike) -> Login: ...
+    async def login_qr(self, payload: str) -> Login: ...
+    async def fetch_report(
+        self, login: Login, uscc: str, domains: Sequence[str] | None, period: Period, key: str
+    ) -> FetchedReport: ...
+    async def print_report(
+        self,
+        report: FetchedReport,
+        enterprise: Enterprise,
+        start_at: str,
+        on_phase: Callable[[str], None],
+    ) -> None: ...
+    async def verify(self, code: str) -> Verification: ...
+    async def file_objection(
+        self, login: Login, report_id: str, record_id: str, reason: str, contact: str
+    ) -> Objection: ...
+    async def call_help(self, step: str) -> None: ...
+    def check_staff_pin(self, pin: str) -> bool: ...
+    def staff_status(self) -> dict[str, str]: ...
+
+
+class Journey:
+    def __init__(
+        self,
+        services: Services,
+        *,
+        idle_timeout_s: float = 60.0,
+        countdown_s: float = 10.0,
+        clock: Callable[[], float],
+    ) -> None:
+        self.services = services
+        self.idle_timeout_s = idle_timeout_s
+        self.countdown_s = countdown_s
+        self._clock = clock
+        self._listeners: list[Callable[[Snapshot], None]] = []
+        self._generation = 0
+        self._catalog: Catalog | None = None
+        self._login_result: Login | None = None
+        self._enterprise: Enterprise | None = None
+        self._selected: set[str] | None = None
+        self._period: Period | None = None
+        self._period_preset: str | None = DEFAULT_PRESET
+        self._report: FetchedReport | None = None
+        self._idempotency_key: str | None = None
+        self._objection_record = ""
+        self._reprint_from = "a4"
+        self._return_to: Step | None = None
+        self._last_activity = clock()
+        self._snapshot = Snapshot(step=Step.ATTRACT)
+
+    # --- observation -------------------------------------------------------------------------
+    def subscribe(self, listener: Callable[[Snapshot], None]) -> None:
+        self._listeners.append(listener)
+        listener(self._snapshot)
+
+    @property
+    def snapshot(self) -> Snapshot:
+        return self._snapshot
+
+    @property
+    def step(self) -> Step:
+        return self._snapshot.step
+
+    # --- authentication ------------------------------------------------------------------------
+    async def card_presented(self, card: CardLike) -> None:
+        if self.step is not Step.ATTRACT:
+            return
+        await self._login("card", lambda: self.services.login_card(card))
+
+    async def qr_presented(self, text: str) -> None:
+        """A QR at the camera: a login QR logs in; on the verify screen, a report's verify QR."""
+        scanned = classify(text)
+        if self.step is Step.VERIFY_SCAN:
+            code = verification_code(text)
+            if code is None:
+                self._show(Step.VERIFY_SCAN, message_id="verify.not_a_report_qr")
+                return
+            await self._verify(code)
+        elif self.step is Step.ATTRACT:
+            if scanned.kind != "login":
+                self._show(Step.ATTRACT, message_id="attract.not_a_login_qr")
+                return
+            await self._login("qr", lambda: self.services.login_qr(scanned.value))
+
+    async def _login(self, method: str, call: Callable[[], object]) -> None:
+        gen = self._begin(Step.AUTHENTICATING)
+        self.services.audit("login.started", method=method)
+        try:
+            catalog = await self._load_catalog()
+            login = await call()  # type: ignore[misc]
+        except KioskError as exc:
+            if self._current(gen):
+                self._fail(exc, back_to=Step.ATTRACT)
+            return
+        if not self._current(gen):
+            return
+        self._login_result = login
+        self._catalog = catalog
+        self.services.audit("login.ok", method=method, enterprises=str(len(login.enterprises)))
+        if not login.enterprises:
+            self._wipe()
+            self._show(Step.ERROR, message_id="error.no_enterprise")
+            return
+        if len(login.enterprises) == 1:
+            self._enterprise = login.enterprises[0]
+            self._enter_scope()
+        else:
+            self._show(Step.CHOOSE_ENTERPRISE)
+
+    async def _load_catalog(self) -> Catalog:
+        if self._catalog is None:
+            self._catalog = await self.services.catalog()
+        return self._catalog
+
+    # --- choices -------------------------------------------------------------------------------
+    def choose_enterprise(self, uscc: str) -> None:
+        if self.step is not Step.CHOOSE_ENTERPRISE or self._login_result is None:
+            return
+        match = [e for e in self._login_result.enterprises if e.uscc == uscc]
+        if not match:
+            return
+        self._enterprise = match[0]
+        self.services.audit("enterprise.chosen")
+        self._enter_scope()
+
+    def _enter_scope(self) -> None:
+        self._period_preset = DEFAULT_PRESET
+        self._period = preset_period(DEFAULT_PRESET, self._bounds())
+        self._selected = None
+        self._show(Step.CHOOSE_SCOPE)
+
+    def choose_all_domains(self) -> None:
+        if self.step in (Step.CHOOSE_SCOPE, Step.CHOOSE_DOMAINS):
+            self._selected = None
+            self._show(Step.CHOOSE_SCOPE)
+
+    def open_domain_picker(self) -> None:
+        if self.step is Step.CHOOSE_SCOPE:
+            self._selected = set(self._selected or ())
+            self._show(Step.CHOOSE_DOMAINS)
+
+    def toggle_domain(self, code: str) -> None:
+        if self.step is not Step.CHOOSE_DOMAINS or self._catalog is None:
+            return
+        if code not in {d.code for d in self._catalog.domains}:
+            return
+        selected = set(self._selected or ())
+        selected.symmetric_difference_update({code})
+        self._selected = selected
+        self._show(Step.CHOOSE_DOMAINS)
+
+    def finish_domains(self) -> None:
+        if self.step is not Step.CHOOSE_DOMAINS:
+            return
+        if not self._selected:
+            self._show(Step.CHOOSE_DOMAINS, message_id="scope.pick_one_domain")
+            return
+        self._show(Step.CHOOSE_SCOPE)
+
+    def choose_period_preset(self, preset: str) -> None:
+        if self.step is not Step.CHOOSE_SCOPE or preset not in PRESETS:
+            return
+        self._period_preset = preset
+        self._period = preset_period(preset, self._bounds())
+        self._show(Step.CHOOSE_SCOPE)
+
+    def choose_custom_period(self, start: dt.date, end: dt.date) -> None:
+        if self.step is not Step.CHOOSE_SCOPE:
+            return
+        problem = custom_period_error(start, end, self._bounds())
+        if problem is not None:
+            self._show(Step.CHOOSE_SCOPE, message_id=problem)
+            return
+        self._period_preset = None
+        self._period = Period(start, end)
+        self._show(Step.CHOOSE_SCOPE)
+
+    def scope_done(self) -> None:
+        if self.step is Step.CHOOSE_SCOPE:
+            self.services.audit(
+                "scope.chosen",
+                domains="all" if self._selected is None else str(len(self._selected)),
+                preset=self._period_preset or "custom",
+            )
+            self._show(Step.CONFIRM)
+
+    # --- the report ----------------------------------------------------------------------------
+    async def confirm(self) -> None:
+        if self.step is not Step.CONFIRM or self._login_result is None:
+            return
+        assert self._enterprise is not None and self._period is not None
+        domains = None if self._selected is None else sorted(self._selected)
+        # one key per confirmed request: a retry after a timeout gets the same report back
+        self._idempotency_key = self._idempotency_key or secrets.token_urlsafe(18)
+        gen = self._begin(Step.FETCHING)
+        try:
+            report = await self.services.fetch_report(
+                self._login_result,
+                self._enterprise.uscc,
+                domains,
+                self._period,
+                self._idempotency_key,
+            )
+        except KioskError as exc:
+            if self._current(gen):
+                self._fail(exc, back_to=Step.CONFIRM)
+            return
+        if not self._current(gen):
+            return
+        self._report = report
+        self.services.audit("report.fetched", records=str(report.meta.total_records))
+        self._show(Step.SUMMARY)
+
+    async def print_report(self) -> None:
+        if self.step not in (Step.SUMMARY, Step.PRINT_FAILED) or self._report is None:
+            return
+        assert self._enterprise is not None
+        start_at = self._reprint_from
+        gen = self._begin(Step.PRINTING, print_phase=start_at)
+
+        def on_phase(phase: str) -> None:
+            if self._current(gen):
+                self._show(Step.PRINTING, print_phase=phase)
+
+        try:
+            await self.services.print_report(self._report, self._enterprise, start_at, on_phase)
+        except PrintFailure as exc:
+            self._reprint_from = exc.phase
+            self.services.audit("print.failed", phase=exc.phase, code=exc.code)
+            self._show(Step.PRINT_FAILED, message_id=exc.message_id)
+            return
+        self._reprint_from = "a4"
+        self.services.audit("print.done")
+        self._show(Step.DONE)
+
+    # --- verification, objection, help, staff ---------------------------------------------------
+    def start_verify(self) -> None:
+        if self.step in (Step.ATTRACT, Step.VERIFY_RESULT):
+            self._show(Step.VERIFY_SCAN)
+
+    async def _verify(self, code: str) -> None:
+        gen = self._begin(Step.VERIFY_SCAN)
+        try:
+            result = await self.services.verify(code)
+        except KioskError as exc:
+            if self._current(gen):
+                self._fail(exc, back_to=Step.VERIFY_SCAN)
+            return
+        if self._current(gen):
+            self.services.audit("verify.done", status=result.status)
+            self._show(Step.VERIFY_RESULT, verification=result)
+
+    def start_objection(self, record_id: str) -> None:
+        if self.step is not Step.SUMMARY or self._report is None:
+            return
+        ids = {r.record_id for d in self._report.meta.domains for r in d.records}
+        if record_id in ids:
+            self._objection_record = record_id
+            self._show(Step.OBJECTION)
+
+    async def submit_objection(self, reason: str, contact: str) -> None:
+        if self.step is not Step.OBJECTION or self._report is None or self._login_result is None:
+            return
+        if reason not in OBJECTION_REASONS:
+            self._show(Step.OBJECTION, message_id="objection.pick_reason")
+            return
+        contact = contact.replace(" ", "")
+        if not _PHONE.match(contact):
+            self._show(Step.OBJECTION, message_id="objection.bad_phone")
+            return
+        gen = self._generation
+        try:
+            result = await self.services.file_objection(
+                self._login_result,
+                self._report.meta.report_id,
+                self._objection_record,
+                OBJECTION_REASONS[reason],
+                contact,
+            )
+        except KioskError as exc:
+            if self._current(gen):
+                self._fail(exc, back_to=Step.OBJECTION)
+            return
+        if self._current(gen):
+            self.services.audit("objection.filed")
+            self._show(Step.OBJECTION_DONE, objection_due=result.due_by.isoformat())
+
+    def back_to_summary(self) -> None:
+        if self.step in (Step.OBJECTION, Step.OBJECTION_DONE) and self._report is not None:
+            self._show(Step.SUMMARY)
+
+    async def call_help(self) -> None:
+        step = self.step.value
+        self.services.audit("help.called", step=step)
+        self._return_to = self.step if self.step is not Step.HELP else self._return_to
+        self._show(Step.HELP)
+        try:
+            await self.services.call_help(step)
+        except KioskError as exc:  # the page still tells the user to wave at staff
+            log.warning("help call not delivered: %s", exc.code)
+
+    def close_help(self) -> None:
+        if self.step is Step.HELP:
+            self._show(self._return_to or Step.ATTRACT)
+
+    def open_staff(self) -> None:
+        if self.step is Step.ATTRACT or self.step is Step.OUT_OF_SERVICE:
+            self._pin_failures_shown = False
+            self._show(Step.STAFF_PIN)
+
+    def enter_staff_pin(self, pin: str) -> None:
+        if self.step is not Step.STAFF_PIN:
+            return
+        if self.services.check_staff_pin(pin):
+            self.services.audit("staff.unlocked")
+            self._show(Step.STAFF, staff_status=self.services.staff_status())
+        else:
+            self.services.audit("staff.pin_refused")
+            self._show(Step.STAFF_PIN, message_id="staff.pin_refused")
+
+    def out_of_service(self, message_id: str = "error.out_of_service") -> None:
+        self.reset(Step.OUT_OF_SERVICE, message_id=message_id)
+
+    # --- navigation ----------------------------------------------------------------------------
+    def back(self) -> None:
+        previous = {
+            Step.CHOOSE_SCOPE: Step.CHOOSE_ENTERPRISE
+            if self._login_result is not None and len(self._login_result.enterprises) > 1
+            else None,
+            Step.CHOOSE_DOMAINS: Step.CHOOSE_SCOPE,
+            Step.CONFIRM: Step.CHOOSE_SCOPE,
+            Step.SUMMARY: Step.CONFIRM,
+            Step.VERIFY_SCAN: None,
+            Step.VERIFY_RESULT: Step.VERIFY_SCAN,
+            Step.OBJECTION: Step.SUMMARY,
+            Step.HELP: self._return_to,
+            Step.STAFF_PIN: None,
+            Step.STAFF: None,
+            Step.ERROR: None,
+        }
+        if self.step not in previous:
+            return
+        target = previous[self.step]
+        if target is None:
+            self.cancel()
+        else:
+            if self.step is Step.SUMMARY:
+                self._report = None
+                self._idempotency_key = None  # a changed request must not replay the old one
+            self._show(target)
+
+    def cancel(self) -> None:
+        """Leave the session from any step: everything of this user is forgotten."""
+        if self.step in (Step.PRINTING, Step.OUT_OF_SERVICE):
+            return  # a job is in the printer; the done screen follows
+        self.services.audit("session.cancelled", step=self.step.value)
+        self.reset()
+
+    def reset(self, step: Step = Step.ATTRACT, message_id: str = "") -> None:
+        self._generation += 1
+        self._wipe()
+        self._show(step, message_id=message_id)
+
+    def activity(self) -> None:
+        """Any touch: the idle clock starts again."""
+        self._last_activity = self._clock()
+        if self._snapshot.countdown is not None:
+            self._publish(dataclasses.replace(self._snapshot, countdown=None))
+
+    def tick(self) -> None:
+        """Called about once a second: the visible countdown, then the wipe."""
+        if self.step in IDLE_EXEMPT:
+            return
+        idle = self._clock() - self._last_activity
+        left = self.idle_timeout_s - idle
+        if left <= 0:
+            self.services.audit("session.timeout", step=self.step.value)
+            self.reset()
+        elif left <= self.countdown_s:
+            shown = int(left + 0.999)
+            if shown != self._snapshot.countdown:
+                self._publish(dataclasses.replace(self._snapshot, countdown=shown))
+
+    # --- internals ---------------------------------------------------------------------------
+    def _wipe(self) -> None:
+        self._login_result = None
+        self._enterprise = None
+        self._selected = None
+        self._period = None
+        self._period_preset = DEFAULT_PRESET
+        self._report = None
+        self._idempotency_key = None
+        self._objection_record = ""
+        self._reprint_from = "a4"
+        self._return_to = None
+        self._last_activity = self._clock()
+
+    def _bounds(self) -> Bounds:
+        assert self._catalog is not None
+        return Bounds(
+            self._catalog.earliest_date, self._catalog.max_period_years, self.services.today()
+        )
+
+    def _begin(self, step: Step, **extra: object) -> int:
+        self._show(step, **extra)
+        return self._generation
+
+    def _current(self, generation: int) -> bool:
+        return generation == self._generation
+
+    def _fail(self, exc: KioskError, back_to: Step) -> None:
+        log.warning("step %s failed: %s %s", self.step.value, exc.code, exc.detail)
+        self.services.audit("error", step=self.step.value, code=exc.code)
+        if isinstance(exc, ApiError) and exc.code in TERMINAL_FAULT_CODES:
+            self.out_of_service(exc.message_id)
+            return
+        if isinstance(exc, ApiError) and exc.message_id == "error.session_expired":
+            self.reset(Step.ERROR, message_id=exc.message_id)
+            return
+        if back_to is Step.ATTRACT:
+            self._wipe()
+            self._show(Step.ERROR, message_id=exc.message_id)
+            return
+        self._show(back_to, message_id=exc.message_id)
+
+    def _show(self, step: Step, **extra: object) -> None:
+        self._last_activity = self._clock()
+        catalog = self._catalog
+        login = self._login_result
+        report = self._report
+        snapshot = Snapshot(
+            step=step,
+            person=login.person_name_masked if login else "",
+            enterprises=login.enterprises if login else (),
+            enterprise=self._enterprise,
+            domains=tuple((d.code, d.name) for d in catalog.domains) if catalog else (),
+            selected_domains=None if self._selected is None else frozenset(self._selected),
+            period_preset=self._period_preset,
+            period=self._period,
+            floor=catalog.earliest_date.isoformat() if catalog and catalog.earliest_date else None,
+            report_title=catalog.report_title if catalog else "",
+            results=report.meta.domains if report else (),
+            total_records=report.meta.total_records if report else 0,
+            report_id=report.meta.report_id if report else "",
+            verification_code=report.meta.verification_code if report else "",
+            valid_until=report.meta.valid_until.isoformat() if report else "",
+            objection_record=self._objection_record,
+            can_go_back=step not in (Step.ATTRACT, Step.PRINTING, Step.DONE, Step.OUT_OF_SERVICE),
+        )
+        self._publish(dataclasses.replace(snapshot, **extra))  # type: ignore[arg-type]
+
+    def _publish(self, snapshot: Snapshot) -> None:
+        self._snapshot = snapshot
+        for listener in self._listeners:
+            listener(snapshot)

@@ -1,0 +1,52 @@
+"""Which on-screen message each platform error code gets (the catalogs hold the words)."""
+
+from __future__ import annotations
+
+# platform error code -> i18n message id; anything unlisted gets "error.request_refused"
+_BY_CODE: dict[str, str] = {
+    "session_required": "error.session_expired",
+    "session_invalid": "error.session_expired",
+    "session_expired": "error.session_expired",
+    "person_not_found": "error.person_not_found",
+    "identity_mismatch": "error.not_authorized",
+    "not_authorized_for_entity": "error.not_authorized",
+    "id_card_expired": "error.card_expired",
+    "invalid_id_number": "error.card_unreadable",
+    "login_qr_invalid": "error.login_qr_invalid",
+    "login_qr_used": "error.login_qr_used",
+    "login_qr_expired": "error.login_qr_expired",
+    "entity_not_found": "error.entity_unavailable",
+    "entity_outside_region": "error.entity_unavailable",
+    "invalid_uscc": "error.entity_unavailable",
+    "period_reversed": "error.period_invalid",
+    "period_in_future": "error.period_invalid",
+    "period_before_floor": "error.period_invalid",
+    "period_too_long": "error.period_invalid",
+    "invalid_domains": "error.domains_invalid",
+    "unknown_domain": "error.domains_invalid",
+    "report_not_found": "error.report_not_found",
+    "ticket_not_found": "error.report_not_found",
+    "record_not_in_report": "error.objection_invalid",
+    "invalid_reason": "error.objection_invalid",
+    "invalid_contact": "error.objection_invalid",
+    # the terminal itself is refused: staff must act, the user cannot
+    "signature_missing": "error.out_of_service",
+    "bad_timestamp": "error.out_of_service",
+    "stale_timestamp": "error.clock_skew",
+    "bad_nonce": "error.out_of_service",
+    "unknown_terminal": "error.out_of_service",
+    "bad_signature": "error.out_of_service",
+    "replayed_nonce": "error.out_of_service",
+    "not_enrolled": "error.out_of_service",
+    "invalid_enrollment_token": "error.out_of_service",
+    "enrollment_token_used": "error.out_of_service",
+}
+
+# codes after which the terminal cannot serve anyone until a technician acts
+TERMINAL_FAULT_CODES = frozenset(
+    code for code, mid in _BY_CODE.items() if mid in ("error.out_of_service", "error.clock_skew")
+)
+
+
+def message_id_for(code: str) -> str:
+    return _BY_CODE.get(code, "error.request_refused")

@@ -1,0 +1,71 @@
+"""Report periods: the presets a user taps and the bounds a custom period must respect."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+PRESETS = ("last_1_year", "last_3_years", "since_floor")
+DEFAULT_PRESET = "last_3_years"
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    start: dt.date
+    end: dt.date
+
+
+@dataclass(frozen=True, slots=True)
+class Bounds:
+    floor: dt.date | None  # the region's earliest date, None when it has none
+    max_years: int
+    today: dt.date
+
+    @property
+    def earliest(self) -> dt.date:
+        """The earliest start any period may have today."""
+        by_length = _years_before(self.today, self.max_years)
+        if _years_after(by_length, self.max_years) < self.today:  # today is 29 February
+            by_length += dt.timedelta(days=1)
+        return by_length if self.floor is None else max(self.floor, by_length)
+
+
+def _years_before(day: dt.date, years: int) -> dt.date:
+    """The same calendar day `years` earlier: the platform accepts [result, day] as `years` long."""
+    try:
+        earlier = day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        earlier = day.replace(year=day.year - years, day=28)
+    return earlier
+
+
+def _years_after(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+def preset_period(preset: str, bounds: Bounds) -> Period:
+    if preset == "last_1_year":
+        start = _years_before(bounds.today, 1)
+    elif preset == "last_3_years":
+        start = _years_before(bounds.today, 3)
+    elif preset == "since_floor":
+        start = bounds.earliest
+    else:
+        raise ValueError(f"unknown period preset {preset!r}")
+    return Period(max(start, bounds.earliest), bounds.today)
+
+
+def custom_period_error(start: dt.date, end: dt.date, bounds: Bounds) -> str | None:
+    """Why a custom period is refused (a message id), or None when it is fine."""
+    if start > end:
+        return "period.reversed"
+    if end > bounds.today:
+        return "period.future"
+    if bounds.floor is not None and start < bounds.floor:
+        return "period.before_floor"
+    if end > _years_after(start, bounds.max_years):  # the platform's own rule, to the day
+        return "period.too_long"
+    return None
