@@ -1,0 +1,211 @@
+"""The kiosk's report-API client against a real `report-service serve` process, and its failure rules."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from kiosk.api import ApiSettings, ReportApi
+from kiosk.errors import ApiError, IntegrityFailure, PlatformUnavailable, ProtocolViolation
+from kiosk.signing import TerminalCredentials, load_platform_key, public_key_b64
+from report_service.profiles import load_profile
+
+from .casebook import company_and_person, id_number, penalty, uscc
+from .conftest import import_jsonl
+from .platform_client import ServiceProcess, cli
+
+COMPANY = uscc("gansu", 8801)
+PERSON = id_number("gansu", 881)
+
+
+def run(coro: Any) -> Any:
+    return asyncio.run(coro)
+
+
+@pytest.fixture(scope="module")
+def kiosk_api(platform: ServiceProcess, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    domain = load_profile("gansu").domains[0]
+    lines = company_and_person(
+        "gansu", COMPANY, "接口测试科技有限公司", PERSON, "接口测试人", "agent"
+    )
+    lines.append(
+        json.dumps(penalty("KAPI-001", COMPANY, domain.code, "2024-05-06"), ensure_ascii=False)
+    )
+    import_jsonl(platform, tmp_path_factory.mktemp("kapi") / "people.jsonl", lines)
+    token = cli(
+        "terminals", "add-token", "--db", platform.db, "--hall", "hall-k", "--region", "gansu"
+    )
+    key = Ed25519PrivateKey.generate()
+
+    async def enroll() -> Any:
+        api = ReportApi(ApiSettings(platform.base_url))
+        try:
+            return await api.enroll(token.stdout.strip(), public_key_b64(key), {"model": "test"})
+        finally:
+            await api.aclose()
+
+    enrollment = run(enroll())
+    return {
+        "settings": ApiSettings(platform.base_url, retries=1, backoff_s=0.01),
+        "credentials": TerminalCredentials(enrollment.terminal_id, key),
+        "enrollment": enrollment,
+    }
+
+
+def call(
+    settings: ApiSettings,
+    credentials: TerminalCredentials,
+    body: Callable[[ReportApi], Any],
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> Any:
+    async def go() -> Any:
+        api = ReportApi(settings, credentials, transport=transport)
+        try:
+            return await body(api)
+        finally:
+            await api.aclose()
+
+    return run(go())
+
+
+def with_api(ctx: dict[str, Any], body: Callable[[ReportApi], Any], **kw: Any) -> Any:
+    return call(ctx["settings"], ctx["credentials"], body, **kw)
+
+
+def test_enrollment_gives_the_region_and_the_platform_key(kiosk_api: dict[str, Any]) -> None:
+    enrollment = kiosk_api["enrollment"]
+    assert enrollment.region == "gansu" and enrollment.hall_id == "hall-k"
+    load_platform_key(enrollment.platform_public_key)  # a usable Ed25519 key
+
+
+def test_catalog_login_report_and_verified_pdf(kiosk_api: dict[str, Any]) -> None:
+    platform_key = load_platform_key(kiosk_api["enrollment"].platform_public_key)
+
+    async def body(api: ReportApi) -> Any:
+        catalog = await api.catalog()
+        login = await api.login_id_card(PERSON, "接口测试人", dt.date(2035, 1, 1))
+        today = dt.date.today()
+        meta = await api.create_report(
+            login.session_token, COMPANY, None, dt.date(2023, 1, 1), today, "kapi-key-000000001"
+        )
+        again = await api.create_report(
+            login.session_token, COMPANY, None, dt.date(2023, 1, 1), today, "kapi-key-000000001"
+        )
+        pdf = await api.report_pdf(login.session_token, meta, platform_key)
+        verification = await api.verify(meta.verification_code)
+        objection = await api.file_objection(
+            login.session_token, meta.report_id, "KAPI-001", "记录内容有误", "13912345678"
+        )
+        return catalog, login, meta, again, pdf, verification, objection
+
+    catalog, login, meta, again, pdf, verification, objection = with_api(kiosk_api, body)
+    assert len(catalog.domains) == 38 and catalog.earliest_date == dt.date(2021, 1, 1)
+    assert login.person_name_masked.startswith("接") and login.person_name_masked != "接口测试人"
+    assert [e.uscc for e in login.enterprises] == [COMPANY]
+    assert again.report_id == meta.report_id  # the idempotency key
+    assert meta.total_records == 1
+    flagged = [d for d in meta.domains if not d.clean]
+    assert [r.record_id for d in flagged for r in d.records] == ["KAPI-001"]
+    assert pdf.data.startswith(b"%PDF-") and pdf.sha256 == meta.sha256
+    assert verification.status == "valid" and verification.uscc == COMPANY
+    assert objection.due_by > dt.date.today()
+
+
+def test_a_tampered_pdf_is_refused(kiosk_api: dict[str, Any], platform: ServiceProcess) -> None:
+    platform_key = load_platform_key(kiosk_api["enrollment"].platform_public_key)
+    real = httpx.AsyncHTTPTransport()
+
+    class Tamper(httpx.AsyncBaseTransport):
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            response = await real.handle_async_request(request)
+            if not request.url.path.endswith("/pdf"):
+                return response
+            data = bytearray(await response.aread())
+            data[len(data) // 2] ^= 0x01
+            return httpx.Response(200, headers=response.headers, content=bytes(data))
+
+    async def body(api: ReportApi) -> Any:
+        login = await api.login_id_card(PERSON, "接口测试人", None)
+        meta = await api.create_report(
+            login.session_token,
+            COMPANY,
+            None,
+            dt.date(2024, 1, 1),
+            dt.date.today(),
+            "kapi-key-tamper01",
+        )
+        await api.report_pdf(login.session_token, meta, platform_key)
+
+    with pytest.raises(IntegrityFailure):
+        with_api(kiosk_api, body, transport=Tamper())
+
+
+def test_platform_refusals_carry_their_code_and_screen_message(kiosk_api: dict[str, Any]) -> None:
+    async def body(api: ReportApi) -> Any:
+        await api.login_id_card(id_number("gansu", 882), "无此人", None)
+
+    with pytest.raises(ApiError) as info:
+        with_api(kiosk_api, body)
+    assert info.value.status == 404 and info.value.code == "person_not_found"
+    assert info.value.message_id == "error.person_not_found"
+
+
+def test_an_unenrolled_key_is_refused(kiosk_api: dict[str, Any]) -> None:
+    async def body(api: ReportApi) -> Any:
+        await api.catalog()
+
+    stranger = TerminalCredentials(
+        kiosk_api["credentials"].terminal_id, Ed25519PrivateKey.generate()
+    )
+    with pytest.raises(ApiError) as info:
+        call(kiosk_api["settings"], stranger, body)
+    assert info.value.code == "bad_signature" and info.value.message_id == "error.out_of_service"
+
+
+def counting_transport(status: int | None) -> tuple[httpx.MockTransport, list[str]]:
+    calls: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request.headers.get("X-Nonce", "-"))
+        if status is None:
+            raise httpx.ConnectError("refused", request=request)
+        return httpx.Response(status, json={"error": {"code": "x", "message": "y"}})
+
+    return httpx.MockTransport(handler), calls
+
+
+@pytest.mark.parametrize("status", [None, 503])
+def test_idempotent_calls_are_retried_with_fresh_nonces_then_reported_unavailable(
+    status: int | None,
+) -> None:
+    transport, calls = counting_transport(status)
+    settings = ApiSettings("http://127.0.0.1:9", retries=2, backoff_s=0.001)
+    credentials = TerminalCredentials("T1", Ed25519PrivateKey.generate())
+
+    with pytest.raises(PlatformUnavailable):
+        call(settings, credentials, lambda api: api.catalog(), transport)
+    assert len(calls) == 3 and len(set(calls)) == 3
+
+
+def test_a_login_is_not_retried() -> None:
+    transport, calls = counting_transport(None)
+    settings = ApiSettings("http://127.0.0.1:9", retries=2, backoff_s=0.001)
+    credentials = TerminalCredentials("T1", Ed25519PrivateKey.generate())
+
+    with pytest.raises(PlatformUnavailable):
+        call(settings, credentials, lambda api: api.login_qr("KQR1.a.b"), transport)
+    assert len(calls) == 1
+
+
+def test_a_malformed_answer_is_a_protocol_violation() -> None:
+    transport = httpx.MockTransport(lambda r: httpx.Response(200, json={"domains": "nope"}))
+    credentials = TerminalCredentials("T1", Ed25519PrivateKey.generate())
+    with pytest.raises(ProtocolViolation):
+        call(ApiSettings("http://127.0.0.1:9"), credentials, lambda api: api.catalog(), transport)

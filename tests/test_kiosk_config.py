@@ -1,0 +1,105 @@
+"""The kiosk's TOML config: a good file loads, every bad key is named, secrets are never inline."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kiosk.config import load_config
+from kiosk.errors import ConfigInvalid
+
+GOOD = """
+[platform]
+url = "https://credit.example.gov.cn/api"
+
+[terminal]
+state_dir = "state"
+hall_name = "兰州市政务服务中心一楼"
+staff_pin_file = "staff.pin"
+
+[devices.id_card]
+backend = "serial"
+port = "/dev/ttyUSB0"
+
+[devices.qr_camera]
+backend = "camera"
+source = 0
+
+[devices.a4_printer]
+backend = "cups"
+queue = "KioskA4"
+
+[devices.receipt_printer]
+backend = "escpos-network"
+host = "192.168.1.50"
+paper_mm = 80
+
+[ui]
+language = "zh_CN"
+idle_timeout_s = 90
+elderly_mode = true
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "kiosk.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_a_good_file_loads_with_paths_relative_to_it(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, GOOD))
+    assert config.platform_url == "https://credit.example.gov.cn/api"
+    assert config.state_dir == tmp_path / "state"
+    assert config.staff_pin_file == tmp_path / "staff.pin"
+    assert config.devices["receipt_printer"].backend == "escpos-network"
+    assert config.devices["receipt_printer"].options == {"host": "192.168.1.50", "paper_mm": 80}
+    assert config.ui.idle_timeout_s == 90 and config.ui.elderly_mode is True
+    assert config.ui.countdown_s == 10
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (
+            ('url = "https://credit.example.gov.cn/api"', 'url = "http://10.0.0.5/api"'),
+            "platform.url: plain http",
+        ),
+        (('url = "https://credit.example.gov.cn/api"', 'url = "ftp://x"'), "platform.url:"),
+        (('hall_name = "兰州市政务服务中心一楼"', ""), "terminal.hall_name: required"),
+        (("idle_timeout_s = 90", "idle_timeout_s = 5"), "ui.idle_timeout_s: 5 is outside"),
+        (("idle_timeout_s = 90", 'idle_timeout_s = "long"'), "ui.idle_timeout_s: must be a number"),
+        (('language = "zh_CN"', 'language = "fr"'), "ui.language: 'fr' is not one of"),
+        (("elderly_mode = true", 'elderly_mode = "yes"'), "ui.elderly_mode: must be true or false"),
+        (
+            ('[devices.qr_camera]\nbackend = "camera"', '[devices.qr_camera]\nbackendx = "camera"'),
+            "devices.qr_camera.backend: required",
+        ),
+        (("[ui]", "[ui]\nstaff_pin = 1234"), "ui.staff_pin: secrets are given by path"),
+        (("[ui]", "[uix]"), "uix: unknown section"),
+        (('hall_name = "', 'colour = "red"\nhall_name = "'), "terminal.colour: unknown key"),
+    ],
+)
+def test_each_problem_names_its_key(tmp_path: Path, change: tuple[str, str], expected: str) -> None:
+    old, new = change
+    assert old in GOOD
+    with pytest.raises(ConfigInvalid) as info:
+        load_config(write(tmp_path, GOOD.replace(old, new)))
+    assert any(p.startswith(expected) for p in info.value.problems), info.value.problems
+
+
+def test_all_problems_are_reported_at_once(tmp_path: Path) -> None:
+    text = GOOD.replace("idle_timeout_s = 90", "idle_timeout_s = 5").replace(
+        'language = "zh_CN"', 'language = "fr"'
+    )
+    with pytest.raises(ConfigInvalid) as info:
+        load_config(write(tmp_path, text))
+    assert len(info.value.problems) == 2
+
+
+def test_unreadable_or_broken_files(tmp_path: Path) -> None:
+    with pytest.raises(ConfigInvalid, match="file not found"):
+        load_config(tmp_path / "missing.toml")
+    with pytest.raises(ConfigInvalid, match="not valid TOML"):
+        load_config(write(tmp_path, "[platform\nurl="))
