@@ -1,5 +1,5 @@
 # The two entry points of the README: `make demo` and `make test`.
-.PHONY: setup demo test lint format typecheck bench
+.PHONY: setup demo test lint format typecheck bench i18n
 
 VENV := .venv/bin
 
@@ -29,3 +29,7 @@ typecheck:
 
 bench: setup
 	@$(VENV)/python benchmarks/report_service.py
+
+# compile the screen-text catalogs after editing a kiosk.po
+i18n:
+	@for po in kiosk/locale/*/LC_MESSAGES/kiosk.po; do msgfmt --check -o "$${po%.po}.mo" "$$po" && echo "[i18n] $$po"; done

@@ -158,7 +158,7 @@ class Journey:
 
     async def _login(self, method: str, call: Callable[[], object]) -> None:
         gen = self._begin(Step.AUTHENTICATING)
-        self.services.audit("login.started", method=method)
+        self.services.audit("login_started", method=method)
         try:
             catalog = await self._load_catalog()
             login = await call()  # type: ignore[misc]
@@ -170,7 +170,7 @@ class Journey:
             return
         self._login_result = login
         self._catalog = catalog
-        self.services.audit("login.ok", method=method, enterprises=str(len(login.enterprises)))
+        self.services.audit("login_ok", method=method, enterprises=str(len(login.enterprises)))
         if not login.enterprises:
             self._wipe()
             self._show(Step.ERROR, message_id="error.no_enterprise")
@@ -194,7 +194,7 @@ class Journey:
         if not match:
             return
         self._enterprise = match[0]
-        self.services.audit("enterprise.chosen")
+        self.services.audit("enterprise_chosen")
         self._enter_scope()
 
     def _enter_scope(self) -> None:
@@ -252,7 +252,7 @@ class Journey:
     def scope_done(self) -> None:
         if self.step is Step.CHOOSE_SCOPE:
             self.services.audit(
-                "scope.chosen",
+                "scope_chosen",
                 domains="all" if self._selected is None else str(len(self._selected)),
                 preset=self._period_preset or "custom",
             )
@@ -282,7 +282,7 @@ class Journey:
         if not self._current(gen):
             return
         self._report = report
-        self.services.audit("report.fetched", records=str(report.meta.total_records))
+        self.services.audit("report_fetched", records=str(report.meta.total_records))
         self._show(Step.SUMMARY)
 
     async def print_report(self) -> None:
@@ -300,11 +300,11 @@ class Journey:
             await self.services.print_report(self._report, self._enterprise, start_at, on_phase)
         except PrintFailure as exc:
             self._reprint_from = exc.phase
-            self.services.audit("print.failed", phase=exc.phase, code=exc.code)
+            self.services.audit("print_failed", phase=exc.phase, code=exc.code)
             self._show(Step.PRINT_FAILED, message_id=exc.message_id)
             return
         self._reprint_from = "a4"
-        self.services.audit("print.done")
+        self.services.audit("print_done")
         self._show(Step.DONE)
 
     # --- verification, objection, help, staff ---------------------------------------------------
@@ -321,7 +321,7 @@ class Journey:
                 self._fail(exc, back_to=Step.VERIFY_SCAN)
             return
         if self._current(gen):
-            self.services.audit("verify.done", status=result.status)
+            self.services.audit("verify_done", status=result.status)
             self._show(Step.VERIFY_RESULT, verification=result)
 
     def start_objection(self, record_id: str) -> None:
@@ -356,7 +356,7 @@ class Journey:
                 self._fail(exc, back_to=Step.OBJECTION)
             return
         if self._current(gen):
-            self.services.audit("objection.filed")
+            self.services.audit("objection_filed")
             self._show(Step.OBJECTION_DONE, objection_due=result.due_by.isoformat())
 
     def back_to_summary(self) -> None:
@@ -365,7 +365,7 @@ class Journey:
 
     async def call_help(self) -> None:
         step = self.step.value
-        self.services.audit("help.called", step=step)
+        self.services.audit("help_called", step=step)
         self._return_to = self.step if self.step is not Step.HELP else self._return_to
         self._show(Step.HELP)
         try:
@@ -386,10 +386,10 @@ class Journey:
         if self.step is not Step.STAFF_PIN:
             return
         if self.services.check_staff_pin(pin):
-            self.services.audit("staff.unlocked")
+            self.services.audit("staff_unlocked")
             self._show(Step.STAFF, staff_status=self.services.staff_status())
         else:
-            self.services.audit("staff.pin_refused")
+            self.services.audit("staff_pin_refused")
             self._show(Step.STAFF_PIN, message_id="staff.pin_refused")
 
     def out_of_service(self, message_id: str = "error.out_of_service") -> None:
@@ -427,7 +427,7 @@ class Journey:
         """Leave the session from any step: everything of this user is forgotten."""
         if self.step in (Step.PRINTING, Step.OUT_OF_SERVICE):
             return  # a job is in the printer; the done screen follows
-        self.services.audit("session.cancelled", step=self.step.value)
+        self.services.audit("session_cancelled", step=self.step.value)
         self.reset()
 
     def reset(self, step: Step = Step.ATTRACT, message_id: str = "") -> None:
@@ -448,7 +448,7 @@ class Journey:
         idle = self._clock() - self._last_activity
         left = self.idle_timeout_s - idle
         if left <= 0:
-            self.services.audit("session.timeout", step=self.step.value)
+            self.services.audit("session_timeout", step=self.step.value)
             self.reset()
         elif left <= self.countdown_s:
             shown = int(left + 0.999)

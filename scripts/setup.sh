@@ -13,6 +13,7 @@ APT_PACKAGES=(
   cups-filters         # Generic-PDF_Printer-PDF.ppd for the file-backed test queue
   libcups2-dev         # pycups builds from source against cups/http.h
   libzbar0             # pyzbar's shared library (the QR scanner's second decoder)
+  gettext              # msgfmt: checks the kiosk's screen-text catalogs
 )
 
 say() { printf '[setup] %s\n' "$*"; }
