@@ -141,6 +141,11 @@ class Journey:
             return
         await self._login("card", lambda: self.services.login_card(card))
 
+    def notice(self, message_id: str) -> None:
+        """A device-level problem to show where the user waits (expired card, unreadable QR)."""
+        if self.step in (Step.ATTRACT, Step.VERIFY_SCAN):
+            self._show(self.step, message_id=message_id)
+
     async def qr_presented(self, text: str) -> None:
         """A QR at the camera: a login QR logs in; on the verify screen, a report's verify QR."""
         scanned = classify(text)

@@ -1,0 +1,140 @@
+"""Runs the journey: one asyncio loop thread, the idle clock, and watcher threads for reader and camera.
+
+Screens call `submit()` from the UI thread; the journey's snapshots reach listeners on the loop thread
+(a Kivy listener re-posts them with Clock.schedule_once).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import Any, Protocol
+
+from devices.errors import DeviceError, InputRejected, UserActionError
+
+from .journey import CardLike, Journey
+from .steps import Step
+
+log = logging.getLogger(__name__)
+
+
+class CardReader(Protocol):
+    def read_card(self, timeout: float) -> CardLike | None: ...
+
+
+class QrSource(Protocol):
+    def next_code(self, timeout: float) -> str | None: ...
+
+
+class JourneyRunner:
+    def __init__(
+        self,
+        journey: Journey,
+        card_reader: CardReader | None = None,
+        qr_source: QrSource | None = None,
+        *,
+        tick_s: float = 0.5,
+    ) -> None:
+        self.journey = journey
+        self.card_reader = card_reader
+        self.qr_source = qr_source
+        self.tick_s = tick_s
+        self.loop = asyncio.new_event_loop()
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    def start(self) -> None:
+        self._spawn("kiosk-loop", self._run_loop)
+        if self.card_reader is not None:
+            self._spawn("kiosk-card", self._watch_cards)
+        if self.qr_source is not None:
+            self._spawn("kiosk-qr", self._watch_qr)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        for thread in self._threads:
+            thread.join(timeout)
+
+    def submit(self, intent: Callable[[Journey], Any]) -> Future[Any]:
+        """Run `intent(journey)` on the loop; returns a future of its result."""
+
+        async def call() -> Any:
+            self.journey.activity()
+            result = intent(self.journey)
+            if inspect.isawaitable(result):
+                return await result
+            return result
+
+        return asyncio.run_coroutine_threadsafe(call(), self.loop)
+
+    # --- threads -----------------------------------------------------------------------------
+    def _spawn(self, name: str, target: Callable[[], None]) -> None:
+        thread = threading.Thread(target=target, name=name, daemon=True)
+        self._threads.append(thread)
+        thread.start()
+
+    def _run_loop(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        self.loop.create_task(self._ticker())
+        self.loop.run_forever()
+
+    async def _ticker(self) -> None:
+        while not self._stop.is_set():
+            self.journey.tick()
+            await asyncio.sleep(self.tick_s)
+
+    def _post(self, intent: Callable[[Journey], Any]) -> None:
+        future = self.submit(intent)
+        try:
+            future.result(timeout=60)
+        except Exception as exc:  # the watcher must survive anything the journey raises
+            log.error("intent from a device failed: %s", type(exc).__name__)
+
+    def _watch_cards(self) -> None:
+        assert self.card_reader is not None
+        while not self._stop.is_set():
+            if self.journey.step is not Step.ATTRACT:
+                self._stop.wait(0.3)
+                continue
+            try:
+                card = self.card_reader.read_card(timeout=1.0)
+            except InputRejected as exc:
+                message = (
+                    "error.card_expired"
+                    if exc.code == "id_card.expired"
+                    else "error.card_unreadable"
+                )
+                self._post(lambda j, m=message: j.notice(m))  # type: ignore[misc]
+                continue
+            except UserActionError:
+                self._post(lambda j: j.notice("error.card_removed"))
+                continue
+            except DeviceError as exc:
+                log.warning("card reader: %s", exc.code)
+                self._stop.wait(1.0)
+                continue
+            if card is not None:
+                self._post(lambda j, c=card: j.card_presented(c))  # type: ignore[misc]
+
+    def _watch_qr(self) -> None:
+        assert self.qr_source is not None
+        while not self._stop.is_set():
+            if self.journey.step not in (Step.ATTRACT, Step.VERIFY_SCAN):
+                self._stop.wait(0.3)
+                continue
+            try:
+                text = self.qr_source.next_code(timeout=0.5)
+            except InputRejected:
+                self._post(lambda j: j.notice("attract.not_a_login_qr"))
+                continue
+            except DeviceError as exc:
+                log.warning("camera: %s", exc.code)
+                self._stop.wait(1.0)
+                continue
+            if text is not None:
+                self._post(lambda j, t=text: j.qr_presented(t))  # type: ignore[misc]

@@ -1,0 +1,109 @@
+"""The journey's outside world for real: the API client, the printers, audit, staff PIN."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from .api import ReportApi
+from .api_models import Catalog, Enterprise, Login, Objection, Verification
+from .audit import AuditLog
+from .errors import IntegrityFailure
+from .journey import CardLike, FetchedReport
+from .periods import Period
+from .printing import PrintOrchestrator
+from .staff import StaffLock
+
+CST = dt.timezone(dt.timedelta(hours=8))
+
+
+class KioskServices:
+    def __init__(
+        self,
+        api: ReportApi,
+        platform_key: Ed25519PublicKey,
+        printing: PrintOrchestrator,
+        audit: AuditLog,
+        staff: StaffLock,
+        device_status: Callable[[], dict[str, Any]],
+        *,
+        today: Callable[[], dt.date] = lambda: dt.datetime.now(CST).date(),
+    ) -> None:
+        self.api = api
+        self.platform_key = platform_key
+        self.printing = printing
+        self.audit_log = audit
+        self.staff = staff
+        self.device_status = device_status
+        self._today = today
+        self.alerts: list[dict[str, str]] = []
+        self.help_calls = 0
+
+    def today(self) -> dt.date:
+        return self._today()
+
+    def audit(self, event: str, **fields: str) -> None:
+        self.audit_log(event, **fields)
+
+    def alert(self, code: str, detail: str) -> None:
+        """Something staff must fix (paper, a failed check): shown on the staff screen."""
+        self.alerts.append({"code": code, "detail": detail})
+        self.audit_log("staff_alert", code=code)
+
+    async def catalog(self) -> Catalog:
+        return await self.api.catalog()
+
+    async def login_card(self, card: CardLike) -> Login:
+        return await self.api.login_id_card(card.id_number, card.name, card.valid_until)
+
+    async def login_qr(self, payload: str) -> Login:
+        return await self.api.login_qr(payload)
+
+    async def fetch_report(
+        self, login: Login, uscc: str, domains: Sequence[str] | None, period: Period, key: str
+    ) -> FetchedReport:
+        meta = await self.api.create_report(
+            login.session_token, uscc, domains, period.start, period.end, key
+        )
+        try:
+            pdf = await self.api.report_pdf(login.session_token, meta, self.platform_key)
+        except IntegrityFailure as exc:
+            self.alert(exc.code, exc.detail)
+            raise
+        return FetchedReport(meta=meta, pdf=pdf.data)
+
+    async def print_report(
+        self,
+        report: FetchedReport,
+        enterprise: Enterprise,
+        start_at: str,
+        on_phase: Callable[[str], None],
+    ) -> None:
+        await self.printing.print_report(report, enterprise, start_at, on_phase)
+
+    async def verify(self, code: str) -> Verification:
+        return await self.api.verify(code)
+
+    async def file_objection(
+        self, login: Login, report_id: str, record_id: str, reason: str, contact: str
+    ) -> Objection:
+        return await self.api.file_objection(
+            login.session_token, report_id, record_id, reason, contact
+        )
+
+    async def call_help(self, step: str) -> None:
+        # the platform's assistance call arrives with the dashboard issue; staff see it here now
+        self.help_calls += 1
+        self.alert("help", f"help requested at step {step}")
+
+    def check_staff_pin(self, pin: str) -> bool:
+        return self.staff.check(pin)
+
+    def staff_status(self) -> dict[str, str]:
+        status = {kind: str(s.get("state", "")) for kind, s in self.device_status().items()}
+        status["alerts"] = str(len(self.alerts))
+        status["help_calls"] = str(self.help_calls)
+        return status
