@@ -101,7 +101,13 @@ class Journey:
         idle_timeout_s: float = 60.0,
         countdown_s: float = 10.0,
         clock: Callable[[], float],
+        language: str = "zh_CN",
+        elderly: bool = False,
     ) -> None:
+        self._default_language = language
+        self._default_elderly = elderly
+        self._language = language
+        self._elderly = elderly
         self.services = services
         self.idle_timeout_s = idle_timeout_s
         self.countdown_s = countdown_s
@@ -400,6 +406,15 @@ class Journey:
     def out_of_service(self, message_id: str = "error.out_of_service") -> None:
         self.reset(Step.OUT_OF_SERVICE, message_id=message_id)
 
+    def toggle_language(self) -> None:
+        self._language = "en" if self._language == "zh_CN" else "zh_CN"
+        self._publish(dataclasses.replace(self._snapshot, language=self._language))
+
+    def toggle_elderly(self) -> None:
+        self._elderly = not self._elderly
+        self.services.audit("elderly_mode", on=str(self._elderly).lower())
+        self._publish(dataclasses.replace(self._snapshot, elderly=self._elderly))
+
     # --- navigation ----------------------------------------------------------------------------
     def back(self) -> None:
         previous = {
@@ -438,6 +453,8 @@ class Journey:
     def reset(self, step: Step = Step.ATTRACT, message_id: str = "") -> None:
         self._generation += 1
         self._wipe()
+        self._language = self._default_language  # the next person starts from the hall's defaults
+        self._elderly = self._default_elderly
         self._show(step, message_id=message_id)
 
     def activity(self) -> None:
@@ -525,6 +542,8 @@ class Journey:
             valid_until=report.meta.valid_until.isoformat() if report else "",
             objection_record=self._objection_record,
             can_go_back=step not in (Step.ATTRACT, Step.PRINTING, Step.DONE, Step.OUT_OF_SERVICE),
+            language=self._language,
+            elderly=self._elderly,
         )
         self._publish(dataclasses.replace(snapshot, **extra))  # type: ignore[arg-type]
 

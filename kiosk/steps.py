@@ -82,6 +82,8 @@ class Snapshot:
     countdown: int | None = None  # seconds left before the session is wiped, when shown
     staff_status: dict[str, str] = field(default_factory=dict)
     can_go_back: bool = False
+    language: str = "zh_CN"
+    elderly: bool = False  # larger text, higher contrast, voice prompts
 
     @property
     def progress(self) -> int | None:

@@ -14,6 +14,7 @@ APT_PACKAGES=(
   libcups2-dev         # pycups builds from source against cups/http.h
   libzbar0             # pyzbar's shared library (the QR scanner's second decoder)
   gettext              # msgfmt: checks the kiosk's screen-text catalogs
+  libmtdev1            # Kivy's multitouch input provider
 )
 
 say() { printf '[setup] %s\n' "$*"; }

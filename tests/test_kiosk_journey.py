@@ -221,7 +221,7 @@ def test_idle_countdown_is_shown_then_the_session_is_wiped() -> None:
     journey.tick()
     assert journey.step is Step.ATTRACT
     assert journey.snapshot.person == "" and journey.snapshot.enterprise is None
-    assert ("session.timeout", {"step": "choose_scope"}) in services.audits
+    assert ("session_timeout", {"step": "choose_scope"}) in services.audits
 
 
 def test_no_countdown_while_printing_or_on_the_attract_screen() -> None:
@@ -336,3 +336,14 @@ def test_late_taps_for_other_steps_are_ignored() -> None:
     run(journey.print_report())
     assert journey.step is Step.ATTRACT
     assert services.fetches == [] and services.prints == []
+
+
+def test_language_and_elderly_mode_last_one_session() -> None:
+    journey, _, clock, _ = make()
+    journey.toggle_language()
+    journey.toggle_elderly()
+    run(journey.card_presented(Card()))
+    assert journey.snapshot.language == "en" and journey.snapshot.elderly is True
+    clock.now += 61
+    journey.tick()
+    assert journey.snapshot.language == "zh_CN" and journey.snapshot.elderly is False
