@@ -1,0 +1,162 @@
+"""The composition root: config → devices, identity, API client, services, journey, runner.
+
+Nothing here runs at import; `build_kiosk` does the wiring and `Kiosk.close` undoes it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import platform
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from devices import registry
+from devices.errors import DeviceError
+
+from .api import ApiSettings, ReportApi
+from .api_models import Enrollment
+from .audit import AuditLog
+from .config import KioskConfig
+from .errors import KioskError
+from .identity import (
+    IdentityError,
+    load_enrollment,
+    load_or_create_key,
+    prepare_state_dir,
+    save_enrollment,
+)
+from .journey import Journey
+from .printing import PrintOrchestrator
+from .runner import JourneyRunner
+from .services import KioskServices
+from .signing import TerminalCredentials, load_platform_key, public_key_b64
+from .staff import StaffLock
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Kiosk:
+    config: KioskConfig
+    enrollment: Enrollment
+    devices: Mapping[str, Any]
+    api: ReportApi
+    services: KioskServices
+    journey: Journey
+    runner: JourneyRunner
+    closed: bool = field(default=False)
+
+    def device_status(self) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        for kind, device in self.devices.items():
+            try:
+                result[kind] = device.status().as_dict()
+            except DeviceError as exc:  # a status call must never take the staff screen down
+                result[kind] = {"state": exc.state.value, "error_code": exc.code}
+        return result
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        if self.runner.loop.is_running():  # the client's connections live on the runner's loop
+            future = asyncio.run_coroutine_threadsafe(self.api.aclose(), self.runner.loop)
+            try:
+                future.result(timeout=5)
+            except Exception as exc:  # closing must go on whatever happened to the loop
+                log.warning("closing the API client: %s", type(exc).__name__)
+        self.runner.stop()
+        for device in self.devices.values():
+            try:
+                device.close()
+            except DeviceError as exc:
+                log.warning("closing a device: %s", exc.code)
+
+
+def ensure_enrolled(
+    config: KioskConfig, settings: ApiSettings
+) -> tuple[Enrollment, TerminalCredentials]:
+    """Load the enrollment, or enroll now with the one-time token file (first start)."""
+    prepare_state_dir(config.state_dir)
+    key = load_or_create_key(config.key_file)
+    enrollment = load_enrollment(config.enrollment_file)
+    if enrollment is None:
+        if config.enrollment_token_file is None or not config.enrollment_token_file.exists():
+            raise IdentityError(
+                "terminal not enrolled: put a one-time token in terminal.enrollment_token_file "
+                "or run kiosk-provision enroll"
+            )
+        token = config.enrollment_token_file.read_text(encoding="utf-8").strip()
+        hardware = {"hostname": platform.node(), "machine": platform.machine()}
+
+        async def enroll() -> Enrollment:
+            api = ReportApi(settings)
+            try:
+                return await api.enroll(token, public_key_b64(key), hardware)
+            finally:
+                await api.aclose()
+
+        enrollment = asyncio.run(enroll())
+        save_enrollment(config.enrollment_file, enrollment)
+        log.info("enrolled as terminal %s in hall %s", enrollment.terminal_id, enrollment.hall_id)
+    return enrollment, TerminalCredentials(enrollment.terminal_id, key)
+
+
+def build_devices(config: KioskConfig) -> dict[str, Any]:
+    built: dict[str, Any] = {}
+    try:
+        for kind, device in config.devices.items():
+            built[kind] = registry.create(kind, device.backend, device.options)
+    except DeviceError:
+        for device in built.values():
+            device.close()
+        raise
+    return built
+
+
+def build_kiosk(config: KioskConfig) -> Kiosk:
+    settings = ApiSettings(
+        config.platform_url, ca_bundle=None if config.ca_bundle is None else str(config.ca_bundle)
+    )
+    enrollment, credentials = ensure_enrolled(config, settings)
+    devices = build_devices(config)
+    api = ReportApi(settings, credentials)
+    audit = AuditLog(config.state_dir / "audit.jsonl", enrollment.terminal_id)
+    receipt_options = config.devices["receipt_printer"].options
+    printing = PrintOrchestrator(
+        devices["a4_printer"],
+        devices["receipt_printer"],
+        terminal_id=enrollment.terminal_id,
+        hall_name=config.hall_name,
+        verify_url_prefix=str(enrollment.config.get("verify_url_prefix", "")),
+        report_title=str(enrollment.config.get("report_title", "")),
+        paper_mm=int(receipt_options.get("paper_mm", 80)),
+    )
+    holder: dict[str, Kiosk] = {}
+    services = KioskServices(
+        api,
+        load_platform_key(enrollment.platform_public_key),
+        printing,
+        audit,
+        StaffLock(config.staff_pin_file),
+        lambda: holder["kiosk"].device_status(),
+    )
+    printing.alert = services.alert
+    journey = Journey(
+        services,
+        idle_timeout_s=config.ui.idle_timeout_s,
+        countdown_s=config.ui.countdown_s,
+        clock=time.monotonic,
+        language=config.ui.language,
+        elderly=config.ui.elderly_mode,
+    )
+    runner = JourneyRunner(journey, devices["id_card"], devices["qr_camera"])
+    kiosk = Kiosk(config, enrollment, devices, api, services, journey, runner)
+    holder["kiosk"] = kiosk
+    return kiosk
+
+
+__all__ = ["Kiosk", "KioskError", "build_devices", "build_kiosk", "ensure_enrolled"]
