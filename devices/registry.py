@@ -20,7 +20,7 @@ BACKENDS: Mapping[str, Mapping[str, str]] = {
     },
     "qr_camera": {
         "camera": "devices.qr.scanner:QrScanner.from_config",
-        "sim": "devices.qr.scanner:QrScanner.from_config",  # an image sequence or video file
+        "sim": "devices.qr.scanner:QrScanner.sim_from_config",  # a video file or image sequence, with faults
     },
     "a4_printer": {
         "cups": "devices.a4_printer.cups_backend:CupsPrinter.from_config",
