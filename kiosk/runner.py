@@ -82,6 +82,11 @@ class JourneyRunner:
         asyncio.set_event_loop(self.loop)
         self.loop.create_task(self._ticker())
         self.loop.run_forever()
+        pending = asyncio.all_tasks(self.loop)  # stopped: let the ticker and stragglers end cleanly
+        for task in pending:
+            task.cancel()
+        self.loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        self.loop.close()
 
     async def _ticker(self) -> None:
         while not self._stop.is_set():
