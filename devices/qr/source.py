@@ -54,7 +54,7 @@ def _pattern_regex(pattern: str) -> re.Pattern[str]:
     parts = re.split(r"%0?\d*d", name, maxsplit=1)
     if len(parts) != 2:
         raise ConfigError(
-            f"image sequence pattern {pattern!r} needs one %d field, e.g. frame_%04d.png"
+            f"qr_camera source: image sequence pattern {pattern!r} needs one %d field, e.g. frame_%04d.png"
         )
     return re.compile(re.escape(parts[0]) + r"\d+" + re.escape(parts[1]) + "$")
 
