@@ -100,46 +100,60 @@ class JourneyRunner:
         except Exception as exc:  # the watcher must survive anything the journey raises
             log.error("intent from a device failed: %s", type(exc).__name__)
 
-    def _watch_cards(self) -> None:
-        assert self.card_reader is not None
+    def _watch(
+        self,
+        name: str,
+        steps: frozenset[Step],
+        read: Callable[[], Any],
+        deliver: Callable[[Journey, Any], Any],
+        notice_for: Callable[[DeviceError], str | None],
+    ) -> None:
+        """Read a device while the journey waits on it; results and refusals go to the journey."""
         while not self._stop.is_set():
-            if self.journey.step is not Step.ATTRACT:
+            if self.journey.step not in steps:
                 self._stop.wait(0.3)
                 continue
             try:
-                card = self.card_reader.read_card(timeout=1.0)
-            except InputRejected as exc:
-                message = (
+                item = read()
+            except DeviceError as exc:
+                message = notice_for(exc)
+                if message is None:  # the device itself is in trouble: its status shows it
+                    log.warning("%s: %s", name, exc.code)
+                    self._stop.wait(1.0)
+                else:
+                    self._post(lambda j, m=message: j.notice(m))  # type: ignore[misc]
+                continue
+            if item is not None:
+                self._post(lambda j, i=item: deliver(j, i))  # type: ignore[misc]
+
+    def _watch_cards(self) -> None:
+        reader = self.card_reader
+        assert reader is not None
+
+        def notice(exc: DeviceError) -> str | None:
+            if isinstance(exc, InputRejected):
+                return (
                     "error.card_expired"
                     if exc.code == "id_card.expired"
                     else "error.card_unreadable"
                 )
-                self._post(lambda j, m=message: j.notice(m))  # type: ignore[misc]
-                continue
-            except UserActionError:
-                self._post(lambda j: j.notice("error.card_removed"))
-                continue
-            except DeviceError as exc:
-                log.warning("card reader: %s", exc.code)
-                self._stop.wait(1.0)
-                continue
-            if card is not None:
-                self._post(lambda j, c=card: j.card_presented(c))  # type: ignore[misc]
+            return "error.card_removed" if isinstance(exc, UserActionError) else None
+
+        self._watch(
+            "card reader",
+            frozenset({Step.ATTRACT}),
+            lambda: reader.read_card(timeout=1.0),
+            lambda j, card: j.card_presented(card),
+            notice,
+        )
 
     def _watch_qr(self) -> None:
-        assert self.qr_source is not None
-        while not self._stop.is_set():
-            if self.journey.step not in (Step.ATTRACT, Step.VERIFY_SCAN):
-                self._stop.wait(0.3)
-                continue
-            try:
-                text = self.qr_source.next_code(timeout=0.5)
-            except InputRejected:
-                self._post(lambda j: j.notice("attract.not_a_login_qr"))
-                continue
-            except DeviceError as exc:
-                log.warning("camera: %s", exc.code)
-                self._stop.wait(1.0)
-                continue
-            if text is not None:
-                self._post(lambda j, t=text: j.qr_presented(t))  # type: ignore[misc]
+        source = self.qr_source
+        assert source is not None
+        self._watch(
+            "camera",
+            frozenset({Step.ATTRACT, Step.VERIFY_SCAN}),
+            lambda: source.next_code(timeout=0.5),
+            lambda j, text: j.qr_presented(text),
+            lambda exc: "attract.not_a_login_qr" if isinstance(exc, InputRejected) else None,
+        )

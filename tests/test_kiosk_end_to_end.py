@@ -7,15 +7,18 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
+import cv2
+import numpy as np
 import pytest
 
+from devices.qr.render import place, render_qr
 from kiosk.steps import Step
 
 from .casebook import company_and_person, id_number, uscc
 from .conftest import import_jsonl
 from .cups_server import CupsServer
 from .kiosk_rig import STAFF_PIN, Rig, build_rig
-from .platform_client import ServiceProcess
+from .platform_client import ServiceProcess, cli
 
 COMPANY = uscc("gansu", 9301)
 PERSON = id_number("gansu", 931)
@@ -72,6 +75,22 @@ def test_card_to_printed_report_and_receipt(rig: Rig) -> None:
     assert receipt.qr_payloads and receipt.qr_payloads[0].endswith("/v1/verify/" + code)
     assert receipt.cut is not None
     assert PERSON not in printed and CARD["name"] not in printed
+
+
+def test_login_qr_shown_to_the_camera(rig: Rig, platform: ServiceProcess) -> None:
+    journey, runner = rig.kiosk.journey, rig.kiosk.runner
+    runner.submit(lambda j: j.reset()).result(5)
+    rig.kiosk.devices["id_card"].simulator.remove()
+    payload = cli("issue-login-qr", "--db", platform.db, "--id-number", PERSON).stdout.strip()
+    frame = place(render_qr(payload, module_px=4), 640, 480)
+    cv2.imwrite(str(rig.frames / "0.png"), frame)  # the looping sequence shows the code next round
+    try:
+        rig.wait_for(lambda: journey.step is Step.CHOOSE_SCOPE)
+        assert journey.snapshot.enterprise is not None
+        assert journey.snapshot.enterprise.uscc == COMPANY
+    finally:
+        cv2.imwrite(str(rig.frames / "0.png"), np.full((480, 640), 255, np.uint8))
+        runner.submit(lambda j: j.cancel()).result(5)
 
 
 def test_staff_screen_shows_device_states(rig: Rig) -> None:
