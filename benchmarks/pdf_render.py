@@ -6,6 +6,7 @@ Run from the repository root: .venv/bin/python benchmarks/pdf_render.py [--rende
 from __future__ import annotations
 
 import argparse
+import re
 import statistics
 import sys
 import time
@@ -21,7 +22,7 @@ from tests.test_pdf import build_document, large_document  # noqa: E402
 
 
 def _pages(pdf: bytes) -> int:
-    return pdf.count(b"/Type /Page\n")
+    return len(re.findall(rb"/Type\s*/Page\b(?!s)", pdf))
 
 
 def bench(name: str, doc: ReportDocument, renders: int) -> None:

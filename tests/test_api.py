@@ -335,6 +335,62 @@ class TestReports:
         ticket = gansu_terminal.request("GET", f"/v1/reports/by-ticket/{key}", token=wang)
         assert ticket.status_code == 200 and ticket.json()["report_id"] == report["report_id"]
 
+    def _signed_report(self, terminal, token, body, key, content_type="application/json"):
+        raw = json.dumps(body).encode()
+        headers = terminal.signed_headers("POST", "/v1/reports", raw)
+        headers |= {
+            "Content-Type": content_type,
+            "Authorization": f"Bearer {token}",
+            "Idempotency-Key": key,
+        }
+        return raw, headers
+
+    @pytest.mark.parametrize(
+        ("body", "status", "code"),
+        [
+            ({"period": {"from": "2023-01-01", "to": "2024-12-31"}}, 201, None),  # issued
+            ({"uscc": "unknown", "period": {"from": "2023-01-01", "to": "2024-12-31"}}, 404, None),
+            ({"period": {"from": "2023-01-01"}}, 422, "invalid_request"),  # refused by the schema
+        ],
+    )
+    def test_a_replayed_report_request_is_refused(
+        self, gansu_terminal, people, wang, body, status, code
+    ):
+        body = {"uscc": people["a"], "domains": "all"} | body
+        if body["uscc"] == "unknown":
+            body["uscc"] = uscc("gansu", 9999)
+        key = "replay-" + secrets.token_hex(8)
+        raw, headers = self._signed_report(gansu_terminal, wang, body, key)
+        first = gansu_terminal.http.post("/v1/reports", content=raw, headers=headers)
+        assert first.status_code == status, first.text
+        if code:
+            assert error_code(first) == code
+        again = gansu_terminal.http.post("/v1/reports", content=raw, headers=headers)
+        assert again.status_code == 401 and error_code(again) == "replayed_nonce"
+        ticket = gansu_terminal.request("GET", f"/v1/reports/by-ticket/{key}", token=wang)
+        if status == 201:
+            assert ticket.json()["report_id"] == first.json()["report_id"]  # one report only
+        else:
+            assert ticket.status_code == 404
+
+    def test_same_answer_through_the_framework(self, gansu_terminal, people, wang):
+        """A content type with parameters skips the report fast path: same contract."""
+        body = {
+            "uscc": people["a"],
+            "domains": "all",
+            "period": {"from": "2023-01-01", "to": "2024-12-31"},
+        }
+        for content_type in ("application/json", "application/json; charset=utf-8"):
+            key = "parity-" + secrets.token_hex(8)
+            raw, headers = self._signed_report(gansu_terminal, wang, body, key, content_type)
+            r = gansu_terminal.http.post("/v1/reports", content=raw, headers=headers)
+            assert r.status_code == 201, r.text
+            assert r.json()["summary"]["total_records"] == 1
+            other = gansu_terminal.login_card(people["zhao"], "赵六")["session_token"]
+            raw, headers = self._signed_report(gansu_terminal, other, body, key + "x", content_type)
+            r = gansu_terminal.http.post("/v1/reports", content=raw, headers=headers)
+            assert r.status_code == 403 and error_code(r) == "not_authorized_for_entity"
+
     def test_same_key_other_request_conflicts(self, gansu_terminal, people, wang):
         key = "ticket-" + secrets.token_hex(8)
         assert (

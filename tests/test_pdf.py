@@ -255,6 +255,23 @@ def test_a_record_taller_than_a_page_is_split_not_lost(tmp_path: Path) -> None:
     assert f"第{len(pages)}页 共{len(pages)}页" in pages[-1]
 
 
+def test_many_distinct_characters_span_several_embedded_subsets(tmp_path: Path) -> None:
+    # 600 distinct characters of the report's own: more than one 255-code font can hold
+    rare = "".join(chr(c) for c in range(0x5000, 0x5400) if chr(c) not in "".join(DOMAIN_NAMES))
+    rare = "".join(ch for ch in rare if pdf._get_face(pdf.resolve_font_path()).has(ch))[:600]
+    doc = build_document(domains=3, records=1)
+    dom = doc.domains[0]
+    record = replace(dom.records[0], title=rare)
+    doc = replace(doc, domains=(replace(dom, records=(record,)), *doc.domains[1:]))
+    out = tmp_path / "rare.pdf"
+    out.write_bytes(pdf.render_report_pdf(doc))
+    fonts = _fonts(out)
+    assert len(fonts) >= 4  # template, domain names, and at least two of the report's own
+    assert all(f["emb"] == "yes" and f["uni"] == "yes" for f in fonts)
+    text = "".join(_text_pages(out))
+    assert set(rare) <= set(text)
+
+
 def test_concurrent_renders_match() -> None:
     docs = [large_document(), small_document()] * 8
     expected = [pdf.render_report_pdf(d) for d in docs]

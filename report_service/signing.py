@@ -1,0 +1,135 @@
+"""DESIGN §3 request signing: each terminal request carries an Ed25519 signature over method,
+path, timestamp, nonce and body hash; a nonce is accepted once within the clock-skew window."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hashlib
+import secrets
+from collections.abc import Callable, Mapping
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from sqlalchemy import and_, bindparam, delete, exists, insert, select
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError
+
+from . import crypto, db
+from .errors import unauthorized
+from .reports import Caller, SignedRequest, using
+
+MAX_SKEW_S = 300
+
+_T = db.Terminal.__table__.c
+_N = db.Nonce.__table__.c
+_S = db.SessionToken.__table__.c
+# The terminal, whether its nonce was seen already, and the bearer's session: one round trip.
+_TERMINAL = (
+    select(
+        _T.id, _T.hall_id, _T.region, _T.public_key, _T.revoked,
+        exists().where(and_(_N.terminal_id == _T.id, _N.nonce == bindparam("nonce"))).label("seen"),
+        _S.terminal_id.label("session_terminal"), _S.person_id, _S.expires_at,
+    )
+    .select_from(db.Terminal.__table__.outerjoin(db.SessionToken.__table__, _S.token_hash == bindparam("th")))
+    .where(_T.id == bindparam("tid"))
+)  # fmt: skip
+_INSERT_NONCE = insert(db.Nonce.__table__)
+
+
+class RequestSigning:
+    """The signing half of PlatformService (service.py supplies the engine and the clock)."""
+
+    engine: Engine
+    now: Callable[[], dt.datetime]
+
+    def authenticate(
+        self, method: str, path: str, headers: Mapping[str, str], body: bytes
+    ) -> Caller:
+        """DESIGN §3 terminal request signing, with replay protection: the nonce is recorded now."""
+        signed = self.verify_signature(method, path, headers, body)
+        self.record_nonce(signed)
+        return signed.caller
+
+    def verify_signature(
+        self,
+        method: str,
+        path: str,
+        headers: Mapping[str, str],
+        body: bytes,
+        bearer: str | None = None,
+        conn: Connection | None = None,
+    ) -> SignedRequest:
+        """Check a request's signature without writing anything; the caller must record_nonce.
+        With a bearer token, its session is looked up in the same query (see person_for)."""
+        terminal_id = headers.get("x-terminal-id")
+        timestamp = headers.get("x-timestamp")
+        nonce = headers.get("x-nonce")
+        signature = headers.get("x-signature")
+        if not (terminal_id and timestamp and nonce and signature):
+            raise unauthorized(
+                "signature_missing", "请求缺少终端签名，请联系工作人员检查终端注册。"
+            )
+        if not timestamp.isdigit() or len(timestamp) > 12:
+            raise unauthorized("bad_timestamp", "请求时间戳格式错误。")
+        now = int(self.now().timestamp())
+        if abs(now - int(timestamp)) > MAX_SKEW_S:
+            raise unauthorized(
+                "stale_timestamp", "终端时钟与平台相差过大，请联系工作人员校准时间。"
+            )
+        try:
+            nonce_ok = 16 <= len(crypto.b64url_decode(nonce)) <= 64
+        except ValueError:
+            nonce_ok = False
+        if not nonce_ok:
+            raise unauthorized("bad_nonce", "请求随机数格式错误。")
+        terminal = None
+        if len(terminal_id) <= 64:
+            with using(self.engine, conn) as c:
+                params = {"tid": terminal_id, "nonce": nonce, "th": token_hash(bearer)}
+                terminal = c.execute(_TERMINAL, params).first()
+        if terminal is None or terminal.revoked:
+            raise unauthorized("unknown_terminal", "终端未注册或已被停用，请联系工作人员。")
+        message = crypto.signing_string(method, path, timestamp, nonce, body)
+        if not crypto.verify(self._terminal_key(terminal.public_key), signature, message):
+            raise unauthorized("bad_signature", "终端签名校验失败，请联系工作人员。")
+        if terminal.seen:  # the common replay, refused before any work; racing ones at insert
+            raise _replayed()
+        caller = Caller(terminal.id, terminal.hall_id, terminal.region)
+        session = terminal if bearer and terminal.session_terminal is not None else None
+        return SignedRequest(caller, nonce, now, session)
+
+    def record_nonce(self, signed: SignedRequest, conn: Connection | None = None) -> None:
+        """Record a request's nonce: in conn's transaction if given (a duplicate then raises
+        IntegrityError there), else in its own, refusing a duplicate as a replay."""
+        if conn is None:
+            try:
+                with self.engine.begin() as own:
+                    self._insert_nonce(own, signed)
+            except IntegrityError:
+                raise _replayed() from None
+        else:
+            self._insert_nonce(conn, signed)
+
+    def _insert_nonce(self, conn: Connection, signed: SignedRequest) -> None:
+        terminal_id = signed.caller.terminal_id
+        conn.execute(
+            _INSERT_NONCE,
+            {"terminal_id": terminal_id, "nonce": signed.nonce, "seen_at": signed.seen_at},
+        )
+        if secrets.randbelow(256) == 0:  # now and then, forget nonces past the window
+            conn.execute(delete(db.Nonce).where(db.Nonce.seen_at < signed.seen_at - 2 * MAX_SKEW_S))
+
+    @functools.lru_cache(maxsize=4096)  # noqa: B019 - the service lives as long as the process
+    def _terminal_key(self, public_key_b64: str) -> Ed25519PublicKey:
+        return crypto.load_public_key(public_key_b64)
+
+
+def token_hash(bearer: str | None) -> str:
+    return hashlib.sha256(bearer.encode()).hexdigest() if bearer else ""
+
+
+def _replayed() -> Exception:
+    return unauthorized("replayed_nonce", "重复的请求已被拒绝。")
+
+
+__all__ = ["MAX_SKEW_S", "RequestSigning", "token_hash"]
