@@ -33,6 +33,12 @@ class ReceiptPrinter(Protocol):
     def print_receipt(self, receipt: Receipt) -> None: ...
 
 
+def job_name(report_id: str) -> str:
+    """`report-R-20261122-7K3M9Q2P4X`: the printer refuses 11+ digits in a row (they look like an ID
+    or phone number), and a report id's date followed by random digits could make such a run."""
+    return "report-" + "-".join(filter(None, (report_id[:1], report_id[1:9], report_id[9:])))
+
+
 def _problem(status: DeviceStatus, phase: str) -> str | None:
     """The message for a printer that cannot print now, or None when it can."""
     if status.paper is PaperState.OUT:
@@ -79,7 +85,7 @@ class PrintOrchestrator:
                 "a4",
                 self.a4,
                 lambda: self.a4.print_pdf(
-                    report.pdf, f"report-{report.meta.report_id}", A4_TIMEOUT_S
+                    report.pdf, job_name(report.meta.report_id), A4_TIMEOUT_S
                 ),
             )
         on_phase("receipt")

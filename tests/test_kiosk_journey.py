@@ -347,3 +347,12 @@ def test_language_and_elderly_mode_last_one_session() -> None:
     clock.now += 61
     journey.tick()
     assert journey.snapshot.language == "zh_CN" and journey.snapshot.elderly is False
+
+
+def test_a4_job_names_never_hold_eleven_digits_in_a_row() -> None:
+    import re
+
+    from kiosk.printing import job_name
+
+    assert job_name("R202611220123456789") == "report-R-20261122-0123456789"
+    assert not re.search(r"\d{11}", job_name("R202611229999999999"))
