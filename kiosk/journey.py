@@ -252,9 +252,11 @@ class Journey:
     def choose_custom_period(self, start: dt.date, end: dt.date) -> None:
         if self.step is not Step.CHOOSE_SCOPE:
             return
-        problem = custom_period_error(start, end, self._bounds())
+        bounds = self._bounds()
+        problem = custom_period_error(start, end, bounds)
         if problem is not None:
-            self._show(Step.CHOOSE_SCOPE, message_id=problem)
+            args = {"years": str(bounds.max_years), "floor": str(bounds.floor or "")}
+            self._show(Step.CHOOSE_SCOPE, message_id=problem, message_args=args)
             return
         self._period_preset = None
         self._period = Period(start, end)

@@ -15,6 +15,7 @@ APT_PACKAGES=(
   libzbar0             # pyzbar's shared library (the QR scanner's second decoder)
   gettext              # msgfmt: checks the kiosk's screen-text catalogs
   libmtdev1            # Kivy's multitouch input provider
+  espeak-ng            # voice prompts in elderly mode
 )
 
 say() { printf '[setup] %s\n' "$*"; }

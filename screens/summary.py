@@ -1,0 +1,85 @@
+"""The report's summary: clean domains in one line, each record with its objection button."""
+
+from __future__ import annotations
+
+from kivy.properties import StringProperty
+from kivy.uix.boxlayout import BoxLayout
+
+from kiosk.api_models import RecordLine
+from kiosk.steps import Snapshot
+
+from .base import KioskScreen, Translator, term
+from .widgets import Text
+
+
+class RecordCard(BoxLayout):
+    """One record of a domain: what, when, who, and "object to this record"."""
+
+    record_id = StringProperty("")
+    heading = StringProperty("")
+    detail = StringProperty("")
+    objection_text = StringProperty("")
+
+
+class DomainHeading(Text):
+    pass
+
+
+def record_card(record: RecordLine, t: Translator) -> RecordCard:
+    kind = term(t, f"record.kind.{record.kind}", record.kind)
+    lines = [f"{record.agency}  {record.document_no}"]
+    if record.repaired_on:
+        lines.append(t("summary.repaired", date=record.repaired_on))
+    return RecordCard(
+        record_id=record.record_id,
+        heading=f"{record.date}  {kind}  {record.title}",
+        detail="\n".join(lines),
+        objection_text=t("summary.objection"),
+    )
+
+
+class SummaryScreen(KioskScreen):
+    headline_id = "summary.title"
+    overview = StringProperty("")
+    report_text = StringProperty("")
+    print_text = StringProperty("")
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)
+        self._shown: tuple[object, ...] = ()
+
+    def show(self, snapshot: Snapshot, t: Translator) -> None:
+        super().show(snapshot, t)
+        results = snapshot.results
+        with_records = [d for d in results if d.records]
+        clean = len(results) - len(with_records)
+        if with_records:
+            self.overview = t(
+                "summary.records", count=snapshot.total_records, domains=len(with_records)
+            )
+        else:
+            self.overview = t("summary.clean", count=len(results))
+        self.report_text = (
+            t("summary.report_id", report_id=snapshot.report_id) if snapshot.report_id else ""
+        )
+        self.print_text = t("summary.print")
+        key = (results, snapshot.language)
+        if key == self._shown:
+            return
+        body = self.ids.records
+        body.clear_widgets()
+        for domain in with_records:
+            body.add_widget(DomainHeading(text=domain.name))
+            for record in domain.records:
+                body.add_widget(record_card(record, t))
+        if with_records and clean:
+            body.add_widget(DomainHeading(text=t("summary.others_clean", count=clean)))
+        self._shown = key
+
+    def speech(self) -> str:
+        return f"{self.headline} {self.overview}"
+
+    def clear(self) -> None:
+        self.ids.records.clear_widgets()
+        self._shown = ()
+        self.overview = self.report_text = ""

@@ -1,0 +1,51 @@
+"""What the platform says about a scanned report."""
+
+from __future__ import annotations
+
+from kivy.properties import BooleanProperty, StringProperty
+
+from kiosk.steps import Snapshot
+
+from .base import KioskScreen, Translator
+
+STATUSES = ("valid", "expired", "revoked", "unknown")
+
+
+class VerifyResultScreen(KioskScreen):
+    status = StringProperty("unknown")
+    alarming = BooleanProperty(False)  # revoked or unknown: maybe a forgery
+    enterprise_label = StringProperty("")
+    enterprise = StringProperty("")
+    issued_label = StringProperty("")
+    issued = StringProperty("")
+    period_label = StringProperty("")
+    period = StringProperty("")
+    domains_label = StringProperty("")
+    domains = StringProperty("")
+    again_text = StringProperty("")
+
+    def show(self, snapshot: Snapshot, t: Translator) -> None:
+        result = snapshot.verification
+        self.status = result.status if result and result.status in STATUSES else "unknown"
+        self.headline = t(f"verify.{self.status}")
+        self.alarming = self.status in ("revoked", "unknown")
+        self.enterprise_label = t("confirm.enterprise")
+        self.issued_label = t("verify.issued")
+        self.period_label = t("confirm.period")
+        self.domains_label = t("confirm.domains")
+        self.again_text = t("verify.again")
+        if result is None:
+            self.clear()
+            return
+        self.enterprise = "\n".join(x for x in (result.name, result.uscc) if x)
+        self.issued = result.issued_at or ""
+        period = result.period or {}
+        self.period = (
+            t("period.range", start=period["start"], end=period["end"])
+            if "start" in period and "end" in period
+            else ""
+        )
+        self.domains = t("list.separator").join(result.domains)
+
+    def clear(self) -> None:
+        self.enterprise = self.issued = self.period = self.domains = ""

@@ -1,0 +1,282 @@
+"""Kivy for the screen tests: an offscreen SDL window (the environment is set here, before Kivy is
+imported), a real Journey + JourneyRunner behind a real KioskApp, and touches through the Window.
+
+Import this module before anything that imports Kivy: `from . import kivy_env  # isort: skip`.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+# STACK-NOTES: offscreen SDL gives real OpenGL without a display; no argv parsing; a private KIVY_HOME
+os.environ["SDL_VIDEODRIVER"] = "offscreen"
+os.environ["KIVY_NO_ARGS"] = "1"
+os.environ["KIVY_HOME"] = tempfile.mkdtemp(prefix="kivy-home-")
+os.environ["KIVY_NO_CONSOLELOG"] = "1"
+os.environ["KIVY_NO_FILELOG"] = "1"
+
+import dataclasses
+import datetime as dt
+import queue
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from kivy.config import Config
+
+# the offscreen GL surface keeps the size the window is first created with: make it the largest
+Config.set("graphics", "width", "1920")
+Config.set("graphics", "height", "1080")
+Config.set("graphics", "maxfps", "0")  # frames as fast as the tests ask for them
+
+from kivy.clock import Clock  # noqa: E402
+from kivy.core.window import Window  # noqa: E402
+from kivy.lang import Builder  # noqa: E402
+from kivy.tests.common import GraphicUnitTest, UnitTestTouch  # noqa: E402
+from kivy.uix.label import Label  # noqa: E402
+from kivy.uix.scrollview import ScrollView  # noqa: E402
+from kivy.uix.widget import Widget  # noqa: E402
+
+from kiosk.api_models import Verification  # noqa: E402
+from kiosk.journey import Journey  # noqa: E402
+from kiosk.periods import Period  # noqa: E402
+from kiosk.runner import JourneyRunner  # noqa: E402
+from kiosk.steps import Snapshot, Step  # noqa: E402
+from screens.app import KioskApp  # noqa: E402
+from screens.voice import Voice  # noqa: E402
+from screens.widgets import KioskButton  # noqa: E402
+
+from .kiosk_fakes import ACME, BETA, CATALOG, TODAY, Card, FakeServices, report  # noqa: E402
+
+__all__ = ["Card", "KioskTestCase", "Window", "sample_snapshots", "visible_widgets"]
+
+
+class ManualClock:
+    """The journey's clock: moves only when a test says so (idle timeout without sleeping)."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class CardSlot:
+    """The card reader as the runner sees it: a card is there once a test puts it down."""
+
+    def __init__(self) -> None:
+        self._cards: queue.Queue[Card] = queue.Queue()
+
+    def put(self, card: Card) -> None:
+        self._cards.put(card)
+
+    def read_card(self, timeout: float) -> Card | None:
+        try:
+            return self._cards.get(timeout=min(timeout, 0.1))  # short, so stop() is quick
+        except queue.Empty:
+            return None
+
+
+class QrSlot:
+    """The camera as the runner sees it: a code is decoded once a test shows it."""
+
+    def __init__(self) -> None:
+        self._codes: queue.Queue[str] = queue.Queue()
+
+    def show(self, text: str) -> None:
+        self._codes.put(text)
+
+    def next_code(self, timeout: float) -> str | None:
+        try:
+            return self._codes.get(timeout=min(timeout, 0.1))
+        except queue.Empty:
+            return None
+
+
+def visible_widgets(root: Widget) -> Iterator[Widget]:
+    """Widgets of the current screen a person can see (not inside something transparent)."""
+
+    def walk(widget: Widget) -> Iterator[Widget]:
+        if widget.opacity == 0 or getattr(widget, "hidden", False):
+            return
+        yield widget
+        for child in widget.children:
+            yield from walk(child)
+
+    yield from walk(root)
+
+
+class KioskTestCase(GraphicUnitTest):
+    window_size = (1920, 1080)
+    app: KioskApp
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.resize(self.window_size)
+        self.taps = 0
+        self.runner: JourneyRunner | None = None
+
+    def tearDown(self, fake: bool = False) -> None:
+        if not fake:
+            if getattr(self, "app", None) is not None:
+                self.app.dispatch("on_stop")
+            if self.runner is not None:
+                self.runner.stop()
+                self.runner = None
+        super().tearDown(fake=fake)
+
+    # --- set-up ------------------------------------------------------------------------------
+    def resize(self, size: tuple[int, int]) -> None:
+        # setUp re-creates the SDL window at its default size while Window.size keeps the old value,
+        # and setting an equal size does nothing: step off it first so SDL really resizes
+        Window.size = (size[0] - 1, size[1] - 1)
+        Window.size = size
+
+    def start(
+        self, services: FakeServices | None = None, *, voice: Voice | None = None
+    ) -> FakeServices:
+        """A real Journey on a real JourneyRunner, and the app on the offscreen window."""
+        self.services = services or FakeServices()
+        self.clock = ManualClock()
+        self.journey = Journey(self.services, idle_timeout_s=60, countdown_s=10, clock=self.clock)
+        self.cards = CardSlot()
+        self.camera = QrSlot()
+        self.runner = JourneyRunner(
+            self.journey, card_reader=self.cards, qr_source=self.camera, tick_s=0.05
+        )
+        self.runner.start()
+        self.app = KioskApp(self.runner, voice=voice or Voice(None))
+        self.render(self.app.build())
+        self.wait_for(lambda: self.app.snapshot is not None)
+        return self.services
+
+    def start_offline(self) -> None:
+        """The app alone, for rendering crafted Snapshots (no journey behind it)."""
+        self.start()
+        assert self.runner is not None
+        self.runner.stop()
+        self.runner = None
+
+    # --- driving -----------------------------------------------------------------------------
+    def settle(self, rounds: int = 1) -> None:
+        """Run the Kivy thread's work (scheduled callbacks, layout, label textures) without drawing.
+
+        A frame drawn by Mesa's llvmpipe costs 100-600 ms at 1920x1080 on this machine type, and
+        what the tests measure (sizes, positions, texts, touches) is all settled before drawing.
+        """
+        for _ in range(rounds):
+            Clock.tick()
+            Builder.sync()
+            Clock.tick_draw()
+            Builder.sync()
+
+    def draw(self) -> None:
+        """One real frame (before a screenshot)."""
+        self.advance_frames(1)
+
+    def wait_for(self, condition: Callable[[], object], timeout: float = 5.0) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            self.settle()
+            if condition():
+                return
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out; last snapshot: {self.app.snapshot}")
+
+    def wait_for_step(self, step: Step, timeout: float = 5.0) -> None:
+        def shown() -> bool:
+            snapshot = self.app.snapshot
+            return snapshot is not None and snapshot.step is step and self.current == step.value
+
+        self.wait_for(shown, timeout)
+        self.settle(3)  # texture sizes feed back into layouts: let them settle
+
+    @property
+    def current(self) -> str:
+        return str(self.app.root.ids.manager.current)
+
+    def touch_at(self, x: float, y: float) -> None:
+        touch = UnitTestTouch(x, y)
+        touch.touch_down()
+        touch.touch_up()
+        self.settle()
+
+    def tap(self, widget: Widget) -> None:
+        """Touch the middle of `widget`, scrolling it into view first as a person would."""
+        parent = widget.parent
+        while parent is not None and parent is not Window:
+            if isinstance(parent, ScrollView):
+                parent.scroll_to(widget, padding=0, animate=False)
+                self.settle(2)
+                break
+            parent = parent.parent
+        self.taps += 1
+        self.touch_at(*widget.to_window(*widget.center))
+
+    def button(self, text: str) -> KioskButton:
+        """The one visible button showing exactly `text`."""
+        found = [
+            w
+            for w in visible_widgets(self.app.root)
+            if isinstance(w, KioskButton) and w.text == text
+        ]
+        assert len(found) == 1, f"{len(found)} buttons say {text!r} on {self.current}"
+        return found[0]
+
+    def texts(self) -> list[str]:
+        return [w.text for w in visible_widgets(self.app.root) if isinstance(w, Label) and w.text]
+
+    def show(self, snapshot: Snapshot) -> None:
+        self.app.render(snapshot)
+        self.wait_for_step(snapshot.step)
+
+
+def sample_snapshots(language: str = "zh_CN", elderly: bool = False) -> dict[Step, Snapshot]:
+    """One realistic Snapshot per step (the data a logged-in agent of two enterprises would see)."""
+    meta = report(records=2).meta
+    base = Snapshot(
+        step=Step.ATTRACT,
+        person="张*",
+        enterprises=(ACME, BETA),
+        enterprise=ACME,
+        domains=tuple((d.code, d.name) for d in CATALOG.domains),
+        selected_domains=frozenset({"D01", "D03"}),
+        period_preset="last_3_years",
+        period=Period(dt.date(2023, 11, 22), TODAY),
+        floor="2021-01-01",
+        report_title=CATALOG.report_title,
+        results=meta.domains,
+        total_records=meta.total_records,
+        report_id=meta.report_id,
+        verification_code=meta.verification_code,
+        valid_until=meta.valid_until.isoformat(),
+        objection_record="REC1",
+        objection_due="2026-11-27",
+        staff_status={"a4_printer": "online", "receipt_printer": "paper_low", "id_card": "online"},
+        can_go_back=True,
+        language=language,
+        elderly=elderly,
+    )
+    extra: dict[Step, dict[str, Any]] = {
+        Step.ATTRACT: {"person": "", "enterprises": (), "enterprise": None, "can_go_back": False},
+        # the tallest scope screen: custom period open, with a message above it
+        Step.CHOOSE_SCOPE: {"period_preset": None, "message_id": "period.before_floor"},
+        Step.PRINTING: {"print_phase": "receipt", "can_go_back": False},
+        Step.PRINT_FAILED: {"message_id": "error.paper_out"},
+        Step.VERIFY_RESULT: {
+            "verification": Verification(
+                "valid",
+                ACME.uscc,
+                ACME.name,
+                "2026-11-22",
+                {"start": "2023-11-22", "end": "2026-11-22"},
+                ("领域1", "领域2"),
+            )
+        },
+        Step.OBJECTION: {"message_id": "objection.bad_phone"},
+        Step.ERROR: {"message_id": "error.platform_unavailable", "person": ""},
+        Step.OUT_OF_SERVICE: {"message_id": "error.out_of_service", "person": ""},
+        Step.DONE: {"can_go_back": False},
+    }
+    return {step: dataclasses.replace(base, step=step, **extra.get(step, {})) for step in Step}
