@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import re
-import shutil
 import subprocess
 import threading
 import time
@@ -12,20 +11,16 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import cups
 import pytest
 
 from devices import registry
+from devices.a4_printer.cups_backend import CupsPrinter
+from devices.a4_printer.jobs import JobFailed, JobTimeout
 from devices.errors import ConfigError, DeviceOffline, DeviceTimeout, InputRejected
 from devices.state import DeviceState, PaperState
 
 from .cups_server import BACKEND_FAILED, BACKEND_STOP, CupsServer
-
-cups = pytest.importorskip("cups", reason="pycups is not installed")
-if shutil.which("cupsd") is None:
-    pytest.skip("cupsd is not installed (apt install cups)", allow_module_level=True)
-
-from devices.a4_printer.cups_backend import CupsPrinter  # noqa: E402 - needs pycups
-from devices.a4_printer.jobs import JobFailed, JobTimeout  # noqa: E402
 
 MARKER = "KIOSK TEST REPORT 7F3A"
 _queue_numbers = itertools.count(1)
@@ -99,11 +94,7 @@ def pdf_text(path: Path) -> str:
     ).stdout
 
 
-needs_pdftotext = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils")
-
-
 # -- printing ------------------------------------------------------------------------------------
-@needs_pdftotext
 def test_report_pdf_prints_to_the_queue_and_is_tracked_to_completed(
     cups_server: CupsServer, queue: str, report_pdf: bytes, tmp_path: Path
 ) -> None:
@@ -327,7 +318,6 @@ def test_job_stopped_by_cupsd_is_an_error_and_cancelled(
 
 
 # -- self-test -----------------------------------------------------------------------------------
-@needs_pdftotext
 def test_self_test_prints_only_when_asked(
     cups_server: CupsServer, printer: CupsPrinter, queue: str
 ) -> None:
