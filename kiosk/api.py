@@ -133,12 +133,13 @@ class ReportApi:
         if len(data) > MAX_PDF_BYTES or not data.startswith(b"%PDF-"):
             raise IntegrityFailure(f"report {report.report_id}: not a PDF ({len(data)} bytes)")
         digest = hashlib.sha256(data).hexdigest()
-        header_sha = response.headers.get("X-Report-Sha256", "")
-        signature = response.headers.get("X-Report-Signature", report.signature)
-        if digest != report.sha256 or (header_sha and header_sha != digest):
+        # the headers, when sent, must repeat what the report's metadata says
+        header_sha = response.headers.get("X-Report-Sha256", digest)
+        header_signature = response.headers.get("X-Report-Signature", report.signature)
+        if digest != report.sha256 or header_sha != digest:
             raise IntegrityFailure(f"report {report.report_id}: sha256 mismatch")
-        if not signature_valid(platform_key, report.signature, data) or signature != (
-            report.signature
+        if header_signature != report.signature or not signature_valid(
+            platform_key, report.signature, data
         ):
             raise IntegrityFailure(f"report {report.report_id}: platform signature invalid")
         return SignedPdf(data=data, sha256=digest, signature=report.signature)

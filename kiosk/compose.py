@@ -50,13 +50,7 @@ class Kiosk:
     closed: bool = field(default=False)
 
     def device_status(self) -> dict[str, Any]:
-        result: dict[str, Any] = {}
-        for kind, device in self.devices.items():
-            try:
-                result[kind] = device.status().as_dict()
-            except DeviceError as exc:  # a status call must never take the staff screen down
-                result[kind] = {"state": exc.state.value, "error_code": exc.code}
-        return result
+        return device_status(self.devices)
 
     def close(self) -> None:
         if self.closed:
@@ -74,6 +68,16 @@ class Kiosk:
                 device.close()
             except DeviceError as exc:
                 log.warning("closing a device: %s", exc.code)
+
+
+def device_status(devices: Mapping[str, Any]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for kind, device in devices.items():
+        try:
+            result[kind] = device.status().as_dict()
+        except DeviceError as exc:  # a status call must never take the staff screen down
+            result[kind] = {"state": exc.state.value, "error_code": exc.code}
+    return result
 
 
 def ensure_enrolled(
@@ -135,14 +139,13 @@ def build_kiosk(config: KioskConfig) -> Kiosk:
         report_title=str(enrollment.config.get("report_title", "")),
         paper_mm=int(receipt_options.get("paper_mm", 80)),
     )
-    holder: dict[str, Kiosk] = {}
     services = KioskServices(
         api,
         load_platform_key(enrollment.platform_public_key),
         printing,
         audit,
         StaffLock(config.staff_pin_file),
-        lambda: holder["kiosk"].device_status(),
+        lambda: device_status(devices),
     )
     printing.alert = services.alert
     journey = Journey(
@@ -155,7 +158,6 @@ def build_kiosk(config: KioskConfig) -> Kiosk:
     )
     runner = JourneyRunner(journey, devices["id_card"], devices["qr_camera"])
     kiosk = Kiosk(config, enrollment, devices, api, services, journey, runner)
-    holder["kiosk"] = kiosk
     return kiosk
 
 

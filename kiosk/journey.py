@@ -13,7 +13,7 @@ import datetime as dt
 import logging
 import re
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
 
 from .api_models import Catalog, Enterprise, Login, Objection, ReportMeta, Verification
@@ -167,12 +167,12 @@ class Journey:
                 return
             await self._login("qr", lambda: self.services.login_qr(scanned.value))
 
-    async def _login(self, method: str, call: Callable[[], object]) -> None:
+    async def _login(self, method: str, call: Callable[[], Awaitable[Login]]) -> None:
         gen = self._begin(Step.AUTHENTICATING)
         self.services.audit("login_started", method=method)
         try:
             catalog = await self._load_catalog()
-            login = await call()  # type: ignore[misc]
+            login = await call()
         except KioskError as exc:
             if self._current(gen):
                 self._fail(exc, back_to=Step.ATTRACT)

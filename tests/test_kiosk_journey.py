@@ -224,7 +224,7 @@ def test_idle_countdown_is_shown_then_the_session_is_wiped() -> None:
     assert ("session_timeout", {"step": "choose_scope"}) in services.audits
 
 
-def test_no_countdown_while_printing_or_on_the_attract_screen() -> None:
+def test_no_countdown_on_the_attract_screen() -> None:
     journey, _, clock, _ = make()
     clock.now += 1000
     journey.tick()
