@@ -107,11 +107,22 @@ class JourneyRunner:
         read: Callable[[], Any],
         deliver: Callable[[Journey, Any], Any],
         notice_for: Callable[[DeviceError], str | None],
+        meanwhile: Callable[[], object] | None = None,
     ) -> None:
-        """Read a device while the journey waits on it; results and refusals go to the journey."""
+        """Read a device while the journey waits on it; results and refusals go to the journey.
+
+        `meanwhile` runs instead while the journey is elsewhere (it must return within about 1 s).
+        """
         while not self._stop.is_set():
             if self.journey.step not in steps:
-                self._stop.wait(0.3)
+                if meanwhile is None:
+                    self._stop.wait(0.3)
+                    continue
+                try:
+                    meanwhile()
+                except DeviceError as exc:
+                    log.warning("%s: %s", name, exc.code)
+                    self._stop.wait(1.0)
                 continue
             try:
                 item = read()
@@ -129,6 +140,7 @@ class JourneyRunner:
     def _watch_cards(self) -> None:
         reader = self.card_reader
         assert reader is not None
+        removed = getattr(reader, "wait_card_removed", None)
 
         def notice(exc: DeviceError) -> str | None:
             if isinstance(exc, InputRejected):
@@ -145,6 +157,9 @@ class JourneyRunner:
             lambda: reader.read_card(timeout=1.0),
             lambda j, card: j.card_presented(card),
             notice,
+            # keep polling during a session: a card taken away now must count as gone, or the
+            # next person's card would be taken for the one still lying there
+            None if removed is None else lambda: removed(timeout=1.0),
         )
 
     def _watch_qr(self) -> None:

@@ -1,4 +1,4 @@
-"""The A4 printer against a real private cupsd (tests/cups_server.py) with file-backed queues."""
+"""The A4 printer against a real private cupsd (devices/a4_printer/private_cups.py) with file-backed queues."""
 
 from __future__ import annotations
 
@@ -17,10 +17,9 @@ import pytest
 from devices import registry
 from devices.a4_printer.cups_backend import CupsPrinter
 from devices.a4_printer.jobs import JobFailed, JobTimeout
+from devices.a4_printer.private_cups import BACKEND_FAILED, BACKEND_STOP, CupsServer
 from devices.errors import ConfigError, DeviceOffline, DeviceTimeout, InputRejected
 from devices.state import DeviceState, PaperState
-
-from .cups_server import BACKEND_FAILED, BACKEND_STOP, CupsServer
 
 MARKER = "KIOSK TEST REPORT 7F3A"
 _queue_numbers = itertools.count(1)

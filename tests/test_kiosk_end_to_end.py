@@ -4,20 +4,17 @@ on the CUPS queue and a receipt on the ESC/POS simulator."""
 from __future__ import annotations
 
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import cv2
-import numpy as np
 import pytest
 
-from devices.qr.render import place, render_qr
+from kiosk.demo_rig import DEMO_STAFF_PIN, Rig, build_rig
 from kiosk.steps import Step
 
 from .casebook import company_and_person, id_number, uscc
 from .conftest import import_jsonl
-from .cups_server import CupsServer
-from .kiosk_rig import STAFF_PIN, Rig, build_rig
 from .platform_client import ServiceProcess, cli
 
 COMPANY = uscc("gansu", 9301)
@@ -42,14 +39,15 @@ def rig(platform: ServiceProcess, tmp_path_factory: pytest.TempPathFactory) -> I
         "gansu", COMPANY, "端到端测试科技有限公司", PERSON, CARD["name"], "legal_representative"
     )
     import_jsonl(platform, workdir / "people.jsonl", lines)
-    cups = CupsServer().start()
-    built = build_rig(platform, cups, workdir, [CARD])
+    token = cli(
+        "terminals", "add-token", "--db", platform.db, "--hall", "hall-e2e", "--region", "gansu"
+    )
+    built = build_rig(workdir, platform.base_url, token.stdout, [CARD])
     built.kiosk.runner.start()
     try:
         yield built
     finally:
         built.close()
-        cups.stop()
 
 
 def test_card_to_printed_report_and_receipt(rig: Rig) -> None:
@@ -82,14 +80,13 @@ def test_login_qr_shown_to_the_camera(rig: Rig, platform: ServiceProcess) -> Non
     runner.submit(lambda j: j.reset()).result(5)
     rig.kiosk.devices["id_card"].simulator.remove()
     payload = cli("issue-login-qr", "--db", platform.db, "--id-number", PERSON).stdout.strip()
-    frame = place(render_qr(payload, module_px=4), 640, 480)
-    cv2.imwrite(str(rig.frames / "0.png"), frame)  # the looping sequence shows the code next round
+    rig.camera.show(payload)  # the looping sequence shows the code next round
     try:
         rig.wait_for(lambda: journey.step is Step.CHOOSE_SCOPE)
         assert journey.snapshot.enterprise is not None
         assert journey.snapshot.enterprise.uscc == COMPANY
     finally:
-        cv2.imwrite(str(rig.frames / "0.png"), np.full((480, 640), 255, np.uint8))
+        rig.camera.clear()
         runner.submit(lambda j: j.cancel()).result(5)
 
 
@@ -97,7 +94,7 @@ def test_staff_screen_shows_device_states(rig: Rig) -> None:
     runner, journey = rig.kiosk.runner, rig.kiosk.journey
     runner.submit(lambda j: j.reset()).result(5)
     runner.submit(lambda j: j.open_staff()).result(5)
-    runner.submit(lambda j: j.enter_staff_pin(STAFF_PIN)).result(5)
+    runner.submit(lambda j: j.enter_staff_pin(DEMO_STAFF_PIN)).result(5)
     assert journey.step is Step.STAFF
     status = journey.snapshot.staff_status
     assert status["a4_printer"] == "online" and status["receipt_printer"] == "online"
@@ -111,3 +108,18 @@ def test_nothing_the_kiosk_wrote_holds_the_id_number_or_name(rig: Rig) -> None:
         data = path.read_bytes()
         assert PERSON.encode() not in data, path
         assert CARD["name"].encode() not in data, path
+
+
+def test_a_card_taken_away_during_a_session_is_read_again_next_time(rig: Rig) -> None:
+    journey, runner = rig.kiosk.journey, rig.kiosk.runner
+    runner.submit(lambda j: j.reset()).result(5)
+    rig.remove_card()
+    time.sleep(1.0)
+    rig.insert_card(0)
+    rig.wait_for(lambda: journey.step is Step.CHOOSE_SCOPE)
+    rig.remove_card()  # the person takes the card while choosing; the reader is not read now
+    time.sleep(1.0)
+    rig.insert_card(0)  # the next person (here: the same card) puts a card down
+    runner.submit(lambda j: j.cancel()).result(5)
+    rig.wait_for(lambda: journey.step is Step.CHOOSE_SCOPE, timeout=10)
+    runner.submit(lambda j: j.cancel()).result(5)

@@ -1,4 +1,4 @@
-"""A private `cupsd` for tests: its own config, spool, logs and socket in a temp dir.
+"""A private `cupsd` for the demo and the tests: its own config, spool, logs and socket in a temp dir.
 
 Follows the recipe in STACK-NOTES ("A private CUPS for tests"). Usage::
 
@@ -32,8 +32,6 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
-from .platform_client import free_port
-
 GENERIC_PDF_MODEL = "lsb/usr/cupsfilters/Generic-PDF_Printer-PDF.ppd"
 GENERIC_PDF_PPD = Path("/usr/share/ppd/cupsfilters/Generic-PDF_Printer-PDF.ppd")
 _JCL_LINES = ("*JCLBegin:", "*JCLToPDFInterpreter:", "*JCLEnd:")
@@ -64,6 +62,12 @@ exit "${code:-0}"
 
 class CupsServerError(RuntimeError):
     pass
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 class CupsServer:
