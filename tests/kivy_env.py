@@ -20,7 +20,7 @@ import dataclasses
 import datetime as dt
 import queue
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 from kivy.config import Config
@@ -35,7 +35,6 @@ from kivy.core.window import Window  # noqa: E402
 from kivy.lang import Builder  # noqa: E402
 from kivy.tests.common import GraphicUnitTest, UnitTestTouch  # noqa: E402
 from kivy.uix.label import Label  # noqa: E402
-from kivy.uix.scrollview import ScrollView  # noqa: E402
 from kivy.uix.widget import Widget  # noqa: E402
 
 from kiosk.api_models import Verification  # noqa: E402
@@ -44,6 +43,7 @@ from kiosk.periods import Period  # noqa: E402
 from kiosk.runner import JourneyRunner  # noqa: E402
 from kiosk.steps import Snapshot, Step  # noqa: E402
 from screens.app import KioskApp  # noqa: E402
+from screens.robot import scroll_into_view, visible_widgets  # noqa: E402
 from screens.voice import Voice  # noqa: E402
 from screens.widgets import KioskButton  # noqa: E402
 
@@ -92,19 +92,6 @@ class QrSlot:
             return self._codes.get(timeout=min(timeout, 0.1))
         except queue.Empty:
             return None
-
-
-def visible_widgets(root: Widget) -> Iterator[Widget]:
-    """Widgets of the current screen a person can see (not inside something transparent)."""
-
-    def walk(widget: Widget) -> Iterator[Widget]:
-        if widget.opacity == 0 or getattr(widget, "hidden", False):
-            return
-        yield widget
-        for child in widget.children:
-            yield from walk(child)
-
-    yield from walk(root)
 
 
 class KioskTestCase(GraphicUnitTest):
@@ -204,13 +191,8 @@ class KioskTestCase(GraphicUnitTest):
 
     def tap(self, widget: Widget) -> None:
         """Touch the middle of `widget`, scrolling it into view first as a person would."""
-        parent = widget.parent
-        while parent is not None and parent is not Window:
-            if isinstance(parent, ScrollView):
-                parent.scroll_to(widget, padding=0, animate=False)
-                self.settle(2)
-                break
-            parent = parent.parent
+        scroll_into_view(widget)
+        self.settle(2)
         self.taps += 1
         self.touch_at(*widget.to_window(*widget.center))
 

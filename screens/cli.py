@@ -1,0 +1,113 @@
+"""The `kiosk` command: `kiosk run --config FILE` on real devices, `kiosk demo` on simulated ones.
+
+Kivy reads its settings when first imported, so the environment is set here before any Kivy module
+is imported (everything Kivy is imported inside the functions).
+"""
+
+from __future__ import annotations
+
+import argparse
+import faulthandler
+import logging
+import os
+import signal
+import sys
+import tempfile
+from pathlib import Path
+
+log = logging.getLogger("kiosk")
+
+
+def has_display() -> bool:
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def prepare_kivy(
+    *, headless: bool, size: tuple[int, int] = (1920, 1080), log_level: str = "WARNING"
+) -> None:
+    os.environ["KIVY_NO_ARGS"] = "1"  # our arguments are not Kivy's
+    os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")  # our logging config governs Kivy's records
+    os.environ.setdefault("KIVY_HOME", tempfile.mkdtemp(prefix="kivy-home-"))  # no ~/.kivy writes
+    if headless:
+        os.environ["SDL_VIDEODRIVER"] = "offscreen"
+    from kivy.config import Config
+
+    Config.set("kivy", "log_level", log_level.lower())
+    Config.set("graphics", "width", str(size[0]))
+    Config.set("graphics", "height", str(size[1]))
+    if not headless:
+        Config.set("graphics", "fullscreen", "auto")
+    Config.set("input", "mouse", "mouse,disable_multitouch")
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="kiosk", description="The credit-report kiosk.")
+    p.add_argument("--log-level", default="WARNING", help="DEBUG, INFO, WARNING (default), ERROR")
+    sub = p.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="run the kiosk on the devices of a config file")
+    run.add_argument("--config", required=True, type=Path, help="the kiosk's TOML config")
+    run.add_argument("--windowed", action="store_true", help="a window instead of full screen")
+    demo = sub.add_parser("demo", help="the reference platform and the kiosk on simulated devices")
+    demo.add_argument("--out", type=Path, default=Path("demo-output"))
+    demo.add_argument("--work", type=Path, default=Path("var/demo"), help="the platform's files")
+    demo.add_argument("--entities", type=int, default=200, help="synthetic enterprises to seed")
+    mode = demo.add_mutually_exclusive_group()
+    mode.add_argument("--headless", action="store_true", help="the scripted walk-through")
+    mode.add_argument("--window", action="store_true", help="open a window (needs a display)")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    faulthandler.register(
+        signal.SIGUSR1, all_threads=True
+    )  # `kill -USR1` dumps a hung kiosk's stacks
+    logging.basicConfig(
+        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    if args.command == "run":
+        return run(args.config, windowed=args.windowed, log_level=args.log_level)
+    headless = args.headless or not (args.window or has_display())
+    prepare_kivy(headless=headless, log_level=args.log_level)
+    from .demo import run_demo
+
+    return run_demo(args.out, args.work, headless=headless, entities=args.entities)
+
+
+def run(config_path: Path, *, windowed: bool, log_level: str) -> int:
+    from devices.errors import DeviceError
+    from kiosk.compose import build_kiosk
+    from kiosk.config import load_config
+    from kiosk.errors import ConfigInvalid, KioskError
+
+    try:
+        config = load_config(config_path)
+    except ConfigInvalid as exc:
+        print(f"kiosk: {config_path} is not a valid config:", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 2
+    try:
+        kiosk = build_kiosk(config)
+    except (KioskError, DeviceError, OSError) as exc:
+        print(f"kiosk: cannot start: {exc}", file=sys.stderr)
+        return 1
+    prepare_kivy(headless=not has_display(), log_level=log_level)
+    if windowed:
+        from kivy.config import Config
+
+        Config.set("graphics", "fullscreen", "0")
+    from .app import KioskApp
+    from .voice import Voice
+
+    try:
+        kiosk.runner.start()
+        voice = Voice.find() if config.ui.voice_prompts else Voice(None)
+        KioskApp(kiosk.runner, voice=voice).run()
+    finally:
+        kiosk.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,137 @@
+"""`kiosk demo`: the reference platform with seeded data, the kiosk on simulated devices, and either
+a window to try it in or (with no display) the scripted walk-through into the output folder.
+
+Kivy must be configured before it is imported: `screens.cli` sets the environment, then imports this.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import threading
+from pathlib import Path
+from typing import Any
+
+from kivy.core.window import Window
+from kivy.graphics.opengl import glFinish
+
+from kiosk.demo_rig import Platform, Rig, build_rig, demo_people
+
+from .app import KioskApp
+from .robot import Robot
+from .voice import Voice
+from .walkthrough import WalkThrough, write_summary
+
+log = logging.getLogger(__name__)
+
+# short enough that the walk-through shows the countdown without a long wait
+DEMO_UI = {"idle_timeout_s": 20, "countdown_s": 10}
+
+
+def say(text: str) -> None:
+    print(f"[demo] {text}", flush=True)
+
+
+def run_demo(out: Path, work: Path, *, headless: bool, entities: int = 200) -> int:
+    """Run the demo; returns the exit status (0: every walk-through step worked)."""
+    for folder in (out, work):  # every run starts from nothing: safe to run twice
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+    people = demo_people()
+    platform = Platform(str(work / "platform.db"), work)
+    say(f"seeding {entities} synthetic enterprises and the demo's people into {platform.db}")
+    platform.seed(entities)
+    platform.start()
+    say(f"the reference platform answers on {platform.base_url} (API docs: /docs)")
+    rig: Rig | None = None
+    try:
+        token = platform.add_token("demo-hall")
+        rig = build_rig(
+            work / "kiosk",
+            platform.base_url,
+            token,
+            [p.card for p in people],
+            ui=DEMO_UI,
+            state_dir=out / "state",
+        )
+        say(f"terminal {rig.kiosk.enrollment.terminal_id} enrolled; devices simulated")
+        rig.kiosk.runner.start()
+        if headless:
+            return walk_through(rig, platform, people, out)
+        return interactive(rig, platform, people)
+    finally:
+        if rig is not None:
+            rig.close()
+        platform.stop()
+
+
+def finish_each_frame() -> None:
+    """Wait for each frame to be rasterized before the next one starts.
+
+    A display's buffer swap does this; Mesa's software renderer on the offscreen driver does not, so
+    frames queue up behind a slow one and the next texture upload waits for all of them at once.
+    """
+    Window.bind(on_flip=lambda *_: glFinish())
+
+
+def walk_through(rig: Rig, platform: Platform, people: list[Any], out: Path) -> int:
+    finish_each_frame()
+    app = KioskApp(rig.kiosk.runner, voice=Voice(None))
+    robot = Robot(app)
+    script = WalkThrough(robot, rig, platform, out, people)
+    failure: list[BaseException] = []
+
+    def drive() -> None:
+        try:
+            robot.wait(lambda: app.snapshot is not None, 60, lambda: "the app did not start")
+            script.run()
+        except BaseException as exc:  # reported below, after the window has closed
+            failure.append(exc)
+            log.exception("the walk-through stopped")
+        finally:
+            robot.on_kivy(app.stop)
+
+    app.bind(on_start=lambda *_: threading.Thread(target=drive, daemon=True).start())
+    say("no display: running the scripted walk-through on the offscreen window")
+    app.run()
+    summary = script.summary()
+    summary["artifacts"]["state"] = "state"
+    path = write_summary(out, summary)
+    failed = [s["name"] for s in script.steps if not s["ok"]]
+    say(
+        f"{len(script.steps)} steps, {len(failed)} failed; taps from card to print: "
+        f"{summary['taps_to_print']}; print tap to paper: {summary['time_to_paper_ms']} ms"
+    )
+    say(f"wrote {path} and the screenshots, report.pdf and receipt.png beside it")
+    if failed or failure:
+        say(f"FAILED steps: {', '.join(failed) or type(failure[0]).__name__}")
+        return 1
+    return 0
+
+
+def interactive(rig: Rig, platform: Platform, people: list[Any]) -> int:
+    """A window to try the kiosk in; function keys stand in for the card and the phone."""
+    keys = {
+        282: ("F1", "card of a person with two enterprises", lambda: rig.insert_card(0)),
+        283: ("F2", "card of a person with one enterprise", lambda: rig.insert_card(1)),
+        284: ("F3", "an expired card", lambda: rig.insert_card(2)),
+        285: ("F4", "take the card away", rig.remove_card),
+        286: (
+            "F5",
+            "show a login QR to the camera",
+            lambda: rig.camera.show(platform.login_qr(people[1].id_number)),
+        ),
+        287: ("F6", "take the code away", rig.camera.clear),
+    }
+    for name, what, _ in keys.values():
+        say(f"{name}: {what}")
+
+    def on_key(_window: Any, key: int, *_: Any) -> bool:
+        if key in keys:
+            threading.Thread(target=keys[key][2], daemon=True).start()  # device I/O off the UI
+            return True
+        return False
+
+    Window.bind(on_key_down=on_key)
+    KioskApp(rig.kiosk.runner).run()
+    return 0

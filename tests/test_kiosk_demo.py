@@ -1,0 +1,97 @@
+"""`kiosk demo` without a display: the scripted walk-through of the real app on simulated devices."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import cv2
+import pytest
+import zxingcpp
+
+from kiosk.demo_rig import demo_people
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENES = {  # one step of each part the issue asks the walk-through to show
+    "card_on_reader": "choose_enterprise",
+    "choose_enterprise": "choose_scope",
+    "domains_chosen": "choose_scope",
+    "summary_with_records": "summary",
+    "printed": "done",
+    "login_qr_to_camera": "choose_scope",
+    "objection_filed": "objection_done",
+    "verify_valid": "verify_result",
+    "help": "help",
+    "staff_devices": "staff",
+    "paper_out": "print_failed",
+    "platform_down": "error",
+    "idle_countdown": "choose_enterprise",
+    "idle_wiped": "attract",
+}
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    base = tmp_path_factory.mktemp("demo")
+    out = base / "out"
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    done = subprocess.run(
+        [sys.executable, "-m", "screens.cli", "demo", "--out", str(out), "--work",
+         str(base / "work"), "--entities", "20"],
+        cwd=ROOT, capture_output=True, text=True, timeout=900, env=env,
+    )  # fmt: skip
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    return {"out": out, "done": done, "summary": summary}
+
+
+def test_every_step_of_the_walk_through_reached_its_screen(demo: dict[str, Any]) -> None:
+    summary, out = demo["summary"], demo["out"]
+    failed = [s for s in summary["steps"] if not s["ok"]]
+    assert not failed, failed
+    assert demo["done"].returncode == 0, demo["done"].stdout[-2000:]
+    screens = {s["name"]: s["screen"] for s in summary["steps"]}
+    for name, screen in SCENES.items():
+        assert screens.get(name) == screen, (name, screens.get(name))
+    for step in summary["steps"]:
+        picture = cv2.imread(str(out / step["screenshot"]))
+        assert picture is not None and picture.shape[:2] == (1080, 1920), step
+        assert picture.std() > 10, f"{step['screenshot']} is a blank picture"
+
+
+def test_default_path_takes_at_most_five_taps_and_reaches_paper(demo: dict[str, Any]) -> None:
+    summary = demo["summary"]
+    assert 1 <= summary["taps_to_print"] <= 5
+    assert summary["time_to_paper_ms"] > 0
+    assert f"taps from card to print: {summary['taps_to_print']}" in demo["done"].stdout
+
+
+def test_printed_report_and_receipt_are_the_same_report(demo: dict[str, Any]) -> None:
+    out, summary = demo["out"], demo["summary"]
+    code = summary["figures"]["verification_code"]
+    pdf = out / summary["artifacts"]["report_pdf"]
+    text = subprocess.run(
+        ["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "甘肃示范建设工程有限公司" in text and code in text
+    receipt = cv2.imread(str(out / summary["artifacts"]["receipt"]))
+    assert receipt is not None
+    decoded = [r.text for r in zxingcpp.read_barcodes(receipt)]
+    assert any(t.endswith("/v1/verify/" + code) for t in decoded), decoded
+
+
+def test_nothing_written_or_logged_holds_an_id_number_or_name(demo: dict[str, Any]) -> None:
+    out = demo["out"]
+    state = out / demo["summary"]["artifacts"]["state"]
+    assert (state / "audit.jsonl").stat().st_size > 0
+    secrets = [s for p in demo_people() for s in (p.id_number, p.name)]
+    for path in [p for p in out.rglob("*") if p.is_file()]:
+        data = path.read_bytes()
+        for secret in secrets:
+            assert secret.encode() not in data, (path, "holds a person's data")
+    for stream in (demo["done"].stdout, demo["done"].stderr):
+        for secret in secrets:
+            assert secret not in stream
