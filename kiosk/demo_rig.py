@@ -238,7 +238,7 @@ def build_rig(
         a4_output = cups.add_queue(A4_QUEUE)
         token_file = workdir / "enrollment.token"
         token_file.write_text(enrollment_token.strip() + "\n", encoding="utf-8")
-        pin_file = workdir / "staff.pin"
+        pin_file = workdir / "staff-pin.hash"
         pin_file.write_text(hash_pin(DEMO_STAFF_PIN, iterations=10_000), encoding="utf-8")
         camera = Camera(workdir / "camera")
         config = {

@@ -98,12 +98,17 @@ def run(config_path: Path, *, windowed: bool, log_level: str) -> int:
 
         Config.set("graphics", "fullscreen", "0")
     from .app import KioskApp
+    from .demo import finish_each_frame, log_when_ready
     from .voice import Voice
 
     try:
         kiosk.runner.start()
         voice = Voice.find() if config.ui.voice_prompts else Voice(None)
-        KioskApp(kiosk.runner, voice=voice).run()
+        app = KioskApp(kiosk.runner, voice=voice)
+        if not has_display():
+            finish_each_frame()
+        log_when_ready(app)
+        app.run()
     finally:
         kiosk.close()
     return 0

@@ -16,6 +16,7 @@ from kivy.core.window import Window
 from kivy.graphics.opengl import glFinish
 
 from kiosk.demo_rig import Platform, Rig, build_rig, demo_people
+from kiosk.steps import Step
 
 from .app import KioskApp
 from .robot import Robot
@@ -72,6 +73,17 @@ def finish_each_frame() -> None:
     frames queue up behind a slow one and the next texture upload waits for all of them at once.
     """
     Window.bind(on_flip=lambda *_: glFinish())
+
+
+def log_when_ready(app: KioskApp) -> None:
+    """One INFO line when the attract screen is first on the display (start-up time in the log)."""
+
+    def check(*_: Any) -> None:
+        if app.snapshot is not None and app.snapshot.step is Step.ATTRACT:
+            Window.unbind(on_flip=check)
+            log.info("ready: the attract screen is on the display")
+
+    Window.bind(on_flip=check)
 
 
 def walk_through(rig: Rig, platform: Platform, people: list[Any], out: Path) -> int:

@@ -184,9 +184,9 @@ class QrScanner:
             log.info("qr_camera %s -> %s: %s", self._state.value, state.value, detail)
         self._state, self._detail, self._error_code = state, detail, error_code
 
-    def _open(self) -> None:
+    def _open(self, *, rewind: bool = False) -> None:
         try:
-            self._source.open()
+            self._source.open(quiet=rewind)
         except DeviceError as exc:
             self._open_attempts += 1
             delay = self._backoff
@@ -231,7 +231,7 @@ class QrScanner:
             return
         at_end_of_file = self._source.spec.kind != "device" and self._frames_since_open > 0
         if at_end_of_file and self.settings.loop:
-            self._open()  # rewind; if the file is gone this fails and schedules a retry
+            self._open(rewind=True)  # if the file is gone this fails and schedules a retry
             if self._source.is_open:
                 return
             self._set(DeviceState.OFFLINE, self._detail, "qr.source_lost")

@@ -150,8 +150,10 @@ class FrameSource:
     def is_open(self) -> bool:
         return self._capture is not None
 
-    def open(self) -> None:
-        """Open the capture; DeviceOffline(qr.open_failed) if it cannot be opened now."""
+    def open(self, *, quiet: bool = False) -> None:
+        """Open the capture; DeviceOffline(qr.open_failed) if it cannot be opened now.
+
+        `quiet`: a looping file rewinding (at every end of the file) is logged at DEBUG only."""
         self.release()
         if self._vanished:
             if self._failed_reopens < self._faults.vanish_reopen_failures:
@@ -172,7 +174,12 @@ class FrameSource:
             capture.release()
             raise DeviceOffline(f"{self.spec.label} could not be opened", code="qr.open_failed")
         self._capture = capture
-        log.info("qr source opened: %s (%s backend)", self.spec.label, capture.getBackendName())
+        log.log(
+            logging.DEBUG if quiet else logging.INFO,
+            "qr source opened: %s (%s backend)",
+            self.spec.label,
+            capture.getBackendName(),
+        )
 
     def _create(self) -> Any:
         if self.spec.kind == "sequence":
