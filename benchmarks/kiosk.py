@@ -43,7 +43,7 @@ prepare_kivy(headless=True, log_level="warning")  # before anything imports Kivy
 from kivy.clock import Clock  # noqa: E402
 from kivy.core.window import Window  # noqa: E402
 
-from kiosk.demo_rig import Platform, Rig, build_rig, demo_people  # noqa: E402
+from kiosk.demo_rig import DEMO_CARDS, Platform, Rig, build_rig, demo_people  # noqa: E402
 from kiosk.steps import Step  # noqa: E402
 from screens.app import KioskApp  # noqa: E402
 from screens.demo import DEMO_UI, finish_each_frame  # noqa: E402
@@ -241,7 +241,7 @@ def main() -> int:
         work / "kiosk",
         platform_.base_url,
         platform_.add_token("bench-hall"),
-        [p.card for p in demo_people()],
+        DEMO_CARDS,
         ui={**DEMO_UI, "idle_timeout_s": 600, "countdown_s": 30},
     )
     rig.kiosk.runner.start()

@@ -32,7 +32,8 @@ from .staff import hash_pin
 
 log = logging.getLogger(__name__)
 
-DEMO_PEOPLE = Path(__file__).with_name("demo_people.jsonl")
+DEMO_PEOPLE = Path(__file__).with_name("demo_people.jsonl")  # platform import lines
+DEMO_CARDS = Path(__file__).with_name("demo_cards.jsonl")  # the card simulator's cards
 DEMO_REGION = "gansu"
 DEMO_STAFF_PIN = "24681357"
 A4_QUEUE = "KioskA4"
@@ -54,37 +55,15 @@ class DemoPerson:
 
 
 def demo_people() -> list[DemoPerson]:
-    """The demo's people, in the card simulator's order: two enterprises, one enterprise, and an
-    expired card (a person the platform does not need to know: the reader refuses the card)."""
-    rows = [json.loads(line) for line in DEMO_PEOPLE.read_text(encoding="utf-8").splitlines()]
-    people = [
-        DemoPerson(
-            row["name"],
-            row["id_number"],
-            tuple(role["uscc"] for role in row["roles"]),
-            card_for(row["name"], row["id_number"]),
-        )
-        for row in rows
-        if row["type"] == "person"
-    ]
-    expired = card_for("赵晓东", "620102198001018836", valid_until="2024-01-01")
-    return [*people, DemoPerson("赵晓东", "620102198001018836", (), expired)]
-
-
-def card_for(name: str, id_number: str, *, valid_until: str = "2040-01-01") -> dict[str, Any]:
-    """An ID card for the card simulator."""
-    birth = f"{id_number[6:10]}-{id_number[10:12]}-{id_number[12:14]}"
-    return {
-        "name": name,
-        "sex": "男" if int(id_number[16]) % 2 else "女",
-        "nation": "汉",
-        "birth_date": birth,
-        "address": "甘肃省兰州市城关区示范路1号",
-        "id_number": id_number,
-        "authority": "兰州市公安局城关分局",
-        "valid_from": "2014-01-01" if valid_until < "2030" else "2020-01-01",
-        "valid_until": valid_until,
-    }
+    """The demo's people in the order of the simulator's cards file: two enterprises, one
+    enterprise, and an expired card (the reader refuses it before the platform is asked)."""
+    roles: dict[str, tuple[str, ...]] = {}
+    for line in DEMO_PEOPLE.read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        if row["type"] == "person":
+            roles[row["id_number"]] = tuple(role["uscc"] for role in row["roles"])
+    cards = [json.loads(line) for line in DEMO_CARDS.read_text(encoding="utf-8").splitlines()]
+    return [DemoPerson(c["name"], c["id_number"], roles.get(c["id_number"], ()), c) for c in cards]
 
 
 class Platform:
@@ -224,13 +203,16 @@ def build_rig(
     workdir: Path,
     platform_url: str,
     enrollment_token: str,
-    cards: Sequence[Mapping[str, Any]],
+    cards: Sequence[Mapping[str, Any]] | Path,
     *,
     ui: Mapping[str, Any] | None = None,
     hall_name: str = "兰州新区政务服务中心",
     state_dir: Path | None = None,
 ) -> Rig:
-    """Start the simulated devices and build the kiosk through its real composition root."""
+    """Start the simulated devices and build the kiosk through its real composition root.
+
+    `cards`: the card simulator's cards, inline or as a cards file (the demo's: nothing about its
+    people is written anywhere by the rig)."""
     workdir.mkdir(parents=True, exist_ok=True)
     cups = CupsServer().start()
     receipts = ReceiptSimulator(settings=SimulatorSettings(chinese_default=False)).start()
@@ -251,7 +233,7 @@ def build_rig(
             },
             "ui": dict(ui or {}),
             "devices": {
-                "id_card": {"backend": "sim", "cards": [dict(c) for c in cards]},
+                "id_card": {"backend": "sim", **card_option(cards)},
                 "qr_camera": {"backend": "sim", "source": str(camera.folder)},
                 "a4_printer": {"backend": "cups", **cups.printer_config(A4_QUEUE)},
                 "receipt_printer": {
@@ -270,6 +252,12 @@ def build_rig(
         cups.stop()
         raise
     return Rig(kiosk, cups, receipts, camera, a4_output)
+
+
+def card_option(cards: Sequence[Mapping[str, Any]] | Path) -> dict[str, Any]:
+    if isinstance(cards, Path):
+        return {"cards_file": str(cards)}
+    return {"cards": [dict(c) for c in cards]}
 
 
 def to_toml(config: Mapping[str, Any], prefix: str = "") -> str:

@@ -15,7 +15,7 @@ from typing import Any
 from kivy.core.window import Window
 from kivy.graphics.opengl import glFinish
 
-from kiosk.demo_rig import Platform, Rig, build_rig, demo_people
+from kiosk.demo_rig import DEMO_CARDS, Platform, Rig, build_rig, demo_people
 from kiosk.steps import Step
 
 from .app import KioskApp
@@ -51,7 +51,7 @@ def run_demo(out: Path, work: Path, *, headless: bool, entities: int = 200) -> i
             work / "kiosk",
             platform.base_url,
             token,
-            [p.card for p in people],
+            DEMO_CARDS,
             ui=DEMO_UI,
             state_dir=out / "state",
         )
