@@ -57,6 +57,7 @@ class Robot:
         self.app = app
         self.timeout = timeout
         self.taps = 0
+        self.touched_at = 0.0  # time.monotonic() of the last touch, as Kivy dispatched it
 
     # --- the Kivy thread -----------------------------------------------------------------------
     def on_kivy(self, fn: Callable[[], T], timeout: float = 30.0) -> T:
@@ -156,7 +157,7 @@ class Robot:
 
         x, y = self.on_kivy(corner)
         for _ in range(5):
-            self.on_kivy(lambda: _touch(x, y))
+            self.on_kivy(lambda: self._touch(x, y))
         self.taps += 1
 
     def settled(self) -> bool:
@@ -185,8 +186,12 @@ class Robot:
 
         button = self.on_kivy(find)
         self.on_kivy(lambda: None)  # one Clock round: the scroll is laid out
-        self.on_kivy(lambda: _touch(*button.to_window(*button.center)))
+        self.on_kivy(lambda: self._touch(*button.to_window(*button.center)))
         self.taps += 1
+
+    def _touch(self, x: float, y: float) -> None:
+        self.touched_at = time.monotonic()
+        _touch(x, y)
 
     def shown_now(self) -> str:
         return str(self.app.root.ids.manager.current)
