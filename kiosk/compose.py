@@ -15,11 +15,13 @@ from typing import Any
 
 from devices import registry
 from devices.errors import DeviceError
+from offline_cache import FileKeyProvider, OfflineCacheError, OfflineStore
 
 from .api import ApiSettings, ReportApi
 from .api_models import Enrollment
 from .audit import AuditLog
 from .config import KioskConfig
+from .drain import OutboxDrainer
 from .errors import KioskError
 from .identity import (
     IdentityError,
@@ -29,6 +31,7 @@ from .identity import (
     save_enrollment,
 )
 from .journey import Journey
+from .offline_desk import OfflineDesk
 from .printing import PrintOrchestrator
 from .runner import JourneyRunner
 from .services import KioskServices
@@ -47,6 +50,9 @@ class Kiosk:
     services: KioskServices
     journey: Journey
     runner: JourneyRunner
+    store: OfflineStore | None = None  # None: the store refused to open; out of service
+    drainer: OutboxDrainer | None = None
+    store_problem: str = ""  # the refusal's code, for the staff screen
     closed: bool = field(default=False)
 
     def device_status(self) -> dict[str, Any]:
@@ -63,6 +69,11 @@ class Kiosk:
             except Exception as exc:  # closing must go on whatever happened to the loop
                 log.warning("closing the API client: %s", type(exc).__name__)
         self.runner.stop()
+        if self.store is not None:
+            try:
+                self.store.close()  # checkpoints the WAL into the file
+            except OfflineCacheError as exc:
+                log.warning("closing the offline store: %s", exc.code)
         for device in self.devices.values():
             try:
                 device.close()
@@ -121,6 +132,14 @@ def build_devices(config: KioskConfig) -> dict[str, Any]:
     return built
 
 
+def open_offline_store(config: KioskConfig) -> OfflineStore:
+    """The encrypted queue; its key is created on the very first start only (a missing key later
+    is refused: a new key would make the queued requests unreadable)."""
+    key_file = config.offline_key
+    first_start = not config.offline_db.exists() or config.offline_db.stat().st_size == 0
+    return OfflineStore.open(config.offline_db, FileKeyProvider(key_file, create=first_start))
+
+
 def build_kiosk(config: KioskConfig) -> Kiosk:
     settings = ApiSettings(
         config.platform_url, ca_bundle=None if config.ca_bundle is None else str(config.ca_bundle)
@@ -148,8 +167,38 @@ def build_kiosk(config: KioskConfig) -> Kiosk:
         lambda: device_status(devices),
     )
     printing.alert = services.alert
+    store: OfflineStore | None = None
+    store_problem = ""
+    try:
+        store = open_offline_store(config)
+    except OfflineCacheError as exc:
+        # the files stay as they are, for recovery; nobody is served rather than requests lost
+        store_problem = exc.code
+        log.error("offline store refused to open (%s): %s", exc.code, exc.message)
+    drainer: OutboxDrainer | None = None
+    desk: OfflineDesk | None = None
+    if store is not None:
+        drainer = OutboxDrainer(
+            store,
+            api,
+            base=config.offline.drain_backoff_base_s,
+            cap=config.offline.drain_backoff_cap_s,
+        )
+        desk = OfflineDesk(
+            store,
+            api,
+            services.platform_key,
+            printing,
+            pickup_after_min=config.offline.pickup_after_min,
+            reprint_ttl_s=config.offline.reprint_ttl_s,
+            wake=drainer.wake,
+        )
+        services.queue_counts = lambda: store.outbox.counts().as_dict()
+    else:
+        services.queue_counts = lambda: {"error": store_problem}
     journey = Journey(
         services,
+        offline=desk,
         idle_timeout_s=config.ui.idle_timeout_s,
         countdown_s=config.ui.countdown_s,
         clock=time.monotonic,
@@ -157,8 +206,13 @@ def build_kiosk(config: KioskConfig) -> Kiosk:
         elderly=config.ui.elderly_mode,
     )
     runner = JourneyRunner(journey, devices["id_card"], devices["qr_camera"])
-    kiosk = Kiosk(config, enrollment, devices, api, services, journey, runner)
-    return kiosk
+    if drainer is not None:
+        runner.add_task(drainer.run)
+    else:
+        journey.hold_out_of_service("error.out_of_service")
+    return Kiosk(
+        config, enrollment, devices, api, services, journey, runner, store, drainer, store_problem
+    )
 
 
 __all__ = ["Kiosk", "KioskError", "build_devices", "build_kiosk", "ensure_enrolled"]

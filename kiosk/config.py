@@ -37,12 +37,25 @@ class UiConfig:
 
 
 @dataclass(frozen=True)
+class OfflineConfig:
+    """`[offline]`: the encrypted store-and-forward queue (docs/offline.md)."""
+
+    cache_file: Path | None = None  # None: <state_dir>/offline.db
+    key_file: Path | None = None  # None: <state_dir>/offline.key; better on another volume
+    reprint_ttl_s: float = 900.0  # a picked-up report's PDF kept for a reprint
+    drain_backoff_base_s: float = 2.0
+    drain_backoff_cap_s: float = 300.0
+    pickup_after_min: int = 60  # the receipt's "come back after", counted from the request
+
+
+@dataclass(frozen=True)
 class KioskConfig:
     platform_url: str
     state_dir: Path  # terminal key, enrollment, offline queue
     hall_name: str
     devices: Mapping[str, DeviceConfig]
     ui: UiConfig = field(default_factory=UiConfig)
+    offline: OfflineConfig = field(default_factory=OfflineConfig)
     ca_bundle: Path | None = None
     enrollment_token_file: Path | None = None  # read once on first start
     staff_pin_file: Path | None = None  # a PBKDF2 hash, written by kiosk-provision
@@ -55,6 +68,14 @@ class KioskConfig:
     @property
     def enrollment_file(self) -> Path:
         return self.state_dir / "enrollment.json"
+
+    @property
+    def offline_db(self) -> Path:
+        return self.offline.cache_file or self.state_dir / "offline.db"
+
+    @property
+    def offline_key(self) -> Path:
+        return self.offline.key_file or self.state_dir / "offline.key"
 
 
 def load_config(path: str | Path) -> KioskConfig:
@@ -76,7 +97,7 @@ def parse_config(
     problems: list[str] = []
     c = _Checker(problems, base_dir)
     _refuse_inline_secrets(raw, "", problems)
-    known_top = {"platform", "terminal", "devices", "ui"}
+    known_top = {"platform", "terminal", "devices", "ui", "offline"}
     for key in raw:
         if key not in known_top:
             problems.append(f"{key}: unknown section (known: {', '.join(sorted(known_top))})")
@@ -123,6 +144,10 @@ def parse_config(
     if ui.countdown_s >= ui.idle_timeout_s:
         problems.append("ui.countdown_s: must be shorter than ui.idle_timeout_s")
 
+    offline = _offline_config(c, raw)
+    if offline.drain_backoff_base_s > offline.drain_backoff_cap_s:
+        problems.append("offline.drain_backoff_base_s: must not exceed offline.drain_backoff_cap_s")
+
     if problems:
         raise ConfigInvalid(problems)
     assert url is not None and state_dir is not None and hall_name is not None
@@ -132,11 +157,39 @@ def parse_config(
         hall_name=hall_name,
         devices=devices,
         ui=ui,
+        offline=offline,
         ca_bundle=ca_bundle,
         enrollment_token_file=token_file,
         staff_pin_file=pin_file,
         source=source,
     )
+
+
+def _offline_config(c: _Checker, top: Mapping[str, Any]) -> OfflineConfig:
+    raw = c.table(top, "offline")
+    config = OfflineConfig(
+        cache_file=c.path(raw, "offline.cache_file"),
+        key_file=c.path(raw, "offline.key_file"),
+        reprint_ttl_s=c.number(raw, "offline.reprint_ttl_s", 900.0, low=0, high=86_400),
+        drain_backoff_base_s=c.number(raw, "offline.drain_backoff_base_s", 2.0, low=0.1, high=600),
+        drain_backoff_cap_s=c.number(raw, "offline.drain_backoff_cap_s", 300.0, low=1, high=3600),
+        pickup_after_min=int(c.number(raw, "offline.pickup_after_min", 60, low=0, high=10_080)),
+    )
+    c.only(
+        raw,
+        "offline",
+        {
+            "cache_file",
+            "key_file",
+            "reprint_ttl_s",
+            "drain_backoff_base_s",
+            "drain_backoff_cap_s",
+            "pickup_after_min",
+        },
+    )
+    if config.cache_file is not None and config.cache_file == config.key_file:
+        c.problems.append("offline.key_file: must not be the cache file itself")
+    return config
 
 
 def _url_problems(url: str) -> list[str]:

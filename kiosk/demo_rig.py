@@ -206,6 +206,7 @@ def build_rig(
     cards: Sequence[Mapping[str, Any]] | Path,
     *,
     ui: Mapping[str, Any] | None = None,
+    offline: Mapping[str, Any] | None = None,
     hall_name: str = "兰州新区政务服务中心",
     state_dir: Path | None = None,
 ) -> Rig:
@@ -232,6 +233,8 @@ def build_rig(
                 "staff_pin_file": str(pin_file),
             },
             "ui": dict(ui or {}),
+            # retries within seconds, so a platform that comes back is seen at once
+            "offline": {"drain_backoff_base_s": 0.5, "drain_backoff_cap_s": 3, **(offline or {})},
             "devices": {
                 "id_card": {"backend": "sim", **card_option(cards)},
                 "qr_camera": {"backend": "sim", "source": str(camera.folder)},

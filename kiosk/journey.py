@@ -17,11 +17,13 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
 
 from .api_models import Catalog, Enterprise, Login, Objection, ReportMeta, Verification
-from .errors import ApiError, KioskError
+from .errors import ApiError, KioskError, PlatformUnavailable
 from .messages import TERMINAL_FAULT_CODES
+from .offline import OfflineIdentity, Queued
 from .periods import DEFAULT_PRESET, PRESETS, Bounds, Period, custom_period_error, preset_period
 from .scanned import classify, verification_code
 from .steps import IDLE_EXEMPT, Snapshot, Step
+from .uscc import normalize_uscc, uscc_problem
 
 log = logging.getLogger(__name__)
 
@@ -93,11 +95,29 @@ class Services(Protocol):
     def staff_status(self) -> dict[str, str]: ...
 
 
+class Offline(Protocol):
+    """The offline path's outside world: the encrypted queue, cached catalog, pickup (docs/offline.md).
+
+    Without one (None) an unreachable platform is only an error message, as before.
+    """
+
+    def cached_catalog(self) -> Catalog | None: ...
+    def remember_catalog(self, catalog: Catalog) -> None: ...
+    def check_login_qr(self, payload: str) -> OfflineIdentity: ...  # raises KioskError
+    def enqueue(
+        self, identity: OfflineIdentity, uscc: str, domains: Sequence[str] | None, period: Period
+    ) -> Queued: ...  # on disk when it returns; raises QueueRefused
+    async def print_pickup(self, queued: Queued, uscc: str) -> None: ...  # raises PrintFailure
+    async def pickup(self, login: Login, ticket: str) -> tuple[FetchedReport, Enterprise]: ...
+    def ticket_state(self, ticket: str) -> str | None: ...  # "waiting", "refused", "delivered"
+
+
 class Journey:
     def __init__(
         self,
         services: Services,
         *,
+        offline: Offline | None = None,
         idle_timeout_s: float = 60.0,
         countdown_s: float = 10.0,
         clock: Callable[[], float],
@@ -109,6 +129,7 @@ class Journey:
         self._language = language
         self._elderly = elderly
         self.services = services
+        self.offline = offline
         self.idle_timeout_s = idle_timeout_s
         self.countdown_s = countdown_s
         self._clock = clock
@@ -125,6 +146,10 @@ class Journey:
         self._objection_record = ""
         self._reprint_from = "a4"
         self._return_to: Step | None = None
+        self._offline_identity: OfflineIdentity | None = None  # set only on the offline path
+        self._queued: Queued | None = None
+        self._pickup_ticket: str | None = None
+        self._held_message = ""  # set: the kiosk stays out of service until restarted
         self._last_activity = clock()
         self._snapshot = Snapshot(step=Step.ATTRACT)
 
@@ -143,13 +168,18 @@ class Journey:
 
     # --- authentication ------------------------------------------------------------------------
     async def card_presented(self, card: CardLike) -> None:
-        if self.step is not Step.ATTRACT:
+        if self.step not in (Step.ATTRACT, Step.PICKUP_AUTH):
             return
-        await self._login("card", lambda: self.services.login_card(card))
+        # the reader has checked the card (check digit, expiry): it may stand in for the platform
+        await self._login(
+            "card",
+            lambda: self.services.login_card(card),
+            lambda: OfflineIdentity.from_card(card),
+        )
 
     def notice(self, message_id: str) -> None:
         """A device-level problem to show where the user waits (expired card, unreadable QR)."""
-        if self.step in (Step.ATTRACT, Step.VERIFY_SCAN):
+        if self.step in (Step.ATTRACT, Step.VERIFY_SCAN, Step.PICKUP_AUTH):
             self._show(self.step, message_id=message_id)
 
     async def qr_presented(self, text: str) -> None:
@@ -161,18 +191,38 @@ class Journey:
                 self._show(Step.VERIFY_SCAN, message_id="verify.not_a_report_qr")
                 return
             await self._verify(code)
-        elif self.step is Step.ATTRACT:
+        elif self.step is Step.ATTRACT and scanned.kind == "pickup" and self.offline is not None:
+            self._pickup_ticket = scanned.value
+            self.services.audit("pickup_started")
+            self._show(Step.PICKUP_AUTH)
+        elif self.step in (Step.ATTRACT, Step.PICKUP_AUTH):
+            if scanned.kind == "pickup" and self.step is Step.PICKUP_AUTH:
+                return  # the receipt is still held up to the camera: wait for the login
             if scanned.kind != "login":
-                self._show(Step.ATTRACT, message_id="attract.not_a_login_qr")
+                self._show(self.step, message_id="attract.not_a_login_qr")
                 return
-            await self._login("qr", lambda: self.services.login_qr(scanned.value))
+            offline = self.offline
+            await self._login(
+                "qr",
+                lambda: self.services.login_qr(scanned.value),
+                None if offline is None else lambda: offline.check_login_qr(scanned.value),
+            )
 
-    async def _login(self, method: str, call: Callable[[], Awaitable[Login]]) -> None:
+    async def _login(
+        self,
+        method: str,
+        call: Callable[[], Awaitable[Login]],
+        offline_identity: Callable[[], OfflineIdentity] | None = None,
+    ) -> None:
         gen = self._begin(Step.AUTHENTICATING)
         self.services.audit("login_started", method=method)
         try:
             catalog = await self._load_catalog()
             login = await call()
+        except PlatformUnavailable as exc:
+            if self._current(gen):
+                self._go_offline(exc, method, offline_identity)
+            return
         except KioskError as exc:
             if self._current(gen):
                 self._fail(exc, back_to=Step.ATTRACT)
@@ -182,6 +232,9 @@ class Journey:
         self._login_result = login
         self._catalog = catalog
         self.services.audit("login_ok", method=method, enterprises=str(len(login.enterprises)))
+        if self._pickup_ticket is not None:
+            await self._pickup(gen, login, self._pickup_ticket)
+            return
         if not login.enterprises:
             self._wipe()
             self._show(Step.ERROR, message_id="error.no_enterprise")
@@ -195,7 +248,138 @@ class Journey:
     async def _load_catalog(self) -> Catalog:
         if self._catalog is None:
             self._catalog = await self.services.catalog()
+            if self.offline is not None:  # the screens need it when the platform is gone
+                self.offline.remember_catalog(self._catalog)
         return self._catalog
+
+    # --- offline: the platform is unreachable ----------------------------------------------------
+    def _go_offline(
+        self,
+        exc: PlatformUnavailable,
+        method: str,
+        offline_identity: Callable[[], OfflineIdentity] | None,
+    ) -> None:
+        """A person the kiosk can verify itself may leave a request in the queue (DESIGN §5)."""
+        offline = self.offline
+        if self._pickup_ticket is not None:  # picking up needs the platform: come back later
+            log.warning("pickup: platform unreachable (%s)", exc.detail)
+            self.services.audit("pickup_failed", code=exc.code)
+            self._wipe()
+            self._show(Step.ERROR, message_id="pickup.platform_unavailable")
+            return
+        if offline is None or offline_identity is None:
+            self._fail(exc, back_to=Step.ATTRACT)
+            return
+        catalog = self._catalog or offline.cached_catalog()
+        if catalog is None:
+            log.warning("offline: no cached catalog yet, cannot accept requests")
+            self._fail(exc, back_to=Step.ATTRACT)
+            return
+        try:
+            identity = offline_identity()
+        except KioskError as refused:
+            self._fail(refused, back_to=Step.ATTRACT)
+            return
+        log.warning("platform unreachable (%s): offline mode for this session", exc.detail)
+        self._catalog = catalog
+        self._offline_identity = identity
+        self.services.audit("offline_started", method=method)
+        self._show(Step.ENTER_USCC, message_id="offline_mode.notice")
+
+    def enter_uscc(self, text: str) -> None:
+        """Offline: the enterprise as typed on the keypad, checked here (GB 32100 check char)."""
+        if self.step is not Step.ENTER_USCC or self._offline_identity is None:
+            return
+        uscc = normalize_uscc(text)
+        problem = uscc_problem(uscc)
+        if problem is not None:
+            self._show(Step.ENTER_USCC, message_id=problem)
+            return
+        self._enterprise = Enterprise(uscc=uscc, name="", role="")
+        self.services.audit("uscc_entered")
+        self._enter_scope()
+
+    async def _queue(self) -> None:
+        offline, identity = self.offline, self._offline_identity
+        assert offline is not None and identity is not None
+        assert self._enterprise is not None and self._period is not None
+        domains = None if self._selected is None else sorted(self._selected)
+        self._show(Step.QUEUING)
+        try:
+            queued = offline.enqueue(identity, self._enterprise.uscc, domains, self._period)
+        except KioskError as exc:  # nothing stored: no receipt may promise a report
+            log.error("offline queue refused a request: %s %s", exc.code, exc.detail)
+            self.services.audit("queue_refused", code=exc.code)
+            self._wipe()
+            self._show(Step.ERROR, message_id=exc.message_id)
+            return
+        self._queued = queued
+        self.services.audit("request_queued")
+        await self._print_pickup()
+
+    async def _print_pickup(self) -> None:
+        assert self.offline is not None and self._queued is not None
+        assert self._enterprise is not None
+        gen = self._begin(Step.PRINTING, print_phase="pickup")
+        try:
+            await self.offline.print_pickup(self._queued, self._enterprise.uscc)
+        except (
+            PrintFailure
+        ) as exc:  # the request is queued all the same; the screen shows the ticket
+            self.services.audit("print_failed", phase="pickup", code=exc.code)
+            if self._current(gen):
+                self._show(Step.QUEUED, message_id="offline_mode.receipt_failed")
+            return
+        self.services.audit("pickup_receipt_printed")
+        if self._current(gen):
+            self._show(Step.QUEUED)
+
+    async def reprint_pickup(self) -> None:
+        if self.step is Step.QUEUED and self._queued is not None:
+            await self._print_pickup()
+
+    async def _pickup(self, gen: int, login: Login, ticket: str) -> None:
+        assert self.offline is not None
+        self._show(Step.FETCHING)
+        try:
+            report, enterprise = await self.offline.pickup(login, ticket)
+        except KioskError as exc:
+            if not self._current(gen):
+                return
+            if isinstance(exc, ApiError) and exc.code in TERMINAL_FAULT_CODES:
+                self._fail(exc, back_to=Step.ATTRACT)
+                return
+            message = self._pickup_message(ticket, exc)
+            log.warning("pickup failed: %s %s", exc.code, exc.detail)
+            self.services.audit("pickup_failed", code=exc.code)
+            self._wipe()
+            self._show(Step.ERROR, message_id=message)
+            return
+        if not self._current(gen):
+            return
+        self._report = report
+        self._enterprise = enterprise
+        self.services.audit("pickup_fetched", records=str(report.meta.total_records))
+        self._show(Step.SUMMARY)
+
+    def _pickup_message(self, ticket: str, exc: KioskError) -> str:
+        assert self.offline is not None
+        if isinstance(exc, PlatformUnavailable):
+            return "pickup.platform_unavailable"
+        if isinstance(exc, ApiError) and exc.code == "ticket_not_found":
+            # this kiosk may know the request: still waiting in its queue, or refused for good
+            state = self.offline.ticket_state(ticket)
+            if state == "waiting":
+                return "pickup.not_ready"
+            if state == "refused":
+                return "pickup.refused"
+            return "pickup.not_found"
+        return exc.message_id
+
+    def hold_out_of_service(self, message_id: str = "error.out_of_service") -> None:
+        """Out of service until a technician restarts the kiosk (the offline store is unusable)."""
+        self._held_message = message_id
+        self.reset(Step.OUT_OF_SERVICE, message_id=message_id)
 
     # --- choices -------------------------------------------------------------------------------
     def choose_enterprise(self, uscc: str) -> None:
@@ -273,6 +457,9 @@ class Journey:
 
     # --- the report ----------------------------------------------------------------------------
     async def confirm(self) -> None:
+        if self.step is Step.CONFIRM and self._offline_identity is not None:
+            await self._queue()
+            return
         if self.step is not Step.CONFIRM or self._login_result is None:
             return
         assert self._enterprise is not None and self._period is not None
@@ -419,13 +606,19 @@ class Journey:
 
     # --- navigation ----------------------------------------------------------------------------
     def back(self) -> None:
+        if self._offline_identity is not None:
+            scope_back: Step | None = Step.ENTER_USCC
+        elif self._login_result is not None and len(self._login_result.enterprises) > 1:
+            scope_back = Step.CHOOSE_ENTERPRISE
+        else:
+            scope_back = None
         previous = {
-            Step.CHOOSE_SCOPE: Step.CHOOSE_ENTERPRISE
-            if self._login_result is not None and len(self._login_result.enterprises) > 1
-            else None,
+            Step.CHOOSE_SCOPE: scope_back,
+            Step.ENTER_USCC: None,
+            Step.PICKUP_AUTH: None,
             Step.CHOOSE_DOMAINS: Step.CHOOSE_SCOPE,
             Step.CONFIRM: Step.CHOOSE_SCOPE,
-            Step.SUMMARY: Step.CONFIRM,
+            Step.SUMMARY: None if self._pickup_ticket is not None else Step.CONFIRM,
             Step.VERIFY_SCAN: None,
             Step.VERIFY_RESULT: Step.VERIFY_SCAN,
             Step.OBJECTION: Step.SUMMARY,
@@ -453,6 +646,8 @@ class Journey:
         self.reset()
 
     def reset(self, step: Step = Step.ATTRACT, message_id: str = "") -> None:
+        if self._held_message and step is Step.ATTRACT:
+            step, message_id = Step.OUT_OF_SERVICE, self._held_message
         self._generation += 1
         self._wipe()
         self._language = self._default_language  # the next person starts from the hall's defaults
@@ -491,6 +686,9 @@ class Journey:
         self._objection_record = ""
         self._reprint_from = "a4"
         self._return_to = None
+        self._offline_identity = None
+        self._queued = None
+        self._pickup_ticket = None
         self._last_activity = self._clock()
 
     def _bounds(self) -> Bounds:
@@ -526,9 +724,12 @@ class Journey:
         catalog = self._catalog
         login = self._login_result
         report = self._report
+        identity = self._offline_identity
+        queued = self._queued
+        person = login.person_name_masked if login else identity.masked_name if identity else ""
         snapshot = Snapshot(
             step=step,
-            person=login.person_name_masked if login else "",
+            person=person,
             enterprises=login.enterprises if login else (),
             enterprise=self._enterprise,
             domains=tuple((d.code, d.name) for d in catalog.domains) if catalog else (),
@@ -543,7 +744,19 @@ class Journey:
             verification_code=report.meta.verification_code if report else "",
             valid_until=report.meta.valid_until.isoformat() if report else "",
             objection_record=self._objection_record,
-            can_go_back=step not in (Step.ATTRACT, Step.PRINTING, Step.DONE, Step.OUT_OF_SERVICE),
+            offline=identity is not None,
+            ticket=queued.ticket if queued else self._pickup_ticket or "",
+            pickup_after=queued.pickup_after.strftime("%Y-%m-%d %H:%M") if queued else "",
+            can_go_back=step
+            not in (
+                Step.ATTRACT,
+                Step.PRINTING,
+                Step.DONE,
+                Step.OUT_OF_SERVICE,
+                Step.QUEUING,
+                Step.QUEUED,
+            )
+            and not (step is Step.SUMMARY and self._pickup_ticket is not None),
             language=self._language,
             elderly=self._elderly,
         )

@@ -7,12 +7,14 @@ raises a staff alert; the journey offers a reprint from that phase.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import datetime as dt
 import logging
 from collections.abc import Callable
 from typing import Any, Protocol
 
 from devices.errors import DeviceError
-from devices.receipt.model import Receipt, report_receipt
+from devices.receipt.model import Receipt, pickup_receipt, report_receipt
 from devices.state import DeviceState, DeviceStatus, PaperState
 
 from .api_models import Enterprise
@@ -101,6 +103,40 @@ class PrintOrchestrator:
             title=self.report_title + "打印凭证" if self.report_title else "信用报告打印凭证",
         )
         await self._run("receipt", self.receipt, lambda: self.receipt.print_receipt(ticket))
+
+    async def print_pickup(
+        self, ticket: str, uscc: str, submitted_at: dt.datetime, pickup_after: dt.datetime
+    ) -> None:
+        """Offline: the pickup receipt, with the ticket as QR; only the enterprise's code, which is
+        all the kiosk knows of it (no person's name or ID number)."""
+        try:
+            receipt = self._pickup_receipt(ticket, uscc, submitted_at, pickup_after)
+        except DeviceError as exc:  # an all-digit code that looks like an ID number: shown masked
+            log.warning("pickup receipt: %s; the credit code is printed masked", exc.code)
+            masked = uscc[:4] + "*" * (len(uscc) - 6) + uscc[-2:]
+            receipt = self._pickup_receipt(ticket, masked, submitted_at, pickup_after)
+        await self._run("pickup", self.receipt, lambda: self.receipt.print_receipt(receipt))
+
+    def _pickup_receipt(
+        self, ticket: str, uscc: str, submitted_at: dt.datetime, pickup_after: dt.datetime
+    ) -> Receipt:
+        receipt = pickup_receipt(
+            ticket=ticket,
+            enterprise=uscc,
+            submitted_at=submitted_at,
+            come_back_after=pickup_after,
+            terminal=self.terminal_id,
+            hall=self.hall_name,
+            paper_mm=80 if self.paper_mm == 80 else 58,
+            title=self.report_title + "领取凭证" if self.report_title else "报告领取凭证",
+        )
+        # offline the kiosk knows the enterprise by its code only; any kiosk can hand it out
+        return dataclasses.replace(
+            receipt,
+            fields=(("统一社会信用代码:", uscc), *receipt.fields[1:]),
+            qr_caption="取件时在任一自助终端扫描此码",
+            notes=("网络恢复后系统将自动生成报告，请在取件时间以后到任一自助终端领取。",),
+        )
 
     async def _run(
         self, phase: str, device: A4Printer | ReceiptPrinter, job: Callable[[], object]

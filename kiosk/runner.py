@@ -10,7 +10,7 @@ import asyncio
 import inspect
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from concurrent.futures import Future
 from typing import Any, Protocol
 
@@ -46,6 +46,12 @@ class JourneyRunner:
         self.loop = asyncio.new_event_loop()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+        self._tasks: list[Callable[[], Coroutine[Any, Any, None]]] = []
+
+    def add_task(self, task: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        """A background task for the loop (the outbox drain); started with the loop, cancelled
+        when it stops. Call before start()."""
+        self._tasks.append(task)
 
     def start(self) -> None:
         self._spawn("kiosk-loop", self._run_loop)
@@ -81,12 +87,26 @@ class JourneyRunner:
     def _run_loop(self) -> None:
         asyncio.set_event_loop(self.loop)
         self.loop.create_task(self._ticker())
+        for factory in self._tasks:
+            self.loop.create_task(self._guarded(factory))
         self.loop.run_forever()
         pending = asyncio.all_tasks(self.loop)  # stopped: let the ticker and stragglers end cleanly
         for task in pending:
             task.cancel()
         self.loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
         self.loop.close()
+
+    async def _guarded(self, task: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        """Runs a background task again after an unexpected error, so the queue keeps draining."""
+        while not self._stop.is_set():
+            try:
+                await task()
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("background task failed; starting it again in 5 s")
+                await asyncio.sleep(5.0)
 
     async def _ticker(self) -> None:
         while not self._stop.is_set():
@@ -153,7 +173,7 @@ class JourneyRunner:
 
         self._watch(
             "card reader",
-            frozenset({Step.ATTRACT}),
+            frozenset({Step.ATTRACT, Step.PICKUP_AUTH}),
             lambda: reader.read_card(timeout=1.0),
             lambda j, card: j.card_presented(card),
             notice,
@@ -167,7 +187,7 @@ class JourneyRunner:
         assert source is not None
         self._watch(
             "camera",
-            frozenset({Step.ATTRACT, Step.VERIFY_SCAN}),
+            frozenset({Step.ATTRACT, Step.VERIFY_SCAN, Step.PICKUP_AUTH}),
             lambda: source.next_code(timeout=0.5),
             lambda j, text: j.qr_presented(text),
             lambda exc: "attract.not_a_login_qr" if isinstance(exc, InputRejected) else None,

@@ -1,10 +1,13 @@
-"""What a QR shown to the camera is: a login QR, a report's verify QR, or something else."""
+"""What a QR shown to the camera is: a login QR, a report's verify QR, a pickup receipt's ticket, or
+something else."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
+
+from .tickets import ticket_from
 
 LOGIN_PREFIX = "KQR1."
 _CODE = re.compile(r"^[0-9A-HJKMNP-TV-Z]{12}$")  # Crockford base32, as the platform issues
@@ -13,8 +16,8 @@ _MAX_LEN = 1024
 
 @dataclass(frozen=True, slots=True)
 class Scanned:
-    kind: str  # "login", "verify", "unknown"
-    value: str  # the login payload or the verification code
+    kind: str  # "login", "verify", "pickup", "unknown"
+    value: str  # the login payload, the verification code or the pickup ticket
 
 
 def classify(text: str) -> Scanned:
@@ -23,6 +26,9 @@ def classify(text: str) -> Scanned:
         return Scanned("unknown", "")
     if text.startswith(LOGIN_PREFIX):
         return Scanned("login", text)
+    ticket = ticket_from(text)
+    if ticket is not None:
+        return Scanned("pickup", ticket)
     code = verification_code(text)
     if code is not None:
         return Scanned("verify", code)

@@ -41,6 +41,8 @@ class KioskServices:
         self._today = today
         self.alerts: list[dict[str, str]] = []
         self.help_calls = 0
+        # the offline queue per state, for the staff screen (set by the composition root)
+        self.queue_counts: Callable[[], dict[str, Any]] = dict
 
     def today(self) -> dt.date:
         return self._today()
@@ -106,4 +108,6 @@ class KioskServices:
         status = {kind: str(s.get("state", "")) for kind, s in self.device_status().items()}
         status["alerts"] = str(len(self.alerts))
         status["help_calls"] = str(self.help_calls)
+        for state, count in self.queue_counts().items():
+            status["queue_" + state] = str(count)
         return status

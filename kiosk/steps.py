@@ -28,6 +28,10 @@ class Step(enum.StrEnum):
     HELP = "help"
     STAFF_PIN = "staff_pin"
     STAFF = "staff"
+    ENTER_USCC = "enter_uscc"  # offline: the enterprise typed as its credit code
+    QUEUING = "queuing"  # offline: the request goes into the encrypted queue
+    QUEUED = "queued"  # offline: queued, pickup receipt printed
+    PICKUP_AUTH = "pickup_auth"  # a pickup receipt was scanned: the same person signs in
     ERROR = "error"
     OUT_OF_SERVICE = "out_of_service"
 
@@ -35,15 +39,25 @@ class Step(enum.StrEnum):
 # the header's step indicator: (label message id, steps shown under it)
 PROGRESS: tuple[tuple[str, frozenset[Step]], ...] = (
     ("progress.authenticate", frozenset({Step.ATTRACT, Step.AUTHENTICATING})),
-    ("progress.enterprise", frozenset({Step.CHOOSE_ENTERPRISE})),
+    ("progress.enterprise", frozenset({Step.CHOOSE_ENTERPRISE, Step.ENTER_USCC})),
     ("progress.scope", frozenset({Step.CHOOSE_SCOPE, Step.CHOOSE_DOMAINS, Step.CONFIRM})),
     ("progress.summary", frozenset({Step.FETCHING, Step.SUMMARY})),
-    ("progress.print", frozenset({Step.PRINTING, Step.PRINT_FAILED, Step.DONE})),
+    (
+        "progress.print",
+        frozenset({Step.PRINTING, Step.PRINT_FAILED, Step.DONE, Step.QUEUING, Step.QUEUED}),
+    ),
 )
 
 # steps where nobody is waiting on the user: no idle countdown
 IDLE_EXEMPT = frozenset(
-    {Step.ATTRACT, Step.OUT_OF_SERVICE, Step.AUTHENTICATING, Step.FETCHING, Step.PRINTING}
+    {
+        Step.ATTRACT,
+        Step.OUT_OF_SERVICE,
+        Step.AUTHENTICATING,
+        Step.FETCHING,
+        Step.PRINTING,
+        Step.QUEUING,
+    }
 )
 
 
@@ -77,6 +91,9 @@ class Snapshot:
     verification: Verification | None = None
     objection_record: str = ""
     objection_due: str = ""
+    offline: bool = False  # the platform is unreachable: this request will be queued
+    ticket: str = ""  # a queued request's pickup ticket (also shown after a pickup)
+    pickup_after: str = ""  # when the queued report can be picked up, "YYYY-MM-DD HH:MM"
     message_id: str = ""  # an error or notice to show
     message_args: dict[str, str] = field(default_factory=dict)
     countdown: int | None = None  # seconds left before the session is wiped, when shown

@@ -42,6 +42,8 @@ INTENTS = frozenset(
         "choose_custom_period",
         "scope_done",
         "confirm",
+        "enter_uscc",
+        "reprint_pickup",
         "print_report",
         "start_verify",
         "start_objection",
@@ -64,7 +66,9 @@ _MESSAGE_ON_SCREEN = frozenset({Step.ERROR, Step.OUT_OF_SERVICE, Step.PRINT_FAIL
 _BACK = frozenset(
     {Step.CHOOSE_DOMAINS, Step.CONFIRM, Step.SUMMARY, Step.VERIFY_RESULT, Step.OBJECTION}
 )
-_NO_HOME = frozenset({Step.ATTRACT, Step.PRINTING, Step.DONE, Step.OUT_OF_SERVICE})
+_NO_HOME = frozenset(
+    {Step.ATTRACT, Step.PRINTING, Step.DONE, Step.OUT_OF_SERVICE, Step.QUEUING, Step.QUEUED}
+)
 # a session has ended: every screen forgets what it showed
 _WIPED = frozenset({Step.ATTRACT, Step.ERROR, Step.OUT_OF_SERVICE})
 
@@ -180,7 +184,7 @@ class KioskApp(App):
         step = snapshot.step
         several = len(snapshot.enterprises) > 1
         footer.show_back = snapshot.can_go_back and (
-            step in _BACK or (step is Step.CHOOSE_SCOPE and several)
+            step in _BACK or (step is Step.CHOOSE_SCOPE and (several or snapshot.offline))
         )
         footer.show_home = step not in _NO_HOME
         footer.back_text = t("button.back")

@@ -1,4 +1,4 @@
-"""Authenticating, fetching, printing: a message and a turning arc while the runner works."""
+"""Authenticating, fetching, queuing, printing: a message and a turning arc while the runner works."""
 
 from __future__ import annotations
 
@@ -12,7 +12,11 @@ def busy_message_id(snapshot: Snapshot) -> str:
         return "authenticating.wait"
     if snapshot.step is Step.FETCHING:
         return "fetching.wait"
-    return "printing.receipt" if snapshot.print_phase == "receipt" else "printing.a4"
+    if snapshot.step is Step.QUEUING:
+        return "queuing.wait"
+    return {"receipt": "printing.receipt", "pickup": "printing.pickup"}.get(
+        snapshot.print_phase, "printing.a4"
+    )
 
 
 class BusyScreen(KioskScreen):

@@ -18,6 +18,7 @@ class ConfirmScreen(KioskScreen):
     period_label = StringProperty("")
     period = StringProperty("")
     go_text = StringProperty("")
+    note = StringProperty("")  # offline: what happens to the request
 
     def show(self, snapshot: Snapshot, t: Translator) -> None:
         super().show(snapshot, t)
@@ -25,7 +26,13 @@ class ConfirmScreen(KioskScreen):
         self.domains_label = t("confirm.domains")
         self.period_label = t("confirm.period")
         self.go_text = t("confirm.go")
-        self.enterprise = snapshot.enterprise.name if snapshot.enterprise else ""
+        enterprise = snapshot.enterprise
+        if snapshot.offline:  # only the typed code is known until the platform answers
+            self.enterprise_label = t("confirm.uscc")
+            self.enterprise = enterprise.uscc if enterprise else ""
+        else:
+            self.enterprise = enterprise.name if enterprise else ""
+        self.note = t("offline_mode.confirm_note") if snapshot.offline else ""
         chosen = snapshot.selected_domains
         if chosen is None:
             self.domains = t("scope.all_domains", count=len(snapshot.domains))
@@ -42,4 +49,4 @@ class ConfirmScreen(KioskScreen):
         )
 
     def clear(self) -> None:
-        self.enterprise = self.domains = self.period = ""
+        self.enterprise = self.domains = self.period = self.note = ""

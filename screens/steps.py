@@ -15,11 +15,14 @@ from .help import HelpScreen
 from .notice import NoticeScreen
 from .objection import ObjectionScreen
 from .objection_done import ObjectionDoneScreen
+from .pickup import PickupScreen
 from .print_failed import PrintFailedScreen
+from .queued import QueuedScreen
 from .scope import ScopeScreen
 from .staff import StaffScreen
 from .staff_pin import StaffPinScreen
 from .summary import SummaryScreen
+from .uscc import UsccScreen
 from .verify_result import VerifyResultScreen
 from .verify_scan import VerifyScanScreen
 
@@ -42,6 +45,10 @@ SCREENS: dict[Step, type[KioskScreen]] = {
     Step.HELP: HelpScreen,
     Step.STAFF_PIN: StaffPinScreen,
     Step.STAFF: StaffScreen,
+    Step.ENTER_USCC: UsccScreen,
+    Step.QUEUING: BusyScreen,
+    Step.QUEUED: QueuedScreen,
+    Step.PICKUP_AUTH: PickupScreen,
     Step.ERROR: NoticeScreen,
     Step.OUT_OF_SERVICE: NoticeScreen,
 }

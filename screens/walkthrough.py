@@ -19,7 +19,9 @@ from typing import Any
 
 from devices.receipt.simulator import ReceiptSimulator
 from kiosk.demo_rig import DEMO_STAFF_PIN, DemoPerson, Platform, Rig
+from kiosk.offline import REPORT_REQUEST
 from kiosk.steps import Step
+from offline_cache import ItemState
 
 from .robot import Robot, RobotError
 
@@ -104,10 +106,10 @@ class WalkThrough:
         if not condition:
             raise RobotError(what)
 
-    def wait_receipt(self, name: str) -> None:
+    def wait_receipt(self, name: str, *, key: str | None = None) -> None:
         receipts = self.rig.receipts.wait_for_receipts(self._receipts_seen + 1, timeout_s=30)
         self._receipts_seen = len(receipts)
-        self.artifacts[name] = str(
+        self.artifacts[key or name] = str(
             save_receipt(self.rig.receipts, receipts[-1], self.out / f"{name}.png")
         )
 
@@ -130,6 +132,8 @@ class WalkThrough:
             self.paper_out()
         with self.scene("error screens"):
             self.errors()
+        with self.scene("offline: queue, pickup receipt, drain, pickup"):
+            self.offline()
         with self.scene("idle timeout"):
             self.idle_timeout()
         self.figures["walk_through_s"] = round(time.monotonic() - started, 1)
@@ -151,11 +155,10 @@ class WalkThrough:
         assert snapshot is not None
         self.figures["verification_code"] = snapshot.verification_code
         before = self.a4_mtime()
-        tapped = time.monotonic()
         self.step("printed", Step.DONE, lambda: r.tap(self.t("summary.print")))
         self.figures["taps_to_print"] = r.taps - taps_before
         self.rig.wait_for(lambda: self.a4_mtime() > before, timeout=30)
-        self.figures["time_to_paper_ms"] = round((time.monotonic() - tapped) * 1000)
+        self.figures["time_to_paper_ms"] = round((time.monotonic() - r.touched_at) * 1000)
         self.artifacts["report_pdf"] = self.save_pdf("report.pdf")
         self.wait_receipt("receipt")
         self.step("finish", Step.ATTRACT, lambda: r.tap(self.t("done.finish")))
@@ -232,14 +235,56 @@ class WalkThrough:
             lambda: self.rig.insert_card(CARD_EXPIRED),
             message="error.card_expired",
         )
-        self.go_home()
+
+    def offline(self) -> None:
+        """The platform stops: card, credit code on the keypad, queued, pickup receipt; the
+        platform starts again, the drain delivers; the receipt's QR, the card again, paper."""
+        r = self.robot
+        one = self.people[CARD_ONE_ENTERPRISE]
+        company = one.enterprises[0]
         self.platform.stop()
         try:
             self.step(
-                "platform_down", Step.ERROR, lambda: self.rig.insert_card(CARD_TWO_ENTERPRISES)
+                "platform_down",
+                Step.ENTER_USCC,
+                lambda: self.rig.insert_card(CARD_ONE_ENTERPRISE),
+                message="offline_mode.notice",
             )
+            self.step("uscc_typed", Step.ENTER_USCC, lambda: r.type_keys(company))
+            self.step("offline_scope", Step.CHOOSE_SCOPE, lambda: r.tap(self.t("button.next")))
+            self.step("offline_confirm", Step.CONFIRM, lambda: r.tap(self.t("button.next")))
+            self.step("queued", Step.QUEUED, lambda: r.tap(self.t("confirm.go")))
+            snapshot = r.snapshot
+            assert snapshot is not None
+            ticket = snapshot.ticket
+            self.figures["pickup_ticket"] = ticket
+            self.wait_receipt("pickup_receipt", key="pickup_receipt_png")
         finally:
             self.platform.start()
+        self.step("queued_finish", Step.ATTRACT, lambda: r.tap(self.t("done.finish")))
+        # the drain task delivers the request as soon as the platform answers
+        self.step(
+            "delivered",
+            Step.ATTRACT,
+            lambda: self.rig.wait_for(lambda: self.delivered(ticket), timeout=120),
+        )
+        self.go_home()
+        self.step("pickup_scan", Step.PICKUP_AUTH, lambda: self.rig.camera.show(ticket))
+        self.rig.camera.clear()
+        self.step("pickup_summary", Step.SUMMARY, lambda: self.rig.insert_card(CARD_ONE_ENTERPRISE))
+        snapshot = r.snapshot
+        assert snapshot is not None
+        self.figures["pickup_verification_code"] = snapshot.verification_code
+        before = self.a4_mtime()
+        self.step("pickup_printed", Step.DONE, lambda: r.tap(self.t("summary.print")))
+        self.rig.wait_for(lambda: self.a4_mtime() > before, timeout=30)
+        self.artifacts["pickup_report_pdf"] = self.save_pdf("pickup_report.pdf")
+        self.wait_receipt("pickup_report_receipt")
+
+    def delivered(self, ticket: str) -> bool:
+        store = self.rig.kiosk.store
+        found = None if store is None else store.outbox.find(REPORT_REQUEST, ticket)
+        return found is not None and found.state is ItemState.DELIVERED
 
     def idle_timeout(self) -> None:
         r = self.robot

@@ -260,5 +260,25 @@ def sample_snapshots(language: str = "zh_CN", elderly: bool = False) -> dict[Ste
         Step.ERROR: {"message_id": "error.platform_unavailable", "person": ""},
         Step.OUT_OF_SERVICE: {"message_id": "error.out_of_service", "person": ""},
         Step.DONE: {"can_go_back": False},
+        Step.ENTER_USCC: {
+            "enterprises": (),
+            "enterprise": None,
+            "offline": True,
+            "message_id": "offline_mode.notice",
+        },
+        Step.QUEUING: {"offline": True, "can_go_back": False},
+        Step.QUEUED: {
+            "offline": True,
+            "can_go_back": False,
+            "ticket": "QT-7K3M-9Q2P-4X8A-BCDE",
+            "pickup_after": "2026-11-22 11:00",
+            "message_id": "offline_mode.receipt_failed",
+        },
+        Step.PICKUP_AUTH: {
+            "person": "",
+            "enterprises": (),
+            "enterprise": None,
+            "ticket": "QT-7K3M-9Q2P-4X8A-BCDE",
+        },
     }
     return {step: dataclasses.replace(base, step=step, **extra.get(step, {})) for step in Step}

@@ -28,7 +28,13 @@ SCENES = {  # one step of each part the issue asks the walk-through to show
     "help": "help",
     "staff_devices": "staff",
     "paper_out": "print_failed",
-    "platform_down": "error",
+    "platform_down": "enter_uscc",
+    "uscc_typed": "enter_uscc",
+    "queued": "queued",
+    "delivered": "attract",
+    "pickup_scan": "pickup_auth",
+    "pickup_summary": "summary",
+    "pickup_printed": "done",
     "idle_countdown": "choose_enterprise",
     "idle_wiped": "attract",
 }
@@ -81,6 +87,21 @@ def test_printed_report_and_receipt_are_the_same_report(demo: dict[str, Any]) ->
     assert receipt is not None
     decoded = [r.text for r in zxingcpp.read_barcodes(receipt)]
     assert any(t.endswith("/v1/verify/" + code) for t in decoded), decoded
+
+
+def test_offline_request_pickup_receipt_and_picked_up_report(demo: dict[str, Any]) -> None:
+    out, summary = demo["out"], demo["summary"]
+    ticket = summary["figures"]["pickup_ticket"]
+    assert ticket.startswith("QT-")
+    receipt = cv2.imread(str(out / summary["artifacts"]["pickup_receipt_png"]))
+    assert receipt is not None
+    assert [r.text for r in zxingcpp.read_barcodes(receipt)] == [ticket]
+    pdf = out / summary["artifacts"]["pickup_report_pdf"]
+    text = subprocess.run(
+        ["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    code = summary["figures"]["pickup_verification_code"]
+    assert "兰州示范餐饮管理有限公司" in text and code and code in text
 
 
 def test_nothing_written_or_logged_holds_an_id_number_or_name(demo: dict[str, Any]) -> None:

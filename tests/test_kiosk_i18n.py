@@ -14,7 +14,8 @@ from kiosk.i18n import LANGUAGES, Translator, locale_dir
 
 KIOSK = Path(__file__).resolve().parents[1] / "kiosk"
 _ID = re.compile(
-    r"^(error|attract|verify|scope|period|objection|staff|progress|summary|print_failed)\.[a-z_.]+$"
+    r"^(error|attract|verify|scope|period|objection|staff|progress|summary|print_failed|offline_mode|uscc"
+    r"|pickup|queued|queuing)\.[a-z_.]+$"
 )
 
 

@@ -1,0 +1,205 @@
+"""The drain task: delivers queued report requests once the platform answers (DESIGN §5).
+
+It runs on the runner's loop. Each pass is `offline_cache.drain_once`: one item at a time, oldest
+first; a retry-later stops the pass and waits (exponential backoff with full jitter); an enqueue
+wakes it at once. Delivering an item = open a session as the person who queued it (card fields or
+the login QR) and POST /v1/reports with the ticket as Idempotency-Key, so a second delivery after
+a crash returns the same report instead of a new one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import hashlib
+import json
+import logging
+import random
+import re
+from collections.abc import Callable
+from typing import Any
+
+from offline_cache import (
+    DeliveryResult,
+    DrainReport,
+    OfflineCacheError,
+    OfflineStore,
+    OutboxItem,
+    drain_once,
+)
+
+from .api import ReportApi
+from .api_models import Login
+from .errors import ApiError, KioskError, PlatformUnavailable, ProtocolViolation
+from .messages import TERMINAL_FAULT_CODES
+from .offline import REPORT_REQUEST
+
+log = logging.getLogger(__name__)
+
+_SESSION_CODES = frozenset({"session_required", "session_invalid", "session_expired"})
+_NOT_CODE = re.compile(r"[^A-Za-z0-9_.:-]")
+SESSION_MARGIN_S = 30.0
+PRUNE_EVERY_S = 3600.0  # retention limits applied at start and then hourly  # a cached session this close to its end is not used again
+
+
+def error_code(exc: KioskError) -> str:
+    """`api.<platform code>`, in the characters the outbox stores in plaintext."""
+    return ("api." + _NOT_CODE.sub("_", exc.code))[:64]
+
+
+class OutboxDrainer:
+    def __init__(
+        self,
+        store: OfflineStore,
+        api: ReportApi,
+        *,
+        base: float = 2.0,
+        cap: float = 300.0,
+        idle_s: float = 60.0,
+        rand: Callable[[], float] = random.random,
+    ) -> None:
+        self.store = store
+        self.api = api
+        self.base = base
+        self.cap = cap
+        self.idle_s = idle_s
+        self.rand = rand
+        self.last: DrainReport | None = None
+        self.delivered = 0
+        self._wake = asyncio.Event()
+        # sessions by a hash of the credentials: a login QR is accepted once by the platform, so a
+        # retry after a failed report call must reuse the session it opened
+        self._sessions: dict[str, Login] = {}
+
+    def wake(self) -> None:
+        """Something was queued: look now (call on the runner's loop)."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        pruned_at = -PRUNE_EVERY_S
+        while True:
+            self._wake.clear()
+            if self.store.now() - pruned_at >= PRUNE_EVERY_S:
+                pruned_at = self.store.now()
+                self.prune()
+            wait = await self.drain()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=wait)
+
+    def prune(self) -> None:
+        try:
+            report = self.store.prune()
+        except OfflineCacheError as exc:
+            log.error("offline store pruning failed: %s %s", exc.code, exc.message)
+            return
+        log.info("offline store pruned: %s", report)
+
+    async def drain(self) -> float:
+        """One pass; returns the seconds until the next one is due."""
+        try:
+            report = await drain_once(
+                self.store,
+                self.deliver,
+                kinds={REPORT_REQUEST},
+                base=self.base,
+                cap=self.cap,
+                rand=self.rand,
+            )
+        except OfflineCacheError as exc:  # the store is in trouble: the staff screen shows it
+            log.error("drain pass failed: %s %s", exc.code, exc.message)
+            return self.idle_s
+        self.last = report
+        self.delivered += report.delivered
+        if report.delivered or report.dead_lettered:
+            log.info(
+                "drain: %d delivered, %d refused for good", report.delivered, report.dead_lettered
+            )
+        if report.wait_until is None:
+            return self.idle_s
+        return min(max(report.wait_until - self.store.now(), 0.0), self.idle_s)
+
+    async def deliver(self, item: OutboxItem) -> DeliveryResult:
+        payload = item.payload
+        try:
+            request = _Request.parse(payload)
+        except (KeyError, TypeError, ValueError):
+            log.error("queued item %d is not a report request; set aside", item.id)
+            return DeliveryResult.permanent_failure("drain.bad_item")
+        try:
+            login = await self._session(request)
+            await self.api.create_report(
+                login.session_token,
+                request.uscc,
+                request.domains,
+                request.period_from,
+                request.period_to,
+                item.idempotency_key,
+            )
+        except PlatformUnavailable:
+            return DeliveryResult.retry_later("api.unavailable")
+        except ProtocolViolation:  # a proxy's error page, a half answer: the platform is not there
+            return DeliveryResult.retry_later("api.protocol")
+        except ApiError as exc:
+            return self._refused(exc, request)
+        log.info("queued request %d delivered", item.id)
+        return DeliveryResult.delivered()
+
+    def _refused(self, exc: ApiError, request: _Request) -> DeliveryResult:
+        code = error_code(exc)
+        if exc.status == 429 or exc.status >= 500:
+            return DeliveryResult.retry_later(code)
+        if exc.code in _SESSION_CODES:
+            self._sessions.pop(request.session_key, None)
+            return DeliveryResult.retry_later(code)
+        if (
+            exc.code in TERMINAL_FAULT_CODES
+        ):  # this terminal's fault (clock, key): not the request's
+            log.error("drain: the platform refuses this terminal: %s", exc.code)
+            return DeliveryResult.retry_later(code)
+        log.warning("queued request refused by the platform: %s", exc.code)
+        return DeliveryResult.permanent_failure(code)
+
+    async def _session(self, request: _Request) -> Login:
+        cached = self._sessions.get(request.session_key)
+        now = dt.datetime.now(dt.UTC)
+        if cached is not None and (cached.expires_at - now).total_seconds() > SESSION_MARGIN_S:
+            return cached
+        credentials = request.credentials
+        if request.login == "id_card":
+            until = credentials["valid_until"]
+            login = await self.api.login_id_card(
+                str(credentials["id_number"]),
+                str(credentials["name"]),
+                None if until is None else dt.date.fromisoformat(str(until)),
+            )
+        else:
+            login = await self.api.login_qr(str(credentials["payload"]))
+        self._sessions = {  # drop the ones that ran out, keep this one
+            k: v for k, v in self._sessions.items() if v.expires_at > now
+        }
+        self._sessions[request.session_key] = login
+        return login
+
+
+class _Request:
+    """A queued request's payload, checked (offline.request_payload wrote it)."""
+
+    def __init__(self, payload: dict[str, Any]) -> None:
+        self.login = str(payload["login"])
+        if self.login not in ("id_card", "qr"):
+            raise ValueError("unknown login method")
+        self.credentials: dict[str, Any] = dict(payload["credentials"])
+        self.uscc = str(payload["uscc"])
+        domains = payload["domains"]
+        self.domains = None if domains == "all" else [str(d) for d in domains]
+        self.period_from = dt.date.fromisoformat(payload["period"]["from"])
+        self.period_to = dt.date.fromisoformat(payload["period"]["to"])
+        body = json.dumps([self.login, self.credentials], sort_keys=True).encode()
+        self.session_key = hashlib.sha256(body).hexdigest()
+
+    @classmethod
+    def parse(cls, payload: Any) -> _Request:
+        if not isinstance(payload, dict) or payload.get("v") != 1:
+            raise ValueError("not a version-1 report request")
+        return cls(payload)
