@@ -6,9 +6,11 @@ Kivy must be configured before it is imported: `screens.cli` sets the environmen
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import shutil
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -71,8 +73,20 @@ def finish_each_frame() -> None:
 
     A display's buffer swap does this; Mesa's software renderer on the offscreen driver does not, so
     frames queue up behind a slow one and the next texture upload waits for all of them at once.
+    The wait goes through ctypes, which lets go of the GIL: the journey's loop thread keeps running
+    while the renderer finishes the frame.
     """
-    Window.bind(on_flip=lambda *_: glFinish())
+    finish = _gil_free_gl_finish() or glFinish
+    Window.bind(on_flip=lambda *_: finish())
+
+
+def _gil_free_gl_finish() -> Callable[[], object] | None:
+    for name in ("libOpenGL.so.0", "libGL.so.1"):  # the GL dispatch the process already uses
+        try:
+            return ctypes.CDLL(name).glFinish  # type: ignore[no-any-return]
+        except (OSError, AttributeError):
+            continue
+    return None
 
 
 def log_when_ready(app: KioskApp) -> None:
