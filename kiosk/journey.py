@@ -92,6 +92,7 @@ class Services(Protocol):
     ) -> Objection: ...
     async def call_help(self, step: str) -> None: ...
     def check_staff_pin(self, pin: str) -> bool: ...
+    def staff_locked_minutes(self) -> int: ...
     def staff_status(self) -> dict[str, str]: ...
 
 
@@ -588,6 +589,13 @@ class Journey:
         if self.services.check_staff_pin(pin):
             self.services.audit("staff_unlocked")
             self._show(Step.STAFF, staff_status=self.services.staff_status())
+        elif (
+            minutes := self.services.staff_locked_minutes()
+        ):  # too many wrong PINs: say for how long
+            self.services.audit("staff_pin_locked")
+            self._show(
+                Step.STAFF_PIN, message_id="staff.locked", message_args={"minutes": str(minutes)}
+            )
         else:
             self.services.audit("staff_pin_refused")
             self._show(Step.STAFF_PIN, message_id="staff.pin_refused")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -103,6 +104,9 @@ class KioskServices:
 
     def check_staff_pin(self, pin: str) -> bool:
         return self.staff.check(pin)
+
+    def staff_locked_minutes(self) -> int:
+        return math.ceil(self.staff.locked_for() / 60)
 
     def staff_status(self) -> dict[str, str]:
         status = {kind: str(s.get("state", "")) for kind, s in self.device_status().items()}

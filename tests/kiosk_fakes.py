@@ -86,6 +86,7 @@ class FakeServices:
         default_factory=lambda: Verification("valid", ACME.uscc, ACME.name, "2026-11-22", None, ())
     )
     staff_pin: str = "246810"
+    staff_locked: bool = False  # as after five wrong PINs
     audits: list[tuple[str, dict[str, str]]] = field(default_factory=list)
     fetches: list[tuple[str, Sequence[str] | None, Period, str]] = field(default_factory=list)
     prints: list[str] = field(default_factory=list)
@@ -147,7 +148,10 @@ class FakeServices:
         self.help_calls.append(step)
 
     def check_staff_pin(self, pin: str) -> bool:
-        return pin == self.staff_pin
+        return pin == self.staff_pin and not self.staff_locked
+
+    def staff_locked_minutes(self) -> int:
+        return 5 if self.staff_locked else 0
 
     def staff_status(self) -> dict[str, str]:
         return {"a4_printer": "online"}

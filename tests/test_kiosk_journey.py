@@ -8,6 +8,7 @@ import datetime as dt
 import pytest
 
 from kiosk.errors import ApiError, PlatformUnavailable
+from kiosk.i18n import Translator
 from kiosk.journey import Journey, PrintFailure
 from kiosk.periods import Period
 from kiosk.steps import Snapshot, Step
@@ -284,6 +285,18 @@ def test_verify_a_report_qr() -> None:
     assert journey.step is Step.VERIFY_SCAN
     journey.back()
     assert journey.step is Step.ATTRACT
+
+
+def test_a_locked_staff_pin_says_for_how_long() -> None:
+    journey, _, _, _ = make(FakeServices(staff_locked=True))
+    journey.open_staff()
+    journey.enter_staff_pin("246810")  # the right PIN, during the lockout
+    assert journey.step is Step.STAFF_PIN
+    assert journey.snapshot.message_id == "staff.locked"
+    assert journey.snapshot.message_args == {"minutes": "5"}
+    assert Translator("zh_CN")("staff.locked", **journey.snapshot.message_args) == (
+        "尝试次数过多，请5分钟后再试。"
+    )
 
 
 def test_objection_against_a_record_with_a_phone_number() -> None:
