@@ -9,7 +9,8 @@ Measures, in this order:
 - the Kivy thread's longest gap between main-loop iterations while those reports are fetched and
   printed (from the tap on 生成报告 to the done screen), with how much of it was drawing;
 - resident memory over --sessions sessions without printing (card → enterprise → next → 生成报告 →
-  summary → home; every 10th one printed), after 20 warm-up sessions;
+  summary → home; every 10th one printed), after 20 warm-up sessions; these are driven by the
+  journey's intents (what the touches send) to fit in minutes, and every screen is drawn;
 - cold start: `kiosk run --config` in a new process until it logs that the attract screen is drawn.
 
 Prints figures and a Markdown block for benchmarks/RESULTS.md; never fails on a target.
@@ -85,6 +86,7 @@ class LoopGaps:
         self.draws: list[float] = []
         self._draw_started = 0.0
         self._drawn = 0.0
+        self.flips = 0
         Clock.schedule_interval(self._tick, 0)
         Window.bind(on_draw=self._before_draw)
         Window.fbind("on_flip", self._after_flip)
@@ -94,6 +96,7 @@ class LoopGaps:
 
     def _after_flip(self, *_: Any) -> None:
         self._drawn += time.perf_counter() - self._draw_started
+        self.flips += 1
 
     def _tick(self, _dt: float) -> None:
         now = time.perf_counter()
@@ -174,18 +177,33 @@ class Bench:
             ),
         }
 
+    def shown(self, step: Step) -> None:
+        """Until the journey is at `step`, the app shows it, and a frame of it was drawn."""
+        journey, app = self.rig.kiosk.journey, self.robot.app
+        self.robot.wait(lambda: journey.step is step and app.snapshot is journey.snapshot)
+        drawn = self.gaps.flips
+        self.robot.wait(lambda: self.gaps.flips >= drawn + 1)
+
     def memory(self) -> None:
-        r = self.robot
+        """Sessions driven by the journey's intents (what a touch would send), each screen drawn."""
+        runner, company = self.rig.kiosk.runner, self.person.enterprises[0]
         samples: list[tuple[int, float]] = []
         total = self.args.sessions + 20
         for n in range(total):
-            self.to_summary()
-            r.tap(self.t("confirm.go"))
-            r.wait_step(Step.SUMMARY)
+            self.rig.insert_card(0)
+            self.shown(Step.CHOOSE_ENTERPRISE)
+            self.rig.remove_card()  # people take the card back at once; the reader sees it go
+            runner.submit(lambda j: j.choose_enterprise(company)).result(30)
+            self.shown(Step.CHOOSE_SCOPE)
+            runner.submit(lambda j: j.scope_done()).result(30)
+            self.shown(Step.CONFIRM)
+            runner.submit(lambda j: j.confirm()).result(60)
+            self.shown(Step.SUMMARY)
             if n % 10 == 9:
-                r.tap(self.t("summary.print"))
-                r.wait_step(Step.DONE, 60)
-            self.leave()
+                runner.submit(lambda j: j.print_report()).result(60)
+                self.shown(Step.DONE)
+            runner.submit(lambda j: j.reset()).result(30)
+            self.shown(Step.ATTRACT)
             if n == 19 or (n + 1) % 100 == 0 or n == total - 1:
                 samples.append((n + 1, self.robot.on_kivy(rss_mib)))
                 print(f"  session {n + 1}/{total}: RSS {samples[-1][1]:.1f} MiB", flush=True)

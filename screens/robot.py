@@ -185,9 +185,23 @@ class Robot:
             return found[0]
 
         button = self.on_kivy(find)
-        self.on_kivy(lambda: None)  # one Clock round: the scroll is laid out
-        self.on_kivy(lambda: self._touch(*button.to_window(*button.center)))
-        self.taps += 1
+        for _ in range(5):
+            self.on_kivy(lambda: None)  # one Clock round: the scroll is laid out
+            if self.on_kivy(lambda: self._press(button)):
+                self.taps += 1
+                return
+            # the layout moved under the finger (a late texture size): look again, touch again
+        raise RobotError(f"touching {what} on {self.shown_now()} never pressed it")
+
+    def _press(self, button: KioskButton) -> bool:
+        """Touch the middle of `button`; True if the button took the touch as a press."""
+        pressed: list[bool] = []
+        uid = button.fbind("on_release", lambda *_: pressed.append(True))
+        try:
+            self._touch(*button.to_window(*button.center))
+        finally:
+            button.unbind_uid("on_release", uid)
+        return bool(pressed)
 
     def _touch(self, x: float, y: float) -> None:
         self.touched_at = time.monotonic()
