@@ -7,7 +7,7 @@ from kivy.properties import StringProperty
 from kiosk.steps import Snapshot
 
 from .base import KioskScreen, Translator
-from .widgets import KioskButton
+from .widgets import KioskButton, Pool
 
 
 class DomainButton(KioskButton):
@@ -23,6 +23,7 @@ class DomainsScreen(KioskScreen):
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)
         self._shown: tuple[tuple[str, str], ...] = ()
+        self._pool = Pool()
 
     def show(self, snapshot: Snapshot, t: Translator) -> None:
         super().show(snapshot, t)
@@ -32,13 +33,13 @@ class DomainsScreen(KioskScreen):
         self.chosen_text = t("scope.selected", count=len(chosen))
         if snapshot.domains != self._shown:  # rebuild only when the catalog changes, not per tap
             grid = self.ids.grid
-            grid.clear_widgets()
+            self._pool.release(grid)
             for code, name in snapshot.domains:
-                grid.add_widget(DomainButton(text=name, value=code))
+                grid.add_widget(self._pool.take(DomainButton, text=name, value=code))
             self._shown = snapshot.domains
         for button in self.ids.grid.children:
             button.role = "selected" if button.value in chosen else "secondary"
 
     def clear(self) -> None:
-        self.ids.grid.clear_widgets()
+        self._pool.release(self.ids.grid)
         self._shown = ()

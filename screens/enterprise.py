@@ -5,7 +5,7 @@ from __future__ import annotations
 from kiosk.steps import Snapshot
 
 from .base import KioskScreen, Translator, term
-from .widgets import KioskButton
+from .widgets import KioskButton, Pool
 
 
 class EnterpriseButton(KioskButton):
@@ -18,6 +18,7 @@ class EnterpriseScreen(KioskScreen):
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)
         self._shown: tuple[tuple[str, str], ...] = ()
+        self._pool = Pool()
 
     def show(self, snapshot: Snapshot, t: Translator) -> None:
         super().show(snapshot, t)
@@ -28,9 +29,9 @@ class EnterpriseScreen(KioskScreen):
             return
         self.clear()
         for uscc, text in rows:
-            self.ids.choices.add_widget(EnterpriseButton(text=text, value=uscc))
+            self.ids.choices.add_widget(self._pool.take(EnterpriseButton, text=text, value=uscc))
         self._shown = rows
 
     def clear(self) -> None:
-        self.ids.choices.clear_widgets()
+        self._pool.release(self.ids.choices)
         self._shown = ()

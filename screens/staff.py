@@ -5,19 +5,23 @@ from __future__ import annotations
 from kiosk.steps import Snapshot
 
 from .base import KioskScreen, Translator, term
-from .widgets import InfoRow
+from .widgets import InfoRow, Pool
 
 
 class StaffScreen(KioskScreen):
     headline_id = "staff.title"
 
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)
+        self._pool = Pool()
+
     def show(self, snapshot: Snapshot, t: Translator) -> None:
         super().show(snapshot, t)
         table = self.ids.table
-        table.clear_widgets()
+        self._pool.release(table)
         for device, state in sorted(snapshot.staff_status.items()):
             label = term(t, f"staff.device.{device}", device)
-            table.add_widget(InfoRow(label=label, value=state))
+            table.add_widget(self._pool.take(InfoRow, label=label, value=state))
 
     def clear(self) -> None:
-        self.ids.table.clear_widgets()
+        self._pool.release(self.ids.table)

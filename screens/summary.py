@@ -9,7 +9,7 @@ from kiosk.api_models import RecordLine
 from kiosk.steps import Snapshot
 
 from .base import KioskScreen, Translator, term
-from .widgets import Text
+from .widgets import Pool, Text
 
 
 class RecordCard(BoxLayout):
@@ -25,12 +25,13 @@ class DomainHeading(Text):
     pass
 
 
-def record_card(record: RecordLine, t: Translator) -> RecordCard:
+def record_card(record: RecordLine, t: Translator, pool: Pool) -> RecordCard:
     kind = term(t, f"record.kind.{record.kind}", record.kind)
     lines = [f"{record.agency}  {record.document_no}"]
     if record.repaired_on:
         lines.append(t("summary.repaired", date=record.repaired_on))
-    return RecordCard(
+    return pool.take(
+        RecordCard,
         record_id=record.record_id,
         heading=f"{record.date}  {kind}  {record.title}",
         detail="\n".join(lines),
@@ -47,6 +48,7 @@ class SummaryScreen(KioskScreen):
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)
         self._shown: tuple[object, ...] = ()
+        self._pool = Pool()
 
     def show(self, snapshot: Snapshot, t: Translator) -> None:
         super().show(snapshot, t)
@@ -67,19 +69,20 @@ class SummaryScreen(KioskScreen):
         if key == self._shown:
             return
         body = self.ids.records
-        body.clear_widgets()
+        self._pool.release(body)
         for domain in with_records:
-            body.add_widget(DomainHeading(text=domain.name))
+            body.add_widget(self._pool.take(DomainHeading, text=domain.name))
             for record in domain.records:
-                body.add_widget(record_card(record, t))
+                body.add_widget(record_card(record, t, self._pool))
         if with_records and clean:
-            body.add_widget(DomainHeading(text=t("summary.others_clean", count=clean)))
+            text = t("summary.others_clean", count=clean)
+            body.add_widget(self._pool.take(DomainHeading, text=text))
         self._shown = key
 
     def speech(self) -> str:
         return f"{self.headline} {self.overview}"
 
     def clear(self) -> None:
-        self.ids.records.clear_widgets()
+        self._pool.release(self.ids.records)
         self._shown = ()
         self.overview = self.report_text = ""
