@@ -28,6 +28,7 @@ from .app import KioskApp
 from .widgets import KioskButton, StaffCorner
 
 T = TypeVar("T")
+PRESS_WAIT_S = 2.0  # a touch that has not pressed its button by then is tried again
 
 
 class RobotError(RuntimeError):
@@ -185,23 +186,19 @@ class Robot:
             return found[0]
 
         button = self.on_kivy(find)
-        for _ in range(5):
-            self.on_kivy(lambda: None)  # one Clock round: the scroll is laid out
-            if self.on_kivy(lambda: self._press(button)):
-                self.taps += 1
-                return
-            # the layout moved under the finger (a late texture size): look again, touch again
-        raise RobotError(f"touching {what} on {self.shown_now()} never pressed it")
-
-    def _press(self, button: KioskButton) -> bool:
-        """Touch the middle of `button`; True if the button took the touch as a press."""
-        pressed: list[bool] = []
-        uid = button.fbind("on_release", lambda *_: pressed.append(True))
+        pressed = threading.Event()
+        uid = self.on_kivy(lambda: button.fbind("on_release", lambda *_: pressed.set()))
         try:
-            self._touch(*button.to_window(*button.center))
+            for _ in range(3):
+                self.on_kivy(lambda: None)  # one Clock round: the scroll is laid out
+                self.on_kivy(lambda: self._touch(*button.to_window(*button.center)))
+                # a ScrollView hands a short touch to its children 0.2 s later, not at once
+                if pressed.wait(PRESS_WAIT_S):
+                    self.taps += 1
+                    return
         finally:
-            button.unbind_uid("on_release", uid)
-        return bool(pressed)
+            self.on_kivy(lambda: button.unbind_uid("on_release", uid))
+        raise RobotError(f"touching {what} on {self.shown_now()} never pressed it")
 
     def _touch(self, x: float, y: float) -> None:
         self.touched_at = time.monotonic()
