@@ -40,6 +40,10 @@ from .staff import StaffLock
 
 log = logging.getLogger(__name__)
 
+# an accepted request is never given up because the platform stayed away: at the drain's 300 s cap
+# this is about a month of retries (the store's default, 100, would end after about 8 hours)
+QUEUE_MAX_ATTEMPTS = 10_000
+
 
 @dataclass
 class Kiosk:
@@ -137,7 +141,11 @@ def open_offline_store(config: KioskConfig) -> OfflineStore:
     is refused: a new key would make the queued requests unreadable)."""
     key_file = config.offline_key
     first_start = not config.offline_db.exists() or config.offline_db.stat().st_size == 0
-    return OfflineStore.open(config.offline_db, FileKeyProvider(key_file, create=first_start))
+    return OfflineStore.open(
+        config.offline_db,
+        FileKeyProvider(key_file, create=first_start),
+        max_attempts=QUEUE_MAX_ATTEMPTS,
+    )
 
 
 def build_kiosk(config: KioskConfig) -> Kiosk:

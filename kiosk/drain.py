@@ -58,8 +58,11 @@ class OutboxDrainer:
         cap: float = 300.0,
         idle_s: float = 60.0,
         rand: Callable[[], float] = random.random,
+        concurrency: int = 4,
     ) -> None:
         self.store = store
+        # a few deliveries at once: each waits mostly on the platform rendering its report
+        self.concurrency = concurrency
         self.api = api
         self.base = base
         self.cap = cap
@@ -97,18 +100,27 @@ class OutboxDrainer:
 
     async def drain(self) -> float:
         """One pass; returns the seconds until the next one is due."""
-        try:
-            report = await drain_once(
-                self.store,
-                self.deliver,
-                kinds={REPORT_REQUEST},
-                base=self.base,
-                cap=self.cap,
-                rand=self.rand,
-            )
-        except OfflineCacheError as exc:  # the store is in trouble: the staff screen shows it
-            log.error("drain pass failed: %s %s", exc.code, exc.message)
-            return self.idle_s
+        passes = await asyncio.gather(
+            *(
+                drain_once(
+                    self.store,
+                    self.deliver,
+                    kinds={REPORT_REQUEST},
+                    base=self.base,
+                    cap=self.cap,
+                    rand=self.rand,
+                )
+                for _ in range(self.concurrency)
+            ),
+            return_exceptions=True,
+        )
+        for failed in passes:
+            if isinstance(failed, OfflineCacheError):  # the store is in trouble: staff see it
+                log.error("drain pass failed: %s %s", failed.code, failed.message)
+                return self.idle_s
+            if isinstance(failed, BaseException):
+                raise failed
+        report = _combined([p for p in passes if isinstance(p, DrainReport)])
         self.last = report
         self.delivered += report.delivered
         if report.delivered or report.dead_lettered:
@@ -180,6 +192,17 @@ class OutboxDrainer:
         }
         self._sessions[request.session_key] = login
         return login
+
+
+def _combined(reports: list[DrainReport]) -> DrainReport:
+    """One report for passes that ran side by side; the earliest retry time wins."""
+    waits = [r.wait_until for r in reports if r.wait_until is not None]
+    return DrainReport(
+        delivered=sum(r.delivered for r in reports),
+        retried=sum(r.retried for r in reports),
+        dead_lettered=sum(r.dead_lettered for r in reports),
+        wait_until=min(waits) if waits else None,
+    )
 
 
 class _Request:

@@ -103,3 +103,18 @@ def test_unreadable_or_broken_files(tmp_path: Path) -> None:
         load_config(tmp_path / "missing.toml")
     with pytest.raises(ConfigInvalid, match="not valid TOML"):
         load_config(write(tmp_path, "[platform\nurl="))
+
+
+def test_the_kiosk_queue_keeps_a_request_through_a_long_outage(tmp_path: Path) -> None:
+    """An accepted request is never given up because the platform stayed away for hours."""
+    from kiosk.compose import open_offline_store
+
+    config = load_config(write(tmp_path, GOOD))
+    config.offline_db.parent.mkdir(parents=True, exist_ok=True)
+    with open_offline_store(config) as store:
+        item = store.outbox.enqueue("report_request", "QT-TEST", {"uscc": "X"}, pii=True)
+        for _ in range(200):  # 200 failed deliveries: more than 16 hours at the 300 s backoff cap
+            (leased,) = store.outbox.lease(limit=1, lease_seconds=60)
+            store.outbox.nack(leased.id, "api.unavailable", store.now())
+        assert store.outbox.counts().pending == 1
+        assert store.outbox.get(item.id).state.value == "pending"
