@@ -106,10 +106,11 @@ class WalkThrough:
         if not condition:
             raise RobotError(what)
 
-    def wait_receipt(self, name: str, *, key: str | None = None) -> None:
+    def wait_receipt(self, name: str) -> None:
+        """The next receipt, rendered to `name`.png and listed as artifact `name`_png."""
         receipts = self.rig.receipts.wait_for_receipts(self._receipts_seen + 1, timeout_s=30)
         self._receipts_seen = len(receipts)
-        self.artifacts[key or name] = str(
+        self.artifacts[f"{name}_png"] = str(
             save_receipt(self.rig.receipts, receipts[-1], self.out / f"{name}.png")
         )
 
@@ -258,7 +259,7 @@ class WalkThrough:
             assert snapshot is not None
             ticket = snapshot.ticket
             self.figures["pickup_ticket"] = ticket
-            self.wait_receipt("pickup_receipt", key="pickup_receipt_png")
+            self.wait_receipt("pickup_receipt")
         finally:
             self.platform.start()
         self.step("queued_finish", Step.ATTRACT, lambda: r.tap(self.t("done.finish")))

@@ -83,7 +83,7 @@ def test_printed_report_and_receipt_are_the_same_report(demo: dict[str, Any]) ->
         ["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True
     ).stdout
     assert "甘肃示范建设工程有限公司" in text and code in text
-    receipt = cv2.imread(str(out / summary["artifacts"]["receipt"]))
+    receipt = cv2.imread(str(out / summary["artifacts"]["receipt_png"]))
     assert receipt is not None
     decoded = [r.text for r in zxingcpp.read_barcodes(receipt)]
     assert any(t.endswith("/v1/verify/" + code) for t in decoded), decoded
