@@ -39,8 +39,8 @@ log = logging.getLogger(__name__)
 
 _SESSION_CODES = frozenset({"session_required", "session_invalid", "session_expired"})
 _NOT_CODE = re.compile(r"[^A-Za-z0-9_.:-]")
-SESSION_MARGIN_S = 30.0
-PRUNE_EVERY_S = 3600.0  # retention limits applied at start and then hourly  # a cached session this close to its end is not used again
+SESSION_MARGIN_S = 30.0  # a cached session this close to its end is not used again
+PRUNE_EVERY_S = 3600.0  # retention limits applied at start and then hourly
 
 
 def error_code(exc: KioskError) -> str:

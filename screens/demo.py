@@ -17,7 +17,7 @@ from typing import Any
 from kivy.core.window import Window
 from kivy.graphics.opengl import glFinish
 
-from kiosk.demo_rig import DEMO_CARDS, Platform, Rig, build_rig, demo_people
+from kiosk.demo_rig import DEMO_CARDS, DemoPerson, Platform, Rig, build_rig, demo_people
 from kiosk.steps import Step
 
 from .app import KioskApp
@@ -100,7 +100,7 @@ def log_when_ready(app: KioskApp) -> None:
     Window.bind(on_flip=check)
 
 
-def walk_through(rig: Rig, platform: Platform, people: list[Any], out: Path) -> int:
+def walk_through(rig: Rig, platform: Platform, people: list[DemoPerson], out: Path) -> int:
     finish_each_frame()
     app = KioskApp(rig.kiosk.runner, voice=Voice(None))
     robot = Robot(app)
@@ -135,7 +135,7 @@ def walk_through(rig: Rig, platform: Platform, people: list[Any], out: Path) -> 
     return 0
 
 
-def interactive(rig: Rig, platform: Platform, people: list[Any]) -> int:
+def interactive(rig: Rig, platform: Platform, people: list[DemoPerson]) -> int:
     """A window to try the kiosk in; function keys stand in for the card and the phone."""
     keys = {
         282: ("F1", "card of a person with two enterprises", lambda: rig.insert_card(0)),

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from kiosk.compose import open_offline_store
 from kiosk.config import load_config
 from kiosk.errors import ConfigInvalid
 
@@ -107,8 +108,6 @@ def test_unreadable_or_broken_files(tmp_path: Path) -> None:
 
 def test_the_kiosk_queue_keeps_a_request_through_a_long_outage(tmp_path: Path) -> None:
     """An accepted request is never given up because the platform stayed away for hours."""
-    from kiosk.compose import open_offline_store
-
     config = load_config(write(tmp_path, GOOD))
     config.offline_db.parent.mkdir(parents=True, exist_ok=True)
     with open_offline_store(config) as store:
