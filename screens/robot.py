@@ -141,9 +141,6 @@ class Robot:
         """Touch the visible button standing for `value` (a keypad key, a domain code, a USCC)."""
         self._tap(lambda b: b.value == value, f"value {value!r}")
 
-    def tap_starting(self, prefix: str) -> None:
-        self._tap(lambda b: b.text.startswith(prefix), f"{prefix!r}…")
-
     def type_keys(self, digits: str) -> None:
         for digit in digits:
             self._tap(lambda b, d=digit: b.role == "key" and b.text == d, f"key {digit}")
