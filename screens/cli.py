@@ -38,6 +38,10 @@ def prepare_kivy(
     if not headless:
         Config.set("graphics", "fullscreen", "auto")
     Config.set("input", "mouse", "mouse,disable_multitouch")
+    # Kivy asks for 2x multisampling by default. Our widgets are mostly axis-aligned rectangles
+    # and text, which gain nothing from it. On software GL (llvmpipe) it makes each frame cost
+    # several times as much: clearing a 1080p frame takes 11 ms with it and 1 ms without.
+    Config.set("graphics", "multisamples", "0")
 
 
 def parser() -> argparse.ArgumentParser:
