@@ -19,6 +19,7 @@ import select
 import threading
 import time
 import tty
+from collections import deque
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -48,6 +49,7 @@ from .text import base_info_reply
 
 log = logging.getLogger("devices.id_card.sim")
 
+RECEIVED_KEPT = 10_000
 COUNTED_FAULTS = ("bad_checksum", "truncated", "no_reply", "remove_mid_read", "noise")
 NOISE = b"\x00\x13\xaa\xaa\x96\x55\xaa"  # junk with a false start of a preamble in it
 TARGETS = ("any", *(c.label for c in Command))
@@ -120,7 +122,9 @@ class IdCardSimulator:
         self.faults = (
             faults if isinstance(faults, SimFaults) else SimFaults.from_options(faults or {})
         )
-        self.received: list[ReceivedFrame] = []
+        # the last frames, for tests and fault scripts; bounded, as a demo polls for hours
+        self.received: deque[ReceivedFrame] = deque(maxlen=RECEIVED_KEPT)
+        self._frames = 0
         self._lock = threading.Lock()
         self._inserted: int | None = None
         self._selected = False
@@ -152,7 +156,7 @@ class IdCardSimulator:
 
     @property
     def frames_received(self) -> int:
-        return len(self.received)
+        return self._frames
 
     def times_of(self, label: str) -> list[float]:
         return [frame.at for frame in list(self.received) if frame.command == label]
@@ -219,6 +223,7 @@ class IdCardSimulator:
         command = Command.lookup(payload[0], payload[1]) if len(payload) >= 2 else None
         label = command.label if command else "unknown"
         self.received.append(ReceivedFrame(time.monotonic(), label))
+        self._frames += 1
         if command is None:
             self._write(encode_reply(SW3_BAD_COMMAND))
             return
