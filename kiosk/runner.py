@@ -17,7 +17,8 @@ from typing import Any, Protocol
 from devices.errors import DeviceError, InputRejected, UserActionError
 
 from .journey import CardLike, Journey
-from .steps import Step
+from .memory import release_free_memory
+from .steps import Snapshot, Step
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,7 @@ class JourneyRunner:
         qr_source: QrSource | None = None,
         *,
         tick_s: float = 0.5,
+        release_memory: Callable[[], object] = release_free_memory,
     ) -> None:
         self.journey = journey
         self.card_reader = card_reader
@@ -47,6 +49,8 @@ class JourneyRunner:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._tasks: list[Callable[[], Coroutine[Any, Any, None]]] = []
+        self._last_step = journey.step
+        self._release_memory = release_memory
 
     def add_task(self, task: Callable[[], Coroutine[Any, Any, None]]) -> None:
         """A background task for the loop (the outbox drain); started with the loop, cancelled
@@ -54,6 +58,7 @@ class JourneyRunner:
         self._tasks.append(task)
 
     def start(self) -> None:
+        self.journey.subscribe(self._after_session)
         self._spawn("kiosk-loop", self._run_loop)
         if self.card_reader is not None:
             self._spawn("kiosk-card", self._watch_cards)
@@ -77,6 +82,13 @@ class JourneyRunner:
             return result
 
         return asyncio.run_coroutine_threadsafe(call(), self.loop)
+
+    def _after_session(self, snapshot: Snapshot) -> None:
+        # Back on the attract screen: hand what the session freed back to the system, once the
+        # intent that ended it has returned (see memory.py).
+        if snapshot.step is Step.ATTRACT and self._last_step is not Step.ATTRACT:
+            self.loop.call_soon_threadsafe(self._release_memory)
+        self._last_step = snapshot.step
 
     # --- threads -----------------------------------------------------------------------------
     def _spawn(self, name: str, target: Callable[[], None]) -> None:

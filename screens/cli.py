@@ -15,6 +15,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from kiosk.memory import limit_arenas
+
 log = logging.getLogger("kiosk")
 
 
@@ -63,6 +65,7 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    limit_arenas()  # before any thread starts (kiosk/memory.py)
     faulthandler.register(
         signal.SIGUSR1, all_threads=True
     )  # `kill -USR1` dumps a hung kiosk's stacks

@@ -1,0 +1,65 @@
+"""Memory handed back between sessions: glibc's free pages, and the runner releasing them."""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import threading
+import time
+
+from kiosk.journey import Journey
+from kiosk.memory import limit_arenas, release_free_memory
+from kiosk.runner import JourneyRunner
+from kiosk.steps import Step
+
+from .kiosk_fakes import Card, FakeServices
+
+PAGE = os.sysconf("SC_PAGE_SIZE")
+BLOCK = 32 * 1024  # under malloc's mmap threshold: from the heap, which keeps it when freed
+BLOCKS = 2048  # 64 MiB
+
+
+def rss_mib() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * PAGE / 2**20
+
+
+def test_freed_heap_memory_goes_back_to_the_system() -> None:
+    assert limit_arenas() is True  # this machine runs glibc
+    libc = ctypes.CDLL("libc.so.6")
+    libc.malloc.restype = ctypes.c_void_p
+    libc.free.argtypes = [ctypes.c_void_p]
+    blocks = [libc.malloc(BLOCK) for _ in range(BLOCKS)]
+    guard = libc.malloc(BLOCK)  # above them all: the freed space is not the heap's top
+    for block in blocks:
+        ctypes.memset(block, 1, BLOCK)  # touched, so resident
+    for block in blocks:
+        libc.free(block)
+    held = rss_mib()
+    assert release_free_memory() is True
+    released = held - rss_mib()
+    libc.free(guard)
+    assert released > 32, f"only {released:.1f} MiB of 64 went back"
+
+
+def test_the_runner_releases_memory_once_each_session_has_ended() -> None:
+    released = threading.Event()
+    calls: list[Step] = []
+    journey = Journey(FakeServices(), idle_timeout_s=60, countdown_s=10, clock=time.monotonic)
+
+    def release() -> None:
+        calls.append(journey.step)
+        released.set()
+
+    runner = JourneyRunner(journey, tick_s=0.05, release_memory=release)
+    runner.start()
+    try:
+        runner.submit(lambda j: j.card_presented(Card())).result(5)
+        runner.submit(lambda j: j.scope_done()).result(5)
+        assert not released.wait(0.3)  # not during the session
+        runner.submit(lambda j: j.cancel()).result(5)
+        assert released.wait(5)
+        runner.submit(lambda j: j.activity()).result(5)  # on the attract screen: no new session
+        assert calls == [Step.ATTRACT]
+    finally:
+        runner.stop()
