@@ -37,15 +37,16 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:] = [e for e in sys.path if Path(e or ".").resolve() != Path(__file__).resolve().parent]
 sys.path.insert(0, str(ROOT))
 
+from kiosk.memory import limit_arenas  # noqa: E402
 from screens.cli import prepare_kivy  # noqa: E402
 
+limit_arenas()  # as `kiosk run` does: before the window's renderer starts its threads
 prepare_kivy(headless=True, log_level="warning")  # before anything imports Kivy
 
 from kivy.clock import Clock  # noqa: E402
 from kivy.core.window import Window  # noqa: E402
 
 from kiosk.demo_rig import DEMO_CARDS, Platform, Rig, build_rig, demo_people  # noqa: E402
-from kiosk.memory import limit_arenas  # noqa: E402
 from kiosk.steps import Step  # noqa: E402
 from screens.app import KioskApp  # noqa: E402
 from screens.demo import DEMO_UI, finish_each_frame  # noqa: E402
@@ -250,7 +251,6 @@ def main() -> int:
     parser.add_argument("--sessions", type=int, default=1000)
     parser.add_argument("--cold-starts", type=int, default=5)
     args = parser.parse_args()
-    limit_arenas()  # as `kiosk run` does, before the rig starts its threads
     work = Path(tempfile.mkdtemp(prefix="kiosk-bench-"))
     load = os.getloadavg()
     platform_ = Platform(str(work / "platform.db"), work)
