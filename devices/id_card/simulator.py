@@ -49,7 +49,7 @@ from .text import base_info_reply
 
 log = logging.getLogger("devices.id_card.sim")
 
-RECEIVED_KEPT = 10_000
+RECEIVED_KEPT = 1_000
 COUNTED_FAULTS = ("bad_checksum", "truncated", "no_reply", "remove_mid_read", "noise")
 NOISE = b"\x00\x13\xaa\xaa\x96\x55\xaa"  # junk with a false start of a preamble in it
 TARGETS = ("any", *(c.label for c in Command))
