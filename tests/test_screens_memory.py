@@ -34,7 +34,8 @@ def census() -> Counter[str]:
     gc.collect()
     counts: Counter[str] = Counter()
     for obj in gc.get_objects():
-        if isinstance(obj, Widget):
+        # type(), not isinstance(): a dead Kivy WeakProxy raises on __class__; it is no widget
+        if issubclass(type(obj), Widget):
             counts["widgets"] += 1
         elif type(obj).__name__ == "BoundCallback":
             counts["bindings"] += 1
