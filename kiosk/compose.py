@@ -148,6 +148,16 @@ def open_offline_store(config: KioskConfig) -> OfflineStore:
     )
 
 
+def build_drainer(config: KioskConfig, store: OfflineStore, api: ReportApi) -> OutboxDrainer:
+    """The task that delivers the queued requests, paced by the config's backoff."""
+    return OutboxDrainer(
+        store,
+        api,
+        base=config.offline.drain_backoff_base_s,
+        cap=config.offline.drain_backoff_cap_s,
+    )
+
+
 def build_kiosk(config: KioskConfig) -> Kiosk:
     settings = ApiSettings(
         config.platform_url, ca_bundle=None if config.ca_bundle is None else str(config.ca_bundle)
@@ -186,12 +196,7 @@ def build_kiosk(config: KioskConfig) -> Kiosk:
     drainer: OutboxDrainer | None = None
     desk: OfflineDesk | None = None
     if store is not None:
-        drainer = OutboxDrainer(
-            store,
-            api,
-            base=config.offline.drain_backoff_base_s,
-            cap=config.offline.drain_backoff_cap_s,
-        )
+        drainer = build_drainer(config, store, api)
         desk = OfflineDesk(
             store,
             api,
@@ -223,4 +228,11 @@ def build_kiosk(config: KioskConfig) -> Kiosk:
     )
 
 
-__all__ = ["Kiosk", "KioskError", "build_devices", "build_kiosk", "ensure_enrolled"]
+__all__ = [
+    "Kiosk",
+    "KioskError",
+    "build_devices",
+    "build_drainer",
+    "build_kiosk",
+    "ensure_enrolled",
+]

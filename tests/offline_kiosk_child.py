@@ -26,9 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from kiosk.api import ApiSettings, ReportApi
-from kiosk.compose import ensure_enrolled, open_offline_store
+from kiosk.compose import build_drainer, ensure_enrolled, open_offline_store
 from kiosk.config import KioskConfig, OfflineConfig
-from kiosk.drain import OutboxDrainer
 from kiosk.offline import OfflineIdentity
 from kiosk.offline_desk import OfflineDesk
 from kiosk.periods import DEFAULT_PRESET, Bounds, preset_period
@@ -69,12 +68,7 @@ async def work(config: KioskConfig, job: dict[str, Any], finish: bool) -> None:
     enrollment, credentials = ensure_enrolled(config, settings)
     api = ReportApi(settings, credentials)
     store = open_offline_store(config)
-    drainer = OutboxDrainer(
-        store,
-        api,
-        base=config.offline.drain_backoff_base_s,
-        cap=config.offline.drain_backoff_cap_s,
-    )
+    drainer = build_drainer(config, store, api)
     desk = OfflineDesk(
         store,
         api,

@@ -22,6 +22,7 @@ from kiosk.steps import Step
 from offline_cache import ItemState, OutboxItem
 
 from .casebook import company_and_person, id_number, uscc
+from .offline_platform import seeded_platform
 
 COMPANY = uscc("gansu", 9401)
 COMPANY_NAME = "离线测试科技有限公司"
@@ -52,13 +53,8 @@ class World:
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     workdir = tmp_path_factory.mktemp("offline-e2e")
-    platform = Platform(str(workdir / "platform.db"), workdir)
-    platform.cli("seed", "--db", platform.db, "--region", "gansu", "--entities", "5", "--seed", "3")
-    people = workdir / "people.jsonl"
     lines = company_and_person("gansu", COMPANY, COMPANY_NAME, PERSON, NAME, "legal_representative")
-    people.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    platform.cli("import", "--db", platform.db, str(people))
-    people.unlink()  # the test's own input; not part of what the privacy scan looks at
+    platform = seeded_platform(workdir, 3, lines)
     platform.start()
     # everything the kiosk logs, as a technician would collect it
     log_file = workdir / "kiosk.log"

@@ -40,6 +40,7 @@ from kiosk.steps import Step
 from offline_cache import FileKeyProvider, ItemState, OfflineStore
 
 from .casebook import id_number, uscc
+from .offline_platform import seeded_platform
 
 KILLS = int(os.environ.get("OFFLINE_FAULT_KILLS", "100"))
 SESSIONS = int(os.environ.get("OFFLINE_FAULT_SESSIONS", "300"))
@@ -104,12 +105,7 @@ def import_lines() -> list[str]:
 @pytest.fixture(scope="module")
 def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     workdir = tmp_path_factory.mktemp("faults-platform")
-    platform = Platform(str(workdir / "platform.db"), workdir)
-    platform.cli("seed", "--db", platform.db, "--region", "gansu", "--entities", "5", "--seed", "9")
-    people = workdir / "people.jsonl"
-    people.write_text("\n".join(import_lines()) + "\n", encoding="utf-8")
-    platform.cli("import", "--db", platform.db, str(people))
-    people.unlink()  # the test's own input, not something the kiosk wrote
+    platform = seeded_platform(workdir, 9, import_lines())
     platform.start()
     try:
         yield platform
