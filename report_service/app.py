@@ -2,6 +2,7 @@
 
 import datetime as dt
 import logging
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any, Literal
@@ -10,19 +11,22 @@ import anyio.to_thread
 from fastapi import Depends, FastAPI, Header, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .errors import ApiError
+from .errors import MALFORMED_JSON, TOO_LARGE, ApiError, field_problem
 from .fastpath import ReportFastPath
 from .reports import SignedRequest
 from .service import Caller, PlatformService, ReportRequest
+from .signing import bearer_token
 
 log = logging.getLogger("report_service")
 
 MAX_BODY_BYTES = 64 * 1024
+ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 MAX_IDEMPOTENCY_KEY = 200
 WORKER_THREADS = 4
 
@@ -34,6 +38,16 @@ class ErrorDetail(BaseModel):
 
 class ErrorBody(BaseModel):
     error: ErrorDetail
+
+
+def _iso_date(value: Any) -> Any:
+    """Dates travel as YYYY-MM-DD text only: no numbers (epoch seconds) and no date-times."""
+    if isinstance(value, str) and ISO_DATE.fullmatch(value):
+        return value
+    raise PydanticCustomError("date_format", "not a YYYY-MM-DD date")
+
+
+IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
 
 
 class _Strict(BaseModel):
@@ -49,7 +63,7 @@ class EnrollBody(_Strict):
 class IdCardBody(_Strict):
     id_number: str = Field(min_length=1, max_length=32)
     name: str = Field(min_length=1, max_length=30)
-    valid_until: dt.date | None = Field(description="card expiry; null for 长期 (long-term) cards")
+    valid_until: IsoDate | None = Field(description="card expiry; null for 长期 (long-term) cards")
 
 
 class QrBody(_Strict):
@@ -57,8 +71,8 @@ class QrBody(_Strict):
 
 
 class Period(_Strict):
-    from_: dt.date = Field(alias="from")
-    to: dt.date
+    from_: IsoDate = Field(alias="from")
+    to: IsoDate
 
 
 class ReportBody(_Strict):
@@ -95,6 +109,7 @@ class BodyLimit:
             message = await receive()
             seen += len(message.get("body", b""))
             if seen > MAX_BODY_BYTES:
+                scope[BODY_TOO_LARGE] = True  # FastAPI turns the exception into a 400
                 raise _BodyTooLarge
             return message
 
@@ -104,12 +119,15 @@ class BodyLimit:
             await _too_large(send)
 
 
+BODY_TOO_LARGE = "report_service.body_too_large"
+
+
 class _BodyTooLarge(Exception):
     pass
 
 
 async def _too_large(send: Send) -> None:
-    response = _error(413, "payload_too_large", "请求内容过大。")
+    response = _error(413, "payload_too_large", TOO_LARGE)
     await send({"type": "http.response.start", "status": 413, "headers": response.raw_headers})
     await send({"type": "http.response.body", "body": response.body})
 
@@ -166,20 +184,22 @@ def create_app(service: PlatformService) -> FastAPI:
                 return _error(refused.status, refused.code, refused.message)
         errors = exc.errors()
         if any(e.get("type") == "json_invalid" for e in errors):
-            return _error(400, "malformed_json", "请求内容不是有效的JSON。")
+            return _error(400, "malformed_json", MALFORMED_JSON)
         first = errors[0] if errors else {}
         where = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
-        return _error(
-            422, "invalid_request", f"请求字段不正确：{where or '请求体'}（{first.get('msg', '')}）"
-        )
+        reason = field_problem(str(first.get("type", "")))
+        return _error(422, "invalid_request", f"请求字段不正确：{where or '请求体'}（{reason}）")
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400 and request.scope.get(BODY_TOO_LARGE):
+            return _error(413, "payload_too_large", TOO_LARGE)
         codes = {
+            400: ("malformed_json", MALFORMED_JSON),  # FastAPI's "error parsing the body"
             404: ("not_found", "没有这个接口。"),
             405: ("method_not_allowed", "不支持的请求方法。"),
         }
-        code, message = codes.get(exc.status_code, ("http_error", str(exc.detail)))
+        code, message = codes.get(exc.status_code, ("http_error", "请求无法处理。"))
         return _error(exc.status_code, code, message)
 
     @app.exception_handler(Exception)
@@ -208,9 +228,7 @@ def create_app(service: PlatformService) -> FastAPI:
         return checked
 
     async def bearer(authorization: Annotated[str | None, Header()] = None) -> str | None:
-        if authorization and authorization.startswith("Bearer "):
-            return authorization[7:].strip()
-        return None
+        return bearer_token(authorization)
 
     Signed = Annotated[Caller, Depends(signed)]
     SignedLater = Annotated[SignedRequest, Depends(signed_later)]

@@ -33,8 +33,13 @@ def b64url_encode(raw: bytes) -> str:
 
 
 def b64url_decode(text: str) -> bytes:
+    """Base64url with or without its `=` padding (RFC 4648 §5 allows either)."""
     try:
         data = text.encode("ascii")
+        if data.endswith(b"="):  # padded: only as much as completes the last quantum
+            if len(data) % 4 or data.endswith(b"==="):
+                raise ValueError("bad base64url padding")
+            data = data.rstrip(b"=")
         if not all(
             c in b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_" for c in data
         ):

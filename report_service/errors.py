@@ -36,3 +36,35 @@ def not_found(code: str, message: str) -> ApiError:
 
 def conflict(code: str, message: str) -> ApiError:
     return ApiError(409, code, message)
+
+
+MALFORMED_JSON = "请求内容不是有效的JSON。"
+TOO_LARGE = "请求内容过大。"
+
+# What a field-validation failure means, by the validator's error type (the library's own text
+# is English); longest prefix first, so "string_too_long" wins over "string".
+_FIELD_PROBLEMS = (
+    ("missing", "缺少该字段"),
+    ("extra_forbidden", "不接受该字段"),
+    ("string_too_long", "内容过长"),
+    ("string_too_short", "内容不能为空或过短"),
+    ("too_long", "条目过多"),
+    ("too_short", "条目过少"),
+    ("literal_error", "取值不在允许范围内"),
+    ("date", "日期格式应为YYYY-MM-DD"),
+    ("value_error", "格式不正确"),
+    ("string", "应为文字"),
+    ("list", "应为列表"),
+    ("dict", "应为对象"),
+    ("model", "应为对象"),
+    ("int", "应为整数"),
+    ("bool", "应为true或false"),
+)
+
+
+def field_problem(error_type: str) -> str:
+    """A short Chinese phrase for a pydantic error type, e.g. 'missing' -> '缺少该字段'."""
+    for prefix, text in _FIELD_PROBLEMS:
+        if error_type.startswith(prefix):
+            return text
+    return "格式不正确"

@@ -21,6 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .errors import ApiError
 from .reports import ReportRequest
+from .signing import bearer_token
 
 log = logging.getLogger("report_service")
 
@@ -57,7 +58,7 @@ class ReportFastPath:
         declared = headers.get("content-length", "")
         if (
             headers.get("content-type") != "application/json"
-            or not declared.isdigit()
+            or not (declared.isascii() and declared.isdigit())
             or int(declared) > self.max_body
             or len(headers.get("idempotency-key", "")) > self.max_key
         ):
@@ -75,17 +76,14 @@ class ReportFastPath:
     def _parse(self, body: bytes) -> ReportRequest | None:
         try:
             parsed = self.body_model.model_validate(json.loads(body))
-        except (ValueError, ValidationError):  # JSONDecodeError is a ValueError
+        except (ValueError, ValidationError, RecursionError):  # JSONDecodeError is a ValueError
             return None
         domains = parsed.domains if isinstance(parsed.domains, str) else tuple(parsed.domains)  # type: ignore[attr-defined]
         period = parsed.period  # type: ignore[attr-defined]
         return ReportRequest(parsed.uscc.strip().upper(), domains, period.from_, period.to)  # type: ignore[attr-defined]
 
     def _answer(self, headers: dict[str, str], body: bytes, request: ReportRequest) -> JSONResponse:
-        authorization = headers.get("authorization")
-        token = None
-        if authorization and authorization.startswith("Bearer "):
-            token = authorization[7:].strip()
+        token = bearer_token(headers.get("authorization"))
         key = headers.get("idempotency-key")
         try:
             with self.service.engine.connect() as conn:  # one pool checkout for the request

@@ -34,7 +34,7 @@ from .profiles import Profile
 log = logging.getLogger("report_service")
 
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
-IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_-]{8,128}$")
+IDEMPOTENCY_KEY = re.compile(r"\A[!-~]{1,128}\Z")  # DESIGN sets no format: visible ASCII
 
 _R = db.Report.__table__.c
 _RECEIPT = (_R.report_id, _R.person_id, _R.request_hash, _R.verification_code, _R.issued_at)
@@ -101,7 +101,8 @@ class ReportRequest:
     def fingerprint(self) -> str:
         body = {
             "uscc": self.uscc,
-            "domains": self.domains if isinstance(self.domains, str) else sorted(self.domains),
+            # the same set of domains is the same report, whatever the order or repeats
+            "domains": self.domains if isinstance(self.domains, str) else sorted(set(self.domains)),
             "from": self.period_from.isoformat(),
             "to": self.period_to.isoformat(),
         }
@@ -183,7 +184,7 @@ class ReportIssuer:
         if not idempotency_key or not IDEMPOTENCY_KEY.match(idempotency_key):
             raise unprocessable(
                 "invalid_idempotency_key",
-                "请求缺少有效的 Idempotency-Key（8-128位字母、数字、-、_）。",
+                "请求缺少有效的 Idempotency-Key（1至128个字母、数字或符号，不含空格）。",
             )
         fingerprint = request.fingerprint()
         profile = self.profile(caller)

@@ -19,6 +19,7 @@ from .errors import unauthorized
 from .reports import Caller, SignedRequest, using
 
 MAX_SKEW_S = 300
+MAX_NONCE_CHARS = 128
 
 _T = db.Terminal.__table__.c
 _N = db.Nonce.__table__.c
@@ -69,15 +70,15 @@ class RequestSigning:
             raise unauthorized(
                 "signature_missing", "请求缺少终端签名，请联系工作人员检查终端注册。"
             )
-        if not timestamp.isdigit() or len(timestamp) > 12:
+        if not (timestamp.isascii() and timestamp.isdigit()) or len(timestamp) > 12:
             raise unauthorized("bad_timestamp", "请求时间戳格式错误。")
         now = int(self.now().timestamp())
         if abs(now - int(timestamp)) > MAX_SKEW_S:
             raise unauthorized(
                 "stale_timestamp", "终端时钟与平台相差过大，请联系工作人员校准时间。"
             )
-        try:
-            nonce_ok = 16 <= len(crypto.b64url_decode(nonce)) <= 64
+        try:  # 16+ bytes (DESIGN); stored in a 128-character column
+            nonce_ok = len(nonce) <= MAX_NONCE_CHARS and len(crypto.b64url_decode(nonce)) >= 16
         except ValueError:
             nonce_ok = False
         if not nonce_ok:
@@ -124,6 +125,14 @@ class RequestSigning:
         return crypto.load_public_key(public_key_b64)
 
 
+def bearer_token(authorization: str | None) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header; the scheme is case-insensitive."""
+    scheme, _, token = (authorization or "").strip().partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return token.strip() or None
+
+
 def token_hash(bearer: str | None) -> str:
     return hashlib.sha256(bearer.encode()).hexdigest() if bearer else ""
 
@@ -132,4 +141,4 @@ def _replayed() -> Exception:
     return unauthorized("replayed_nonce", "重复的请求已被拒绝。")
 
 
-__all__ = ["MAX_SKEW_S", "RequestSigning", "token_hash"]
+__all__ = ["MAX_SKEW_S", "RequestSigning", "bearer_token", "token_hash"]

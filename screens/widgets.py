@@ -284,7 +284,7 @@ def keyed(text: str, key: str, limit: int) -> str:
         return text[:-1]
     if key == "clear":
         return ""
-    if key.isdigit() and len(key) == 1 and len(text) < limit:
+    if key in "0123456789" and len(key) == 1 and len(text) < limit:
         return text + key
     return text
 

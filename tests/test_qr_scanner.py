@@ -239,6 +239,7 @@ def test_config_errors_name_the_key(backend: str, options: dict[str, object], me
 
 def test_source_kinds(tmp_path: Path) -> None:
     assert parse_source(0).kind == parse_source("2").kind == "device"
+    assert parse_source("²").kind != "device"  # a digit to str.isdigit, not a camera index
     assert parse_source(str(tmp_path / "x.avi")).kind == "video"
     assert parse_source(str(tmp_path / "f_%04d.png")).kind == "sequence"
     cv2.imwrite(str(tmp_path / "0007.jpg"), blank(32, 32))

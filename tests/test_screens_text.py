@@ -165,3 +165,4 @@ def test_keypad_editing() -> None:
     assert keyed("123456789012", "3", 12) == "123456789012"  # full
     assert keyed("", "delete", 12) == ""
     assert keyed("1", "x", 12) == "1"
+    assert keyed("1", "²", 12) == keyed("1", "٣", 12) == "1"  # digits, but not ASCII ones

@@ -90,7 +90,7 @@ def parse_source(source: Any) -> SourceSpec:
         raise ConfigError(
             f"qr_camera source must be a camera index or a path, got {type(source).__name__}"
         )
-    if isinstance(source, int) or source.strip().isdigit():
+    if isinstance(source, int) or (source.strip().isascii() and source.strip().isdigit()):
         index = int(source)
         if index < 0:
             raise ConfigError(f"qr_camera source index must be >= 0, got {index}")
