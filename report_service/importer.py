@@ -175,6 +175,17 @@ def _person(obj: dict[str, Any], regions: dict[str, str]) -> dict[str, Any]:
     return {"id_number": id_number.upper(), "name": _text(obj, "name", 64), "roles": clean}
 
 
+def _repaired_on(obj: dict[str, Any], date: dt.date, today: dt.date) -> dt.date | None:
+    repaired_on = _date(obj, "repaired_on", required=False)
+    if repaired_on is None:
+        return None
+    if repaired_on < date:
+        raise _Bad("'repaired_on' is before the record's date")
+    if repaired_on > today:  # a report would print a repair that has not happened
+        raise _Bad(f"'repaired_on' {repaired_on} is in the future: the repair has not happened yet")
+    return repaired_on
+
+
 def _record(obj: dict[str, Any], regions: dict[str, str], today: dt.date) -> dict[str, Any]:
     uscc = _uscc(obj)
     if uscc not in regions:
@@ -199,9 +210,7 @@ def _record(obj: dict[str, Any], regions: dict[str, str], today: dt.date) -> dic
             raise _Bad("a penalty needs 'decision': punish or no_punishment")
     elif procedure is not None or decision is not None:
         raise _Bad("'procedure' and 'decision' apply to administrative_penalty only")
-    repaired_on = _date(obj, "repaired_on", required=False)
-    if repaired_on is not None and repaired_on < date:
-        raise _Bad("'repaired_on' is before the record's date")
+    repaired_on = _repaired_on(obj, date, today)
     list_name = obj.get("list_name")
     if kind == "serious_dishonesty":
         list_name = _text(obj, "list_name")

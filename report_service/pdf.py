@@ -55,6 +55,7 @@ assert BODY_BOTTOM > 58.0  # the footer rule sits below the table
 _STABLE_CHARS = (
     "".join(chr(c) for c in range(32, 127))
     + "报告编号：核验码：出具时间：有效期至：主体名称：统一社会信用代码：主体类型：查询期间：扫码核验"
+    + "证明范围：行政区域内"
     + "序号领域结论自至，该领域无违法违规记录有条记录（续）部门：名称：名单：文号：已于信用修复"
     + "合计：查询个领域，共条记录本报告由出具，可扫描二维码或凭核验码核验真伪出具平台：第页共页　"
     + "行政处罚严重失信主体名单经营异常名录社会保险费欠缴住房公积金年月日、〔〕．－"
@@ -104,8 +105,8 @@ def _get_face(path: str) -> FontFace:
 class _StableFonts:
     """The subset fonts of one template, with a memo of the encoded runs of lines drawn with
     their characters only. The template's characters come in two groups, each in fonts of its
-    own: ASCII, labels, title and platform (the same for every report of a region), then the
-    domain names (which follow the domains a report covers)."""
+    own: ASCII, labels, title, platform and region name (the same for every report of a region),
+    then the domain names (which follow the domains a report covers)."""
 
     def __init__(self, face: FontFace, groups: list[list[str]]) -> None:
         self.fonts: list[SubsetFont] = []
@@ -128,7 +129,7 @@ _stables: dict[tuple[str, str, tuple[str, ...]], _StableFonts] = {}
 
 
 def _stable_fonts(face: FontFace, doc: ReportDocument) -> _StableFonts:
-    base = _STABLE_CHARS + doc.title + doc.platform_name
+    base = _STABLE_CHARS + doc.title + doc.platform_name + doc.region_name  # same for a region
     names = tuple(d.name for d in doc.domains)
     key = (face.path, base, names)
     found = _stables.get(key)

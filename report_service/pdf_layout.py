@@ -233,6 +233,7 @@ def _header(font: _Font, doc: ReportDocument) -> Header:
         [("统一社会信用代码：", [_Keep(doc.uscc)])],
         [("主体类型：", [doc.entity_kind_label])],
         [("查询期间：", [_Keep(period)])],
+        [("证明范围：", [f"{doc.region_name}行政区域内"])],  # the seeds word the proof as regional
     ]
     lead = 17.0
     dy = box_top + 12.0

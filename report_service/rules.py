@@ -81,13 +81,17 @@ def record_shown(
             return False
         if rules.exclude_no_punishment and record.decision == "no_punishment":
             return False
-        repaired = record.repaired_on is not None and record.repaired_on <= today
-        if rules.exclude_credit_repaired and repaired:
+        if rules.exclude_credit_repaired and repaired_by(record, today):
             return False
     return True
 
 
-def _line(record: RecordLike) -> RecordLine:
+def repaired_by(record: RecordLike, day: dt.date) -> bool:
+    """Whether the record's credit repair had happened on `day` (a future date is no repair)."""
+    return record.repaired_on is not None and record.repaired_on <= day
+
+
+def _line(record: RecordLike, today: dt.date) -> RecordLine:
     return RecordLine(
         record_id=record.record_id,
         kind=record.kind,
@@ -96,7 +100,7 @@ def _line(record: RecordLike) -> RecordLine:
         agency=record.agency,
         document_no=record.document_no,
         title=record.title,
-        repaired_on=record.repaired_on,
+        repaired_on=record.repaired_on if repaired_by(record, today) else None,
         list_name=record.list_name,
     )
 
@@ -119,7 +123,8 @@ def assemble(
             code=d.code,
             name=d.name,
             records=tuple(
-                _line(r) for r in sorted(by_domain[d.code], key=lambda r: (r.date, r.record_id))
+                _line(r, today)
+                for r in sorted(by_domain[d.code], key=lambda r: (r.date, r.record_id))
             ),
         )
         for d in domains

@@ -319,8 +319,8 @@ class PlatformService(RequestSigning, ReportIssuer):
         today = self.today()
         calendar = load_profile(report.region).calendar
         due_by = calendar.add_working_days(today, 5)
-        if not calendar.covers(due_by):
-            log.warning("holiday calendar has no year %d; counting weekends only", due_by.year)
+        if gap := calendar.gap(due_by):  # a later year's holidays may shift the due date
+            log.warning("objection due %s: %s", due_by.isoformat(), gap)
         objection_id = "OB" + today.strftime("%Y%m%d") + random_code(8)
         with self.sessions.begin() as s:
             s.add(

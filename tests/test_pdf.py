@@ -17,6 +17,10 @@ import pytest
 
 from report_service import pdf
 from report_service.document import DomainResult, RecordLine, ReportDocument
+from report_service.profiles import load_profile
+from report_service.rules import assemble
+
+from .test_rules import Rec
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -171,6 +175,7 @@ def test_small_report_text(small_pdf: Path) -> None:
         "2025-06-30 14:05",  # issued_at in Beijing time
         "2025-07-30",
         "扫码核验",
+        "证明范围：甘肃省行政区域内",  # the seeds word the proof as regional
         "共0条记录",
         "第1页 共1页",
         f"本报告由{doc.platform_name}出具，可扫描二维码或凭核验码核验真伪",
@@ -191,6 +196,7 @@ def test_large_report_text(large_pdf: Path) -> None:
         assert "可扫描二维码或凭核验码核验真伪" in page
     text = "".join(pages)
     assert doc.title in pages[0] and doc.entity_name in pages[0]
+    assert "证明范围：甘肃省行政区域内" in pages[0] and text.count("证明范围") == 1  # header only
     assert doc.verification_code in pages[0]
     clean = [d for d in doc.domains if not d.records]
     assert clean and text.count("该领域无违法违规记录") == len(clean)
@@ -203,6 +209,31 @@ def test_large_report_text(large_pdf: Path) -> None:
             assert r.document_no in text, r.document_no
     assert "已于2024-03-01信用修复" in text
     assert "重大税收违法失信主体名单" in text
+
+
+def test_region_name_is_printed_as_given(tmp_path: Path) -> None:
+    doc = replace(small_document(), region_name="乌海市")
+    out = tmp_path / "wuhai.pdf"
+    out.write_bytes(pdf.render_report_pdf(doc))
+    text = "".join(_text_pages(out))
+    assert "证明范围：乌海市行政区域内" in text and "甘肃省" not in text
+
+
+def test_a_repair_after_the_issue_day_is_not_printed(tmp_path: Path) -> None:
+    heihe = load_profile("heihe")  # Heihe shows credit-repaired penalties with their repair
+    d0 = heihe.domains[0]
+    issued = dt.date(2025, 6, 30)
+    records = [
+        Rec("DONE", d0.code, date=dt.date(2023, 5, 1), repaired_on=issued),
+        Rec("LATER", d0.code, date=dt.date(2023, 6, 1), repaired_on=dt.date(2030, 1, 1)),
+    ]
+    domains = assemble(heihe, [d0], records, dt.date(2021, 1, 1), issued, issued)
+    doc = replace(small_document(), domains=domains)
+    out = tmp_path / "repair.pdf"
+    out.write_bytes(pdf.render_report_pdf(doc))
+    text = "".join(_text_pages(out))
+    assert "有2条记录" in text  # both penalties are shown
+    assert "已于2025-06-30信用修复" in text and "2030-01-01" not in text
 
 
 def test_page_breaks_never_cut_a_record(large_pdf: Path) -> None:

@@ -57,7 +57,7 @@ EXPECTED_RULES = {
     ),
     "huzhou": (
         ["administrative_penalty", "serious_dishonesty", "business_abnormality"],
-        False,
+        True,  # seed silent; DESIGN §4's general exclusion of simple-procedure penalties
         True,
         True,
         True,
@@ -391,3 +391,53 @@ def test_holidays_spot_checks():
     assert "2024-02-18" in y["2024"]["workdays"]
     assert len(y["2023"]["holidays"]) == 3 + 7 + 1 + 5 + 3 + 8
     assert y["2023"]["workdays"][-2:] == ["2023-10-07", "2023-10-08"]
+
+
+# 除夕, 清明 (solar term), 端午 (农历五月初五), 中秋 (农历八月十五), checked with a lunar calendar library
+LUNAR_DAYS = {
+    "2027": ("2027-02-05", "2027-04-05", "2027-06-09", "2027-09-15"),
+    "2028": ("2028-01-25", "2028-04-04", "2028-05-28", "2028-10-03"),
+    "2029": ("2029-02-12", "2029-04-04", "2029-06-16", "2029-09-22"),
+    "2030": ("2030-02-02", "2030-04-05", "2030-06-05", "2030-09-12"),
+}
+# 全国年节及纪念日放假办法 (2024 revision) 第二条: 13 days a year
+STATUTORY_DAYS = {
+    "元旦": 1,
+    "春节": 4,
+    "清明节": 1,
+    "劳动节": 2,
+    "端午节": 1,
+    "中秋节": 1,
+    "国庆节": 3,
+}
+
+
+def test_statutory_section():
+    h = load("holidays_cn.json")
+    s = h["statutory"]
+    assert s["source"] == "全国年节及纪念日放假办法（2024年11月10日修订，2025年1月1日起施行）"
+    assert "补假" in s["note"] and "第六条" in s["rule_source"]
+    assert set(s["years"]) == set(LUNAR_DAYS)
+    # the provisional years start where the notices end
+    assert min(map(int, s["years"])) == max(map(int, h["years"])) + 1
+    for year, festivals in s["years"].items():
+        assert {name: len(days) for name, days in festivals.items()} == STATUTORY_DAYS, year
+        assert list(festivals) == list(STATUTORY_DAYS)  # in the order of 第二条
+        days = [dt.date.fromisoformat(d) for v in festivals.values() for d in v]
+        assert all(d.year == int(year) for d in days), year
+        assert festivals["元旦"] == [f"{year}-01-01"]
+        assert festivals["劳动节"] == [f"{year}-05-01", f"{year}-05-02"]
+        assert festivals["国庆节"] == [f"{year}-10-01", f"{year}-10-02", f"{year}-10-03"]
+    # 2028's 中秋 falls on 国庆's third day: 13 statutory days on 12 dates
+    distinct = {y: len({d for v in f.values() for d in v}) for y, f in s["years"].items()}
+    assert distinct == {"2027": 13, "2028": 12, "2029": 13, "2030": 13}
+
+
+def test_statutory_lunar_days():
+    years = load("holidays_cn.json")["statutory"]["years"]
+    for year, (eve, qingming, duanwu, zhongqiu) in LUNAR_DAYS.items():
+        f = years[year]
+        first = dt.date.fromisoformat(eve)
+        assert f["春节"] == [(first + dt.timedelta(days=i)).isoformat() for i in range(4)]
+        assert (f["清明节"], f["端午节"], f["中秋节"]) == ([qingming], [duanwu], [zhongqiu])
+        assert qingming[5:] in ("04-04", "04-05", "04-06")  # where the 清明 solar term can fall

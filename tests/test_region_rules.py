@@ -15,8 +15,9 @@ EXPECTED = {
     "gansu": {"GENERAL", "REPAIRED", "DISHONEST", "ABNORMAL"},
     # Lanzhou: 已依法不予行政处罚的不列入; 不含涉密; provincial simple-procedure rule and floor
     "lanzhou": {"GENERAL", "REPAIRED", "DISHONEST", "ABNORMAL"},
-    # Huzhou: 不予行政处罚的、已信用修复的行政处罚不列入; records since 2020-05-01; simple procedure shown
-    "huzhou": {"GENERAL", "SIMPLE", "EARLY", "DISHONEST", "ABNORMAL"},
+    # Huzhou: 不予行政处罚的、已信用修复的行政处罚不列入; records since 2020-05-01; the seed is
+    # silent on simple procedure, so DESIGN §4's general exclusion applies
+    "huzhou": {"GENERAL", "EARLY", "DISHONEST", "ABNORMAL"},
     # Wuhai: 以普通程序作出的行政处罚 and 严重失信主体名单; 简易程序 and 不予处罚 excluded
     "wuhai": {"GENERAL", "REPAIRED", "DISHONEST", "ABNORMAL"},
     # Heihe: 行政处罚记录 (no simple procedure, no 不予处罚), 参保欠缴、住房公积金欠缴及信用修复记录 shown;

@@ -108,6 +108,31 @@ def test_repair_after_issue_date_does_not_hide_the_penalty():
     assert record_shown(huzhou, record, D(2021, 1, 1), D(2025, 1, 1), TODAY)
 
 
+def test_repair_on_the_issue_day_hides_the_penalty_in_huzhou():
+    huzhou = load_profile("huzhou")
+    assert not record_shown(huzhou, Rec(repaired_on=TODAY), D(2021, 1, 1), D(2025, 1, 1), TODAY)
+
+
+def test_future_repair_is_not_reported_as_done():
+    heihe = load_profile("heihe")  # Heihe shows credit-repaired penalties with their repair
+    d0 = heihe.domains[0]
+    records = [
+        Rec("DONE", d0.code, repaired_on=TODAY),
+        Rec("LATER", d0.code, date=D(2023, 6, 1), repaired_on=TODAY + dt.timedelta(days=1)),
+    ]
+    (result,) = assemble(heihe, [d0], records, D(2021, 1, 1), D(2025, 12, 31), TODAY)
+    assert {r.record_id: r.repaired_on for r in result.records} == {"DONE": TODAY, "LATER": None}
+    (domain,) = summary_json([result])["domains"]
+    assert [r["repaired_on"] for r in domain["records"]] == [TODAY.isoformat(), None]
+
+
+def test_huzhou_excludes_simple_procedure_penalties():
+    huzhou = load_profile("huzhou")
+    start, end = D(2021, 1, 1), D(2025, 1, 1)
+    assert not record_shown(huzhou, Rec(procedure="simple"), start, end, TODAY)
+    assert record_shown(huzhou, Rec(procedure="general"), start, end, TODAY)
+
+
 def test_kinds_outside_the_region_and_window_are_hidden():
     heihe, gansu = load_profile("heihe"), load_profile("gansu")
     start, end = D(2021, 1, 1), D(2025, 12, 31)
