@@ -15,7 +15,7 @@ from qrcode.constants import ERROR_CORRECT_M
 from qrcode.main import QRCode
 from qrcode.util import mask_func
 
-__all__ = ["MASK", "qr_matrix", "qr_path"]
+__all__ = ["MASK", "qr_mask", "qr_matrix"]
 
 # A fixed mask skips the 8-way penalty search; decoders read the mask from the symbol.
 MASK = 2
@@ -188,36 +188,11 @@ def qr_matrix(text: str) -> list[list[int]]:
     return [[(x >> c) & 1 for c in range(n)] for x in rows]
 
 
-def _chunk_paths(offset: int) -> tuple[str, ...]:
-    """For each byte value: its dark runs as rectangles at columns offset.., row left as {0}."""
-    found = _chunks.get(offset)
-    if found is None:
-        paths = []
-        for value in range(256):
-            ops, c = [], 0
-            while c < 8:
-                if value >> c & 1:
-                    start = c
-                    while c < 8 and value >> c & 1:
-                        c += 1
-                    ops.append(f"{offset + start} {{0}} {c - start} 1 re\n")
-                c += 1
-            paths.append("".join(ops))
-        found = _chunks[offset] = tuple(paths)
-    return found
-
-
-_chunks: dict[int, tuple[str, ...]] = {}
-
-
-def qr_path(text: str) -> tuple[int, str]:
-    """The symbol's size and its dark modules as PDF rectangles in module units, row 0 at y 0
-    and y growing downwards (a run that crosses a byte boundary is drawn as two abutting
-    rectangles of the same path: one fill, no seam)."""
+def qr_mask(text: str) -> tuple[int, bytes]:
+    """The symbol's size and its modules as the rows of a 1-bit image, top row first, leftmost
+    module in the high bit, each row padded to whole bytes; 1 = dark."""
     n, rows = _rows(text)
-    chunks = [_chunk_paths(offset) for offset in range(0, n, 8)]
-    return n, "".join(
-        paths[x >> (8 * k) & 0xFF].format(r)
-        for r, x in enumerate(rows)
-        for k, paths in enumerate(chunks)
-    )
+    width = (n + 7) // 8
+    pad = width * 8 - n
+    # rows hold column c in bit c; an image row wants column 0 in the high bit
+    return n, b"".join((int(f"{x:0{n}b}"[::-1], 2) << pad).to_bytes(width, "big") for x in rows)
