@@ -8,16 +8,41 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 from . import crypto, ids
-from .db import make_engine
-from .importer import ImportFileError, import_lines
+from .db import make_engine, normalise_url
+from .importer import MAX_ERRORS, ImportFileError, import_lines
 from .profiles import REGIONS
 from .service import PlatformService
 
 
-def _service(url: str, public_url: str = "http://127.0.0.1:8080") -> PlatformService:
+class CliError(Exception):
+    """A refusal for the technician: printed as one line, exit status 2."""
+
+
+def _sqlite_path(url: str) -> Path | None:
+    """The file behind a SQLite URL or bare path; None for other databases and in-memory ones."""
+    url = normalise_url(url)
+    if not url.startswith("sqlite:///") or url == "sqlite:///:memory:":
+        return None
+    return Path(url.removeprefix("sqlite:///"))
+
+
+def _service(
+    url: str, public_url: str = "http://127.0.0.1:8080", must_exist: bool = False
+) -> PlatformService:
+    path = _sqlite_path(url)
+    if path is not None and not path.exists():
+        if must_exist:  # a mistyped path must not become a new platform with a new key
+            raise CliError(f"no database at {path} (create one with `seed` or `import`)")
+        if not path.parent.is_dir():
+            raise CliError(f"cannot create the database {path}: no directory {path.parent}")
+        print(f"created a new database at {path} with a new platform key", file=sys.stderr)
     return PlatformService(make_engine(url), public_url=public_url)
 
 
@@ -41,23 +66,34 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    service = _service(args.db)
+    data = Path(args.file).read_bytes()  # before the database: a wrong path creates nothing
     try:
-        with open(args.file, encoding="utf-8") as fh:
-            counts = import_lines(service, fh)
-    except UnicodeDecodeError as exc:
-        print(
-            f"import refused: the file is not UTF-8 ({exc.reason} at byte {exc.start})",
-            file=sys.stderr,
-        )
-        return 2
+        counts = import_lines(_service(args.db), _utf8_lines(data))
     except ImportFileError as exc:
         print("import refused, nothing was imported:", file=sys.stderr)
         for number, reason in exc.errors:
             print(f"  line {number}: {reason}", file=sys.stderr)
+        if exc.truncated:
+            print(
+                f"  (stopped after {len(exc.errors)} errors; later lines not checked)",
+                file=sys.stderr,
+            )
         return 2
     print(json.dumps(counts))
     return 0
+
+
+def _utf8_lines(data: bytes) -> list[str]:
+    """The file's lines, each decoded on its own so that a bad byte is reported by line."""
+    lines, errors = [], []
+    for number, raw in enumerate(data.split(b"\n"), start=1):
+        try:
+            lines.append(raw.decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            errors.append((number, f"not UTF-8 ({exc.reason} at byte {exc.start + 1} of the line)"))
+    if errors:
+        raise ImportFileError(errors[:MAX_ERRORS], truncated=len(errors) > MAX_ERRORS)
+    return lines
 
 
 def cmd_seed(args: argparse.Namespace) -> int:
@@ -68,8 +104,7 @@ def cmd_seed(args: argparse.Namespace) -> int:
         for obj in generate_region(args.region, args.entities, args.seed, records=args.records)
     ]
     if args.out:
-        with open(args.out, "w", encoding="utf-8") as fh:
-            fh.write("\n".join(lines) + "\n")
+        Path(args.out).write_text("\n".join(lines) + "\n", encoding="utf-8")
     counts = import_lines(_service(args.db), lines)
     print(json.dumps(counts))
     return 0
@@ -88,7 +123,7 @@ def cmd_issue_login_qr(args: argparse.Namespace) -> int:
     if not ids.is_valid_id_number(args.id_number.upper()):
         print("invalid ID number (length, birth date or check digit)", file=sys.stderr)
         return 2
-    service = _service(args.db)
+    service = _service(args.db, must_exist=True)
     with service.sessions() as s:
         person = s.scalars(
             select(Person).where(Person.id_hash == service.id_hash(args.id_number))
@@ -109,7 +144,7 @@ def cmd_issue_login_qr(args: argparse.Namespace) -> int:
 
 
 def cmd_revoke(args: argparse.Namespace) -> int:
-    if not _service(args.db).revoke(args.report_id):
+    if not _service(args.db, must_exist=True).revoke(args.report_id):
         print(f"no report {args.report_id}", file=sys.stderr)
         return 1
     return 0
@@ -127,8 +162,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = with_db(sub.add_parser("serve", help="run the report API"))
     serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8080)
-    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--port", type=_int_in(1, 65535), default=8080)
+    serve.add_argument("--workers", type=_int_in(1, 64), default=1)
     serve.add_argument("--public-url", help="base URL printed in verification QR codes")
     serve.add_argument("--log-level", default="warning")
     serve.set_defaults(func=cmd_serve)
@@ -141,11 +176,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     seed = with_db(sub.add_parser("seed", help="load deterministic synthetic data"))
     seed.add_argument("--region", required=True, choices=REGIONS)
-    seed.add_argument("--entities", type=int, default=100)
+    seed.add_argument("--entities", type=_int_in(1, 1_000_000), default=100)
     seed.add_argument("--seed", type=int, default=1)
     seed.add_argument(
         "--records",
-        type=int,
+        type=_int_in(0, 100_000_000),
         help="aim at about this many records in total (default: about 3.3 per entity)",
     )
     seed.add_argument("--out", help="also write the generated JSON Lines here")
@@ -161,7 +196,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     qr = with_db(sub.add_parser("issue-login-qr", help="print a platform-signed login-QR payload"))
     qr.add_argument("--id-number", required=True)
-    qr.add_argument("--ttl", type=int, default=300, help="seconds the QR stays valid")
+    qr.add_argument(
+        "--ttl", type=_int_in(1, 86_400), default=300, help="seconds the QR stays valid"
+    )
     qr.set_defaults(func=cmd_issue_login_qr)
 
     reports = sub.add_parser("reports", help="report management").add_subparsers(
@@ -173,10 +210,47 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _int_in(low: int, high: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be between {low} and {high}, got {value}")
+        return value
+
+    return parse
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     args = build_parser().parse_args(argv)
-    return int(args.func(args))
+    try:
+        return int(args.func(args))
+    except CliError as exc:
+        return _refuse(args, str(exc))
+    except ImportFileError as exc:  # seed's own data refused by the importer
+        return _refuse(args, f"generated data refused: {exc}")
+    except SQLAlchemyError as exc:
+        where = _safe_url(args.db)
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        return _refuse(args, f"database {where}: {reason}")
+    except OSError as exc:
+        return _refuse(args, f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))
+
+
+def _safe_url(url: str) -> str:
+    """The database URL without its password, for a message."""
+    try:
+        return make_url(normalise_url(url)).render_as_string(hide_password=True)
+    except SQLAlchemyError:
+        return "(unparsable URL)"
+
+
+def _refuse(args: argparse.Namespace, message: str) -> int:
+    print(f"report-service {args.command}: {message}", file=sys.stderr)
+    return 2
 
 
 if __name__ == "__main__":

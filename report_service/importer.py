@@ -29,10 +29,12 @@ _FIELDS = {
 
 
 class ImportFileError(ValueError):
-    """The file was refused; `errors` holds (line number, reason) pairs."""
+    """The file was refused; `errors` holds (line number, reason) pairs; `truncated` says the
+    check stopped at MAX_ERRORS and later lines were not looked at."""
 
-    def __init__(self, errors: list[tuple[int, str]]) -> None:
+    def __init__(self, errors: list[tuple[int, str]], truncated: bool = False) -> None:
         self.errors = errors
+        self.truncated = truncated
         super().__init__("; ".join(f"line {n}: {reason}" for n, reason in errors))
 
 
@@ -45,6 +47,11 @@ class Parsed:
 
 class _Bad(ValueError):
     pass
+
+
+def _one_of(value: Any, allowed: Iterable[str]) -> bool:
+    """Membership for a value from JSON: a list or object is simply not one of the names."""
+    return isinstance(value, str) and value in allowed
 
 
 def _text(obj: dict[str, Any], key: str, max_len: int = 200) -> str:
@@ -85,15 +92,20 @@ def parse_lines(lines: Iterable[str], known_usccs: dict[str, str], today: dt.dat
     pending_records: list[tuple[int, dict[str, Any]]] = []
     pending_persons: list[tuple[int, dict[str, Any]]] = []
     for number, line in enumerate(lines, start=1):
+        if number == 1:
+            line = line.removeprefix("\ufeff")  # a byte-order mark some editors write
         if not line.strip():
             continue
         try:
             obj = json.loads(line)
-        except ValueError as exc:
-            errors.append((number, f"not valid JSON ({exc.msg})"))
+        except RecursionError:
+            errors.append((number, "not valid JSON (nested too deeply)"))
+            continue
+        except ValueError as exc:  # JSONDecodeError, or an integer too long to convert
+            errors.append((number, f"not valid JSON ({getattr(exc, 'msg', exc)})"))
             continue
         try:
-            if not isinstance(obj, dict) or obj.get("type") not in _FIELDS:
+            if not isinstance(obj, dict) or not _one_of(obj.get("type"), _FIELDS):
                 raise _Bad("'type' must be entity, person or record")
             _check_fields(obj, obj["type"])
             if obj["type"] == "entity":
@@ -108,7 +120,7 @@ def parse_lines(lines: Iterable[str], known_usccs: dict[str, str], today: dt.dat
         except _Bad as exc:
             errors.append((number, str(exc)))
         if len(errors) >= MAX_ERRORS:
-            raise ImportFileError(errors)
+            raise ImportFileError(errors, truncated=True)
     regions = dict(known_usccs)
     regions.update({u: e["region"] for u, e in parsed.entities.items()})
     for number, obj in pending_persons:
@@ -143,9 +155,9 @@ def _uscc(obj: dict[str, Any]) -> str:
 
 
 def _entity(obj: dict[str, Any]) -> dict[str, Any]:
-    if obj["kind"] not in ENTITY_KINDS:
+    if not _one_of(obj["kind"], ENTITY_KINDS):
         raise _Bad(f"unknown entity kind {obj['kind']!r}")
-    if obj["region"] not in REGIONS:
+    if not _one_of(obj["region"], REGIONS):
         raise _Bad(f"unknown region {obj['region']!r}; one of {', '.join(REGIONS)}")
     return {
         "uscc": _uscc(obj),
@@ -166,11 +178,13 @@ def _person(obj: dict[str, Any], regions: dict[str, str]) -> dict[str, Any]:
     for role in roles:
         if not isinstance(role, dict) or set(role) != {"uscc", "role"}:
             raise _Bad("each role is {uscc, role}")
-        if role["role"] not in ROLES:
+        if not _one_of(role["role"], ROLES):
             raise _Bad(f"unknown role {role['role']!r}; one of {', '.join(ROLES)}")
         uscc = _uscc(role)
         if uscc not in regions:
             raise _Bad(f"role for unknown entity {uscc}")
+        if uscc in clean:
+            raise _Bad(f"two roles for entity {uscc}: give one")
         clean[uscc] = role["role"]
     return {"id_number": id_number.upper(), "name": _text(obj, "name", 64), "roles": clean}
 
@@ -191,7 +205,7 @@ def _record(obj: dict[str, Any], regions: dict[str, str], today: dt.date) -> dic
     if uscc not in regions:
         raise _Bad(f"record for unknown entity {uscc}")
     kind = obj["kind"]
-    if kind not in RECORD_KINDS:
+    if not _one_of(kind, RECORD_KINDS):
         raise _Bad(f"unknown record kind {kind!r}")
     profile = load_profile(regions[uscc])
     domain = obj["domain"]
