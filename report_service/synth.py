@@ -772,10 +772,12 @@ def _entity_name(
         return f"{_local(city, county)}{brand}{rng.choice(_SHOPS)}", prefix
     if kind == "foreign_company_branch":
         country, names, trades, form = rng.choice(_FOREIGN)
-        office = rng.choices(("代表处", "分公司"), weights=(70, 30))[0]
+        # a branch (分公司), never a representative office (代表处, not a 外国公司分支机构);
+        # the draw that once chose between them stays, so each seed's data set is unchanged
+        rng.random()
         # the short pool runs out in large data sets: then a transliterated three-syllable name
         trade_name = rng.choice(names) if brand_len == 2 else _brand(rng, 3, _FOREIGN_SYLLABLES)
-        return f"{country}{trade_name}{rng.choice(trades)}{form}{city.short}{office}", prefix
+        return f"{country}{trade_name}{rng.choice(trades)}{form}{city.short}分公司", prefix
     # social_organization: 社会团体 (51) or 社会服务机构 (52)
     r = rng.random()
     if r < 0.35:
@@ -965,6 +967,7 @@ def _make_records(
     count_weights = [1 / k for k in counts]  # mostly a few records, sometimes many
     scale = _count_scale(target, len(ents) - len(clean), counts, count_weights)
     record_ids: set[str] = set()
+    dirty: list[tuple[_Entity, int]] = []
     for i, ent in enumerate(ents):
         if i in clean:
             continue
@@ -988,14 +991,40 @@ def _make_records(
                 specs.append(
                     {"kind": rng.choices(kinds, weights=[_RECORD_WEIGHTS[k] for k in kinds])[0]}
                 )
-        records = [_make_record(rng, reg, ent, rng.choice(cands[s["kind"]]), s) for s in specs]
-        records.sort(key=lambda r: r["date"])
-        for rec in records:
+        if specs:
+            dirty.append((ent, len(specs)))
+        yield from _records_for(rng, reg, ent, specs, cands, record_ids)
+    # A small data set may run out of dirty entities before every case is placed: the rest
+    # come last, so larger sets are as before.
+    held = {id(e): n for e, n in dirty}
+    for spec in pending:  # dirty entities first, so clean ones stay clean where possible
+        ent = next(
+            (e for e in [*reversed([e for e, _ in dirty]), *reversed(ents)]
+             if held.get(id(e), 0) < counts[-1]
+             and not (spec["kind"] == "business_abnormality" and e.kind == "social_organization")),
+            None,
+        )  # fmt: skip
+        if ent is not None:
+            held[id(ent)] = held.get(id(ent), 0) + 1
+            yield from _records_for(rng, reg, ent, [spec], cands, record_ids)
+
+
+def _records_for(
+    rng: random.Random,
+    reg: _Region,
+    ent: _Entity,
+    specs: list[dict[str, Any]],
+    cands: Mapping[str, Sequence[Mapping[str, Any]]],
+    record_ids: set[str],
+) -> Iterator[dict[str, Any]]:
+    records = [_make_record(rng, reg, ent, rng.choice(cands[s["kind"]]), s) for s in specs]
+    records.sort(key=lambda r: r["date"])
+    for rec in records:
+        rid = "R" + "".join(rng.choice("0123456789") for _ in range(10))
+        while rid in record_ids:
             rid = "R" + "".join(rng.choice("0123456789") for _ in range(10))
-            while rid in record_ids:
-                rid = "R" + "".join(rng.choice("0123456789") for _ in range(10))
-            record_ids.add(rid)
-            yield {"type": "record", "record_id": rid, **rec}
+        record_ids.add(rid)
+        yield {"type": "record", "record_id": rid, **rec}
 
 
 def _count_scale(

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from report_service.ids import id_birth_date, is_valid_id_number, is_valid_uscc
-from report_service.synth import ENTITY_KINDS, RECORD_KINDS, generate
+from report_service.synth import ENTITY_KINDS, RECORD_KINDS, generate, generate_region
 
 # A small stand-in for a region profile's domain list (the real profiles are data of their own).
 DOMAINS: list[dict[str, Any]] = [
@@ -92,7 +92,7 @@ NAME_FORMS = {
     "partnership": r"（(有限|普通)合伙）$",
     "farmer_cooperative": r"专业合作社$",
     "individual_business": r"(店|部|馆)$",
-    "foreign_company_branch": r"^(日本|韩国|德国|美国|俄罗斯|新加坡|法国).+(代表处|分公司)$",
+    "foreign_company_branch": r"^(日本|韩国|德国|美国|俄罗斯|新加坡|法国).+分公司$",
     "social_organization": r"(协会|商会|学校|养老院|幼儿园|中心)$",
 }
 
@@ -397,3 +397,17 @@ def test_invariants_hold_for_any_seed(region: str, n: int, seed: int, in_scope: 
         assert {r["kind"] for r in records} == set(RECORD_KINDS)
     per_entity = Counter(r["uscc"] for r in records)
     assert all(1 <= c <= 20 for c in per_entity.values())
+
+
+@pytest.mark.parametrize("region", sorted(REGIONS))
+@pytest.mark.parametrize(("n", "seed"), [(3, 1), (5, 1), (5, 2), (8, 3)])
+def test_a_small_data_set_has_every_record_kind_and_exclusion_case(
+    region: str, n: int, seed: int
+) -> None:
+    records = [o for o in generate_region(region, n, seed) if o["type"] == "record"]
+    assert {r["kind"] for r in records} == set(RECORD_KINDS)
+    penalties = [r for r in records if r["kind"] == "administrative_penalty"]
+    assert any(r["procedure"] == "simple" for r in penalties)
+    assert any(r["decision"] == "no_punishment" for r in penalties)
+    assert any(r["repaired_on"] for r in penalties)
+    assert any(r["classified"] for r in records)
