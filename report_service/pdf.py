@@ -11,6 +11,7 @@ particular to a report (the entity's name, its records) get a subset of their ow
 from __future__ import annotations
 
 import itertools
+import logging
 import os
 import threading
 
@@ -37,6 +38,8 @@ from report_service.pdf_layout import (
     paginate,
 )
 from report_service.qr import qr_mask
+
+log = logging.getLogger("report_service")
 
 __all__ = [
     "DEFAULT_FONT_PATH",
@@ -181,8 +184,9 @@ class _Codes:
         return found
 
     def _assign(self, ch: str) -> tuple[int, int]:
-        if not self.face.has(ch):
-            return (0, 0)  # the .notdef glyph, as any PDF writer draws an unknown character
+        if not self.face.has(ch):  # drawn as .notdef, a blank: the text on paper is incomplete
+            log.warning("report font has no glyph for U+%04X; it prints as a blank", ord(ch))
+            return (0, 0)
         n = len(self.own_chars)
         fc = self.codes[ch] = (len(self.stable.fonts) + n // CODES_PER_FONT, n % CODES_PER_FONT + 1)
         self.own_chars.append(ch)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import os
 import pickle
 import re
@@ -331,3 +332,12 @@ def test_qr_decodes_to_verify_url(small_pdf: Path, tmp_path: Path) -> None:
     (png,) = tmp_path.glob("p*.png")
     results = zxingcpp.read_barcodes(Image.open(png))
     assert [r.text for r in results] == [small_document().verify_url]
+
+
+def test_a_character_the_font_lacks_is_logged(caplog: pytest.LogCaptureFixture) -> None:
+    missing = "\U00020000"  # CJK Extension B, beyond the bundled font
+    assert not pdf._get_face(pdf.resolve_font_path()).has(missing)
+    doc = replace(small_document(), entity_name=f"兰州{missing}有限公司")
+    with caplog.at_level(logging.WARNING, logger="report_service"):
+        assert pdf.render_report_pdf(doc).startswith(b"%PDF-")
+    assert "no glyph for U+20000" in caplog.text
