@@ -236,11 +236,19 @@ class Verification:
             uscc=_opt(data, "uscc", str, w),
             name=_opt(data, "name", str, w),
             issued_at=_opt(data, "issued_at", str, w),
-            period=_opt(data, "period", dict, w),
+            period=_verify_period(_opt(data, "period", dict, w)),
             domains=tuple(
                 str(d.get("name", d)) if isinstance(d, dict) else str(d) for d in domains
             ),
         )
+
+
+def _verify_period(period: dict[str, Any] | None) -> dict[str, str] | None:
+    """The platform's `{from, to}` as the screens' `{start, end}`; None when it names none."""
+    if period is None or period.get("from") is None:
+        return None
+    start, end = _get(period, "from", str, "verify"), _get(period, "to", str, "verify")
+    return {"start": _date(start, "verify").isoformat(), "end": _date(end, "verify").isoformat()}
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from kivy.properties import BooleanProperty, StringProperty
 
 from kiosk.steps import Snapshot
@@ -38,7 +40,7 @@ class VerifyResultScreen(KioskScreen):
             self.clear()
             return
         self.enterprise = "\n".join(x for x in (result.name, result.uscc) if x)
-        self.issued = result.issued_at or ""
+        self.issued = _minutes(result.issued_at or "")
         period = result.period or {}
         self.period = (
             t("period.range", start=period["start"], end=period["end"])
@@ -49,3 +51,12 @@ class VerifyResultScreen(KioskScreen):
 
     def clear(self) -> None:
         self.enterprise = self.issued = self.period = self.domains = ""
+
+
+def _minutes(timestamp: str) -> str:
+    """'2026-11-22T10:00:00+08:00' as '2026-11-22 10:00' (platform time); other text as it is."""
+    try:
+        moment = dt.datetime.fromisoformat(timestamp)
+    except ValueError:
+        return timestamp
+    return moment.strftime("%Y-%m-%d %H:%M") if "T" in timestamp else timestamp

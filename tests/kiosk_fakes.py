@@ -83,7 +83,14 @@ class FakeServices:
     report_answer: FetchedReport | KioskError = field(default_factory=report)
     print_failures: list[PrintFailure] = field(default_factory=list)
     verify_answer: Verification | KioskError = field(
-        default_factory=lambda: Verification("valid", ACME.uscc, ACME.name, "2026-11-22", None, ())
+        default_factory=lambda: Verification(
+            "valid",
+            ACME.uscc,
+            ACME.name,
+            "2026-11-22T10:00:00+08:00",
+            {"start": "2023-11-22", "end": "2026-11-22"},
+            ("市场监管领域",),
+        )
     )
     staff_pin: str = "246810"
     staff_locked: bool = False  # as after five wrong PINs

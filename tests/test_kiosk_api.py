@@ -103,9 +103,9 @@ def test_catalog_login_report_and_verified_pdf(kiosk_api: dict[str, Any]) -> Non
         objection = await api.file_objection(
             login.session_token, meta.report_id, "KAPI-001", "记录内容有误", "13912345678"
         )
-        return catalog, login, meta, again, pdf, verification, objection
+        return catalog, login, meta, again, pdf, verification, objection, today
 
-    catalog, login, meta, again, pdf, verification, objection = with_api(kiosk_api, body)
+    catalog, login, meta, again, pdf, verification, objection, today = with_api(kiosk_api, body)
     assert len(catalog.domains) == 38 and catalog.earliest_date == dt.date(2021, 1, 1)
     assert login.person_name_masked.startswith("接") and login.person_name_masked != "接口测试人"
     assert [e.uscc for e in login.enterprises] == [COMPANY]
@@ -115,6 +115,7 @@ def test_catalog_login_report_and_verified_pdf(kiosk_api: dict[str, Any]) -> Non
     assert [r.record_id for d in flagged for r in d.records] == ["KAPI-001"]
     assert pdf.data.startswith(b"%PDF-") and pdf.sha256 == meta.sha256
     assert verification.status == "valid" and verification.uscc == COMPANY
+    assert verification.period == {"start": "2023-01-01", "end": today.isoformat()}
     assert objection.due_by > dt.date.today()
 
 

@@ -323,6 +323,8 @@ class SideDoorsTest(KioskTestCase):
         texts = self.texts()
         self.assertIn("报告真实有效", texts)
         self.assertIn(f"{ACME.name}\n{ACME.uscc}", texts)
+        self.assertIn("2026-11-22 10:00", texts)  # the issue time to the minute, not ISO text
+        self.assertTrue(any("2023-11-22" in x and "2026-11-22" in x for x in texts), texts)
         self.tap(self.button("核验另一份"))
         self.wait_for_step(Step.VERIFY_SCAN)
         self.tap(self.button("返回首页"))
