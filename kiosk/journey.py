@@ -144,6 +144,8 @@ class Journey:
         self._period_preset: str | None = DEFAULT_PRESET
         self._report: FetchedReport | None = None
         self._idempotency_key: str | None = None
+        self._keyed_request: tuple[object, ...] | None = None  # what the key was minted for
+        self._printing = False
         self._objection_record = ""
         self._reprint_from = "a4"
         self._return_to: Step | None = None
@@ -465,8 +467,12 @@ class Journey:
             return
         assert self._enterprise is not None and self._period is not None
         domains = None if self._selected is None else sorted(self._selected)
-        # one key per confirmed request: a retry after a timeout gets the same report back
-        self._idempotency_key = self._idempotency_key or secrets.token_urlsafe(18)
+        # one key per request: a retry after a timeout gets the same report back, and a request
+        # changed after a failure (another enterprise, domains or period) gets a key of its own
+        request = (self._enterprise.uscc, None if domains is None else tuple(domains), self._period)
+        if self._idempotency_key is None or request != self._keyed_request:
+            self._idempotency_key = secrets.token_urlsafe(18)
+            self._keyed_request = request
         gen = self._begin(Step.FETCHING)
         try:
             report = await self.services.fetch_report(
@@ -497,16 +503,21 @@ class Journey:
             if self._current(gen):
                 self._show(Step.PRINTING, print_phase=phase)
 
+        self._printing = True  # the session stays until the paper is out, whatever is tapped
         try:
             await self.services.print_report(self._report, self._enterprise, start_at, on_phase)
         except PrintFailure as exc:
             self._reprint_from = exc.phase
             self.services.audit("print_failed", phase=exc.phase, code=exc.code)
-            self._show(Step.PRINT_FAILED, message_id=exc.message_id)
+            if self._current(gen):
+                self._show(Step.PRINT_FAILED, message_id=exc.message_id)
             return
+        finally:
+            self._printing = False
         self._reprint_from = "a4"
         self.services.audit("print_done")
-        self._show(Step.DONE)
+        if self._current(gen):
+            self._show(Step.DONE)
 
     # --- verification, objection, help, staff ---------------------------------------------------
     def start_verify(self) -> None:
@@ -648,7 +659,7 @@ class Journey:
 
     def cancel(self) -> None:
         """Leave the session from any step: everything of this user is forgotten."""
-        if self.step in (Step.PRINTING, Step.OUT_OF_SERVICE):
+        if self.step in (Step.PRINTING, Step.OUT_OF_SERVICE) or self._printing:
             return  # a job is in the printer; the done screen follows
         self.services.audit("session_cancelled", step=self.step.value)
         self.reset()
@@ -670,7 +681,7 @@ class Journey:
 
     def tick(self) -> None:
         """Called about once a second: the visible countdown, then the wipe."""
-        if self.step in IDLE_EXEMPT:
+        if self.step in IDLE_EXEMPT or self._printing:
             return
         idle = self._clock() - self._last_activity
         left = self.idle_timeout_s - idle
@@ -691,6 +702,7 @@ class Journey:
         self._period_preset = DEFAULT_PRESET
         self._report = None
         self._idempotency_key = None
+        self._keyed_request = None
         self._objection_record = ""
         self._reprint_from = "a4"
         self._return_to = None

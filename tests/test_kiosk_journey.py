@@ -177,6 +177,22 @@ def test_fetch_failure_returns_to_confirm_and_a_retry_reuses_the_idempotency_key
     assert services.fetches[2][3] != services.fetches[0][3]
 
 
+def test_a_request_changed_after_a_failure_gets_a_key_of_its_own() -> None:
+    services = FakeServices(report_answer=PlatformUnavailable("timeout"))
+    journey, services, _, _ = make(services)
+    run(journey.card_presented(Card()))
+    journey.scope_done()
+    run(journey.confirm())  # failed: back at CONFIRM
+    journey.back()  # to the scope: the person narrows the period
+    journey.choose_period_preset("last_1_year")
+    journey.scope_done()
+    services.report_answer = report()
+    run(journey.confirm())
+    assert journey.step is Step.SUMMARY
+    assert services.fetches[0][2] != services.fetches[1][2]  # another period...
+    assert services.fetches[0][3] != services.fetches[1][3]  # ...so not the old key
+
+
 def test_an_expired_session_ends_the_session() -> None:
     journey, _, _, _ = make(FakeServices(report_answer=ApiError(401, "session_expired", "")))
     to_summary(journey)
@@ -265,6 +281,34 @@ def test_cancel_is_refused_while_a_job_is_printing() -> None:
         await asyncio.sleep(0)
         journey.cancel()
         assert journey.step is Step.PRINTING
+        gate.set()
+        await task
+        assert journey.step is Step.DONE
+
+    run(scenario())
+
+
+def test_help_and_home_during_printing_keep_the_session_until_the_paper_is_out() -> None:
+    async def scenario() -> None:
+        gate = asyncio.Event()
+        services = FakeServices()
+        journey, _, clock, _ = make(services)
+        await journey.card_presented(Card())
+        journey.scope_done()
+        await journey.confirm()
+
+        async def slow_print(*args: object) -> None:
+            await gate.wait()
+
+        services.print_report = slow_print  # type: ignore[method-assign]
+        task = asyncio.create_task(journey.print_report())
+        await asyncio.sleep(0)
+        await journey.call_help()
+        assert journey.step is Step.HELP
+        journey.cancel()  # home from the help screen
+        clock.now += 3600  # and nobody touches the screen for an hour
+        journey.tick()
+        assert journey.step is Step.HELP and journey.snapshot.enterprise == ACME
         gate.set()
         await task
         assert journey.step is Step.DONE
