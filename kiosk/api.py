@@ -88,10 +88,15 @@ class ReportApi:
             "name": name,
             "valid_until": None if valid_until is None else valid_until.isoformat(),
         }
-        return Login.from_json(await self._call("POST", "/v1/sessions/id-card", body=body))
+        # a repeated card login only opens another short session: retried like a read
+        data = await self._call("POST", "/v1/sessions/id-card", body=body, idempotent=True)
+        return Login.from_json(data)
 
     async def login_qr(self, payload: str) -> Login:
-        data = await self._call("POST", "/v1/sessions/qr", body={"payload": payload})
+        # a login QR is single-use: retried only when the request never reached the platform
+        data = await self._call(
+            "POST", "/v1/sessions/qr", body={"payload": payload}, unsent_retry=True
+        )
         return Login.from_json(data)
 
     async def create_report(
@@ -171,9 +176,10 @@ class ReportApi:
         extra_headers: dict[str, str] | None = None,
         signed: bool = True,
         idempotent: bool = False,
+        unsent_retry: bool = False,
     ) -> Any:
         response = await self._send(
-            method, path, body, session_token, extra_headers or {}, idempotent, signed
+            method, path, body, session_token, extra_headers or {}, idempotent, signed, unsent_retry
         )
         try:
             return response.json()
@@ -189,9 +195,12 @@ class ReportApi:
         extra_headers: dict[str, str],
         idempotent: bool,
         signed: bool = True,
+        unsent_retry: bool = False,
     ) -> httpx.Response:
+        """Send with retries: any failure for an idempotent call; with `unsent_retry`, only a
+        failure to connect (the platform never saw the request); none otherwise."""
         raw = b"" if body is None else json.dumps(body, ensure_ascii=False).encode()
-        attempts = 1 + (self.settings.retries if idempotent else 0)
+        attempts = 1 + (self.settings.retries if idempotent or unsent_retry else 0)
         last: Exception | None = None
         for attempt in range(attempts):
             if attempt:
@@ -222,7 +231,9 @@ class ReportApi:
                     attempt + 1,
                     attempts,
                 )
-                continue
+                if idempotent or isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout):
+                    continue
+                break
             if response.status_code >= 500:
                 last = ApiError(response.status_code, "server_error", response.text[:200])
                 log.warning(
@@ -233,7 +244,9 @@ class ReportApi:
                     attempt + 1,
                     attempts,
                 )
-                continue
+                if idempotent:
+                    continue
+                break
             if response.status_code >= 400:
                 raise _api_error(method, path, response)
             return response

@@ -195,14 +195,30 @@ def test_idempotent_calls_are_retried_with_fresh_nonces_then_reported_unavailabl
     assert len(calls) == 3 and len(set(calls)) == 3
 
 
-def test_a_login_is_not_retried() -> None:
-    transport, calls = counting_transport(None)
+@pytest.mark.parametrize(
+    ("login", "status", "expected_calls"),
+    [
+        ("qr", None, 3),  # never reached the platform: the single-use QR is not spent
+        ("qr", 503, 1),  # the platform saw it: the QR may be spent, no repeat
+        ("card", None, 3),
+        ("card", 503, 3),  # another card login only opens another session
+    ],
+)
+def test_logins_are_retried_only_when_a_repeat_is_harmless(
+    login: str, status: int | None, expected_calls: int
+) -> None:
+    transport, calls = counting_transport(status)
     settings = ApiSettings("http://127.0.0.1:9", retries=2, backoff_s=0.001)
     credentials = TerminalCredentials("T1", Ed25519PrivateKey.generate())
 
+    def attempt(api: ReportApi) -> Any:
+        if login == "qr":
+            return api.login_qr("KQR1.a.b")
+        return api.login_id_card("11010519491231002X", "张三", None)
+
     with pytest.raises(PlatformUnavailable):
-        call(settings, credentials, lambda api: api.login_qr("KQR1.a.b"), transport)
-    assert len(calls) == 1
+        call(settings, credentials, attempt, transport)
+    assert len(calls) == expected_calls
 
 
 def test_a_malformed_answer_is_a_protocol_violation() -> None:
