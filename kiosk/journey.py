@@ -12,7 +12,6 @@ import dataclasses
 import datetime as dt
 import logging
 import re
-import secrets
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
 
@@ -23,6 +22,7 @@ from .offline import OfflineIdentity, Queued
 from .periods import DEFAULT_PRESET, PRESETS, Bounds, Period, custom_period_error, preset_period
 from .scanned import classify, verification_code
 from .steps import IDLE_EXEMPT, Snapshot, Step
+from .tickets import new_ticket
 from .uscc import normalize_uscc, uscc_problem
 
 log = logging.getLogger(__name__)
@@ -106,7 +106,12 @@ class Offline(Protocol):
     def remember_catalog(self, catalog: Catalog) -> None: ...
     def check_login_qr(self, payload: str) -> OfflineIdentity: ...  # raises KioskError
     def enqueue(
-        self, identity: OfflineIdentity, uscc: str, domains: Sequence[str] | None, period: Period
+        self,
+        identity: OfflineIdentity,
+        uscc: str,
+        domains: Sequence[str] | None,
+        period: Period,
+        ticket: str | None = None,  # the request's key when an online attempt used one already
     ) -> Queued: ...  # on disk when it returns; raises QueueRefused
     async def print_pickup(self, queued: Queued, uscc: str) -> None: ...  # raises PrintFailure
     async def pickup(self, login: Login, ticket: str) -> tuple[FetchedReport, Enterprise]: ...
@@ -146,6 +151,7 @@ class Journey:
         self._idempotency_key: str | None = None
         self._keyed_request: tuple[object, ...] | None = None  # what the key was minted for
         self._printing = False
+        self._fallback_identity: Callable[[], OfflineIdentity] | None = None
         self._objection_record = ""
         self._reprint_from = "a4"
         self._return_to: Step | None = None
@@ -234,6 +240,9 @@ class Journey:
             return
         self._login_result = login
         self._catalog = catalog
+        # a card the reader checked can still stand in for the platform if it drops before the
+        # report is in (a login QR cannot: the platform has spent it)
+        self._fallback_identity = offline_identity if method == "card" else None
         self.services.audit("login_ok", method=method, enterprises=str(len(login.enterprises)))
         if self._pickup_ticket is not None:
             await self._pickup(gen, login, self._pickup_ticket)
@@ -302,14 +311,31 @@ class Journey:
         self.services.audit("uscc_entered")
         self._enter_scope()
 
-    async def _queue(self) -> None:
+    async def _queue_instead(self, exc: PlatformUnavailable) -> bool:
+        """The platform went away after a card login: the request goes to the queue under the
+        key already sent, so a report the platform did make is the one picked up (DESIGN §5)."""
+        if self.offline is None or self._fallback_identity is None:
+            return False
+        try:
+            identity = self._fallback_identity()
+        except KioskError:
+            return False
+        log.warning("platform unreachable at the report (%s): request queued", exc.detail)
+        self._offline_identity = identity
+        self.services.audit("offline_started", method="card_after_login")
+        await self._queue(ticket=self._idempotency_key)
+        return True
+
+    async def _queue(self, ticket: str | None = None) -> None:
         offline, identity = self.offline, self._offline_identity
         assert offline is not None and identity is not None
         assert self._enterprise is not None and self._period is not None
         domains = None if self._selected is None else sorted(self._selected)
         self._show(Step.QUEUING)
         try:
-            queued = offline.enqueue(identity, self._enterprise.uscc, domains, self._period)
+            queued = offline.enqueue(
+                identity, self._enterprise.uscc, domains, self._period, ticket=ticket
+            )
         except KioskError as exc:  # nothing stored: no receipt may promise a report
             log.error("offline queue refused a request: %s %s", exc.code, exc.detail)
             self.services.audit("queue_refused", code=exc.code)
@@ -471,7 +497,7 @@ class Journey:
         # changed after a failure (another enterprise, domains or period) gets a key of its own
         request = (self._enterprise.uscc, None if domains is None else tuple(domains), self._period)
         if self._idempotency_key is None or request != self._keyed_request:
-            self._idempotency_key = secrets.token_urlsafe(18)
+            self._idempotency_key = new_ticket()  # a ticket, should the request be queued
             self._keyed_request = request
         gen = self._begin(Step.FETCHING)
         try:
@@ -482,6 +508,10 @@ class Journey:
                 self._period,
                 self._idempotency_key,
             )
+        except PlatformUnavailable as exc:
+            if self._current(gen) and not await self._queue_instead(exc):
+                self._fail(exc, back_to=Step.CONFIRM)
+            return
         except KioskError as exc:
             if self._current(gen):
                 self._fail(exc, back_to=Step.CONFIRM)
@@ -707,6 +737,7 @@ class Journey:
         self._reprint_from = "a4"
         self._return_to = None
         self._offline_identity = None
+        self._fallback_identity = None
         self._queued = None
         self._pickup_ticket = None
         self._last_activity = self._clock()

@@ -74,10 +74,15 @@ class OfflineDesk:
         return OfflineIdentity.from_qr(payload, claims.name_masked)
 
     def enqueue(
-        self, identity: OfflineIdentity, uscc: str, domains: Sequence[str] | None, period: Period
+        self,
+        identity: OfflineIdentity,
+        uscc: str,
+        domains: Sequence[str] | None,
+        period: Period,
+        ticket: str | None = None,
     ) -> Queued:
         now = dt.datetime.fromtimestamp(self._clock(), CST).replace(microsecond=0)
-        ticket = new_ticket()
+        ticket = ticket or new_ticket()
         chosen = None if domains is None else list(domains)
         payload = request_payload(identity, uscc, chosen, period.start, period.end, now)
         try:

@@ -62,14 +62,19 @@ class FakeOffline:
         return self.qr_answer
 
     def enqueue(
-        self, identity: OfflineIdentity, uscc: str, domains: Sequence[str] | None, period: Period
+        self,
+        identity: OfflineIdentity,
+        uscc: str,
+        domains: Sequence[str] | None,
+        period: Period,
+        ticket: str | None = None,
     ) -> Queued:
         if self.enqueue_error is not None:
             raise self.enqueue_error
         self.queued.append((identity, uscc, domains, period))
         self.events.append("enqueue")
         at = dt.datetime(2026, 11, 22, 10, 0, tzinfo=CST)
-        return Queued(TICKET, at, at + dt.timedelta(hours=1))
+        return Queued(ticket or TICKET, at, at + dt.timedelta(hours=1))
 
     async def print_pickup(self, queued: Queued, uscc: str) -> None:
         self.events.append("pickup_receipt")
@@ -125,6 +130,32 @@ def test_unreachable_platform_with_a_card_offers_the_offline_request() -> None:
     assert snap.message_id == "offline_mode.notice"  # said plainly, before anything else
     assert snap.offline and snap.person == "张*"  # the card's name, masked
     assert ("offline_started", {"method": "card"}) in services.audits
+
+
+def test_a_platform_lost_after_a_card_login_queues_the_request_under_the_key_sent() -> None:
+    services = FakeServices(report_answer=PlatformUnavailable("read timeout"))
+    journey, services, desk, _, _ = make(services)
+    run(journey.card_presented(Card()))  # online: the platform answered the login
+    assert journey.step is Step.CHOOSE_SCOPE and not journey.snapshot.offline
+    journey.scope_done()
+    run(journey.confirm())
+    assert desk.events == ["enqueue", "pickup_receipt"]
+    identity, uscc, _, _ = desk.queued[0]
+    assert identity.method == "id_card" and uscc == ACME.uscc
+    sent_key = services.fetches[0][3]
+    assert journey.step is Step.QUEUED and journey.snapshot.ticket == sent_key  # one request
+    assert ("offline_started", {"method": "card_after_login"}) in services.audits
+
+
+def test_a_platform_lost_after_a_qr_login_is_only_a_message() -> None:
+    services = FakeServices(report_answer=PlatformUnavailable("read timeout"))
+    journey, services, desk, _, _ = make(services)
+    run(journey.qr_presented(LOGIN_QR))  # the platform has spent this single-use QR
+    journey.scope_done()
+    run(journey.confirm())
+    assert desk.queued == []
+    assert journey.step is Step.CONFIRM
+    assert journey.snapshot.message_id == "error.platform_unavailable"
 
 
 def test_the_whole_offline_request_is_queued_before_the_receipt_prints() -> None:
