@@ -13,13 +13,22 @@ log = logging.getLogger(__name__)
 
 
 class AuditLog:
-    """Keeps the recent events for the staff screen and appends every event to a file.
+    """Keeps the recent events for the staff screen and appends every event to a file of
+    bounded size (the current file and one older one).
 
-    The offline outbox (offline_cache) later takes over delivery to the platform.
+    Delivery to the platform (POST /v1/terminals/{id}/events) comes with the dashboard.
     """
 
-    def __init__(self, path: Path | None, terminal_id: str, *, keep: int = 200) -> None:
+    def __init__(
+        self,
+        path: Path | None,
+        terminal_id: str,
+        *,
+        keep: int = 200,
+        max_bytes: int = 5 * 1024 * 1024,
+    ) -> None:
         self.path = path
+        self.max_bytes = max_bytes  # then the file becomes <name>.1, replacing the older one
         self.terminal_id = terminal_id
         self.recent: deque[dict[str, str]] = deque(maxlen=keep)
         self._lock = threading.Lock()
@@ -37,5 +46,8 @@ class AuditLog:
                 try:
                     with self.path.open("a", encoding="utf-8") as fh:
                         fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+                        full = fh.tell() >= self.max_bytes
+                    if full:  # a retention limit (DESIGN §5): two files at most
+                        self.path.replace(self.path.with_name(self.path.name + ".1"))
                 except OSError as exc:  # a full disk must not stop a user's session
                     log.error("audit log not written: %s", exc)
