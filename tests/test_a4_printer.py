@@ -191,6 +191,25 @@ def test_timeout_without_cancelling_says_the_job_may_still_print(
     assert printer.wait(info.value.job_id, timeout=30).job_id == info.value.job_id
 
 
+def test_printing_a_report_again_waits_on_its_job_already_in_the_queue(
+    cups_server: CupsServer, queue: str, report_pdf: bytes
+) -> None:
+    """A submit whose answer was lost left the job in the queue: the reprint must not add one."""
+    printer = make_printer(cups_server, queue)
+    cups_server.pause(queue)
+    lost = printer.submit(report_pdf, "report-R-20261122-LOST")  # the kiosk never heard back
+    cups_server.resume(queue)
+    result = printer.print_pdf(report_pdf, "report-R-20261122-LOST")
+    assert result.job_id == lost
+    assert printer.find_job("report-R-20261122-LOST") is None  # done, and purged
+    # a cancelled job of that name is no print: the next attempt submits a new one
+    cups_server.pause(queue)
+    cancelled = printer.submit(report_pdf, "report-R-20261122-AGAIN")
+    assert printer.cancel(cancelled)
+    cups_server.resume(queue)
+    assert printer.print_pdf(report_pdf, "report-R-20261122-AGAIN").job_id != cancelled
+
+
 def test_cancel_a_queued_job(cups_server: CupsServer, queue: str, report_pdf: bytes) -> None:
     printer = make_printer(cups_server, queue)
     cups_server.pause(queue)

@@ -156,8 +156,39 @@ class CupsPrinter:
             delay = min(delay * 2, self.config.poll_interval_s)
 
     def print_pdf(self, pdf: Document, job_name: str, timeout: float | None = None) -> JobResult:
-        """submit + wait."""
-        return self.wait(self.submit(pdf, job_name), timeout)
+        """submit + wait. A job of the same name already in the queue, unfinished or completed
+        (a submit whose answer was lost, a wait that timed out without cancelling), is waited on
+        instead: a report is never printed twice by accident (DESIGN §5)."""
+        earlier = self.find_job(job_name)
+        if earlier is not None:
+            log.info(
+                "job %d on %s is already %r: waiting on it", earlier, self.config.queue, job_name
+            )
+        return self.wait(self.submit(pdf, job_name) if earlier is None else earlier, timeout)
+
+    def find_job(self, job_name: str) -> int | None:
+        """The newest job of this name on this queue that was not cancelled or aborted."""
+        self._check_open()
+        queue = self.config.queue
+
+        def look(conn: Any) -> int | None:
+            # pycups keys the answer by job-id, so it must be asked for; cupsd shows a job's
+            # name to its owner only (JobPrivateValues), hence my_jobs
+            jobs = conn.getJobs(
+                which_jobs="all",
+                my_jobs=True,
+                requested_attributes=["job-id", "job-name", "job-printer-uri", "job-state"],
+            )
+            mine = [
+                job_id
+                for job_id, attrs in jobs.items()
+                if attrs.get("job-name") == job_name
+                and str(attrs.get("job-printer-uri", "")).endswith("/" + queue)
+                and attrs.get("job-state") not in (JobState.CANCELED, JobState.ABORTED)
+            ]
+            return max(mine, default=None)
+
+        return self._client.call(f"jobs named {job_name!r} on {queue}", look)
 
     def cancel(self, job_id: int) -> bool:
         """Cancel a job; False when it had already finished. Unknown id: InputRejected a4.unknown_job."""
