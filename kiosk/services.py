@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -19,6 +20,7 @@ from .printing import PrintOrchestrator
 from .staff import StaffLock
 
 CST = dt.timezone(dt.timedelta(hours=8))
+MAX_ALERTS = 200
 
 
 class KioskServices:
@@ -40,7 +42,7 @@ class KioskServices:
         self.staff = staff
         self.device_status = device_status
         self._today = today
-        self.alerts: list[dict[str, str]] = []
+        self.alerts: deque[dict[str, str]] = deque(maxlen=MAX_ALERTS)  # the newest, for staff
         self.help_calls = 0
         # the offline queue per state, for the staff screen (set by the composition root)
         self.queue_counts: Callable[[], dict[str, Any]] = dict
@@ -109,7 +111,17 @@ class KioskServices:
         return math.ceil(self.staff.locked_for() / 60)
 
     def staff_status(self) -> dict[str, str]:
-        status = {kind: str(s.get("state", "")) for kind, s in self.device_status().items()}
+        """Codes for the staff screen to word: each device's state, and for printers the paper,
+        an open cover and the device's error code when there is one."""
+        status: dict[str, str] = {}
+        for kind, device in self.device_status().items():
+            status[kind] = str(device.get("state", ""))
+            if device.get("paper") not in (None, "full"):
+                status[kind + "_paper"] = str(device["paper"])
+            if device.get("cover_open"):
+                status[kind + "_cover"] = "open"
+            if device.get("error_code"):
+                status[kind + "_error"] = str(device["error_code"])
         status["alerts"] = str(len(self.alerts))
         status["help_calls"] = str(self.help_calls)
         for state, count in self.queue_counts().items():

@@ -21,7 +21,8 @@ class StaffScreen(KioskScreen):
         self._pool.release(table)
         for device, state in sorted(snapshot.staff_status.items()):
             label = term(t, f"staff.device.{device}", device)
-            table.add_widget(self._pool.take(InfoRow, label=label, value=state))
+            value = term(t, f"staff.value.{state}", state)  # error codes stay as they are
+            table.add_widget(self._pool.take(InfoRow, label=label, value=value))
 
     def clear(self) -> None:
         self._pool.release(self.ids.table)

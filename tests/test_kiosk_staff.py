@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from kiosk.audit import AuditLog
+from kiosk.services import MAX_ALERTS, KioskServices
 from kiosk.staff import LOCKOUT_S, MAX_FAILURES, StaffLock, hash_pin
 
 
@@ -43,3 +45,29 @@ def test_no_pin_file_means_no_staff_access(tmp_path: Path) -> None:
     broken = tmp_path / "broken.pin"
     broken.write_text("garbage")
     assert not StaffLock(broken).check("24681357")
+
+
+def test_the_staff_status_names_paper_cover_and_error_codes(tmp_path: Path) -> None:
+    devices = {
+        "a4_printer": {"state": "online", "paper": "low", "cover_open": False, "error_code": ""},
+        "receipt_printer": {"state": "user_error", "paper": "out", "cover_open": True,
+                            "error_code": "receipt.paper_out"},
+        "id_card": {"state": "online", "paper": None, "cover_open": False, "error_code": ""},
+    }  # fmt: skip
+    services = KioskServices(
+        None,  # type: ignore[arg-type]  # no platform call is made
+        None,  # type: ignore[arg-type]
+        None,  # type: ignore[arg-type]
+        AuditLog(None, "T-1"),
+        StaffLock(tmp_path / "pin"),
+        lambda: devices,
+    )
+    for n in range(MAX_ALERTS + 50):
+        services.alert("receipt.paper_out", f"alert {n}")
+    status = services.staff_status()
+    assert status["a4_printer"] == "online" and status["a4_printer_paper"] == "low"
+    assert status["receipt_printer"] == "user_error"
+    assert status["receipt_printer_paper"] == "out" and status["receipt_printer_cover"] == "open"
+    assert status["receipt_printer_error"] == "receipt.paper_out"
+    assert "id_card_paper" not in status and "a4_printer_error" not in status
+    assert status["alerts"] == str(MAX_ALERTS)  # the newest only: months of alerts stay bounded
