@@ -205,6 +205,7 @@ def build_kiosk(config: KioskConfig) -> Kiosk:
             pickup_after_min=config.offline.pickup_after_min,
             reprint_ttl_s=config.offline.reprint_ttl_s,
             wake=drainer.wake,
+            alert=services.alert,
         )
         services.queue_counts = lambda: store.outbox.counts().as_dict()
     else:

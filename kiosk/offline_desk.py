@@ -16,7 +16,7 @@ from offline_cache import ItemState, OfflineCacheError, OfflineStore
 
 from .api import ReportApi
 from .api_models import Catalog, Enterprise, Login
-from .errors import KioskError
+from .errors import IntegrityFailure, KioskError
 from .journey import FetchedReport
 from .login_qr import check_login_qr
 from .offline import REPORT_REQUEST, OfflineIdentity, Queued, QueueRefused, request_payload
@@ -43,6 +43,7 @@ class OfflineDesk:
         reprint_ttl_s: float = 900.0,
         clock: Callable[[], float] = time.time,
         wake: Callable[[], None] = lambda: None,
+        alert: Callable[[str, str], None] = lambda code, detail: None,
     ) -> None:
         self.store = store
         self.api = api
@@ -52,6 +53,7 @@ class OfflineDesk:
         self.reprint_ttl_s = reprint_ttl_s
         self._clock = clock
         self.wake = wake  # the drain task looks at the queue at once
+        self.alert = alert  # for staff: a PDF that failed its check
 
     # --- the catalog ---------------------------------------------------------------------------
     def cached_catalog(self) -> Catalog | None:
@@ -119,7 +121,12 @@ class OfflineDesk:
         meta = await self.api.report_by_ticket(login.session_token, ticket)
         pdf = self._reprint(meta.report_id, meta.sha256, meta.signature)
         if pdf is None:
-            pdf = (await self.api.report_pdf(login.session_token, meta, self.platform_key)).data
+            try:
+                signed = await self.api.report_pdf(login.session_token, meta, self.platform_key)
+            except IntegrityFailure as exc:  # the screen says staff were told: tell them
+                self.alert(exc.code, exc.detail)
+                raise
+            pdf = signed.data
             try:
                 if self.reprint_ttl_s > 0:
                     self.store.reprints.put(

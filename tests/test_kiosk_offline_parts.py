@@ -272,3 +272,34 @@ def test_the_terminal_refused_is_retried_not_given_up(store: OfflineStore) -> No
     asyncio.run(drainer_for(store, script).drain())
     found = store.outbox.find(REPORT_REQUEST, ticket)
     assert found is not None and found.state is ItemState.PENDING  # the clock gets fixed
+
+
+def test_a_picked_up_pdf_that_fails_its_check_alerts_staff(store: OfflineStore) -> None:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from kiosk.api_models import Login
+    from kiosk.errors import IntegrityFailure
+    from kiosk.offline_desk import OfflineDesk
+
+    ticket = new_ticket()
+    script = Script()
+    script.add(f"/v1/reports/by-ticket/{ticket}", httpx.Response(200, json=REPORT))
+    pdf_path = f"/v1/reports/{REPORT['report_id']}/pdf"
+    script.add(pdf_path, httpx.Response(200, content=b"%PDF-1.7 not the signed bytes"))
+    api = ReportApi(
+        ApiSettings("http://platform.test", retries=0, backoff_s=0.0),
+        TerminalCredentials("T1", Ed25519PrivateKey.generate()),
+        transport=httpx.MockTransport(script),
+    )
+    alerts: list[tuple[str, str]] = []
+    desk = OfflineDesk(
+        store,
+        api,
+        Ed25519PrivateKey.generate().public_key(),
+        None,  # type: ignore[arg-type]  # nothing is printed here
+        alert=lambda code, detail: alerts.append((code, detail)),
+    )
+    login = Login.from_json(SESSION)
+    with pytest.raises(IntegrityFailure):
+        asyncio.run(desk.pickup(login, ticket))
+    assert [code for code, _ in alerts] == ["report.integrity"]
