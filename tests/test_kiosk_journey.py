@@ -264,21 +264,27 @@ def test_paper_out_on_the_receipt_offers_a_reprint_of_the_receipt_only() -> None
     assert services.prints == ["a4", "receipt"]
 
 
+async def printing_held() -> tuple[Journey, Clock, asyncio.Event, asyncio.Task[None]]:
+    """A session whose report is in the printer until the returned event is set."""
+    gate = asyncio.Event()
+    services = FakeServices()
+    journey, _, clock, _ = make(services)
+    await journey.card_presented(Card())
+    journey.scope_done()
+    await journey.confirm()
+
+    async def slow_print(*args: object) -> None:
+        await gate.wait()
+
+    services.print_report = slow_print  # type: ignore[method-assign]
+    task = asyncio.create_task(journey.print_report())
+    await asyncio.sleep(0)
+    return journey, clock, gate, task
+
+
 def test_cancel_is_refused_while_a_job_is_printing() -> None:
     async def scenario() -> None:
-        gate = asyncio.Event()
-        services = FakeServices()
-        journey, _, _, _ = make(services)
-        await journey.card_presented(Card())
-        journey.scope_done()
-        await journey.confirm()
-
-        async def slow_print(*args: object) -> None:
-            await gate.wait()
-
-        services.print_report = slow_print  # type: ignore[method-assign]
-        task = asyncio.create_task(journey.print_report())
-        await asyncio.sleep(0)
+        journey, _, gate, task = await printing_held()
         journey.cancel()
         assert journey.step is Step.PRINTING
         gate.set()
@@ -290,19 +296,7 @@ def test_cancel_is_refused_while_a_job_is_printing() -> None:
 
 def test_help_and_home_during_printing_keep_the_session_until_the_paper_is_out() -> None:
     async def scenario() -> None:
-        gate = asyncio.Event()
-        services = FakeServices()
-        journey, _, clock, _ = make(services)
-        await journey.card_presented(Card())
-        journey.scope_done()
-        await journey.confirm()
-
-        async def slow_print(*args: object) -> None:
-            await gate.wait()
-
-        services.print_report = slow_print  # type: ignore[method-assign]
-        task = asyncio.create_task(journey.print_report())
-        await asyncio.sleep(0)
+        journey, clock, gate, task = await printing_held()
         await journey.call_help()
         assert journey.step is Step.HELP
         journey.cancel()  # home from the help screen

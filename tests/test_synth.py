@@ -276,12 +276,7 @@ def test_clean_share_and_record_counts(data: list[dict[str, Any]]) -> None:
 
 def test_every_kind_and_rule_case_present(data: list[dict[str, Any]]) -> None:
     records = _split(data)[2]
-    assert {r["kind"] for r in records} == set(RECORD_KINDS)
-    penalties = [r for r in records if r["kind"] == "administrative_penalty"]
-    assert any(r["procedure"] == "simple" for r in penalties)
-    assert any(r["decision"] == "no_punishment" for r in penalties)
-    assert any(r["repaired_on"] for r in penalties)
-    assert any(r["classified"] for r in records)
+    penalties = assert_every_kind_and_exclusion(records)
     dates = [r["date"] for r in records]
     assert any(d < "2020-05-01" for d in dates)
     assert any("2020-05-01" <= d < "2021-01-01" for d in dates)
@@ -404,10 +399,17 @@ def test_invariants_hold_for_any_seed(region: str, n: int, seed: int, in_scope: 
 def test_a_small_data_set_has_every_record_kind_and_exclusion_case(
     region: str, n: int, seed: int
 ) -> None:
-    records = [o for o in generate_region(region, n, seed) if o["type"] == "record"]
+    assert_every_kind_and_exclusion(
+        [o for o in generate_region(region, n, seed) if o["type"] == "record"]
+    )
+
+
+def assert_every_kind_and_exclusion(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every record kind and every exclusion case is there; returns the penalties."""
     assert {r["kind"] for r in records} == set(RECORD_KINDS)
     penalties = [r for r in records if r["kind"] == "administrative_penalty"]
     assert any(r["procedure"] == "simple" for r in penalties)
     assert any(r["decision"] == "no_punishment" for r in penalties)
     assert any(r["repaired_on"] for r in penalties)
     assert any(r["classified"] for r in records)
+    return penalties
