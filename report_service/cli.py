@@ -15,7 +15,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from . import crypto, ids
-from .db import make_engine, normalise_url
+from .db import make_engine, normalise_url, sqlite_file
 from .importer import MAX_ERRORS, ImportFileError, import_lines
 from .profiles import REGIONS
 from .service import PlatformService
@@ -25,18 +25,11 @@ class CliError(Exception):
     """A refusal for the technician: printed as one line, exit status 2."""
 
 
-def _sqlite_path(url: str) -> Path | None:
-    """The file behind a SQLite URL or bare path; None for other databases and in-memory ones."""
-    url = normalise_url(url)
-    if not url.startswith("sqlite:///") or url == "sqlite:///:memory:":
-        return None
-    return Path(url.removeprefix("sqlite:///"))
-
-
 def _service(
     url: str, public_url: str = "http://127.0.0.1:8080", must_exist: bool = False
 ) -> PlatformService:
-    path = _sqlite_path(url)
+    file = sqlite_file(url)
+    path = None if file is None else Path(file)
     if path is not None and not path.exists():
         if must_exist:  # a mistyped path must not become a new platform with a new key
             raise CliError(f"no database at {path} (create one with `seed` or `import`)")

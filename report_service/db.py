@@ -165,6 +165,14 @@ def normalise_url(url: str) -> str:
     return url
 
 
+def sqlite_file(url: str) -> str | None:
+    """The database file of a SQLite URL; None for other databases and in-memory ones."""
+    url = normalise_url(url)
+    if not url.startswith("sqlite:///") or url == "sqlite:///:memory:":
+        return None
+    return url.removeprefix("sqlite:///")
+
+
 def make_engine(url: str) -> Engine:
     url = normalise_url(url)
     if url.startswith("sqlite"):
