@@ -28,7 +28,7 @@ typecheck:
 	@$(VENV)/mypy
 
 bench: setup
-	@$(VENV)/python benchmarks/report_service.py
+	@$(VENV)/python -m benchmarks.report_api
 
 # compile the screen-text catalogs after editing a kiosk.po
 i18n:

@@ -1,6 +1,6 @@
 """The contract's floor: what a report request costs the server besides the render and our Python.
 
-    .venv/bin/python benchmarks/contract_floor.py [--requests 5000 --renders 300]
+    .venv/bin/python -m benchmarks.contract_floor [--requests 5000 --renders 300]
 
 DESIGN §3 makes every POST /v1/reports do some work whatever the implementation: receive an HTTP
 request and answer it, check the terminal's Ed25519 signature, hash and Ed25519-sign the PDF with
@@ -33,17 +33,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-# benchmarks/report_service.py shares its name with the package: keep benchmarks/ off the path
-sys.path[:] = [e for e in sys.path if Path(e or ".").resolve() != Path(__file__).resolve().parent]
-sys.path.insert(0, str(ROOT))
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
-
-from report_service import crypto, db, rules  # noqa: E402
-from report_service.pdf import render_report_pdf  # noqa: E402
-from report_service.terminal_client import TerminalClient  # noqa: E402
-from tests.test_pdf import build_document  # noqa: E402
+from report_service import crypto, db, rules
+from report_service.pdf import render_report_pdf
+from report_service.terminal_client import TerminalClient
+from tests.test_pdf import build_document
 
 PATH = "/v1/reports"
 TERMINAL_ID = "T-FLOOR-0001"
@@ -191,8 +186,9 @@ def measure(mode: str, requests: int, workdir: Path) -> dict[str, float]:
     terminal = TerminalClient("http://127.0.0.1", TERMINAL_ID, key, {})
     public_b64 = crypto.b64encode(terminal.key.public_key().public_bytes_raw())
     port, db_path = free_port(), workdir / f"{mode}.db"
-    argv = [sys.executable, __file__, "--serve", mode, "--port", str(port)]
-    proc = subprocess.Popen([*argv, "--db", str(db_path), "--key", public_b64])
+    argv = [sys.executable, "-m", __spec__.name, "--serve", mode, "--port", str(port)]
+    root = Path(__file__).resolve().parents[1]
+    proc = subprocess.Popen([*argv, "--db", str(db_path), "--key", public_b64], cwd=root)
     try:
         deadline = time.monotonic() + 60
         while True:

@@ -1,6 +1,6 @@
 """Offline queue benchmark: queue report requests while the platform is down, then time the drain.
 
-    .venv/bin/python benchmarks/offline_drain.py [--requests 1000] [--people 100]
+    .venv/bin/python -m benchmarks.offline_drain [--requests 1000] [--people 100]
 
 A real `report-service serve` (200 seeded gansu enterprises), a real encrypted OfflineStore file and
 the kiosk's own enqueue (OfflineDesk.enqueue) and drain task (OutboxDrainer): the requests are queued
@@ -25,20 +25,16 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:] = [e for e in sys.path if Path(e or ".").resolve() != Path(__file__).resolve().parent]
-sys.path.insert(0, str(ROOT))
-
-from kiosk.api import ApiSettings, ReportApi  # noqa: E402
-from kiosk.demo_rig import Platform  # noqa: E402
-from kiosk.drain import OutboxDrainer  # noqa: E402
-from kiosk.identity import load_or_create_key  # noqa: E402
-from kiosk.offline import OfflineIdentity  # noqa: E402
-from kiosk.offline_desk import OfflineDesk  # noqa: E402
-from kiosk.periods import Period  # noqa: E402
-from kiosk.signing import TerminalCredentials, load_platform_key, public_key_b64  # noqa: E402
-from offline_cache import FileKeyProvider, OfflineStore  # noqa: E402
-from report_service.synth import generate_region  # noqa: E402
+from kiosk.api import ApiSettings, ReportApi
+from kiosk.demo_rig import Platform
+from kiosk.drain import OutboxDrainer
+from kiosk.identity import load_or_create_key
+from kiosk.offline import OfflineIdentity
+from kiosk.offline_desk import OfflineDesk
+from kiosk.periods import Period
+from kiosk.signing import TerminalCredentials, load_platform_key, public_key_b64
+from offline_cache import FileKeyProvider, OfflineStore
+from report_service.synth import generate_region
 
 REGION, ENTITIES, SEED = "gansu", 200, 1
 
@@ -119,7 +115,7 @@ async def run(args: argparse.Namespace, work: Path) -> None:
     ]
     when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     print(f"### {when} — load at start {os.getloadavg()[0]:.2f}\n")
-    print(f"`.venv/bin/python benchmarks/offline_drain.py --requests {args.requests} "
+    print(f"`.venv/bin/python -m benchmarks.offline_drain --requests {args.requests} "
           f"--people {args.people}`\n")  # fmt: skip
     print("```\n" + "\n".join(lines) + "\n```")
 

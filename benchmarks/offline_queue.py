@@ -1,7 +1,7 @@
 """Offline outbox benchmark on a real file: enqueue latency and lease+ack throughput.
 
-    .venv/bin/python benchmarks/offline_queue.py                 # 5,000 items in a temp folder
-    .venv/bin/python benchmarks/offline_queue.py --items 20000 --dir /var/lib/kiosk-bench
+    .venv/bin/python -m benchmarks.offline_queue                 # 5,000 items in a temp folder
+    .venv/bin/python -m benchmarks.offline_queue --items 20000 --dir /var/lib/kiosk-bench
 
 Each enqueue, lease and ack is one durable transaction (WAL, synchronous=FULL: an fsync per commit),
 so the figures are mostly the disk's fsync latency. Payloads look like a queued report request
@@ -14,16 +14,11 @@ import argparse
 import asyncio
 import os
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # run as a plain script: make the repository importable
-    sys.path.insert(0, str(ROOT))
-
-from offline_cache import (  # noqa: E402
+from offline_cache import (
     DeliveryResult,
     FileKeyProvider,
     OfflineStore,

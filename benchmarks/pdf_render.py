@@ -1,6 +1,6 @@
 """Time render_report_pdf: warm up (font registration), then N renders; print median and p99.
 
-Run from the repository root: .venv/bin/python benchmarks/pdf_render.py [--renders 200]
+Run from the repository root: .venv/bin/python -m benchmarks.pdf_render [--renders 200]
 """
 
 from __future__ import annotations
@@ -8,17 +8,11 @@ from __future__ import annotations
 import argparse
 import re
 import statistics
-import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # run as a plain script: make the repository importable
-    sys.path.insert(0, str(ROOT))
-
-from report_service.document import ReportDocument  # noqa: E402
-from report_service.pdf import render_report_pdf  # noqa: E402
-from tests.test_pdf import build_document, large_document  # noqa: E402
+from report_service.document import ReportDocument
+from report_service.pdf import render_report_pdf
+from tests.test_pdf import build_document, large_document
 
 
 def _pages(pdf: bytes) -> int:

@@ -1,7 +1,7 @@
 """QR decoding benchmark: the kiosk's cascade against stock pyzbar and zxing-cpp, in one process.
 
-    .venv/bin/python benchmarks/qr.py --corpus DIR            # N.png / N.jpg + N.txt, searched recursively
-    .venv/bin/python benchmarks/qr.py --make-corpus DIR --count 200 --seed 2   # synthetic degraded photos
+    .venv/bin/python -m benchmarks.qr --corpus DIR            # N.png / N.jpg + N.txt, searched recursively
+    .venv/bin/python -m benchmarks.qr --make-corpus DIR --count 200 --seed 2   # synthetic degraded photos
 
 Each image is decoded at 0, 90, 180 and 270 degrees from grayscale by each decoder; a decode counts when
 one of its results equals the expected text after folding \\r\\n and \\r to \\n. The last three lines are
@@ -27,14 +27,10 @@ import zxingcpp
 from pyzbar.pyzbar import ZBarSymbol
 from pyzbar.pyzbar import decode as pyzbar_decode
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # run as a plain script: make the repository importable
-    sys.path.insert(0, str(ROOT))
-
-from devices.errors import InputRejected  # noqa: E402
-from devices.qr.decode import decode as project_decode  # noqa: E402
-from devices.qr.payload import validate_payload  # noqa: E402
-from devices.qr.render import render_qr  # noqa: E402
+from devices.errors import InputRejected
+from devices.qr.decode import decode as project_decode
+from devices.qr.payload import validate_payload
+from devices.qr.render import render_qr
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import importlib.util
+import importlib
 import re
 import sqlite3
 import subprocess
@@ -19,15 +19,10 @@ from report_service import crypto
 from report_service.terminal_client import TerminalClient
 
 ROOT = Path(__file__).resolve().parents[1]
-SCRIPT = ROOT / "benchmarks" / "contract_floor.py"
 
 
 def floor_module() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("contract_floor", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return importlib.import_module("benchmarks.contract_floor")
 
 
 def post(app: object, headers: dict[str, str], body: bytes) -> httpx.Response:
@@ -65,7 +60,8 @@ def test_contract_app_stores_a_signed_pdf_and_refuses_a_forged_request(tmp_path:
 
 def test_script_prints_both_floors_and_the_bounds_they_imply() -> None:
     run = subprocess.run(
-        [sys.executable, str(SCRIPT), "--requests", "40", "--renders", "5"],
+        [sys.executable, "-m", "benchmarks.contract_floor", "--requests", "40", "--renders", "5"],
+        cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=240,

@@ -17,7 +17,8 @@ LINE = re.compile(r"^(project|pyzbar|zxing-cpp): (\d+)/(\d+) decoded, median (\d
 
 def bench(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "qr.py"), *args],
+        [sys.executable, "-m", "benchmarks.qr", *args],
+        cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=240,

@@ -1,7 +1,7 @@
 """Kiosk benchmark: the real app on the offscreen window, driven by touch, against the local reference
 platform, a private cupsd and the device simulators (the demo's rig).
 
-    .venv/bin/python benchmarks/kiosk.py [--runs 50] [--sessions 1000] [--cold-starts 5]
+    .venv/bin/python -m benchmarks.kiosk_app [--runs 50] [--sessions 1000] [--cold-starts 5]
 
 Measures, in this order:
 - tap on 打印报告 → the CUPS job accepted (the A4 driver's "job N submitted" log record), over --runs
@@ -34,25 +34,23 @@ import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:] = [e for e in sys.path if Path(e or ".").resolve() != Path(__file__).resolve().parent]
-sys.path.insert(0, str(ROOT))
-
-from kiosk.memory import limit_arenas  # noqa: E402
-from screens.cli import prepare_kivy  # noqa: E402
+from kiosk.memory import limit_arenas
+from screens.cli import prepare_kivy
 
 limit_arenas()  # as `kiosk run` does: before the window's renderer starts its threads
 prepare_kivy(headless=True, log_level="warning")  # before anything imports Kivy
 
-from kivy.clock import Clock  # noqa: E402
-from kivy.core.window import Window  # noqa: E402
+from kivy.clock import Clock  # noqa: E402 (Kivy is configured first)
+from kivy.core.window import Window  # noqa: E402 (Kivy is configured first)
 
-from kiosk.demo_rig import DEMO_CARDS, Platform, Rig, build_rig, demo_people  # noqa: E402
-from kiosk.steps import Step  # noqa: E402
-from screens.app import KioskApp  # noqa: E402
-from screens.demo import DEMO_UI, finish_each_frame  # noqa: E402
-from screens.robot import Robot  # noqa: E402
-from screens.voice import Voice  # noqa: E402
+from kiosk.demo_rig import DEMO_CARDS, Platform, Rig, build_rig, demo_people  # noqa: E402 (Kivy is configured first)
+from kiosk.steps import Step  # noqa: E402 (Kivy is configured first)
+from screens.app import KioskApp  # noqa: E402 (Kivy is configured first)
+from screens.demo import DEMO_UI, finish_each_frame  # noqa: E402 (Kivy is configured first)
+from screens.robot import Robot  # noqa: E402 (Kivy is configured first)
+from screens.voice import Voice  # noqa: E402 (Kivy is configured first)
+
+ROOT = Path(__file__).resolve().parents[1]
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
 WARM_UP = 20  # sessions before memory is counted
@@ -345,7 +343,7 @@ def report(results: dict[str, Any], args: argparse.Namespace, load: tuple[float,
     print("\n".join(lines))
     when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     cmd = (
-        f".venv/bin/python benchmarks/kiosk.py --runs {args.runs} --sessions {args.sessions} "
+        f".venv/bin/python -m benchmarks.kiosk_app --runs {args.runs} --sessions {args.sessions} "
         f"--cold-starts {args.cold_starts}"
     )
     print(f"\n### {when} — {platform.machine()}, load at start {load[0]:.2f}\n\n`{cmd}`\n")

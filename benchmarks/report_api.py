@@ -1,6 +1,6 @@
 """Report-service benchmark: POST /v1/reports under 1, 10 and 50 signing clients vs. bare rendering.
 
-    .venv/bin/python benchmarks/report_service.py [--entities 10000 --records 100000
+    .venv/bin/python -m benchmarks.report_api [--entities 10000 --records 100000
         --duration 20 --workers 2 --db-dir var/bench]
 
 Seeds (or reuses) a gansu SQLite database through the real CLI, times the in-process render
@@ -43,23 +43,19 @@ from types import FrameType
 from typing import Any
 
 import httpx
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from report_service import db, rules
+from report_service.clock import CST
+from report_service.document import ReportDocument
+from report_service.entities import ENTITY_KINDS
+from report_service.pdf import render_report_pdf
+from report_service.profiles import Profile, load_profile
+from report_service.synth import generate_region
+from report_service.terminal_client import TerminalClient
 
 ROOT = Path(__file__).resolve().parents[1]
-# This script shares its name with the package it measures: keep benchmarks/ off the import path.
-sys.path[:] = [e for e in sys.path if Path(e or ".").resolve() != Path(__file__).resolve().parent]
-sys.path.insert(0, str(ROOT))
-
-from sqlalchemy import select  # noqa: E402
-from sqlalchemy.orm import Session  # noqa: E402
-
-from report_service import db, rules  # noqa: E402
-from report_service.clock import CST  # noqa: E402
-from report_service.document import ReportDocument  # noqa: E402
-from report_service.entities import ENTITY_KINDS  # noqa: E402
-from report_service.pdf import render_report_pdf  # noqa: E402
-from report_service.profiles import Profile, load_profile  # noqa: E402
-from report_service.synth import generate_region  # noqa: E402
-from report_service.terminal_client import TerminalClient  # noqa: E402
 
 REGION = "gansu"
 # The files that decide what `seed` writes: a change to any of them invalidates a cached database.
