@@ -54,7 +54,9 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--config", required=True, type=Path, help="the kiosk's TOML config")
     run.add_argument("--windowed", action="store_true", help="a window instead of full screen")
     demo = sub.add_parser("demo", help="the reference platform and the kiosk on simulated devices")
-    demo.add_argument("--out", type=Path, default=Path("demo-output"))
+    demo.add_argument(
+        "--out", type=Path, default=Path("demo-output"), help="screenshots, PDF, receipt, summary"
+    )
     demo.add_argument("--work", type=Path, default=Path("var/demo"), help="the platform's files")
     demo.add_argument("--entities", type=int, default=200, help="synthetic enterprises to seed")
     mode = demo.add_mutually_exclusive_group()
@@ -78,7 +80,10 @@ def main(argv: list[str] | None = None) -> int:
     prepare_kivy(headless=headless, log_level=args.log_level)
     from .demo import run_demo
 
-    return run_demo(args.out, args.work, headless=headless, entities=args.entities)
+    # paths on a command line are relative to the current directory (those inside a config file
+    # are relative to that file), so they are made absolute before anything is written with them
+    out, work = args.out.absolute(), args.work.absolute()
+    return run_demo(out, work, headless=headless, entities=args.entities)
 
 
 def run(config_path: Path, *, windowed: bool, log_level: str) -> int:

@@ -37,9 +37,14 @@ def say(text: str) -> None:
 
 def run_demo(out: Path, work: Path, *, headless: bool, entities: int = 200) -> int:
     """Run the demo; returns the exit status (0: every walk-through step worked)."""
+    if out == work or out in work.parents or work in out.parents:
+        say("--out and --work must be two separate folders, neither inside the other")
+        return 2
     for folder in (out, work):  # every run starts from nothing: safe to run twice
-        shutil.rmtree(folder, ignore_errors=True)
-        folder.mkdir(parents=True)
+        problem = clear_demo_folder(folder)
+        if problem:
+            say(problem)
+            return 2
     people = demo_people()
     platform = Platform(str(work / "platform.db"), work)
     say(f"seeding {entities} synthetic enterprises and the demo's people into {platform.db}")
@@ -66,6 +71,26 @@ def run_demo(out: Path, work: Path, *, headless: bool, entities: int = 200) -> i
         if rig is not None:
             rig.close()
         platform.stop()
+
+
+DEMO_MARK = ".kiosk-demo"  # in each folder the demo made, so a rerun may empty it
+
+
+def clear_demo_folder(folder: Path) -> str | None:
+    """Empty a folder of an earlier demo run (or make it); a problem message instead when the
+    folder holds files that no demo wrote, which are never deleted."""
+    if folder.exists():
+        if not folder.is_dir():
+            return f"{folder} is a file, not a folder: give another --out or --work"
+        if any(folder.iterdir()) and not (folder / DEMO_MARK).exists():
+            return (
+                f"{folder} is not empty and was not made by `kiosk demo`: "
+                "give an empty or new folder with --out / --work"
+            )
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    (folder / DEMO_MARK).write_text("written by `kiosk demo`; a new run empties this folder\n")
+    return None
 
 
 def finish_each_frame() -> None:

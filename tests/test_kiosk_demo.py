@@ -40,18 +40,57 @@ SCENES = {  # one step of each part the issue asks the walk-through to show
 }
 
 
+def leftovers(base: Path) -> list[Path]:
+    """What an earlier `kiosk demo` in `base` left: its marked folders with files in them."""
+    stale = []
+    for folder in (base / "demo-output", base / "var" / "demo"):
+        folder.mkdir(parents=True)
+        (folder / ".kiosk-demo").write_text("an earlier run\n")
+        stale.append(folder / "screens" / "99-an-earlier-screen.png")
+        stale[-1].parent.mkdir()
+        stale[-1].write_text("left by an earlier run\n")
+    # not a database: a rerun that kept it would fail to seed
+    (base / "var" / "demo" / "platform.db").write_text("left by an earlier run\n")
+    return stale
+
+
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """`.venv/bin/kiosk demo` as the README prints it, from a directory holding only `.venv` and an
+    earlier run's output (the second run of a newcomer)."""
     base = tmp_path_factory.mktemp("demo")
-    out = base / "out"
+    (base / ".venv").symlink_to(ROOT / ".venv")
+    stale = leftovers(base)
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
     done = subprocess.run(
-        [sys.executable, "-m", "screens.cli", "demo", "--out", str(out), "--work",
-         str(base / "work"), "--entities", "20"],
-        cwd=ROOT, capture_output=True, text=True, timeout=900, env=env,
-    )  # fmt: skip
+        [".venv/bin/kiosk", "demo"], cwd=base, capture_output=True, text=True, timeout=900, env=env
+    )
+    out = base / "demo-output"
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
-    return {"out": out, "done": done, "summary": summary}
+    return {"out": out, "done": done, "summary": summary, "base": base, "stale": stale}
+
+
+def test_a_second_run_replaces_the_first_ones_files(demo: dict[str, Any]) -> None:
+    assert demo["done"].returncode == 0, demo["done"].stdout[-2000:]
+    assert not any(path.exists() for path in demo["stale"])
+    assert (demo["base"] / "var" / "demo" / "platform.db").stat().st_size > 100_000
+    config = (demo["base"] / "var" / "demo" / "kiosk" / "kiosk.toml").read_text(encoding="utf-8")
+    assert str(demo["base"] / "var" / "demo" / "kiosk" / "enrollment.token") in config
+
+
+def test_a_folder_the_demo_did_not_make_is_never_emptied(tmp_path: Path) -> None:
+    mine = tmp_path / "my-files"
+    mine.mkdir()
+    (mine / "thesis.txt").write_text("keep me\n")
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    done = subprocess.run(
+        [sys.executable, "-m", "screens.cli", "demo", "--out", "my-files"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300, env=env,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert "not empty and was not made by `kiosk demo`" in done.stdout
+    assert (mine / "thesis.txt").read_text() == "keep me\n"
+    assert not (tmp_path / "var").exists()
 
 
 def test_every_step_of_the_walk_through_reached_its_screen(demo: dict[str, Any]) -> None:
