@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from devices import registry
 from devices.errors import DeviceError
 from offline_cache import FileKeyProvider, OfflineCacheError, OfflineStore
@@ -26,9 +28,10 @@ from .errors import KioskError
 from .identity import (
     IdentityError,
     load_enrollment,
-    load_or_create_key,
+    load_key,
     prepare_state_dir,
     save_enrollment,
+    save_key,
 )
 from .journey import Journey
 from .offline_desk import OfflineDesk
@@ -95,32 +98,51 @@ def device_status(devices: Mapping[str, Any]) -> dict[str, Any]:
     return result
 
 
+NOT_ENROLLED = (
+    "terminal not enrolled: on the platform, run `report-service terminals add-token --db DB "
+    "--hall HALL --region REGION`, write the token it prints to {token_file} "
+    "(terminal.enrollment_token_file in {config}) and start the kiosk again"
+)
+
+
 def ensure_enrolled(
     config: KioskConfig, settings: ApiSettings
 ) -> tuple[Enrollment, TerminalCredentials]:
-    """Load the enrollment, or enroll now with the one-time token file (first start)."""
-    prepare_state_dir(config.state_dir)
-    key = load_or_create_key(config.key_file)
+    """Load the enrollment, or enroll now with the one-time token file (first start).
+
+    Nothing is written before the platform has accepted the enrollment: a start that fails leaves
+    no key or folder behind for the next start to trip over."""
     enrollment = load_enrollment(config.enrollment_file)
-    if enrollment is None:
-        if config.enrollment_token_file is None or not config.enrollment_token_file.exists():
+    if enrollment is not None:
+        if not config.key_file.exists():
             raise IdentityError(
-                "terminal not enrolled: put a one-time token in terminal.enrollment_token_file "
-                "or run kiosk-provision enroll"
+                f"{config.key_file}: the terminal key is missing but {config.enrollment_file} "
+                "exists; the platform will not accept another key: enroll the terminal again"
             )
-        token = config.enrollment_token_file.read_text(encoding="utf-8").strip()
-        hardware = {"hostname": platform.node(), "machine": platform.machine()}
+        return enrollment, TerminalCredentials(enrollment.terminal_id, load_key(config.key_file))
+    token_file = config.enrollment_token_file
+    if token_file is None or not token_file.exists():
+        where = token_file or "a file named by terminal.enrollment_token_file"
+        raise IdentityError(
+            NOT_ENROLLED.format(token_file=where, config=config.source or "the config")
+        )
+    token = token_file.read_text(encoding="utf-8").strip()
+    key = load_key(config.key_file) if config.key_file.exists() else Ed25519PrivateKey.generate()
+    hardware = {"hostname": platform.node(), "machine": platform.machine()}
 
-        async def enroll() -> Enrollment:
-            api = ReportApi(settings)
-            try:
-                return await api.enroll(token, public_key_b64(key), hardware)
-            finally:
-                await api.aclose()
+    async def enroll() -> Enrollment:
+        api = ReportApi(settings)
+        try:
+            return await api.enroll(token, public_key_b64(key), hardware)
+        finally:
+            await api.aclose()
 
-        enrollment = asyncio.run(enroll())
-        save_enrollment(config.enrollment_file, enrollment)
-        log.info("enrolled as terminal %s in hall %s", enrollment.terminal_id, enrollment.hall_id)
+    enrollment = asyncio.run(enroll())
+    prepare_state_dir(config.state_dir)
+    if not config.key_file.exists():
+        save_key(config.key_file, key)
+    save_enrollment(config.enrollment_file, enrollment)
+    log.info("enrolled as terminal %s in hall %s", enrollment.terminal_id, enrollment.hall_id)
     return enrollment, TerminalCredentials(enrollment.terminal_id, key)
 
 

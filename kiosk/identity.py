@@ -40,23 +40,31 @@ def prepare_state_dir(state_dir: Path) -> None:
     os.chmod(state_dir, 0o700)
 
 
-def load_or_create_key(path: Path) -> Ed25519PrivateKey:
-    if path.exists():
-        if path.stat().st_mode & 0o077:
-            raise IdentityError(f"{path}: terminal key readable by others; run chmod 600")
-        try:
-            key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-        except (ValueError, TypeError) as exc:
-            raise IdentityError(f"{path}: not a PEM Ed25519 private key ({exc})") from None
-        if not isinstance(key, Ed25519PrivateKey):
-            raise IdentityError(f"{path}: not an Ed25519 key")
-        return key
-    key = Ed25519PrivateKey.generate()
+def load_key(path: Path) -> Ed25519PrivateKey:
+    if path.stat().st_mode & 0o077:
+        raise IdentityError(f"{path}: terminal key readable by others; run chmod 600")
+    try:
+        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    except (ValueError, TypeError) as exc:
+        raise IdentityError(f"{path}: not a PEM Ed25519 private key ({exc})") from None
+    if not isinstance(key, Ed25519PrivateKey):
+        raise IdentityError(f"{path}: not an Ed25519 key")
+    return key
+
+
+def save_key(path: Path, key: Ed25519PrivateKey) -> None:
     pem = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
     _write_private(path, pem)
     log.info("created terminal key %s", path)
+
+
+def load_or_create_key(path: Path) -> Ed25519PrivateKey:
+    if path.exists():
+        return load_key(path)
+    key = Ed25519PrivateKey.generate()
+    save_key(path, key)
     return key
 
 
