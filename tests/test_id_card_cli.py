@@ -16,7 +16,7 @@ from devices.errors import DeviceError
 from devices.id_card.__main__ import decode_capture
 from devices.id_card.text import base_info_reply
 
-from .test_id_card_samples import EXPIRED, HMT_PERMIT, RESIDENT, write_cards_file
+from .test_id_card_samples import BAD_CHECK_DIGIT, EXPIRED, HMT_PERMIT, RESIDENT, write_cards_file
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -76,8 +76,28 @@ def test_hex_capture_and_long_term_card_and_refusal(tmp_path: Path) -> None:
     assert out["pass_number"] == "H90****01" and out["issue_count"] == 2
     expired = tmp_path / "expired.bin"
     assert run("encode", str(cards), "--index", "1", "--out", str(expired)).returncode == 0
-    out = json.loads(run("decode", str(expired), "--today", "2026-06-01").stdout)
-    assert out["refused"] == "id_card.expired"
+    result = run("decode", str(expired), "--today", "2026-06-01")
+    assert result.returncode == 1  # read, but the kiosk would refuse it
+    assert json.loads(result.stdout)["refused"] == "id_card.expired"
+
+
+def test_a_card_whose_number_fails_its_check_digit_is_printed_as_refused_with_status_1(
+    tmp_path: Path,
+) -> None:
+    capture = tmp_path / "bad.bin"
+    capture.write_bytes(base_info_reply(BAD_CHECK_DIGIT))
+    result = run("decode", str(capture), "--today", "2026-06-01")
+    assert result.returncode == 1, result.stderr
+    out = json.loads(result.stdout)
+    assert out["refused"] == "id_card.bad_id_number"
+    assert out["card_type"] == "resident" and out["name"] == "测***"
+    assert BAD_CHECK_DIGIT.id_number not in result.stdout
+
+
+def test_usage_errors_exit_2(capture: Path) -> None:
+    assert run("decode", str(capture), "--today", "yesterday").returncode == 2
+    assert run("decode").returncode == 2
+    assert run("frobnicate", str(capture)).returncode == 2
 
 
 @pytest.mark.parametrize(

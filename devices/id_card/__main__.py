@@ -2,8 +2,11 @@
 
 decode: FILE is a captured read-base-info reply (raw bytes, or hex text); prints the card as JSON
 with name and numbers masked unless --reveal, plus `refused`: the code the kiosk would refuse the
-card with (id_card.expired, id_card.bad_id_number) or null. A bad frame: one line on stderr, exit 1.
+card with (id_card.expired, id_card.bad_id_number) or null. A bad frame: one line on stderr.
 encode: builds such a reply from a card in a simulator cards file (for test vectors).
+
+Exit status: 0 the card was read and the kiosk would accept it; 1 the card was read but would be
+refused (the JSON is still printed), or the file is unreadable or not a card reply; 2 usage.
 """
 
 from __future__ import annotations
@@ -75,7 +78,7 @@ def _decode(args: argparse.Namespace) -> int:
         print("--today must be a date YYYY-MM-DD", file=sys.stderr)
         return 2
     print(json.dumps(result, ensure_ascii=False, indent=2))
-    return 0
+    return 1 if result["refused"] else 0
 
 
 def _encode(args: argparse.Namespace) -> int:
