@@ -8,8 +8,10 @@ import logging
 import os
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
@@ -33,8 +35,9 @@ def _service(
     if path is not None and not path.exists():
         if must_exist:  # a mistyped path must not become a new platform with a new key
             raise CliError(f"no database at {path} (create one with `seed` or `import`)")
-        if not path.parent.is_dir():
-            raise CliError(f"cannot create the database {path}: no directory {path.parent}")
+        if path.parent.exists() and not path.parent.is_dir():
+            raise CliError(f"cannot create the database {path}: {path.parent} is not a directory")
+        path.parent.mkdir(parents=True, exist_ok=True)
         print(f"created a new database at {path} with a new platform key", file=sys.stderr)
     return PlatformService(make_engine(url), public_url=public_url)
 
@@ -100,7 +103,35 @@ def cmd_seed(args: argparse.Namespace) -> int:
         Path(args.out).write_text("\n".join(lines) + "\n", encoding="utf-8")
     counts = import_lines(_service(args.db), lines)
     print(json.dumps(counts))
+    print(demo_people_text(lines), file=sys.stderr)
     return 0
+
+
+DEMO_PEOPLE_SHOWN = 3
+ROLE_WORDS = {"legal_representative": "legal representative", "agent": "agent"}
+
+
+def demo_people_text(lines: Sequence[str]) -> str:
+    """A few of the synthetic people, to try the platform with (`issue-login-qr --id-number`):
+    one who represents several enterprises, one with a single enterprise, one agent. Only what
+    trying needs is shown: the ID number, the masked name and the roles held."""
+    people = [obj for obj in map(json.loads, lines) if obj["type"] == "person"]
+    wanted = (
+        lambda p: len(p["roles"]) > 1,
+        lambda p: len(p["roles"]) == 1 and p["roles"][0]["role"] == "legal_representative",
+        lambda p: any(r["role"] == "agent" for r in p["roles"]),
+    )
+    chosen: list[dict[str, Any]] = []
+    for test in wanted:
+        found = next((p for p in people if test(p) and p not in chosen), None)
+        if found is not None:
+            chosen.append(found)
+    rows = ["synthetic people to try (e.g. issue-login-qr --id-number ...):"]
+    for person in chosen[:DEMO_PEOPLE_SHOWN]:
+        held = Counter(ROLE_WORDS[r["role"]] for r in person["roles"])
+        roles = ", ".join(f"{word} of {n}" for word, n in sorted(held.items()))
+        rows.append(f"  {person['id_number']}  {ids.mask_name(person['name'])}  {roles}")
+    return "\n".join(rows)
 
 
 def cmd_add_token(args: argparse.Namespace) -> int:

@@ -4,6 +4,7 @@ never a database created by a typo, and an import file's faults reported by line
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from pathlib import Path
 
@@ -113,3 +114,18 @@ def test_many_faults_say_the_check_stopped(tmp_path: Path) -> None:
     path = write_lines(tmp_path / "many.jsonl", [{"type": "nothing"}] * 50)
     err = refused("import", "--db", str(tmp_path / "p.db"), str(path))
     assert "line 20:" in err and "line 21:" not in err and "later lines not checked" in err
+
+
+def test_seed_makes_the_database_folder_and_names_people_to_try(tmp_path: Path) -> None:
+    db = tmp_path / "var" / "nested" / "platform.db"
+    done = cli("seed", "--db", str(db), "--region", "gansu", "--entities", "12", "--seed", "4")
+    assert db.is_file()
+    assert json.loads(done.stdout)["persons"] > 0
+    shown = re.findall(r"^  (\d{17}[\dX])  (\S+)  (.+)$", done.stderr, re.M)
+    assert len(shown) == 3, done.stderr
+    assert any("of 2" in roles or "of 3" in roles or "," in roles for _, _, roles in shown)
+    assert any("agent" in roles for _, _, roles in shown)
+    for number, masked, _ in shown:
+        assert masked.endswith("*")  # a masked name: the surname only
+        qr = cli("issue-login-qr", "--db", str(db), "--id-number", number)
+        assert qr.stdout.startswith("KQR1.")
