@@ -35,6 +35,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from benchmarks.quick import add_quick, apply_quick
 from report_service import crypto, db, rules
 from report_service.pdf import render_report_pdf
 from report_service.terminal_client import TerminalClient
@@ -224,7 +225,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--port", type=int, help=argparse.SUPPRESS)
     p.add_argument("--db", type=Path, help=argparse.SUPPRESS)
     p.add_argument("--key", help=argparse.SUPPRESS)
-    args = p.parse_args(argv)
+    add_quick(p, requests=40, renders=5)
+    args = apply_quick(p.parse_args(argv))
     if args.serve:
         serve(args.serve, args.port, args.db, args.key)
         return 0

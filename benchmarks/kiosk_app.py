@@ -38,22 +38,24 @@ from kiosk.memory import limit_arenas
 from screens.cli import prepare_kivy
 
 limit_arenas()  # as `kiosk run` does: before the window's renderer starts its threads
-prepare_kivy(headless=True, log_level="warning")  # before anything imports Kivy
+prepare_kivy(
+    headless=True, log_level="warning"
+)  # before anything imports Kivy (hence the noqa below)
 
-from kivy.clock import Clock  # noqa: E402 (Kivy is configured first)
-from kivy.core.window import Window  # noqa: E402 (Kivy is configured first)
+from kivy.clock import Clock  # noqa: E402
+from kivy.core.window import Window  # noqa: E402
 
-from kiosk.demo_rig import DEMO_CARDS, Platform, Rig, build_rig, demo_people  # noqa: E402 (Kivy is configured first)
-from kiosk.steps import Step  # noqa: E402 (Kivy is configured first)
-from screens.app import KioskApp  # noqa: E402 (Kivy is configured first)
-from screens.demo import DEMO_UI, finish_each_frame  # noqa: E402 (Kivy is configured first)
-from screens.robot import Robot  # noqa: E402 (Kivy is configured first)
-from screens.voice import Voice  # noqa: E402 (Kivy is configured first)
+from benchmarks.quick import add_quick, apply_quick  # noqa: E402
+from kiosk.demo_rig import DEMO_CARDS, Platform, Rig, build_rig, demo_people  # noqa: E402
+from kiosk.steps import Step  # noqa: E402
+from screens.app import KioskApp  # noqa: E402
+from screens.demo import DEMO_UI, finish_each_frame  # noqa: E402
+from screens.robot import Robot  # noqa: E402
+from screens.voice import Voice  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
-WARM_UP = 20  # sessions before memory is counted
 WINDOW = 50  # sessions whose readings make each end's median
 
 
@@ -77,6 +79,18 @@ class SubmitTimes(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         if record.getMessage().startswith("job ") and " submitted to " in record.getMessage():
             self.times.append(time.monotonic())
+
+
+class CardsGone(logging.Handler):
+    """How often the card reader has seen a card leave its field ("card left the field")."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.getMessage() == "id_card: card left the field":
+            self.count += 1
 
 
 class LoopGaps:
@@ -126,6 +140,11 @@ class Bench:
         logging.getLogger("devices.a4_printer").addHandler(self.submits)
         logging.getLogger("devices.a4_printer").setLevel(logging.INFO)
         logging.getLogger("devices.a4_printer").propagate = False  # timing only, not the console
+        self.cards_gone = CardsGone()
+        reader_log = logging.getLogger("devices.id_card")
+        reader_log.addHandler(self.cards_gone)
+        reader_log.setLevel(logging.INFO)
+        reader_log.propagate = False
         self.gaps = LoopGaps()
 
     def t(self, message_id: str) -> str:
@@ -185,6 +204,9 @@ class Bench:
         journey, app = self.rig.kiosk.journey, self.robot.app
         self.robot.wait(lambda: journey.step is step and app.snapshot is journey.snapshot)
         drawn = self.gaps.flips
+        # Kivy draws only when a canvas changed: the frame of this screen may be drawn already
+        # and no other come, so ask for one (waiting without asking hung the benchmark)
+        self.robot.on_kivy(Window.canvas.ask_update)
         self.robot.wait(lambda: self.gaps.flips >= drawn + 1)
 
     def memory(self) -> None:
@@ -192,10 +214,12 @@ class Bench:
         runner, company = self.rig.kiosk.runner, self.person.enterprises[0]
         samples: list[tuple[int, float]] = []
         every: list[float] = []
-        total = self.args.sessions + WARM_UP
+        warm_up = self.args.warm_up
+        total = self.args.sessions + warm_up
         for n in range(total):
             self.rig.insert_card(0)
             self.shown(Step.CHOOSE_ENTERPRISE)
+            gone = self.cards_gone.count
             self.rig.remove_card()  # people take the card back at once; the reader sees it go
             runner.submit(lambda j: j.choose_enterprise(company)).result(30)
             self.shown(Step.CHOOSE_SCOPE)
@@ -208,15 +232,18 @@ class Bench:
                 self.shown(Step.DONE)
             runner.submit(lambda j: j.reset()).result(30)
             self.shown(Step.ATTRACT)
+            # a session of intents can be shorter than the reader's poll interval; a card put back
+            # before the reader saw it leave is the same card still lying there (not a new one)
+            self.robot.wait(lambda g=gone: self.cards_gone.count > g, 10)  # type: ignore[misc]
             rss = rss_mib()  # the whole process's; read at the attract screen after each session
             every.append(rss)
-            if n == 19 or (n + 1) % 100 == 0 or n == total - 1:
+            if n == warm_up - 1 or (n + 1) % 100 == 0 or n == total - 1:
                 samples.append((n + 1, rss))
                 print(f"  session {n + 1}/{total}: RSS {rss:.1f} MiB", flush=True)
         # One reading moves by a few MiB with what the last session left for the collector and
         # the allocator; the median of WINDOW readings does not, and a leak moves it all the same.
         window = min(WINDOW, self.args.sessions)
-        first = statistics.median(every[WARM_UP : WARM_UP + window])
+        first = statistics.median(every[warm_up : warm_up + window])
         last = statistics.median(every[-window:])
         self.results["rss_mib"] = {
             "after_warm_up": samples[0][1],
@@ -226,6 +253,7 @@ class Bench:
             "last_median": last,
             "growth": last - first,
             "window": window,
+            "warm_up": warm_up,
             "sessions": self.args.sessions,
             "samples": samples,
         }
@@ -262,9 +290,11 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=50)
     parser.add_argument("--sessions", type=int, default=1000)
     parser.add_argument("--cold-starts", type=int, default=5)
-    args = parser.parse_args()
-    if args.runs < 1 or args.sessions < 1 or args.cold_starts < 1:
-        parser.error("--runs, --sessions and --cold-starts must be at least 1")
+    parser.add_argument("--warm-up", type=int, default=20, help="sessions before memory counts")
+    add_quick(parser, runs=2, sessions=3, cold_starts=1, warm_up=2)
+    args = apply_quick(parser.parse_args())
+    if min(args.runs, args.sessions, args.cold_starts, args.warm_up) < 1:
+        parser.error("--runs, --sessions, --cold-starts and --warm-up must be at least 1")
     work = Path(tempfile.mkdtemp(prefix="kiosk-bench-"))
     load = os.getloadavg()
     platform_ = Platform(str(work / "platform.db"), work)
@@ -333,7 +363,7 @@ def report(results: dict[str, Any], args: argparse.Namespace, load: tuple[float,
         f"{gap['p99']:.0f} ms, {gap['over_100']} over 100 ms; longest excluding drawing "
         f"{gap['longest_not_drawing']:.0f} ms [<=100 {verdict(gap['max'] <= 100)}]",
         f"resident memory, median of {rss['window']} sessions at each end: "
-        f"{rss['first_median']:.1f} MiB after {WARM_UP} warm-up sessions, "
+        f"{rss['first_median']:.1f} MiB after {rss['warm_up']} warm-up sessions, "
         f"{rss['last_median']:.1f} MiB at the end of {rss['sessions']} more: growth "
         f"{rss['growth']:+.1f} MiB [<=5 MiB {verdict(rss['growth'] <= 5)}]; single readings "
         f"{rss['after_warm_up']:.1f} -> {rss['end']:.1f} MiB ({rss['growth_single']:+.1f})",
@@ -345,6 +375,7 @@ def report(results: dict[str, Any], args: argparse.Namespace, load: tuple[float,
     cmd = (
         f".venv/bin/python -m benchmarks.kiosk_app --runs {args.runs} --sessions {args.sessions} "
         f"--cold-starts {args.cold_starts}"
+        + (f" --warm-up {args.warm_up}" if args.warm_up != 20 else "")
     )
     print(f"\n### {when} — {platform.machine()}, load at start {load[0]:.2f}\n\n`{cmd}`\n")
     print("```\n" + "\n".join(lines) + "\n```")

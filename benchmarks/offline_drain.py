@@ -25,6 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks.quick import add_quick, apply_quick
 from kiosk.api import ApiSettings, ReportApi
 from kiosk.demo_rig import Platform
 from kiosk.drain import OutboxDrainer
@@ -124,7 +125,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--people", type=int, default=100)
-    args = parser.parse_args()
+    add_quick(parser, requests=20, people=5)
+    args = apply_quick(parser.parse_args())
     asyncio.run(run(args, Path(tempfile.mkdtemp(prefix="drain-bench-"))))
     return 0
 

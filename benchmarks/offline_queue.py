@@ -18,6 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks.quick import add_quick, apply_quick
 from offline_cache import (
     DeliveryResult,
     FileKeyProvider,
@@ -61,7 +62,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--items", type=int, default=5000)
     parser.add_argument("--dir", type=Path, default=None, help="folder for the database file")
-    args = parser.parse_args()
+    add_quick(parser, items=200)
+    args = apply_quick(parser.parse_args())
     with tempfile.TemporaryDirectory(dir=args.dir, prefix="offline-bench-") as tmp:
         folder = Path(tmp)
         store = OfflineStore.open(

@@ -10,6 +10,7 @@ import re
 import statistics
 import time
 
+from benchmarks.quick import add_quick, apply_quick
 from report_service.document import ReportDocument
 from report_service.pdf import render_report_pdf
 from tests.test_pdf import build_document, large_document
@@ -39,7 +40,8 @@ def bench(name: str, doc: ReportDocument, renders: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--renders", type=int, default=200)
-    args = parser.parse_args()
+    add_quick(parser, renders=5)
+    args = apply_quick(parser.parse_args())
     t0 = time.perf_counter()
     render_report_pdf(build_document(domains=1, records=0))
     print(f"first render (registers the font): {(time.perf_counter() - t0) * 1000:.0f} ms")

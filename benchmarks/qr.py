@@ -16,6 +16,7 @@ import random
 import statistics
 import string
 import sys
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -27,6 +28,7 @@ import zxingcpp
 from pyzbar.pyzbar import ZBarSymbol
 from pyzbar.pyzbar import decode as pyzbar_decode
 
+from benchmarks.quick import QUICK_BANNER
 from devices.errors import InputRejected
 from devices.qr.decode import decode as project_decode
 from devices.qr.payload import validate_payload
@@ -262,7 +264,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--count", type=int, default=200, help="images for --make-corpus")
     parser.add_argument("--seed", type=int, default=2, help="random seed for --make-corpus")
+    action.add_argument(
+        "--quick", action="store_true", help="a few seconds' check: 12 synthetic photos, decoded"
+    )
     args = parser.parse_args(argv)
+    if args.quick:
+        print(QUICK_BANNER, flush=True)
+        with tempfile.TemporaryDirectory(prefix="qr-quick-") as folder:
+            make_corpus(Path(folder), 12, args.seed)
+            return run(Path(folder))
     if args.make_corpus is not None:
         make_corpus(args.make_corpus, args.count, args.seed)
         print(f"wrote {args.count} synthetic photos to {args.make_corpus} (seed {args.seed})")

@@ -46,6 +46,7 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from benchmarks.quick import add_quick, apply_quick
 from report_service import db, rules
 from report_service.clock import CST
 from report_service.document import ReportDocument
@@ -102,7 +103,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--max-requests", type=int, default=200_000, help="hard cap on requests per level"
     )
     p.add_argument("--db-dir", type=Path, default=ROOT / "var" / "bench")
-    args = p.parse_args(argv)
+    add_quick(
+        p, entities=60, records=0, duration=1.0, warmup=0.5, workers=1, levels="1,4", think=0,
+        renders=5,
+    )  # fmt: skip
+    args = apply_quick(p.parse_args(argv))
     args.level_list = sorted({int(x) for x in args.levels.split(",") if x.strip()})
     if not args.level_list or min(args.level_list) < 1:
         p.error("--levels needs positive client counts")
