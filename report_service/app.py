@@ -1,7 +1,9 @@
 """The HTTP face of the platform: FastAPI routes over PlatformService (DESIGN §3)."""
 
+import asyncio
 import datetime as dt
 import logging
+import os
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -19,6 +21,11 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .errors import MALFORMED_JSON, TOO_LARGE, ApiError, field_problem
 from .fastpath import ReportFastPath
+from .hall import HallService, HallSettings, metrics
+from .hall.staff_routes import add_staff_routes
+from .hall.state import sweep
+from .hall.telemetry import MAX_BUNDLE_BYTES
+from .hall.terminal_routes import DIAGNOSTICS_PATH, add_terminal_routes
 from .reports import SignedRequest
 from .service import Caller, PlatformService, ReportRequest
 from .signing import bearer_token
@@ -89,7 +96,8 @@ class ObjectionBody(_Strict):
 
 
 class BodyLimit:
-    """Refuse request bodies over MAX_BODY_BYTES before they are buffered."""
+    """Refuse request bodies over MAX_BODY_BYTES (a diagnostics upload: MAX_BUNDLE_BYTES) before
+    they are buffered."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -98,8 +106,9 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = MAX_BUNDLE_BYTES if DIAGNOSTICS_PATH.match(scope["path"]) else MAX_BODY_BYTES
         declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY_BYTES):
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
             await _too_large(send)
             return
         seen = 0
@@ -108,7 +117,7 @@ class BodyLimit:
             nonlocal seen
             message = await receive()
             seen += len(message.get("body", b""))
-            if seen > MAX_BODY_BYTES:
+            if seen > limit:
                 scope[BODY_TOO_LARGE] = True  # FastAPI turns the exception into a 400
                 raise _BodyTooLarge
             return message
@@ -141,27 +150,46 @@ def _error(status: int, code: str, message: str) -> JSONResponse:
 
 
 ERRORS: dict[int | str, dict[str, Any]] = {
-    s: {"model": ErrorBody} for s in (400, 401, 403, 404, 409, 413, 422)
+    s: {"model": ErrorBody} for s in (400, 401, 403, 404, 409, 413, 422, 429)
 }
 
 
-@asynccontextmanager
-async def _lifespan(_: FastAPI) -> AsyncIterator[None]:
-    # Few threads per worker: the handlers are CPU-bound under the GIL, and a queue in order
-    # beats forty threads contending for it (tail latency).
-    anyio.to_thread.current_default_thread_limiter().total_tokens = WORKER_THREADS
-    yield
+def _lifespan(hall: HallService) -> Any:
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # Few threads per worker: the handlers are CPU-bound under the GIL, and a queue in order
+        # beats forty threads contending for it (tail latency).
+        anyio.to_thread.current_default_thread_limiter().total_tokens = WORKER_THREADS
+        sweeper = asyncio.create_task(_sweep_forever(hall))
+        yield
+        hall.feed.close()
+        sweeper.cancel()
+
+    return lifespan
 
 
-def create_app(service: PlatformService) -> FastAPI:
+async def _sweep_forever(hall: HallService) -> None:
+    """Terminals gone quiet, help calls unanswered, commands expired: every process looks."""
+    while True:
+        await asyncio.sleep(hall.ctx.settings.sweep_s)
+        try:
+            await run_in_threadpool(sweep, hall.ctx)
+        except Exception:  # a busy or lost database: the next pass tries again
+            log.exception("hall sweep failed")
+
+
+def create_app(service: PlatformService, hall_settings: HallSettings | None = None) -> FastAPI:
+    hall = HallService.build(service.engine, service.clock, hall_settings)
+    latency = metrics.Latency()
     app = FastAPI(
-        lifespan=_lifespan,
+        lifespan=_lifespan(hall),
         title="Credit report platform API",
         version="1.0",
         description="Report API v1 for self-service kiosks (DESIGN §3).",
         responses=ERRORS,
     )
     app.add_middleware(BodyLimit)
+    app.add_middleware(metrics.MeasureLatency, latency=latency)
     app.add_middleware(  # outermost: well-formed report requests skip the framework
         ReportFastPath,
         service=service,
@@ -172,7 +200,10 @@ def create_app(service: PlatformService) -> FastAPI:
 
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
-        return _error(exc.status, exc.code, exc.message)
+        response = _error(exc.status, exc.code, exc.message)
+        if exc.status == 429:
+            response.headers["Retry-After"] = "60"
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -307,4 +338,16 @@ def create_app(service: PlatformService) -> FastAPI:
             ),
         )
 
+    add_terminal_routes(app, hall, Depends(signed))
+    add_staff_routes(app, hall)
+
+    @app.get("/metrics", response_class=Response)
+    def prometheus(request: Request) -> Response:
+        client = request.client.host if request.client else None
+        token = os.environ.get("REPORT_SERVICE_METRICS_TOKEN")
+        if not metrics.allowed(client, request.headers.get("authorization"), token):
+            raise ApiError(403, "metrics_forbidden", "监控数据只对内部地址或持有令牌者开放。")
+        return Response(metrics.render(hall.ctx, latency), media_type="text/plain; version=0.0.4")
+
+    app.state.hall = hall
     return app

@@ -8,6 +8,7 @@ from fastapi import FastAPI
 
 from .app import create_app
 from .db import make_engine
+from .hall import HallSettings
 from .service import PlatformService
 
 
@@ -16,4 +17,7 @@ def app_from_env() -> FastAPI:
         make_engine(os.environ["REPORT_SERVICE_DB"]),
         public_url=os.environ.get("REPORT_SERVICE_PUBLIC_URL", "http://127.0.0.1:8080"),
     )
-    return create_app(service)
+    settings = HallSettings(
+        help_ack_alert_s=int(os.environ.get("REPORT_SERVICE_HELP_ALERT_S", "180"))
+    )
+    return create_app(service, settings)

@@ -18,6 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from . import crypto, ids
 from .db import make_engine, normalise_url, sqlite_file
+from .hall.cli import add_commands as add_hall_commands
 from .importer import MAX_ERRORS, ImportFileError, import_lines
 from .profiles import REGIONS
 from .service import PlatformService
@@ -49,6 +50,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     _service(args.db, public_url)  # creates the schema and keys once, before workers start
     os.environ["REPORT_SERVICE_DB"] = args.db
     os.environ["REPORT_SERVICE_PUBLIC_URL"] = public_url
+    os.environ["REPORT_SERVICE_HELP_ALERT_S"] = str(args.help_alert_after)
     uvicorn.run(
         "report_service.asgi:app_from_env",
         factory=True,
@@ -57,6 +59,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         workers=args.workers,
         log_level=args.log_level,
         access_log=False,
+        timeout_graceful_shutdown=3,  # open dashboard streams must not hold a stop
     )
     return 0
 
@@ -190,6 +193,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=_int_in(1, 64), default=1)
     serve.add_argument("--public-url", help="base URL printed in verification QR codes")
     serve.add_argument("--log-level", default="warning")
+    serve.add_argument(
+        "--help-alert-after",
+        type=_int_in(10, 3600),
+        default=180,
+        help="seconds an unanswered help call waits before it raises an alert",
+    )
     serve.set_defaults(func=cmd_serve)
 
     imp = with_db(
@@ -224,6 +233,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--ttl", type=_int_in(1, 86_400), default=300, help="seconds the QR stays valid"
     )
     qr.set_defaults(func=cmd_issue_login_qr)
+
+    add_hall_commands(sub, with_db, lambda args: _service(args.db, must_exist=True))
 
     reports = sub.add_parser("reports", help="report management").add_subparsers(
         dest="reports_command", required=True

@@ -195,6 +195,9 @@ def make_engine(url: str) -> Engine:
 
 
 def init_db(engine: Engine) -> None:
+    from .hall import models as hall_models  # the hall's tables share this metadata
+
+    assert hall_models.Hall.__table__ is not None
     Base.metadata.create_all(engine)
 
 

@@ -1,0 +1,101 @@
+"""Alerts the platform raises and clears from what terminals report (DESIGN §8).
+
+Each heartbeat gives the set of conditions that hold now (`conditions`); `reconcile` raises the new
+ones and clears those that no longer hold. The offline and unanswered-help alerts are raised by the
+sweep (state.py), which sees time pass.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from typing import Any, NamedTuple
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from . import models
+from .vocabulary import DEVICE_KINDS
+
+PRINTERS = ("a4_printer", "receipt_printer")
+COVER_REASONS = frozenset({"cover-open", "cover_open", "door-open"})
+FAULT_STATES = frozenset({"hardware_error", "offline"})
+HEARTBEAT_KINDS = frozenset(
+    {"paper_low", "paper_out", "paper_jam", "cover_open", "device_fault", "out_of_service",
+     "dead_letters"}
+)  # fmt: skip
+PAPER_ALERTS = {"low": "paper_low", "out": "paper_out", "jammed": "paper_jam"}
+
+
+class Condition(NamedTuple):
+    kind: str
+    subject: str  # the device kind, or "" for the terminal as a whole
+    detail: str
+
+
+def conditions(heartbeat: Mapping[str, Any]) -> set[Condition]:
+    """What in a (validated) heartbeat needs a person: paper, jams, covers, faults, dead letters."""
+    found: set[Condition] = set()
+    devices: Mapping[str, Any] = heartbeat["devices"]
+    for kind, device in devices.items():
+        if device is None:
+            continue
+        label = DEVICE_KINDS[kind]
+        if kind in PRINTERS:
+            paper = PAPER_ALERTS.get(device.get("paper") or "")
+            if paper:
+                found.add(Condition(paper, kind, label))
+            if COVER_REASONS & set(device.get("reasons") or ()):
+                found.add(Condition("cover_open", kind, label))
+        if device["state"] in FAULT_STATES:
+            found.add(
+                Condition(
+                    "device_fault",
+                    kind,
+                    f"{label}：{device.get('detail') or device['state']}"[:200],
+                )
+            )
+    if heartbeat["availability"] == "out_of_service":
+        found.add(Condition("out_of_service", "", heartbeat.get("reason") or ""))
+    if heartbeat["queue"]["dead_letters"] > 0:
+        found.add(Condition("dead_letters", "", f"{heartbeat['queue']['dead_letters']} 件"))
+    return found
+
+
+def active_key(terminal_id: str, kind: str, subject: str) -> str:
+    return f"{terminal_id}:{kind}:{subject}"
+
+
+def reconcile(
+    s: Session,
+    terminal: models.TerminalState,
+    now: dt.datetime,
+    holding: Iterable[Condition],
+    kinds: frozenset[str] = HEARTBEAT_KINDS,
+) -> bool:
+    """Raise the conditions in `holding`, clear this terminal's active alerts of `kinds` that are
+    not; True when anything changed."""
+    wanted = {active_key(terminal.terminal_id, c.kind, c.subject): c for c in holding}
+    active = s.scalars(
+        select(models.Alert).where(
+            models.Alert.terminal_id == terminal.terminal_id,
+            models.Alert.active_key.is_not(None),
+            models.Alert.kind.in_(kinds),
+        )
+    ).all()
+    changed = False
+    for alert in active:
+        if alert.active_key not in wanted:
+            alert.cleared_at, alert.active_key = now, None
+            changed = True
+        else:
+            wanted.pop(alert.active_key)
+    for key, c in wanted.items():
+        s.add(
+            models.Alert(
+                terminal_id=terminal.terminal_id, hall_id=terminal.hall_id, kind=c.kind,
+                subject=c.subject, detail=c.detail, raised_at=now, active_key=key,
+            )
+        )  # fmt: skip
+        changed = True
+    return changed

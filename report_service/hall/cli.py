@@ -1,0 +1,128 @@
+"""`report-service staff add` and `report-service halls set-hours | show`: hall operations' part of
+the service command line (report_service/cli.py adds these subcommands)."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from ..errors import ApiError
+from ..profiles import REGIONS
+from . import HallService, models
+from .hours import HoursError, describe, dump_hours, load_hours, parse_hours
+from .vocabulary import STAFF_ROLES
+
+ServiceFor = Callable[[argparse.Namespace], Any]  # the platform service of the --db given
+
+
+def add_commands(sub: Any, with_db: Callable[[argparse.ArgumentParser], argparse.ArgumentParser],
+                 service_for: ServiceFor) -> None:  # fmt: skip
+    staff = sub.add_parser("staff", help="hall staff accounts").add_subparsers(
+        dest="staff_command", required=True
+    )
+    add = with_db(
+        staff.add_parser(
+            "add", help="add a staff account; the password is read from standard input"
+        )
+    )
+    add.add_argument("--hall", required=True)
+    add.add_argument("--username", required=True)
+    add.add_argument("--role", required=True, choices=list(STAFF_ROLES))
+    add.add_argument("--region", choices=REGIONS, help="the hall's region (needed for a new hall)")
+    add.add_argument("--display-name", default="", help="the name staff see on help calls")
+    add.set_defaults(func=lambda args: refusing(cmd_staff_add)(args, service_for(args)))
+
+    halls = sub.add_parser("halls", help="service halls").add_subparsers(
+        dest="halls_command", required=True
+    )
+    hours = with_db(halls.add_parser("set-hours", help="a hall's opening hours"))
+    hours.add_argument("--hall", required=True)
+    hours.add_argument(
+        "--region", choices=REGIONS, help="the hall's region (needed for a new hall)"
+    )
+    hours.add_argument("--name", help="the hall's name, shown on its dashboard")
+    hours.add_argument("--hours", required=True,
+                       help='e.g. "mon-fri 08:30-12:00,13:30-17:30; sat 09:00-12:00"')  # fmt: skip
+    hours.set_defaults(func=lambda args: refusing(cmd_set_hours)(args, service_for(args)))
+    show = with_db(halls.add_parser("list", help="halls with their regions and opening hours"))
+    show.set_defaults(func=lambda args: cmd_list(args, service_for(args)))
+
+
+class Refused(Exception):
+    """A refusal for the technician: one line, exit status 2."""
+
+
+def refusing(command: Callable[[argparse.Namespace, Any], int]) -> Callable[..., int]:
+    def run(args: argparse.Namespace, service: Any) -> int:
+        try:
+            return command(args, service)
+        except (Refused, HoursError) as exc:
+            print(f"report-service {args.command}: {exc}", file=sys.stderr)
+            return 2
+
+    return run
+
+
+def _hall(service: Any) -> HallService:
+    return HallService.build(service.engine, service.clock)
+
+
+def _region(hall: HallService, hall_id: str, given: str | None) -> str:
+    with hall.ctx.sessions() as s:
+        row = s.get(models.Hall, hall_id)
+    if row is not None:
+        if given and given != row.region:
+            raise Refused(f"hall {hall_id} is in region {row.region}, not {given}")
+        return row.region
+    if not given:
+        raise Refused(f"hall {hall_id} is new: give its --region")
+    return given
+
+
+def cmd_staff_add(args: argparse.Namespace, service: Any) -> int:
+    hall = _hall(service)
+    region = _region(hall, args.hall, args.region)
+    if sys.stdin.isatty():
+        password = getpass.getpass("password: ")
+        if getpass.getpass("again: ") != password:
+            print("the two passwords differ; nothing was added", file=sys.stderr)
+            return 2
+    else:
+        password = sys.stdin.readline().rstrip("\n")
+    try:
+        hall.staff.add(args.username, args.display_name, args.hall, region, args.role, password)
+    except ApiError as exc:
+        print(f"report-service staff add: {exc.message}", file=sys.stderr)
+        return 2
+    print(f"added {args.role} {args.username} for hall {args.hall} ({region})")
+    return 0
+
+
+def cmd_set_hours(args: argparse.Namespace, service: Any) -> int:
+    weekly = parse_hours(args.hours)
+    hall = _hall(service)
+    region = _region(hall, args.hall, args.region)
+    with hall.ctx.sessions.begin() as s:
+        row = hall.ctx.ensure_hall(s, args.hall, region)
+        row.hours = dump_hours(weekly)
+        if args.name:
+            row.name = args.name
+        hall.ctx.bump(s, args.hall)
+    print(f"{args.hall}: {describe(weekly)}（法定节假日闭厅，调休上班日按周一时间）")
+    return 0
+
+
+def cmd_list(args: argparse.Namespace, service: Any) -> int:
+    hall = _hall(service)
+    with hall.ctx.sessions() as s:
+        rows = [
+            {"hall_id": h.hall_id, "region": h.region, "name": h.name,
+             "hours": describe(load_hours(h.hours))}
+            for h in s.query(models.Hall).order_by(models.Hall.hall_id)
+        ]  # fmt: skip
+    print(json.dumps(rows, ensure_ascii=False, indent=2))
+    return 0

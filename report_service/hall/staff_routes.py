@@ -1,0 +1,194 @@
+"""The hall dashboard's routes for staff (DESIGN §8): login, the page, its JSON twin, the live
+event stream, the actions, statistics and the audit log."""
+
+import asyncio
+import json
+import secrets
+from collections.abc import AsyncIterator
+from typing import Annotated
+from urllib.parse import parse_qs
+
+from fastapi import Depends, FastAPI, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import StreamingResponse
+
+from ..errors import ApiError, not_found
+from . import HallService, page, stats
+from .schemas import CommandBody, MaintenanceBody
+from .staff import StaffMember, check_csrf
+from .state import hall_state
+
+COOKIE = "hall_session"
+LOGIN_COOKIE = "hall_login"
+STREAM_REFRESH_S = 15.0  # a state at least this often: "closed" and "last seen" move with time
+
+
+def add_staff_routes(app: FastAPI, hall: HallService) -> None:
+    def member(request: Request) -> StaffMember:
+        return hall.staff.member(request.cookies.get(COOKIE))
+
+    def acting(request: Request) -> StaffMember:
+        """A logged-in member making a change: the CSRF token must come with it."""
+        who = member(request)
+        check_csrf(who, request.headers.get("x-csrf-token"))
+        return who
+
+    Member = Annotated[StaffMember, Depends(member)]
+    Acting = Annotated[StaffMember, Depends(acting)]
+    secure = lambda request: request.url.scheme == "https"  # noqa: E731
+
+    @app.get("/halls/login", response_class=HTMLResponse)
+    def login_page(request: Request, failed: str = "") -> HTMLResponse:
+        nonce = secrets.token_urlsafe(16)
+        response = HTMLResponse(page.login(nonce, failed))
+        response.set_cookie(LOGIN_COOKIE, nonce, httponly=True, samesite="strict",
+                            secure=secure(request), path="/halls")  # fmt: skip
+        return response
+
+    @app.post("/halls/login")
+    async def login(request: Request) -> Response:
+        form = {
+            k: v[0] for k, v in parse_qs((await request.body()).decode("utf-8", "replace")).items()
+        }
+        sent, expected = form.get("login_nonce", ""), request.cookies.get(LOGIN_COOKIE, "")
+        if not expected or not secrets.compare_digest(sent, expected):
+            return RedirectResponse("/halls/login?failed=expired", status_code=303)
+        client = request.client.host if request.client else "unknown"
+        try:
+            token, who = await run_in_threadpool(
+                hall.staff.login, form.get("username", ""), form.get("password", ""), client
+            )
+        except ApiError as exc:
+            return RedirectResponse(f"/halls/login?failed={exc.code}", status_code=303)
+        response = RedirectResponse(
+            f"/halls/{sorted(who.halls)[0] if len(who.halls) == 1 else ''}", status_code=303
+        )
+        response.set_cookie(COOKIE, token, httponly=True, samesite="strict", secure=secure(request),
+                            path="/halls", max_age=hall.ctx.settings.staff_session_s)  # fmt: skip
+        response.delete_cookie(LOGIN_COOKIE, path="/halls")
+        return response
+
+    @app.post("/halls/logout")
+    def logout(request: Request, who: Acting) -> Response:
+        hall.staff.logout(request.cookies.get(COOKIE))
+        response = JSONResponse({"ok": True})
+        response.delete_cookie(COOKIE, path="/halls")
+        return response
+
+    @app.get("/halls/", response_class=HTMLResponse, response_model=None)
+    def halls(request: Request) -> Response:
+        try:
+            who = member(request)
+        except ApiError:
+            return RedirectResponse("/halls/login", status_code=303)
+        if len(who.halls) == 1:
+            return RedirectResponse(f"/halls/{next(iter(who.halls))}", status_code=303)
+        return HTMLResponse(page.hall_list(who))
+
+    @app.get("/halls/static/{name}")
+    def static(name: str) -> Response:
+        found = page.static_file(name)
+        if found is None:
+            raise not_found("not_found", "没有这个文件。")
+        body, media_type = found
+        return Response(body, media_type=media_type, headers={"Cache-Control": "no-cache"})
+
+    @app.get("/halls/{hall_id}", response_class=HTMLResponse, response_model=None)
+    def dashboard(hall_id: str, request: Request) -> Response:
+        try:
+            who = member(request)
+        except ApiError:
+            return RedirectResponse("/halls/login", status_code=303)
+        who.require_hall(hall_id)
+        return HTMLResponse(page.dashboard(hall_id, who), headers={"Cache-Control": "no-store"})
+
+    @app.get("/halls/{hall_id}/state")
+    def state(hall_id: str, who: Member) -> JSONResponse:
+        who.require_hall(hall_id)
+        return JSONResponse(hall_state(hall.ctx, hall_id))
+
+    @app.get("/halls/{hall_id}/events")
+    async def events(hall_id: str, request: Request, who: Member) -> StreamingResponse:
+        who.require_hall(hall_id)
+
+        async def stream() -> AsyncIterator[str]:
+            yield "retry: 2000\n\n"
+            while not hall.feed.closed and not await request.is_disconnected():
+                current = await run_in_threadpool(hall_state, hall.ctx, hall_id)
+                yield f"event: state\ndata: {json.dumps(current, ensure_ascii=False)}\n\n"
+                await hall.feed.wait(hall_id, STREAM_REFRESH_S)
+
+        return StreamingResponse(stream(), media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})  # fmt: skip
+
+    @app.post("/halls/{hall_id}/help-calls/{call_id}/acknowledge")
+    def acknowledge_call(hall_id: str, call_id: str, who: Acting) -> JSONResponse:
+        return JSONResponse(hall.operations.acknowledge_call(who, hall_id, call_id))
+
+    @app.post("/halls/{hall_id}/help-calls/{call_id}/resolve")
+    def resolve_call(hall_id: str, call_id: str, who: Acting) -> JSONResponse:
+        return JSONResponse(hall.operations.resolve_call(who, hall_id, call_id))
+
+    @app.post("/halls/{hall_id}/alerts/{alert_id}/acknowledge")
+    def acknowledge_alert(hall_id: str, alert_id: int, who: Acting) -> JSONResponse:
+        return JSONResponse(hall.operations.acknowledge_alert(who, hall_id, alert_id))
+
+    @app.post("/halls/{hall_id}/terminals/{terminal_id}/commands")
+    def command(hall_id: str, terminal_id: str, body: CommandBody, who: Acting) -> JSONResponse:
+        return JSONResponse(hall.operations.send_command(who, hall_id, terminal_id, body), 201)
+
+    @app.post("/halls/{hall_id}/commands/{command_id}/cancel")
+    def cancel(hall_id: str, command_id: str, who: Acting) -> JSONResponse:
+        return JSONResponse(hall.operations.cancel_command(who, hall_id, command_id))
+
+    @app.post("/halls/{hall_id}/terminals/{terminal_id}/maintenance")
+    def maintenance(
+        hall_id: str, terminal_id: str, body: MaintenanceBody, who: Acting
+    ) -> JSONResponse:
+        return JSONResponse(hall.operations.maintenance(who, hall_id, terminal_id, body))
+
+    @app.get("/halls/{hall_id}/stats")
+    def statistics(
+        hall_id: str, who: Member, days: Annotated[int, Query(ge=1, le=366)] = 7
+    ) -> JSONResponse:
+        who.require_hall(hall_id)
+        return JSONResponse(stats.hall_stats(hall.ctx, hall_id, days))
+
+    @app.get("/halls/{hall_id}/stats.csv")
+    def statistics_csv(
+        hall_id: str, who: Member, days: Annotated[int, Query(ge=1, le=366)] = 31
+    ) -> Response:
+        who.require_hall(hall_id)
+        body = stats.to_csv(stats.hall_stats(hall.ctx, hall_id, days))
+        filename = f"hall-{hall_id}-stats.csv"
+        return Response(
+            body.encode("utf-8-sig"),  # with a BOM: spreadsheet programs then read it as UTF-8
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        )
+
+    @app.get("/halls/{hall_id}/audit")
+    def audit(hall_id: str, who: Member) -> JSONResponse:
+        who.require_hall(hall_id)
+        return JSONResponse({"actions": stats.staff_actions(hall.ctx, hall_id)})
+
+    @app.get("/halls/{hall_id}/diagnostics/{bundle_id}")
+    def diagnostics(hall_id: str, bundle_id: int, who: Member) -> Response:
+        who.require_hall(hall_id)
+        bundle = stats.diagnostic_bundle(hall.ctx, hall_id, bundle_id)
+        return Response(
+            bundle.data,
+            media_type="application/gzip",
+            headers={
+                "Content-Disposition": f'attachment; filename="{bundle.terminal_id}-{bundle.id}.tar.gz"'
+            },
+        )
+
+
+async def sleep_until_closed(hall: HallService) -> None:
+    while not hall.feed.closed:
+        await asyncio.sleep(0.5)
+
+
+__all__ = ["add_staff_routes"]

@@ -1,0 +1,45 @@
+"""The signed terminal calls of hall operations (DESIGN §3): heartbeat, events, assistance, and the
+diagnostics bundle a `collect_diagnostics` command uploads."""
+
+import re
+from typing import Annotated, Any
+
+from fastapi import FastAPI, Query, Request
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from ..reports import Caller
+from . import HallService
+from .schemas import Assistance, Events, Heartbeat
+
+DIAGNOSTICS_PATH = re.compile(r"^/v1/terminals/[^/]+/diagnostics$")
+
+
+def add_terminal_routes(app: FastAPI, hall: HallService, signed: Any) -> None:
+    """`signed` is the app's dependency that checks a terminal's request signature."""
+    Signed = Annotated[Caller, signed]
+
+    @app.post("/v1/terminals/{terminal_id}/heartbeat")
+    def heartbeat(terminal_id: str, body: Heartbeat, caller: Signed) -> JSONResponse:
+        return JSONResponse(hall.telemetry.heartbeat(caller, terminal_id, body))
+
+    @app.post("/v1/terminals/{terminal_id}/events")
+    def events(terminal_id: str, body: Events, caller: Signed) -> JSONResponse:
+        return JSONResponse(hall.telemetry.events(caller, terminal_id, body))
+
+    @app.post("/v1/terminals/{terminal_id}/assistance")
+    def assistance(terminal_id: str, body: Assistance, caller: Signed) -> JSONResponse:
+        return JSONResponse(hall.telemetry.assistance(caller, terminal_id, body))
+
+    @app.post("/v1/terminals/{terminal_id}/diagnostics")
+    async def diagnostics(
+        terminal_id: str,
+        request: Request,
+        caller: Signed,
+        command_id: Annotated[str, Query(pattern=r"^C[0-9A-Z]{10,30}$")],
+    ) -> JSONResponse:
+        bundle = await request.body()
+        answer = await run_in_threadpool(
+            hall.telemetry.diagnostics, caller, terminal_id, command_id, bundle
+        )
+        return JSONResponse(answer)

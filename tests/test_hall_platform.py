@@ -1,0 +1,317 @@
+"""Hall operations on the platform (DESIGN §8), through a real `report-service serve`: heartbeats,
+alerts, help calls, commands, staff logins and their scope, and bad input refused with nothing
+written."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+import sqlite3
+import time
+from pathlib import Path
+
+import pytest
+
+from .hall_support import Kiosk, Staff, add_staff, beat, cli_input, terminal_in
+from .platform_client import ServiceProcess, cli, start_service
+
+NOW_CST = dt.datetime.now(dt.timezone(dt.timedelta(hours=8)))
+ALL_DAY = "mon-sun 00:00-24:00"
+
+
+@pytest.fixture(scope="module")
+def hall(platform: ServiceProcess) -> str:
+    name = "hall-ops-" + secrets.token_hex(3)
+    add_staff(platform, name, "ops-" + name, "hall_admin", display="李主任")
+    assert (
+        cli(
+            "halls", "set-hours", "--db", platform.db, "--hall", name, "--hours", ALL_DAY
+        ).returncode
+        == 0
+    )
+    return name
+
+
+@pytest.fixture(scope="module")
+def staff(platform: ServiceProcess, hall: str) -> Staff:
+    member = Staff(platform, "ops-" + hall)
+    assert member.csrf, member.login.headers
+    return member
+
+
+def test_a_heartbeat_shows_the_terminal_and_its_devices_in_words_and_codes(
+    platform: ServiceProcess, hall: str, staff: Staff
+) -> None:
+    kiosk = Kiosk(platform, hall)
+    assert terminal_in(staff.state(hall), kiosk.id)["status"] == "offline"  # enrolled, never seen
+    answer = kiosk.heartbeat(beat(**{"devices.a4_printer.paper": "low"}))
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {"commands": [], "help_calls": [], "next_interval_s": 30}
+    shown = terminal_in(staff.state(hall), kiosk.id)
+    assert shown["status"] == "online" and shown["availability"] == "in_service"
+    assert shown["devices"]["a4_printer"]["paper"] == "low"
+    page = staff.http.get(f"/halls/{hall}")
+    assert "纸张将尽" in page.text and "A4打印机" in page.text  # the words the page shows
+
+
+def test_paper_out_raises_an_alert_that_clears_when_paper_is_back(
+    platform: ServiceProcess, hall: str, staff: Staff
+) -> None:
+    kiosk = Kiosk(platform, hall)
+    kiosk.heartbeat(beat(**{"devices.receipt_printer.paper": "out",
+                            "devices.a4_printer.reasons": ["cover-open"]}))  # fmt: skip
+    mine = {
+        (a["kind"], a["subject"])
+        for a in staff.state(hall)["alerts"]
+        if a["terminal_id"] == kiosk.id
+    }
+    assert mine == {("paper_out", "receipt_printer"), ("cover_open", "a4_printer")}
+    alert = next(a for a in staff.state(hall)["alerts"] if a["terminal_id"] == kiosk.id)
+    acked = staff.post(f"/halls/{hall}/alerts/{alert['alert_id']}/acknowledge")
+    assert acked.status_code == 200 and acked.json()["acknowledged_by"] == "李主任"
+    kiosk.heartbeat(beat())
+    assert not [a for a in staff.state(hall)["alerts"] if a["terminal_id"] == kiosk.id]
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        beat(**{"devices.scanner": {"state": "online"}}),
+        beat(**{"devices.a4_printer.state": "on_fire"}),
+        beat(**{"devices.a4_printer.paper": "plenty"}),
+        beat(interval_s=1),
+        beat(interval_s=100_000),
+        beat(**{"queue.pending": -5}),
+        beat(counters={"reports": 10**12}),
+        beat(availability="dancing"),
+        beat(uptime_s="long"),
+        beat(**{"devices.a4_printer.reasons": ["<script>"]}),
+    ],
+)
+def test_absurd_heartbeats_are_refused_and_nothing_is_written(
+    platform: ServiceProcess, hall: str, staff: Staff, bad: dict[str, object]
+) -> None:
+    kiosk = Kiosk(platform, hall)
+    kiosk.heartbeat(beat())
+    before = terminal_in(staff.state(hall), kiosk.id)
+    answer = kiosk.heartbeat(bad)
+    assert answer.status_code == 422 and answer.json()["error"]["code"] == "invalid_request"
+    after = terminal_in(staff.state(hall), kiosk.id)
+    assert after["devices"] == before["devices"] and after["availability"] == before["availability"]
+
+
+def test_a_terminal_speaks_only_for_itself_and_only_signed(
+    platform: ServiceProcess, hall: str
+) -> None:
+    me, other = Kiosk(platform, hall), Kiosk(platform, hall)
+    forged = me.client.request("POST", f"/v1/terminals/{other.id}/heartbeat", beat())
+    assert forged.status_code == 403 and forged.json()["error"]["code"] == "not_this_terminal"
+    unsigned = me.client.http.post(f"/v1/terminals/{me.id}/heartbeat", json=beat())
+    assert unsigned.status_code == 401
+    assert me.client.request("POST", f"/v1/terminals/{other.id}/assistance",
+                             {"call_id": "call-abcdef12", "reason": "other", "step": "attract"}).status_code == 403  # fmt: skip
+
+
+def test_help_call_acknowledged_by_staff_reaches_the_next_heartbeat(
+    platform: ServiceProcess, hall: str, staff: Staff
+) -> None:
+    kiosk = Kiosk(platform, hall)
+    call = kiosk.assist("paper_out", "print_failed", call_id="call-" + secrets.token_hex(6))
+    assert call.status_code == 200 and call.json()["status"] == "open"
+    again = kiosk.assist("paper_out", "print_failed", call_id=call.json()["call_id"])
+    assert again.json() == call.json()  # the same call id is the same call
+    calls = [c for c in staff.state(hall)["help_calls"] if c["terminal_id"] == kiosk.id]
+    assert len(calls) == 1 and calls[0]["status"] == "open"
+    waiting = kiosk.heartbeat().json()
+    assert waiting["next_interval_s"] <= 5  # a person waits: the kiosk asks more often
+    call_id = call.json()["call_id"]
+    assert staff.post(f"/halls/{hall}/help-calls/{call_id}/acknowledge").status_code == 200
+    seen = kiosk.heartbeat().json()["help_calls"]
+    assert seen == [{"call_id": call_id, "status": "acknowledged", "staff": "李主任"}]
+    assert staff.post(f"/halls/{hall}/help-calls/{call_id}/resolve").status_code == 200
+    assert kiosk.heartbeat().json()["help_calls"] == []
+    assert staff.post(f"/halls/{hall}/help-calls/{call_id}/resolve").status_code == 409
+    actions = staff.http.get(f"/halls/{hall}/audit").json()["actions"]
+    assert {"help_call_acknowledged", "help_call_resolved"} <= {a["action"] for a in actions}
+
+
+def test_changes_without_a_csrf_token_or_from_another_hall_change_nothing(
+    platform: ServiceProcess, hall: str, staff: Staff
+) -> None:
+    kiosk = Kiosk(platform, hall)
+    call_id = kiosk.assist().json()["call_id"]
+    path = f"/halls/{hall}/help-calls/{call_id}/acknowledge"
+    assert staff.post(path, csrf="").status_code == 403
+    assert staff.post(path, csrf="forged-token").status_code == 403
+    other_hall = "hall-other-" + secrets.token_hex(3)
+    add_staff(platform, other_hall, "x-" + other_hall)
+    outsider = Staff(platform, "x-" + other_hall)
+    assert outsider.post(path).status_code == 403
+    assert outsider.http.get(f"/halls/{hall}/state").status_code == 403
+    sent = outsider.post(f"/halls/{other_hall}/terminals/{kiosk.id}/commands", {"kind": "lock"})
+    assert sent.status_code == 404  # a terminal of another hall is not found in one's own
+    assert (
+        next(c for c in staff.state(hall)["help_calls"] if c["call_id"] == call_id)["status"]
+        == "open"
+    )
+
+
+def test_a_region_admin_acts_on_every_hall_of_the_region(
+    platform: ServiceProcess, hall: str
+) -> None:
+    add_staff(platform, "region-desk", "region-gansu", "region_admin")
+    admin = Staff(platform, "region-gansu")
+    assert admin.login.headers["location"] == "/halls/"  # several halls: the list
+    kiosk = Kiosk(platform, hall)
+    assert (
+        admin.post(
+            f"/halls/{hall}/terminals/{kiosk.id}/commands", {"kind": "restart_app"}
+        ).status_code
+        == 201
+    )
+    assert admin.http.get("/halls/hall-in-wuhai/state").status_code == 403
+
+
+def test_commands_are_delivered_until_their_result_comes_back(
+    platform: ServiceProcess, hall: str, staff: Staff
+) -> None:
+    kiosk = Kiosk(platform, hall)
+    kiosk.heartbeat()
+    sent = staff.post(
+        f"/halls/{hall}/terminals/{kiosk.id}/commands", {"kind": "lock", "message": "午休"}
+    )
+    assert sent.status_code == 201
+    command_id = sent.json()["command_id"]
+    delivered = kiosk.heartbeat().json()["commands"]
+    assert [(c["command_id"], c["kind"], c["args"]) for c in delivered] == [
+        (command_id, "lock", {"message": "午休"})
+    ]
+    assert kiosk.heartbeat().json()["commands"][0]["command_id"] == command_id  # no result yet
+    done = beat(
+        availability="locked", command_results=[{"command_id": command_id, "status": "executed"}]
+    )
+    assert kiosk.heartbeat(done).json()["commands"] == []
+    shown = next(c for c in staff.state(hall)["commands"] if c["command_id"] == command_id)
+    assert shown["status"] == "executed" and shown["created_by"] == "李主任"
+    assert terminal_in(staff.state(hall), kiosk.id)["availability"] == "locked"
+    foreign = beat(command_results=[{"command_id": "C0000000000000000", "status": "executed"}])
+    assert kiosk.heartbeat(foreign).status_code == 422
+
+
+def test_hall_staff_may_lock_but_not_restart(platform: ServiceProcess, hall: str) -> None:
+    add_staff(platform, hall, "desk-" + hall, "hall_staff")
+    desk = Staff(platform, "desk-" + hall)
+    kiosk = Kiosk(platform, hall)
+    assert (
+        desk.post(f"/halls/{hall}/terminals/{kiosk.id}/commands", {"kind": "lock"}).status_code
+        == 201
+    )
+    refused = desk.post(f"/halls/{hall}/terminals/{kiosk.id}/commands", {"kind": "restart_app"})
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "command_not_allowed"
+    unknown = desk.post(f"/halls/{hall}/terminals/{kiosk.id}/commands", {"kind": "format_disk"})
+    assert unknown.status_code == 422
+
+
+def test_logins_lock_after_wrong_passwords_and_do_not_tell_who_exists(
+    platform: ServiceProcess, hall: str
+) -> None:
+    add_staff(platform, hall, "lock-" + hall)
+    assert Staff(platform, "nobody-" + hall, "whatever-password").failure == "login_failed"
+    for _ in range(5):
+        assert Staff(platform, "lock-" + hall, "wrong-password!").failure == "login_failed"
+    assert Staff(platform, "lock-" + hall).failure == "account_locked"  # even the right one now
+
+
+def test_events_are_stored_once_and_personal_data_never(
+    platform: ServiceProcess, hall: str
+) -> None:
+    kiosk = Kiosk(platform, hall)
+    planted = ("620102198506120035", "916201020009900016", "13912345678")
+    events = [
+        {"event_id": "ev-" + secrets.token_hex(6), "kind": "print_done",
+         "at": dt.datetime.now(dt.UTC).isoformat(), "fields": {"phase": "a4", "note": f"for {p}"}}
+        for p in planted
+    ]  # fmt: skip
+    assert kiosk.events(events).json() == {"accepted": 3, "duplicates": 0}
+    assert kiosk.events(events).json() == {"accepted": 0, "duplicates": 3}
+    kiosk.heartbeat(beat(last_error=f"card {planted[0]} refused",
+                         **{"devices.a4_printer.detail": planted[1]}))  # fmt: skip
+    kiosk.assist()
+    stale = [dict(events[0], event_id="ev-" + secrets.token_hex(6), at="2020-01-01T00:00:00+08:00")]
+    assert kiosk.events(stale).status_code == 422
+    naive = [dict(events[0], event_id="ev-" + secrets.token_hex(6), at="2026-01-01T00:00:00")]
+    assert kiosk.events(naive).status_code == 422
+    with sqlite3.connect(platform.db) as db:
+        for table in ("terminal_events", "terminal_state", "help_calls", "alerts"):
+            dump = "\n".join(str(row) for row in db.execute(f"SELECT * FROM {table}"))
+            for value in planted:
+                assert value not in dump, (table, value)
+
+
+def test_closed_outside_opening_hours_offline_inside(platform: ServiceProcess) -> None:
+    name = "hall-hours-" + secrets.token_hex(3)
+    add_staff(platform, name, "h-" + name)
+    kiosk = Kiosk(platform, name)
+    staff = Staff(platform, "h-" + name)
+    past = (NOW_CST - dt.timedelta(hours=3)).strftime("%H:%M")
+    day = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[NOW_CST.weekday()]
+    start = (NOW_CST - dt.timedelta(hours=4)).strftime("%H:%M")
+    if start < past:  # not across midnight: a window that ended three hours ago
+        cli(
+            "halls",
+            "set-hours",
+            "--db",
+            platform.db,
+            "--hall",
+            name,
+            "--hours",
+            f"{day} {start}-{past}",
+        )
+        assert terminal_in(staff.state(name), kiosk.id)["status"] == "closed"
+        assert staff.state(name)["open"] is False
+    cli("halls", "set-hours", "--db", platform.db, "--hall", name, "--hours", ALL_DAY)
+    assert terminal_in(staff.state(name), kiosk.id)["status"] == "offline"
+    bad = cli_input(
+        "", "halls", "set-hours", "--db", platform.db, "--hall", name, "--hours", "mon 18:00-09:00"
+    )
+    assert bad.returncode == 2 and "ends before it starts" in bad.stderr
+
+
+def test_a_terminal_goes_offline_after_three_missed_heartbeats_and_comes_back(
+    platform: ServiceProcess, hall: str, staff: Staff
+) -> None:
+    kiosk = Kiosk(platform, hall)
+    kiosk.heartbeat(beat(interval_s=10))
+    started = time.monotonic()
+    time.sleep(20)
+    assert terminal_in(staff.state(hall), kiosk.id)["status"] == "online"  # two missed: not yet
+    while terminal_in(staff.state(hall), kiosk.id)["status"] == "online":
+        assert time.monotonic() - started < 60, "still online a minute after its last heartbeat"
+        time.sleep(0.5)
+    assert time.monotonic() - started >= 30
+    offline = [a for a in staff.state(hall)["alerts"] if a["terminal_id"] == kiosk.id]
+    assert [a["kind"] for a in offline] == ["offline"]  # the hall is open all day
+    kiosk.heartbeat(beat(interval_s=10))
+    assert terminal_in(staff.state(hall), kiosk.id)["status"] == "online"
+    assert not [a for a in staff.state(hall)["alerts"] if a["terminal_id"] == kiosk.id]
+
+
+def test_metrics_for_monitoring(platform: ServiceProcess, hall: str) -> None:
+    import httpx
+
+    text = httpx.get(platform.base_url + "/metrics", timeout=10).text
+    assert f'kiosk_terminals{{hall="{hall}",status="online"}}' in text
+    assert "report_service_request_seconds_bucket" in text and "kiosk_help_calls_open" in text
+
+
+def test_many_failed_logins_from_one_address_must_wait(tmp_path: Path) -> None:
+    db = str(tmp_path / "platform.db")
+    cli("seed", "--db", db, "--region", "gansu", "--entities", "3", "--seed", "2")
+    service = start_service(db, tmp_path)  # its own process: the limit would hold others back
+    try:
+        add_staff(service, "hall-limit", "real-user")
+        for n in range(10):
+            assert Staff(service, f"guess-{n}", "wrong-password!").failure == "login_failed"
+        assert Staff(service, "real-user").failure == "too_many_logins"
+    finally:
+        service.stop()
