@@ -16,6 +16,8 @@ APT_PACKAGES=(
   gettext              # msgfmt: checks the kiosk's screen-text catalogs
   libmtdev1            # Kivy's multitouch input provider
   espeak-ng            # voice prompts in elderly mode
+  chromium             # the dashboard and verify pages are tested in a real headless browser
+  chromium-driver      # selenium drives it (nothing downloads a browser)
 )
 
 say() { printf '[setup] %s\n' "$*"; }

@@ -165,7 +165,13 @@ def _availability(ctx: HallContext, s: Session, terminals: list[str], weekly: An
             hi = aware(changes[i + 1].at) if i + 1 < len(changes) else now
             serving = change.link == "online" and change.availability in SERVING
             spans.append((lo, hi, serving))
+        if not changes:
+            continue
+        known_from = aware(changes[0].at)  # before its first report a terminal is not counted
         for lo, hi in opening:
+            lo = max(lo, known_from)
+            if lo >= hi:
+                continue
             day = lo.date().isoformat()
             row = rows[(day, terminal)]
             row["_open_s"] += (hi - lo).total_seconds()

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ..clock import CST
 from ..errors import conflict, forbidden, unprocessable
 from ..reports import Caller
 from . import alerts, models
@@ -213,7 +214,7 @@ class Telemetry:
             for event in fresh:
                 s.add(models.TerminalEvent(
                     terminal_id=terminal_id, event_id=event.event_id, kind=event.kind,
-                    at=event.at, received_at=now,
+                    at=event.at.astimezone(CST), received_at=now,  # SQLite keeps no offset
                     fields=json.dumps(scrub(event.fields, f"event {event.kind}", terminal_id),
                                       ensure_ascii=False),
                 ))  # fmt: skip

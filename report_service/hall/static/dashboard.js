@@ -7,6 +7,7 @@ const words = config.vocabulary;
 const csrf = document.querySelector('meta[name="csrf-token"]').content;
 const base = "/halls/" + encodeURIComponent(config.hall_id);
 let current = null;
+let drawn = "";  // the state last drawn, without its timestamp: unchanged states are not redrawn
 
 function el(tag, attrs, ...children) {
   const node = document.createElement(tag);
@@ -72,13 +73,13 @@ function confirmThen(text, action) {
 }
 
 function helpCall(call) {
-  const waiting = call.status === "open";
   const item = el("li", { class: "item help " + call.status, "data-call": call.call_id },
     el("strong", {}, word(words.help_reasons, call.reason)),
     el("span", {}, " · 终端 " + call.terminal_id + " · 在「" + word(words.steps, call.step) + "」"),
     el("span", { class: "state" }, word(words.help_status, call.status) +
       (call.acknowledged_by ? "（" + call.acknowledged_by + "）" : "")),
-    el("span", { class: "time" }, (waiting ? "已等待 " : "发起于 ") + (waiting ? ago(call.created_at).replace("前", "") : clock(call.created_at))));
+    el("span", { class: "time" }, "发起于 " + clock(call.created_at) + "（",
+      el("span", { "data-ago": call.created_at }, ago(call.created_at)), "）"));
   if (call.status === "open") {
     item.append(el("button", { class: "primary", type: "button",
       onclick: () => post("/help-calls/" + encodeURIComponent(call.call_id) + "/acknowledge").then(refreshSoon) }, "我来处理"));
@@ -120,8 +121,8 @@ function terminalCard(terminal) {
     el("h3", {}, terminal.terminal_id),
     el("p", { class: "status" }, word(words.link, terminal.status) +
       (terminal.availability ? " · " + word(words.availability, terminal.availability) : "")),
-    el("p", { class: "small" }, "最后上报：" + ago(terminal.last_seen) +
-      (terminal.app_version ? " · 版本 " + terminal.app_version : "")));
+    el("p", { class: "small" }, "最后上报：", el("span", { "data-ago": terminal.last_seen || "" }, ago(terminal.last_seen)),
+      terminal.app_version ? " · 版本 " + terminal.app_version : null));
   const devices = el("ul", { class: "devices" });
   for (const [kind, device] of Object.entries(terminal.devices || {})) devices.append(deviceLine(kind, device));
   card.append(devices);
@@ -168,6 +169,10 @@ function fill(id, nodes, empty) {
 
 function render(state) {
   current = state;
+  const { generated_at, ...content } = state;
+  const key = JSON.stringify(content);
+  if (key === drawn) return;  // a redraw would swap the buttons under a finger for nothing
+  drawn = key;
   const badge = document.getElementById("open-badge");
   badge.textContent = state.open ? "营业中" : "已闭厅";
   badge.className = "badge " + (state.open ? "open" : "closed");
@@ -224,6 +229,8 @@ document.getElementById("logout").addEventListener("click", async () => {
   await fetch("/halls/logout", { method: "POST", headers: { "X-CSRF-Token": csrf }, credentials: "same-origin" });
   location.href = "/halls/login";
 });
-setInterval(() => current && render(current), 10000); // "N秒前" keeps moving between updates
+setInterval(() => {  // "N秒前" keeps moving between updates, in place
+  for (const node of document.querySelectorAll("[data-ago]")) node.textContent = ago(node.dataset.ago);
+}, 5000);
 refresh().then(connect);
 loadStats();

@@ -1,0 +1,148 @@
+"""The dashboard is live: a change a terminal reports reaches an open event stream within seconds,
+on SQLite in one process and across two serve processes on one PostgreSQL (LISTEN/NOTIFY)."""
+
+from __future__ import annotations
+
+import json
+import queue
+import secrets
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .hall_support import Kiosk, Staff, add_staff, beat, terminal_in
+from .platform_client import ServiceProcess, cli, start_service
+from .postgres_server import pg_bin, postgres_server
+
+
+class Stream:
+    """An open `/halls/{hall}/events` stream, read on a thread into a queue of states."""
+
+    def __init__(self, staff: Staff, hall: str) -> None:
+        self.states: queue.Queue[dict[str, Any]] = queue.Queue()
+        self._context = staff.http.stream("GET", f"/halls/{hall}/events", timeout=None)
+        self.response = self._context.__enter__()
+        assert self.response.status_code == 200
+        assert self.response.headers["content-type"].startswith("text/event-stream")
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        try:
+            for line in self.response.iter_lines():
+                if line.startswith("data: "):
+                    self.states.put(json.loads(line[6:]))
+        except Exception:  # the test closed the stream
+            return
+
+    def until(self, check: Any, timeout: float) -> tuple[dict[str, Any], float]:
+        started = time.monotonic()
+        while True:
+            left = timeout - (time.monotonic() - started)
+            state = self.states.get(timeout=max(left, 0.01))
+            if check(state):
+                return state, time.monotonic() - started
+
+    def close(self) -> None:
+        self._context.__exit__(None, None, None)
+
+
+def watch_a_change(writer: ServiceProcess, reader: ServiceProcess, hall: str) -> float:
+    """Seconds from a heartbeat to `writer` until `reader`'s stream shows its paper running out."""
+    add_staff(reader, hall, "live-" + hall)
+    staff = Staff(reader, "live-" + hall)
+    kiosk = Kiosk(writer, hall)
+    kiosk.heartbeat(beat())
+    stream = Stream(staff, hall)
+    try:
+        stream.until(lambda s: any(t["terminal_id"] == kiosk.id for t in s["terminals"]), 10)
+        kiosk.heartbeat(beat(**{"devices.a4_printer.paper": "out"}))
+
+        def shows_paper_out(state: dict[str, Any]) -> bool:
+            mine = terminal_in(state, kiosk.id)
+            return bool(mine["devices"]) and mine["devices"]["a4_printer"]["paper"] == "out"
+
+        _, seconds = stream.until(shows_paper_out, 10)
+    finally:
+        stream.close()
+    return seconds
+
+
+def test_a_device_change_reaches_an_open_dashboard_within_two_seconds(
+    platform: ServiceProcess,
+) -> None:
+    seconds = watch_a_change(platform, platform, "hall-live-" + secrets.token_hex(3))
+    assert seconds < 2.0
+
+
+@pytest.fixture(scope="module")
+def two_processes_on_postgres(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[ServiceProcess, ServiceProcess]]:
+    if pg_bin() is None:
+        pytest.skip(reason="PostgreSQL not installed: `make test` installs it; this machine cannot")
+    workdir = tmp_path_factory.mktemp("pg-live")
+    with postgres_server() as url:
+        cli("seed", "--db", url, "--region", "gansu", "--entities", "5", "--seed", "3")
+        first = start_service(url, workdir)
+        second = start_service(url, workdir)
+        try:
+            yield first, second
+        finally:
+            first.stop()
+            second.stop()
+
+
+@pytest.mark.postgres
+def test_a_heartbeat_to_one_process_reaches_a_dashboard_served_by_the_other(
+    two_processes_on_postgres: tuple[ServiceProcess, ServiceProcess],
+) -> None:
+    first, second = two_processes_on_postgres
+    seconds = watch_a_change(first, second, "hall-pg-" + secrets.token_hex(3))
+    assert seconds < 2.0
+
+
+def test_statistics_count_reports_events_help_calls_and_export_as_csv(
+    platform: ServiceProcess, tmp_path: Path
+) -> None:
+    hall = "hall-stats-" + secrets.token_hex(3)
+    add_staff(platform, hall, "stats-" + hall, "hall_admin")
+    cli("halls", "set-hours", "--db", platform.db, "--hall", hall, "--hours", "mon-sun 00:00-24:00")
+    staff = Staff(platform, "stats-" + hall)
+    kiosk = Kiosk(platform, hall)
+    kiosk.heartbeat(beat())
+    now = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())
+    kinds = [
+        "print_done",
+        "print_done",
+        "verify_done",
+        "pickup_fetched",
+        "objection_filed",
+        "login_ok",
+    ]
+    kiosk.events(
+        [
+            {"event_id": f"ev-{secrets.token_hex(6)}", "kind": k, "at": now, "fields": {}}
+            for k in kinds
+        ]
+    )
+    call_id = kiosk.assist().json()["call_id"]
+    staff.post(f"/halls/{hall}/help-calls/{call_id}/acknowledge")
+    rows = staff.http.get(f"/halls/{hall}/stats?days=2").json()["rows"]
+    total = next(r for r in rows if r["terminal_id"] == "ALL" and r["reports_printed"])
+    assert (
+        total["reports_printed"],
+        total["verifications"],
+        total["pickups"],
+        total["objections"],
+    ) == (2, 1, 1, 1)
+    assert total["help_calls"] == 1 and total["ack_median_s"] is not None, rows
+    assert total["availability_pct"] is not None and total["availability_pct"] > 0
+    csv = staff.http.get(f"/halls/{hall}/stats.csv")
+    assert csv.headers["content-type"].startswith("text/csv")
+    text = csv.content.decode("utf-8-sig")
+    assert text.splitlines()[0].startswith("日期 date,终端 terminal_id,出具报告 reports")
+    assert any(line.split(",")[1] == kiosk.id for line in text.splitlines()[1:])
