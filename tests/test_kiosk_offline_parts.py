@@ -15,16 +15,17 @@ from pathlib import Path
 import httpx
 import pytest
 
+from identifiers import USCC_CHARSET, uscc_problem
 from kiosk.api import ApiSettings, ReportApi
 from kiosk.config import load_config
 from kiosk.drain import OutboxDrainer
 from kiosk.errors import ConfigInvalid
 from kiosk.login_qr import LoginQrRefused, check_login_qr
-from kiosk.offline import REPORT_REQUEST, OfflineIdentity, request_payload
+from kiosk.offline import REPORT_REQUEST, OfflineIdentity, QueuedRequest
+from kiosk.periods import Period
 from kiosk.scanned import classify
 from kiosk.signing import TerminalCredentials
 from kiosk.tickets import TICKET, new_ticket, ticket_from
-from kiosk.uscc import USCC_CHARSET, uscc_problem
 from offline_cache import FileKeyProvider, ItemState, OfflineStore
 from report_service import crypto, ids
 from report_service.reports import IDEMPOTENCY_KEY
@@ -211,10 +212,11 @@ def queue(store: OfflineStore, identity: OfflineIdentity) -> str:
     import datetime as dt
 
     ticket = new_ticket()
-    payload = request_payload(
-        identity, uscc("gansu", 1), None, dt.date(2024, 1, 1), dt.date(2025, 1, 1),
+    request = QueuedRequest.of(
+        identity, uscc("gansu", 1), None, Period(dt.date(2024, 1, 1), dt.date(2025, 1, 1)),
         dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
     )  # fmt: skip
+    payload = request.to_payload()
     store.outbox.enqueue(REPORT_REQUEST, ticket, payload, pii=True)
     return ticket
 
