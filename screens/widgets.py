@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Sequence
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from kivy.animation import Animation
 from kivy.properties import (
@@ -101,7 +101,7 @@ class Pool:
         for name, value in props.items():
             setattr(widget, name, value)
         self._used.append((widget, tuple(props)))
-        return widget  # type: ignore[return-value]
+        return cast(W, widget)
 
     def release(self, container: Widget) -> None:
         """Take every row off `container` and forget what they showed."""
