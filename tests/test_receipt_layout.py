@@ -228,3 +228,23 @@ def test_receipt_validates_paper_title_and_qr() -> None:
         Receipt(title="  ")
     with pytest.raises(InputRejected):
         Receipt(title="T", qr_payload="x" * 701)
+
+
+def test_the_kiosks_pickup_receipt_names_the_enterprise_by_its_code_and_masks_one_like_an_id() -> (
+    None
+):
+    import datetime as dt
+
+    from kiosk.receipts import ReceiptWording
+
+    wording = ReceiptWording("K7", "大厅", "https://v.cn/r/", report_title="甘肃省专用信用报告")
+    at = dt.datetime(2025, 3, 1, 9, 30)
+    later = dt.datetime(2025, 3, 1, 10, 30)
+    receipt = wording.for_pickup("QT-7K3M-9Q2P-4X8A-BCDE", "91620100MA71ABCD3X", at, later)
+    assert receipt.title == "甘肃省专用信用报告领取凭证"
+    assert receipt.fields[0] == ("统一社会信用代码:", "91620100MA71ABCD3X")
+    assert receipt.qr_payload == "QT-7K3M-9Q2P-4X8A-BCDE"
+    # an all-digit code can read as an ID number (valid date and check digit): printed masked
+    looks_like_id = "11010519491231002X"
+    masked = wording.for_pickup("QT-7K3M-9Q2P-4X8A-BCDE", looks_like_id, at, later)
+    assert masked.fields[0] == ("统一社会信用代码:", "1101************2X")
