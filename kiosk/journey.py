@@ -5,7 +5,8 @@ the Snapshots it publishes. An intent that does not fit the current step is igno
 a screen already gone). Every slow call carries the session's generation: a result that comes back
 after cancel, back or the idle timeout belongs to a wiped session and is dropped. Where Back leads,
 what the idle clock skips and where a session ends is the table in `steps.py`; the shared mechanics
-(session, generation, snapshots) are `stage.Stage`; the offline branch is `offline_flow.OfflineFlow`.
+(session, generation, snapshots) are `stage.Stage`; the offline branch is `offline_flow.OfflineFlow`
+and the side trips (verify, objection, help, staff) `side_trips.SideTrips` (docs/architecture.md).
 """
 
 from __future__ import annotations
