@@ -1,8 +1,9 @@
 """The report-API client (DESIGN §3): the kiosk's only way to talk to the platform.
 
-Every call is signed by the terminal key; only idempotent calls are retried (GETs, and report creation,
-which carries an Idempotency-Key). Transport failures and 5xx after the retries become
-PlatformUnavailable, which is what the offline path keys on.
+Every call but enrollment and verification is signed by the terminal key (`signing.TerminalAuth`, an
+httpx.Auth); only idempotent calls are retried (GETs, and report creation, which carries an
+Idempotency-Key). Transport failures and 5xx after the retries become PlatformUnavailable, which is
+what the offline path keys on.
 """
 
 from __future__ import annotations
@@ -17,14 +18,14 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from .api_models import Catalog, Enrollment, Login, Objection, ReportMeta, Verification
 from .errors import ApiError, IntegrityFailure, PlatformUnavailable, ProtocolViolation
-from .signing import TerminalCredentials, signature_valid
+from .signing import TerminalAuth, TerminalCredentials, signature_valid
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +60,7 @@ class ReportApi:
     ) -> None:
         self.settings = settings
         self.credentials = credentials
-        self._clock = clock
+        self._auth = None if credentials is None else TerminalAuth(credentials, clock=clock)
         timeout = httpx.Timeout(settings.read_timeout_s, connect=settings.connect_timeout_s)
         self._http = httpx.AsyncClient(
             base_url=settings.base_url.rstrip("/"),
@@ -68,7 +69,6 @@ class ReportApi:
             transport=transport,
             follow_redirects=False,
         )
-        self._base_path = urlsplit(settings.base_url).path.rstrip("/")
 
     async def aclose(self) -> None:
         await self._http.aclose()
@@ -133,7 +133,8 @@ class ReportApi:
     ) -> SignedPdf:
         """The PDF bytes, refused unless sha256 and the platform signature both hold."""
         path = f"/v1/reports/{quote(report.report_id, safe='')}/pdf"
-        response = await self._send("GET", path, None, session_token, {}, idempotent=True)
+        headers = _headers(session_token, None)
+        response = await self._send("GET", path, None, headers, idempotent=True)
         data = response.content
         if len(data) > MAX_PDF_BYTES or not data.startswith(b"%PDF-"):
             raise IntegrityFailure(f"report {report.report_id}: not a PDF ({len(data)} bytes)")
@@ -178,8 +179,15 @@ class ReportApi:
         idempotent: bool = False,
         unsent_retry: bool = False,
     ) -> Any:
+        headers = _headers(session_token, extra_headers)
         response = await self._send(
-            method, path, body, session_token, extra_headers or {}, idempotent, signed, unsent_retry
+            method,
+            path,
+            body,
+            headers,
+            signed=signed,
+            idempotent=idempotent,
+            unsent_retry=unsent_retry,
         )
         try:
             return response.json()
@@ -191,59 +199,39 @@ class ReportApi:
         method: str,
         path: str,
         body: dict[str, Any] | None,
-        session_token: str | None,
-        extra_headers: dict[str, str],
-        idempotent: bool,
+        headers: dict[str, str],
+        *,
         signed: bool = True,
+        idempotent: bool = False,
         unsent_retry: bool = False,
     ) -> httpx.Response:
         """Send with retries: any failure for an idempotent call; with `unsent_retry`, only a
-        failure to connect (the platform never saw the request); none otherwise."""
+        failure to connect (the platform never saw the request); none otherwise. An error answer
+        becomes ApiError, no answer PlatformUnavailable."""
+        if signed and self._auth is None:
+            raise ApiError(401, "not_enrolled", "terminal is not enrolled")
+        auth = self._auth if signed else None
         raw = b"" if body is None else json.dumps(body, ensure_ascii=False).encode()
         attempts = 1 + (self.settings.retries if idempotent or unsent_retry else 0)
         last: Exception | None = None
         for attempt in range(attempts):
             if attempt:
                 delay = self.settings.backoff_s * (2 ** (attempt - 1))
-                await asyncio.sleep(
-                    delay * (0.5 + random.random())
-                )  # jitter spreads a hall's kiosks
-            headers = {"Content-Type": "application/json", **extra_headers}
-            if session_token is not None:
-                headers["Authorization"] = "Bearer " + session_token
-            if signed:
-                if self.credentials is None:
-                    raise ApiError(401, "not_enrolled", "terminal is not enrolled")
-                headers.update(
-                    self.credentials.headers(method, self._base_path + path, raw, clock=self._clock)
-                )
+                # jitter spreads a hall's kiosks
+                await asyncio.sleep(delay * (0.5 + random.random()))
             try:
                 response = await self._http.request(
-                    method, path, content=raw or None, headers=headers
+                    method, path, content=raw or None, headers=headers, auth=auth
                 )
             except httpx.TransportError as exc:
                 last = exc
-                log.warning(
-                    "%s %s: %s (attempt %d/%d)",
-                    method,
-                    path,
-                    type(exc).__name__,
-                    attempt + 1,
-                    attempts,
-                )
+                _log_attempt(method, path, type(exc).__name__, attempt, attempts)
                 if idempotent or isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout):
                     continue
                 break
             if response.status_code >= 500:
                 last = ApiError(response.status_code, "server_error", response.text[:200])
-                log.warning(
-                    "%s %s: HTTP %d (attempt %d/%d)",
-                    method,
-                    path,
-                    response.status_code,
-                    attempt + 1,
-                    attempts,
-                )
+                _log_attempt(method, path, f"HTTP {response.status_code}", attempt, attempts)
                 if idempotent:
                     continue
                 break
@@ -251,6 +239,17 @@ class ReportApi:
                 raise _api_error(method, path, response)
             return response
         raise PlatformUnavailable(f"{method} {path}: {type(last).__name__}: {last}")
+
+
+def _headers(session_token: str | None, extra: dict[str, str] | None) -> dict[str, str]:
+    headers = {"Content-Type": "application/json", **(extra or {})}
+    if session_token is not None:
+        headers["Authorization"] = "Bearer " + session_token
+    return headers
+
+
+def _log_attempt(method: str, path: str, what: str, attempt: int, attempts: int) -> None:
+    log.warning("%s %s: %s (attempt %d/%d)", method, path, what, attempt + 1, attempts)
 
 
 def _api_error(method: str, path: str, response: httpx.Response) -> ApiError:

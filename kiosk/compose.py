@@ -9,7 +9,7 @@ import asyncio
 import logging
 import platform
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +19,7 @@ from devices import registry
 from devices.errors import DeviceError
 from offline_cache import FileKeyProvider, OfflineCacheError, OfflineStore
 
+from .alerts import StaffAlerts
 from .api import ApiSettings, ReportApi
 from .api_models import Enrollment
 from .audit import AuditLog
@@ -36,6 +37,7 @@ from .identity import (
 from .journey import Journey
 from .offline_desk import OfflineDesk
 from .printing import PrintOrchestrator
+from .receipts import ReceiptWording
 from .runner import JourneyRunner
 from .services import KioskServices
 from .signing import TerminalCredentials, load_platform_key, public_key_b64
@@ -180,33 +182,35 @@ def build_drainer(config: KioskConfig, store: OfflineStore, api: ReportApi) -> O
     )
 
 
+def queue_counts(store: OfflineStore | None, problem: str) -> Callable[[], dict[str, Any]]:
+    """The staff screen's view of the queue: counts per state, or why the store is unusable."""
+    if store is None:
+        return lambda: {"error": problem}
+    outbox = store.outbox
+    return lambda: outbox.counts().as_dict()
+
+
 def build_kiosk(config: KioskConfig) -> Kiosk:
+    """Everything is built before it is handed on: each part gets its collaborators in its
+    constructor, in this order."""
     settings = ApiSettings(
         config.platform_url, ca_bundle=None if config.ca_bundle is None else str(config.ca_bundle)
     )
     enrollment, credentials = ensure_enrolled(config, settings)
     devices = build_devices(config)
     api = ReportApi(settings, credentials)
+    platform_key = load_platform_key(enrollment.platform_public_key)
     audit = AuditLog(config.state_dir / "audit.jsonl", enrollment.terminal_id)
-    receipt_options = config.devices["receipt_printer"].options
-    printing = PrintOrchestrator(
-        devices["a4_printer"],
-        devices["receipt_printer"],
+    alerts = StaffAlerts(audit)
+    wording = ReceiptWording(
         terminal_id=enrollment.terminal_id,
         hall_name=config.hall_name,
         verify_url_prefix=str(enrollment.config.get("verify_url_prefix", "")),
         report_title=str(enrollment.config.get("report_title", "")),
-        paper_mm=int(receipt_options.get("paper_mm", 80)),
     )
-    services = KioskServices(
-        api,
-        load_platform_key(enrollment.platform_public_key),
-        printing,
-        audit,
-        StaffLock(config.staff_pin_file),
-        lambda: device_status(devices),
+    printing = PrintOrchestrator(
+        devices["a4_printer"], devices["receipt_printer"], wording, alert=alerts.add
     )
-    printing.alert = services.alert
     store: OfflineStore | None = None
     store_problem = ""
     try:
@@ -214,7 +218,7 @@ def build_kiosk(config: KioskConfig) -> Kiosk:
     except OfflineCacheError as exc:
         # the files stay as they are, for recovery; nobody is served rather than requests lost
         store_problem = exc.code
-        log.error("offline store refused to open (%s): %s", exc.code, exc.message)
+        log.error("offline store refused to open (%s): %s", exc.code, exc.detail)
     drainer: OutboxDrainer | None = None
     desk: OfflineDesk | None = None
     if store is not None:
@@ -222,16 +226,23 @@ def build_kiosk(config: KioskConfig) -> Kiosk:
         desk = OfflineDesk(
             store,
             api,
-            services.platform_key,
+            platform_key,
             printing,
             pickup_after_min=config.offline.pickup_after_min,
             reprint_ttl_s=config.offline.reprint_ttl_s,
             wake=drainer.wake,
-            alert=services.alert,
+            alert=alerts.add,
         )
-        services.queue_counts = lambda: store.outbox.counts().as_dict()
-    else:
-        services.queue_counts = lambda: {"error": store_problem}
+    services = KioskServices(
+        api,
+        platform_key,
+        printing,
+        audit,
+        StaffLock(config.staff_pin_file),
+        lambda: device_status(devices),
+        alerts=alerts,
+        queue_counts=queue_counts(store, store_problem),
+    )
     journey = Journey(
         services,
         offline=desk,
@@ -245,7 +256,7 @@ def build_kiosk(config: KioskConfig) -> Kiosk:
     if drainer is not None:
         runner.add_task(drainer.run)
     else:
-        journey.hold_out_of_service("error.out_of_service")
+        journey.out_of_service("error.out_of_service", until_restart=True)
     return Kiosk(
         config, enrollment, devices, api, services, journey, runner, store, drainer, store_problem
     )

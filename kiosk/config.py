@@ -15,9 +15,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .errors import ConfigInvalid
+from .i18n import DEFAULT_LANGUAGE, LANGUAGES
 
 DEVICE_KINDS = ("id_card", "qr_camera", "a4_printer", "receipt_printer")
-LANGUAGES = ("zh_CN", "en")
 _SECRET_WORDS = ("pin", "password", "secret", "private_key", "token")
 
 
@@ -29,7 +29,7 @@ class DeviceConfig:
 
 @dataclass(frozen=True)
 class UiConfig:
-    language: str = "zh_CN"
+    language: str = DEFAULT_LANGUAGE
     idle_timeout_s: float = 60.0
     countdown_s: float = 10.0
     elderly_mode: bool = False
@@ -132,7 +132,7 @@ def parse_config(
 
     ui_raw = c.table(raw, "ui")
     ui = UiConfig(
-        language=c.choice(ui_raw, "ui.language", LANGUAGES, "zh_CN"),
+        language=c.choice(ui_raw, "ui.language", LANGUAGES, DEFAULT_LANGUAGE),
         idle_timeout_s=c.number(ui_raw, "ui.idle_timeout_s", 60.0, low=20, high=600),
         countdown_s=c.number(ui_raw, "ui.countdown_s", 10.0, low=5, high=30),
         elderly_mode=c.boolean(ui_raw, "ui.elderly_mode", False),

@@ -12,13 +12,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-import hashlib
-import json
 import logging
 import random
 import re
 from collections.abc import Callable
-from typing import Any
 
 from offline_cache import (
     DeliveryResult,
@@ -33,7 +30,7 @@ from .api import ReportApi
 from .api_models import Login
 from .errors import ApiError, KioskError, PlatformUnavailable, ProtocolViolation
 from .messages import TERMINAL_FAULT_CODES
-from .offline import REPORT_REQUEST
+from .offline import REPORT_REQUEST, QueuedRequest
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +91,7 @@ class OutboxDrainer:
         try:
             report = self.store.prune()
         except OfflineCacheError as exc:
-            log.error("offline store pruning failed: %s %s", exc.code, exc.message)
+            log.error("offline store pruning failed: %s %s", exc.code, exc.detail)
             return
         log.info("offline store pruned: %s", report)
 
@@ -116,7 +113,7 @@ class OutboxDrainer:
         )
         for failed in passes:
             if isinstance(failed, OfflineCacheError):  # the store is in trouble: staff see it
-                log.error("drain pass failed: %s %s", failed.code, failed.message)
+                log.error("drain pass failed: %s %s", failed.code, failed.detail)
                 return self.idle_s
             if isinstance(failed, BaseException):
                 raise failed
@@ -132,10 +129,9 @@ class OutboxDrainer:
         return min(max(report.wait_until - self.store.now(), 0.0), self.idle_s)
 
     async def deliver(self, item: OutboxItem) -> DeliveryResult:
-        payload = item.payload
         try:
-            request = _Request.parse(payload)
-        except (KeyError, TypeError, ValueError):
+            request = QueuedRequest.from_payload(item.payload)
+        except ValueError:
             log.error("queued item %d is not a report request; set aside", item.id)
             return DeliveryResult.permanent_failure("drain.bad_item")
         try:
@@ -144,41 +140,41 @@ class OutboxDrainer:
                 login.session_token,
                 request.uscc,
                 request.domains,
-                request.period_from,
-                request.period_to,
+                request.period.start,
+                request.period.end,
                 item.idempotency_key,
             )
         except PlatformUnavailable:
             return DeliveryResult.retry_later("api.unavailable")
-        except ProtocolViolation:  # a proxy's error page, a half answer: the platform is not there
+        except ProtocolViolation:
+            # a proxy's error page, a half answer: the platform is not there
             return DeliveryResult.retry_later("api.protocol")
         except ApiError as exc:
             return self._refused(exc, request)
         log.info("queued request %d delivered", item.id)
         return DeliveryResult.delivered()
 
-    def _refused(self, exc: ApiError, request: _Request) -> DeliveryResult:
+    def _refused(self, exc: ApiError, request: QueuedRequest) -> DeliveryResult:
         code = error_code(exc)
         if exc.status == 429 or exc.status >= 500:
             return DeliveryResult.retry_later(code)
         if exc.code in _SESSION_CODES:
             self._sessions.pop(request.session_key, None)
             return DeliveryResult.retry_later(code)
-        if (
-            exc.code in TERMINAL_FAULT_CODES
-        ):  # this terminal's fault (clock, key): not the request's
+        if exc.code in TERMINAL_FAULT_CODES:
+            # this terminal's fault (clock, key): not the request's
             log.error("drain: the platform refuses this terminal: %s", exc.code)
             return DeliveryResult.retry_later(code)
         log.warning("queued request refused by the platform: %s", exc.code)
         return DeliveryResult.permanent_failure(code)
 
-    async def _session(self, request: _Request) -> Login:
+    async def _session(self, request: QueuedRequest) -> Login:
         cached = self._sessions.get(request.session_key)
         now = dt.datetime.now(dt.UTC)
         if cached is not None and (cached.expires_at - now).total_seconds() > SESSION_MARGIN_S:
             return cached
         credentials = request.credentials
-        if request.login == "id_card":
+        if request.method == "id_card":
             until = credentials["valid_until"]
             login = await self.api.login_id_card(
                 str(credentials["id_number"]),
@@ -187,9 +183,8 @@ class OutboxDrainer:
             )
         else:
             login = await self.api.login_qr(str(credentials["payload"]))
-        self._sessions = {  # drop the ones that ran out, keep this one
-            k: v for k, v in self._sessions.items() if v.expires_at > now
-        }
+        # drop the ones that ran out, keep this one
+        self._sessions = {k: v for k, v in self._sessions.items() if v.expires_at > now}
         self._sessions[request.session_key] = login
         return login
 
@@ -203,26 +198,3 @@ def _combined(reports: list[DrainReport]) -> DrainReport:
         dead_lettered=sum(r.dead_lettered for r in reports),
         wait_until=min(waits) if waits else None,
     )
-
-
-class _Request:
-    """A queued request's payload, checked (offline.request_payload wrote it)."""
-
-    def __init__(self, payload: dict[str, Any]) -> None:
-        self.login = str(payload["login"])
-        if self.login not in ("id_card", "qr"):
-            raise ValueError("unknown login method")
-        self.credentials: dict[str, Any] = dict(payload["credentials"])
-        self.uscc = str(payload["uscc"])
-        domains = payload["domains"]
-        self.domains = None if domains == "all" else [str(d) for d in domains]
-        self.period_from = dt.date.fromisoformat(payload["period"]["from"])
-        self.period_to = dt.date.fromisoformat(payload["period"]["to"])
-        body = json.dumps([self.login, self.credentials], sort_keys=True).encode()
-        self.session_key = hashlib.sha256(body).hexdigest()
-
-    @classmethod
-    def parse(cls, payload: Any) -> _Request:
-        if not isinstance(payload, dict) or payload.get("v") != 1:
-            raise ValueError("not a version-1 report request")
-        return cls(payload)

@@ -1,4 +1,5 @@
-"""What the offline path carries between the journey and the queue (DESIGN §5, docs/offline.md).
+"""What the offline path carries between the journey, the queue and the drain (DESIGN §5,
+docs/offline.md).
 
 A person verified on the kiosk itself (an ID card the reader checked, or a login QR whose platform
 signature and expiry the kiosk checked) may leave a request while the platform is unreachable. The
@@ -9,23 +10,21 @@ for the session and never logged (its repr hides it).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
-from devices.id_card.card import mask_name
+from identifiers import mask_name
 
 from .errors import KioskError
+from .periods import Period
+
+if TYPE_CHECKING:
+    from .ports import CardLike
 
 REPORT_REQUEST = "report_request"  # the outbox kind of a queued report request
-
-
-class CardFields(Protocol):
-    @property
-    def id_number(self) -> str: ...
-    @property
-    def name(self) -> str: ...
-    @property
-    def valid_until(self) -> dt.date | None: ...
+LOGIN_METHODS = ("id_card", "qr")
 
 
 @dataclass(frozen=True)
@@ -35,7 +34,7 @@ class OfflineIdentity:
     credentials: dict[str, Any] = field(repr=False)  # the session call's body
 
     @classmethod
-    def from_card(cls, card: CardFields) -> OfflineIdentity:
+    def from_card(cls, card: CardLike) -> OfflineIdentity:
         valid_until = None if card.valid_until is None else card.valid_until.isoformat()
         body = {"id_number": card.id_number, "name": card.name, "valid_until": valid_until}
         return cls("id_card", mask_name(card.name), body)
@@ -45,24 +44,69 @@ class OfflineIdentity:
         return cls("qr", masked_name, {"payload": payload})
 
 
-def request_payload(
-    identity: OfflineIdentity,
-    uscc: str,
-    domains: list[str] | None,
-    period_from: dt.date,
-    period_to: dt.date,
-    queued_at: dt.datetime,
-) -> dict[str, Any]:
-    """The queued item: enough to open a session and create the report, nothing more."""
-    return {
-        "v": 1,
-        "login": identity.method,
-        "credentials": dict(identity.credentials),
-        "uscc": uscc,
-        "domains": "all" if domains is None else list(domains),
-        "period": {"from": period_from.isoformat(), "to": period_to.isoformat()},
-        "queued_at": queued_at.isoformat(timespec="seconds"),
-    }
+@dataclass(frozen=True)
+class QueuedRequest:
+    """A queued report request: enough to open a session as the person and create the report,
+    nothing more. `to_payload` is what the queue seals (version 1, docs/offline.md);
+    `from_payload` is how the drain reads it back, refusing anything else with ValueError."""
+
+    method: str  # "id_card" or "qr"
+    credentials: dict[str, Any] = field(repr=False)  # the session call's body: PII
+    uscc: str
+    domains: tuple[str, ...] | None  # None: all domains
+    period: Period
+    queued_at: dt.datetime
+
+    @classmethod
+    def of(
+        cls,
+        identity: OfflineIdentity,
+        uscc: str,
+        domains: tuple[str, ...] | None,
+        period: Period,
+        queued_at: dt.datetime,
+    ) -> QueuedRequest:
+        return cls(identity.method, dict(identity.credentials), uscc, domains, period, queued_at)
+
+    def to_payload(self) -> dict[str, Any]:
+        return {
+            "v": 1,
+            "login": self.method,
+            "credentials": dict(self.credentials),
+            "uscc": self.uscc,
+            "domains": "all" if self.domains is None else list(self.domains),
+            "period": {"from": self.period.start.isoformat(), "to": self.period.end.isoformat()},
+            "queued_at": self.queued_at.isoformat(timespec="seconds"),
+        }
+
+    @classmethod
+    def from_payload(cls, payload: Any) -> QueuedRequest:
+        try:
+            if not isinstance(payload, dict) or payload.get("v") != 1:
+                raise ValueError("not a version-1 report request")
+            method = str(payload["login"])
+            if method not in LOGIN_METHODS:
+                raise ValueError("unknown login method")
+            domains = payload["domains"]
+            return cls(
+                method=method,
+                credentials=dict(payload["credentials"]),
+                uscc=str(payload["uscc"]),
+                domains=None if domains == "all" else tuple(str(d) for d in domains),
+                period=Period(
+                    dt.date.fromisoformat(payload["period"]["from"]),
+                    dt.date.fromisoformat(payload["period"]["to"]),
+                ),
+                queued_at=dt.datetime.fromisoformat(payload["queued_at"]),
+            )
+        except (KeyError, TypeError) as exc:  # one kind of refusal for the caller to handle
+            raise ValueError(f"not a report request: {type(exc).__name__}") from None
+
+    @property
+    def session_key(self) -> str:
+        """The same person logging in the same way: the drain reuses a session by this key."""
+        body = json.dumps([self.method, self.credentials], sort_keys=True).encode()
+        return hashlib.sha256(body).hexdigest()
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
 """The offline path for real: the encrypted queue, the cached catalog, pickup receipts and pickup
-(docs/offline.md). The journey sees it through `kiosk.journey.Offline`.
+(docs/offline.md). The journey sees it through `kiosk.ports.Offline`.
 """
 
 from __future__ import annotations
@@ -17,17 +17,16 @@ from offline_cache import ItemState, OfflineCacheError, OfflineStore
 from .api import ReportApi
 from .api_models import Catalog, Enterprise, Login
 from .errors import IntegrityFailure, KioskError
-from .journey import FetchedReport
 from .login_qr import check_login_qr
-from .offline import REPORT_REQUEST, OfflineIdentity, Queued, QueueRefused, request_payload
-from .periods import Period
+from .offline import REPORT_REQUEST, OfflineIdentity, Queued, QueuedRequest, QueueRefused
+from .periods import CST, Period
+from .ports import FetchedReport
 from .printing import PrintOrchestrator
 from .signing import signature_valid
 from .tickets import new_ticket
 
 log = logging.getLogger(__name__)
 
-CST = dt.timezone(dt.timedelta(hours=8))
 CATALOG = "catalog"  # the cached value's name
 
 
@@ -68,7 +67,7 @@ class OfflineDesk:
         try:
             self.store.cache.put(CATALOG, catalog.to_json())
         except OfflineCacheError as exc:  # the online session goes on; offline will lack it
-            log.warning("catalog not cached: %s %s", exc.code, exc.message)
+            log.warning("catalog not cached: %s %s", exc.code, exc.detail)
 
     # --- taking a request --------------------------------------------------------------------------
     def check_login_qr(self, payload: str) -> OfflineIdentity:
@@ -85,12 +84,12 @@ class OfflineDesk:
     ) -> Queued:
         now = dt.datetime.fromtimestamp(self._clock(), CST).replace(microsecond=0)
         ticket = ticket or new_ticket()
-        chosen = None if domains is None else list(domains)
-        payload = request_payload(identity, uscc, chosen, period.start, period.end, now)
+        chosen = None if domains is None else tuple(domains)
+        request = QueuedRequest.of(identity, uscc, chosen, period, now)
         try:
-            self.store.outbox.enqueue(REPORT_REQUEST, ticket, payload, pii=True)
+            self.store.outbox.enqueue(REPORT_REQUEST, ticket, request.to_payload(), pii=True)
         except OfflineCacheError as exc:
-            raise QueueRefused(exc.message, code=exc.code) from None
+            raise QueueRefused(exc.detail, code=exc.code) from None
         log.info("request queued for delivery (ticket %s)", ticket)
         self.wake()
         return Queued(ticket=ticket, submitted_at=now, pickup_after=now + self.pickup_after)

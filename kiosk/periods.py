@@ -1,10 +1,12 @@
-"""Report periods: the presets a user taps and the bounds a custom period must respect."""
+"""Report periods: the presets a user taps and the bounds a custom period must respect, in the
+calendar of the halls and the platform (China Standard Time)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
 
+CST = dt.timezone(dt.timedelta(hours=8))  # China has one time zone and no daylight saving
 PRESETS = ("last_1_year", "last_3_years", "since_floor")
 DEFAULT_PRESET = "last_3_years"
 
@@ -28,6 +30,10 @@ class Bounds:
         if _years_after(by_length, self.max_years) < self.today:  # today is 29 February
             by_length += dt.timedelta(days=1)
         return by_length if self.floor is None else max(self.floor, by_length)
+
+
+def today_in_china() -> dt.date:
+    return dt.datetime.now(CST).date()
 
 
 def _years_before(day: dt.date, years: int) -> dt.date:

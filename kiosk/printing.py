@@ -7,18 +7,18 @@ raises a staff alert; the journey offers a reprint from that phase.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Callable
 from typing import Any, Protocol
 
 from devices.errors import DeviceError
-from devices.receipt.model import Receipt, pickup_receipt, report_receipt
+from devices.receipt.model import Receipt
 from devices.state import DeviceState, DeviceStatus, PaperState
 
 from .api_models import Enterprise
-from .journey import FetchedReport, PrintFailure
+from .ports import FetchedReport, PrintFailure
+from .receipts import ReceiptWording
 
 log = logging.getLogger(__name__)
 
@@ -57,22 +57,14 @@ class PrintOrchestrator:
         self,
         a4: A4Printer,
         receipt: ReceiptPrinter,
+        wording: ReceiptWording,
         *,
-        terminal_id: str,
-        hall_name: str,
-        verify_url_prefix: str,
-        report_title: str,
-        paper_mm: int = 80,
         alert: Callable[[str, str], None] = lambda code, detail: None,
     ) -> None:
         self.a4 = a4
         self.receipt = receipt
-        self.terminal_id = terminal_id
-        self.hall_name = hall_name
-        self.verify_url_prefix = verify_url_prefix
-        self.report_title = report_title
-        self.paper_mm = paper_mm
-        self.alert = alert
+        self.wording = wording
+        self.alert = alert  # for staff: what stopped the printer
 
     async def print_report(
         self,
@@ -91,52 +83,15 @@ class PrintOrchestrator:
                 ),
             )
         on_phase("receipt")
-        ticket = report_receipt(
-            enterprise=enterprise.name,
-            report_no=report.meta.report_id,
-            verification_code=report.meta.verification_code,
-            issued_at=report.meta.issued_at,
-            terminal=self.terminal_id,
-            hall=self.hall_name,
-            verify_url=self.verify_url_prefix + report.meta.verification_code,
-            paper_mm=80 if self.paper_mm == 80 else 58,
-            title=self.report_title + "打印凭证" if self.report_title else "信用报告打印凭证",
-        )
+        ticket = self.wording.for_report(report.meta, enterprise)
         await self._run("receipt", self.receipt, lambda: self.receipt.print_receipt(ticket))
 
     async def print_pickup(
         self, ticket: str, uscc: str, submitted_at: dt.datetime, pickup_after: dt.datetime
     ) -> None:
-        """Offline: the pickup receipt, with the ticket as QR; only the enterprise's code, which is
-        all the kiosk knows of it (no person's name or ID number)."""
-        try:
-            receipt = self._pickup_receipt(ticket, uscc, submitted_at, pickup_after)
-        except DeviceError as exc:  # an all-digit code that looks like an ID number: shown masked
-            log.warning("pickup receipt: %s; the credit code is printed masked", exc.code)
-            masked = uscc[:4] + "*" * (len(uscc) - 6) + uscc[-2:]
-            receipt = self._pickup_receipt(ticket, masked, submitted_at, pickup_after)
+        """Offline: the pickup receipt, with the ticket as QR."""
+        receipt = self.wording.for_pickup(ticket, uscc, submitted_at, pickup_after)
         await self._run("pickup", self.receipt, lambda: self.receipt.print_receipt(receipt))
-
-    def _pickup_receipt(
-        self, ticket: str, uscc: str, submitted_at: dt.datetime, pickup_after: dt.datetime
-    ) -> Receipt:
-        receipt = pickup_receipt(
-            ticket=ticket,
-            enterprise=uscc,
-            submitted_at=submitted_at,
-            come_back_after=pickup_after,
-            terminal=self.terminal_id,
-            hall=self.hall_name,
-            paper_mm=80 if self.paper_mm == 80 else 58,
-            title=self.report_title + "领取凭证" if self.report_title else "报告领取凭证",
-        )
-        # offline the kiosk knows the enterprise by its code only; any kiosk can hand it out
-        return dataclasses.replace(
-            receipt,
-            fields=(("统一社会信用代码:", uscc), *receipt.fields[1:]),
-            qr_caption="取件时在任一自助终端扫描此码",
-            notes=("网络恢复后系统将自动生成报告，请在取件时间以后到任一自助终端领取。",),
-        )
 
     async def _run(
         self, phase: str, device: A4Printer | ReceiptPrinter, job: Callable[[], object]
@@ -151,7 +106,7 @@ class PrintOrchestrator:
                 log.warning("%s printing failed: %s", phase, exc)
                 status = await asyncio.to_thread(device.status)
                 problem = _problem(status, phase) or "error.print_failed"
-                self.alert(f"{phase}.{exc.code}", exc.message)
+                self.alert(f"{phase}.{exc.code}", exc.detail)
                 raise PrintFailure(str(exc), phase=phase, message_id=problem) from exc
         self.alert(f"{phase}.{status.state.value}", status.detail)
         raise PrintFailure(

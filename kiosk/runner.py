@@ -16,9 +16,10 @@ from typing import Any, Protocol
 
 from devices.errors import DeviceError, InputRejected, UserActionError
 
-from .journey import CardLike, Journey
+from .journey import Journey
 from .memory import release_free_memory
-from .steps import Snapshot, Step
+from .ports import CardLike
+from .steps import Device, Snapshot, Step, listening
 
 log = logging.getLogger(__name__)
 
@@ -185,7 +186,7 @@ class JourneyRunner:
 
         self._watch(
             "card reader",
-            frozenset({Step.ATTRACT, Step.PICKUP_AUTH}),
+            listening(Device.CARD),
             lambda: reader.read_card(timeout=1.0),
             lambda j, card: j.card_presented(card),
             notice,
@@ -199,7 +200,7 @@ class JourneyRunner:
         assert source is not None
         self._watch(
             "camera",
-            frozenset({Step.ATTRACT, Step.VERIFY_SCAN, Step.PICKUP_AUTH}),
+            listening(Device.QR),
             lambda: source.next_code(timeout=0.5),
             lambda j, text: j.qr_presented(text),
             lambda exc: "attract.not_a_login_qr" if isinstance(exc, InputRejected) else None,

@@ -1,26 +1,24 @@
-"""The journey's outside world for real: the API client, the printers, audit, staff PIN."""
+"""The journey's outside world for real (`ports.Services`): the API client, the printers, audit,
+staff alerts and the staff PIN."""
 
 from __future__ import annotations
 
 import datetime as dt
 import math
-from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from .alerts import StaffAlerts
 from .api import ReportApi
 from .api_models import Catalog, Enterprise, Login, Objection, Verification
 from .audit import AuditLog
 from .errors import IntegrityFailure
-from .journey import CardLike, FetchedReport
-from .periods import Period
+from .periods import Period, today_in_china
+from .ports import CardLike, FetchedReport
 from .printing import PrintOrchestrator
 from .staff import StaffLock
-
-CST = dt.timezone(dt.timedelta(hours=8))
-MAX_ALERTS = 200
 
 
 class KioskServices:
@@ -33,7 +31,9 @@ class KioskServices:
         staff: StaffLock,
         device_status: Callable[[], dict[str, Any]],
         *,
-        today: Callable[[], dt.date] = lambda: dt.datetime.now(CST).date(),
+        alerts: StaffAlerts,
+        queue_counts: Callable[[], dict[str, Any]] = dict,
+        today: Callable[[], dt.date] = today_in_china,
     ) -> None:
         self.api = api
         self.platform_key = platform_key
@@ -41,22 +41,16 @@ class KioskServices:
         self.audit_log = audit
         self.staff = staff
         self.device_status = device_status
+        self.alerts = alerts
+        self.queue_counts = queue_counts  # the offline queue per state, for the staff screen
         self._today = today
-        self.alerts: deque[dict[str, str]] = deque(maxlen=MAX_ALERTS)  # the newest, for staff
         self.help_calls = 0
-        # the offline queue per state, for the staff screen (set by the composition root)
-        self.queue_counts: Callable[[], dict[str, Any]] = dict
 
     def today(self) -> dt.date:
         return self._today()
 
     def audit(self, event: str, **fields: str) -> None:
         self.audit_log(event, **fields)
-
-    def alert(self, code: str, detail: str) -> None:
-        """Something staff must fix (paper, a failed check): shown on the staff screen."""
-        self.alerts.append({"code": code, "detail": detail})
-        self.audit_log("staff_alert", code=code)
 
     async def catalog(self) -> Catalog:
         return await self.api.catalog()
@@ -76,7 +70,7 @@ class KioskServices:
         try:
             pdf = await self.api.report_pdf(login.session_token, meta, self.platform_key)
         except IntegrityFailure as exc:
-            self.alert(exc.code, exc.detail)
+            self.alerts.add(exc.code, exc.detail)
             raise
         return FetchedReport(meta=meta, pdf=pdf.data)
 
@@ -102,7 +96,7 @@ class KioskServices:
     async def call_help(self, step: str) -> None:
         # the platform's assistance call arrives with the dashboard issue; staff see it here now
         self.help_calls += 1
-        self.alert("help", f"help requested at step {step}")
+        self.alerts.add("help", f"help requested at step {step}")
 
     def check_staff_pin(self, pin: str) -> bool:
         return self.staff.check(pin)

@@ -6,9 +6,10 @@ import base64
 import hashlib
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 
+import httpx
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -64,3 +65,23 @@ class TerminalCredentials:
             "X-Nonce": nonce,
             "X-Signature": base64.b64encode(self.key.sign(message)).decode("ascii"),
         }
+
+
+class TerminalAuth(httpx.Auth):
+    """Signs each request with the terminal key, as httpx sends it (httpx's extension point for
+    authentication): PATH is the path and query on the wire, and a retried request is signed
+    afresh, with a new timestamp and nonce."""
+
+    requires_request_body = True  # the signature covers the body's hash
+
+    def __init__(
+        self, credentials: TerminalCredentials, *, clock: Callable[[], float] = time.time
+    ) -> None:
+        self.credentials = credentials
+        self._clock = clock
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        path = request.url.raw_path.decode("ascii")
+        headers = self.credentials.headers(request.method, path, request.content, clock=self._clock)
+        request.headers.update(headers)
+        yield request

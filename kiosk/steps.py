@@ -1,4 +1,10 @@
-"""The steps of a kiosk session and what the screens get to show (no PII beyond masked names)."""
+"""The steps of a kiosk session, one rule per step, and what the screens get to show.
+
+`STEPS` is the one table of navigation: where Back leads, whether Home is offered, which steps the
+idle countdown skips, where help is offered, the header's progress group, which devices are read,
+where a message is shown by the screen itself, and where a session has ended. The journey, the
+runner and the screens all derive their behaviour from it; nothing else lists steps.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,7 @@ import enum
 from dataclasses import dataclass, field
 
 from .api_models import DomainResult, Enterprise, Verification
+from .i18n import DEFAULT_LANGUAGE
 from .periods import Period
 
 
@@ -36,41 +43,101 @@ class Step(enum.StrEnum):
     OUT_OF_SERVICE = "out_of_service"
 
 
-# the header's step indicator: (label message id, steps shown under it)
-PROGRESS: tuple[tuple[str, frozenset[Step]], ...] = (
-    ("progress.authenticate", frozenset({Step.ATTRACT, Step.AUTHENTICATING})),
-    ("progress.enterprise", frozenset({Step.CHOOSE_ENTERPRISE, Step.ENTER_USCC})),
-    ("progress.scope", frozenset({Step.CHOOSE_SCOPE, Step.CHOOSE_DOMAINS, Step.CONFIRM})),
-    ("progress.summary", frozenset({Step.FETCHING, Step.SUMMARY})),
-    (
-        "progress.print",
-        frozenset({Step.PRINTING, Step.PRINT_FAILED, Step.DONE, Step.QUEUING, Step.QUEUED}),
+class Back(enum.Enum):
+    """Where Back leads when it is not one fixed step; the journey resolves it for the session."""
+
+    CANCEL = "cancel"  # the session ends
+    BEFORE_SCOPE = "before_scope"  # the credit code offline, the enterprise of several, or cancel
+    REQUEST = "request"  # the request's confirm screen; a pickup has none: cancel
+    RETURN = "return"  # where help was called from
+
+
+class Device(enum.StrEnum):
+    """The input devices the runner reads for the journey."""
+
+    CARD = "card"
+    QR = "qr"
+
+
+# the header's step indicator: the label of each group, in order
+PROGRESS = (
+    "progress.authenticate",
+    "progress.enterprise",
+    "progress.scope",
+    "progress.summary",
+    "progress.print",
+)
+_AUTH, _ENTERPRISE, _SCOPE, _SUMMARY, _PRINT = PROGRESS
+
+
+@dataclass(frozen=True)
+class StepRule:
+    screen: str  # the screens/ module and .kv file that show the step
+    back: Step | Back | None = None  # what Back does; None: nothing (no way back from here)
+    back_button: bool = True  # the footer shows Back where it leads to a step (help has Close)
+    home: str | None = "button.home"  # the footer's Home/Cancel label; None: not offered
+    leave: bool = True  # False: cancel() is refused (a job is in the printer, the kiosk is down)
+    idle_exempt: bool = False  # nobody is waiting on the user: no idle countdown
+    controls: bool = True  # the header's language and elderly buttons (attract has its own)
+    help: bool = True  # the header's help button
+    progress: str | None = None  # the header's step indicator group (a PROGRESS label)
+    listens: frozenset[Device] = frozenset()  # the devices the runner reads, for the journey
+    message_on_screen: bool = False  # the screen shows the message itself: no banner
+    wipes: bool = False  # arriving here ends the session: everything of the user is forgotten
+    staff_door: bool = False  # five taps on the unmarked corner open the staff PIN screen
+
+
+_CANCEL, _BUSY = "button.cancel", "busy"
+_BOTH = frozenset({Device.CARD, Device.QR})
+
+STEPS: dict[Step, StepRule] = {
+    Step.ATTRACT: StepRule(
+        "attract", home=None, idle_exempt=True, controls=False, help=False, progress=_AUTH,
+        listens=_BOTH, wipes=True, staff_door=True,
     ),
-)
+    Step.AUTHENTICATING: StepRule(_BUSY, home=_CANCEL, idle_exempt=True, progress=_AUTH),
+    Step.CHOOSE_ENTERPRISE: StepRule("enterprise", progress=_ENTERPRISE),
+    Step.CHOOSE_SCOPE: StepRule("scope", back=Back.BEFORE_SCOPE, progress=_SCOPE),
+    Step.CHOOSE_DOMAINS: StepRule("domains", back=Step.CHOOSE_SCOPE, progress=_SCOPE),
+    Step.CONFIRM: StepRule("confirm", back=Step.CHOOSE_SCOPE, progress=_SCOPE),
+    Step.FETCHING: StepRule(_BUSY, home=_CANCEL, idle_exempt=True, progress=_SUMMARY),
+    Step.SUMMARY: StepRule("summary", back=Back.REQUEST, progress=_SUMMARY),
+    Step.PRINTING: StepRule(_BUSY, home=None, leave=False, idle_exempt=True, progress=_PRINT),
+    Step.PRINT_FAILED: StepRule("print_failed", message_on_screen=True, progress=_PRINT),
+    Step.DONE: StepRule("done", home=None, progress=_PRINT),
+    Step.VERIFY_SCAN: StepRule(
+        "verify_scan", back=Back.CANCEL, listens=frozenset({Device.QR})
+    ),
+    Step.VERIFY_RESULT: StepRule("verify_result", back=Step.VERIFY_SCAN),
+    Step.OBJECTION: StepRule("objection", back=Step.SUMMARY),
+    Step.OBJECTION_DONE: StepRule("objection_done"),
+    Step.HELP: StepRule("help", back=Back.RETURN, back_button=False, help=False),
+    Step.STAFF_PIN: StepRule("staff_pin", back=Back.CANCEL, help=False),
+    Step.STAFF: StepRule("staff", back=Back.CANCEL, help=False),
+    Step.ENTER_USCC: StepRule("uscc", back=Back.CANCEL, progress=_ENTERPRISE),
+    Step.QUEUING: StepRule(_BUSY, home=None, idle_exempt=True, progress=_PRINT),
+    Step.QUEUED: StepRule("queued", home=None, progress=_PRINT),
+    Step.PICKUP_AUTH: StepRule("pickup", back=Back.CANCEL, listens=_BOTH),
+    Step.ERROR: StepRule("notice", back=Back.CANCEL, message_on_screen=True, wipes=True),
+    Step.OUT_OF_SERVICE: StepRule(
+        "notice", home=None, leave=False, idle_exempt=True, message_on_screen=True, wipes=True,
+        staff_door=True,
+    ),
+}  # fmt: skip
 
-# steps where nobody is waiting on the user: no idle countdown
-IDLE_EXEMPT = frozenset(
-    {
-        Step.ATTRACT,
-        Step.OUT_OF_SERVICE,
-        Step.AUTHENTICATING,
-        Step.FETCHING,
-        Step.PRINTING,
-        Step.QUEUING,
-    }
-)
 
-
-def progress_index(step: Step) -> int | None:
-    for index, (_, steps) in enumerate(PROGRESS):
-        if step in steps:
-            return index
-    return None
+def listening(device: Device) -> frozenset[Step]:
+    """The steps at which the runner reads `device` for the journey."""
+    return frozenset(step for step, rule in STEPS.items() if device in rule.listens)
 
 
 @dataclass(frozen=True)
 class Snapshot:
-    """Everything a screen renders; a new one after every change."""
+    """Everything a screen renders; a new one after every change.
+
+    The step's rule (`STEPS`) answers the questions that depend on the step alone (`show_home`,
+    `show_help`, …); `show_back` depends on the session too, so the journey works it out.
+    """
 
     step: Step
     person: str = ""  # masked name, e.g. 张*
@@ -98,10 +165,44 @@ class Snapshot:
     message_args: dict[str, str] = field(default_factory=dict)
     countdown: int | None = None  # seconds left before the session is wiped, when shown
     staff_status: dict[str, str] = field(default_factory=dict)
-    can_go_back: bool = False
-    language: str = "zh_CN"
+    show_back: bool = False  # the footer's Back leads to an earlier step of this session
+    language: str = DEFAULT_LANGUAGE
     elderly: bool = False  # larger text, higher contrast, voice prompts
 
     @property
+    def rule(self) -> StepRule:
+        return STEPS[self.step]
+
+    @property
+    def show_home(self) -> bool:
+        return self.rule.home is not None
+
+    @property
+    def home_label(self) -> str:
+        """The message id of the footer's Home/Cancel button ("" where it is not shown)."""
+        return self.rule.home or ""
+
+    @property
+    def show_help(self) -> bool:
+        return self.rule.help
+
+    @property
+    def show_controls(self) -> bool:
+        return self.rule.controls
+
+    @property
+    def message_on_screen(self) -> bool:
+        return self.rule.message_on_screen
+
+    @property
+    def session_ended(self) -> bool:
+        return self.rule.wipes
+
+    @property
+    def staff_door(self) -> bool:
+        return self.rule.staff_door
+
+    @property
     def progress(self) -> int | None:
-        return progress_index(self.step)
+        group = self.rule.progress
+        return None if group is None else PROGRESS.index(group)

@@ -29,8 +29,9 @@ from .errors import (
     WriteFailed,
     WrongKey,
 )
+from .items import ItemState, OutboxCounts, OutboxItem
 from .keys import KEY_BYTES, FileKeyProvider, KeyProvider
-from .outbox import ItemState, Outbox, OutboxCounts, OutboxItem
+from .outbox import Outbox
 from .reprints import Reprint, ReprintCache
 from .store import DEFAULT_ORDERED_KINDS, OfflineStore, PruneReport, Retention
 

@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 
 from .errors import InvalidInput
-from .outbox import ItemState, OutboxItem
+from .items import ItemState, OutboxItem
 from .store import OfflineStore
 
 

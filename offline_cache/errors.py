@@ -8,21 +8,21 @@ from __future__ import annotations
 
 
 class OfflineCacheError(Exception):
-    """Base of the family. `code` is stable and safe to log; `message` is for the technician."""
+    """Base of the family. `code` is stable and safe to log; `detail` is for the technician."""
 
     code = "offline_cache.error"
 
-    def __init__(self, message: str, *, code: str | None = None) -> None:
-        super().__init__(message)
+    def __init__(self, detail: str, *, code: str | None = None) -> None:
+        super().__init__(detail)
         if code is not None:
             self.code = code
 
     @property
-    def message(self) -> str:
+    def detail(self) -> str:
         return str(self.args[0]) if self.args else ""
 
     def __str__(self) -> str:
-        return f"{self.code}: {self.message}"
+        return f"{self.code}: {self.detail}"
 
 
 class KeyUnavailable(OfflineCacheError):

@@ -8,24 +8,26 @@ kind are leased strictly one after another by id.
 
 from __future__ import annotations
 
-import enum
 import json
 import logging
-import re
 import sqlite3
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 from .database import Database
 from .errors import DatabaseCorrupt, InvalidInput, UnknownItem
+from .items import (
+    MAX_KEY_CHARS,
+    ItemState,
+    OutboxCounts,
+    OutboxItem,
+    check_error_code,
+    check_kind,
+)
 from .sealing import Unsealable, associated_data
 
 log = logging.getLogger(__name__)
 
-KIND_RE = re.compile(r"[a-z][a-z0-9_.-]{0,39}")
-ERROR_CODE_RE = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
-MAX_KEY_CHARS = 200
 UNREADABLE = "offline_cache.row_unreadable"
 LEASE_EXPIRED = "offline_cache.lease_expired"
 
@@ -34,58 +36,6 @@ _COLUMNS = (
     "lease_expires, last_error, finished_at"
 )
 _FROM = "outbox LEFT JOIN outbox_payload ON outbox_payload.item_id = outbox.id"
-
-
-class ItemState(enum.StrEnum):
-    PENDING = "pending"
-    IN_FLIGHT = "in_flight"
-    DELIVERED = "delivered"
-    DEAD_LETTER = "dead_letter"
-
-
-@dataclass(frozen=True)
-class OutboxItem:
-    """One queued item as stored. `payload` is None once a PII payload has been delivered."""
-
-    id: int
-    kind: str
-    idempotency_key: str
-    payload: dict[str, Any] | None = field(repr=False)
-    pii: bool
-    state: ItemState
-    attempts: int  # leases so far, the current one included
-    created_at: float
-    available_at: float  # not leased before this time (retry_at of the last nack)
-    lease_expires_at: float | None
-    last_error: str | None
-    finished_at: float | None  # when delivered or dead-lettered
-
-
-@dataclass(frozen=True)
-class OutboxCounts:
-    pending: int = 0
-    in_flight: int = 0
-    delivered: int = 0
-    dead_letter: int = 0
-
-    def as_dict(self) -> dict[str, int]:
-        """For the heartbeat's `queue` field."""
-        return {
-            "pending": self.pending,
-            "in_flight": self.in_flight,
-            "delivered": self.delivered,
-            "dead_letter": self.dead_letter,
-        }
-
-
-def _check_kind(kind: str) -> None:
-    if not isinstance(kind, str) or not KIND_RE.fullmatch(kind):
-        raise InvalidInput(f"kind must match {KIND_RE.pattern}, got {kind!r:.60}")
-
-
-def _check_error_code(code: str) -> None:
-    if not isinstance(code, str) or not ERROR_CODE_RE.fullmatch(code):
-        raise InvalidInput(f"error code must match {ERROR_CODE_RE.pattern} (a code, not a message)")
 
 
 class Outbox:
@@ -98,7 +48,7 @@ class Outbox:
         max_payload_bytes: int,
     ) -> None:
         for kind in ordered_kinds:
-            _check_kind(kind)
+            check_kind(kind)
         if max_attempts < 1:
             raise InvalidInput("max_attempts must be at least 1")
         self._db = db
@@ -117,7 +67,7 @@ class Outbox:
         and stores nothing new. Raises StorageFull/WriteFailed when the disk refuses the write;
         then nothing of the item is stored.
         """
-        _check_kind(kind)
+        check_kind(kind)
         if not isinstance(idempotency_key, str) or not 0 < len(idempotency_key) <= MAX_KEY_CHARS:
             raise InvalidInput(f"idempotency_key must be a string of 1 to {MAX_KEY_CHARS} chars")
         if not isinstance(payload, dict):
@@ -195,7 +145,7 @@ class Outbox:
         wanted = None if kinds is None else frozenset(kinds)
         if wanted is not None:
             for kind in wanted:
-                _check_kind(kind)
+                check_kind(kind)
         leased: list[OutboxItem] = []
         with self._db.write() as conn:
             now = self._db.now()
@@ -264,7 +214,7 @@ class Outbox:
         """Delivery failed: pending again from `retry_at`, or dead_letter when `permanent` or when
         the item has used `max_attempts`. `error_code` is a short code (stored in plaintext), never a
         message. A delivered or dead-lettered item is left as it is. Returns the resulting state."""
-        _check_error_code(error_code)
+        check_error_code(error_code)
         with self._db.write() as conn:
             state = self._state(conn, item_id)
             if state in (ItemState.DELIVERED, ItemState.DEAD_LETTER):
@@ -329,7 +279,7 @@ class Outbox:
             return None if row is None else self._item(row, now=self._db.now())
 
     def find(self, kind: str, idempotency_key: str) -> OutboxItem | None:
-        _check_kind(kind)
+        check_kind(kind)
         key_hash = self._db.sealer.index(
             kind.encode("ascii") + b"\x00" + idempotency_key.encode("utf-8")
         )
@@ -346,7 +296,7 @@ class Outbox:
         query = f"SELECT {_COLUMNS} FROM {_FROM} WHERE state = ?"
         params: list[Any] = [ItemState(state).value]
         if kind is not None:
-            _check_kind(kind)
+            check_kind(kind)
             query += " AND kind = ?"
             params.append(kind)
         query += " ORDER BY id LIMIT ?"
@@ -362,7 +312,7 @@ class Outbox:
         )
         params: list[Any] = [self._db.now()]
         if kind is not None:
-            _check_kind(kind)
+            check_kind(kind)
             query += " WHERE kind = ?"
             params.append(kind)
         with self._db.read() as conn:
@@ -380,7 +330,7 @@ class Outbox:
         if kinds is not None:
             wanted = sorted(frozenset(kinds))
             for kind in wanted:
-                _check_kind(kind)
+                check_kind(kind)
             query += f" AND kind IN ({','.join('?' * len(wanted))})"
             params.extend(wanted)
         with self._db.read() as conn:

@@ -19,7 +19,7 @@ from kivy.properties import ColorProperty
 from kivy.uix.floatlayout import FloatLayout
 
 from kiosk.i18n import Translator
-from kiosk.journey import Journey
+from kiosk.journey import INTENTS, Journey
 from kiosk.steps import Snapshot, Step
 
 from .base import KioskScreen
@@ -30,48 +30,6 @@ from .voice import Voice
 log = logging.getLogger(__name__)
 
 KV_DIR = Path(__file__).resolve().parent
-
-# the journey's intents a screen may call (anything else is a programming error)
-INTENTS = frozenset(
-    {
-        "choose_enterprise",
-        "choose_all_domains",
-        "open_domain_picker",
-        "toggle_domain",
-        "finish_domains",
-        "choose_period_preset",
-        "choose_custom_period",
-        "scope_done",
-        "confirm",
-        "enter_uscc",
-        "reprint_pickup",
-        "print_report",
-        "start_verify",
-        "start_objection",
-        "submit_objection",
-        "back_to_summary",
-        "call_help",
-        "close_help",
-        "open_staff",
-        "enter_staff_pin",
-        "back",
-        "cancel",
-        "toggle_language",
-        "toggle_elderly",
-        "activity",
-    }
-)
-# the screen shows the message itself, so the banner stays empty
-_MESSAGE_ON_SCREEN = frozenset({Step.ERROR, Step.OUT_OF_SERVICE, Step.PRINT_FAILED})
-# steps with a Back that goes somewhere other than the start (journey.back's own table)
-_BACK = frozenset(
-    {Step.CHOOSE_DOMAINS, Step.CONFIRM, Step.SUMMARY, Step.VERIFY_RESULT, Step.OBJECTION}
-)
-_NO_HOME = frozenset(
-    {Step.ATTRACT, Step.PRINTING, Step.DONE, Step.OUT_OF_SERVICE, Step.QUEUING, Step.QUEUED}
-)
-# a session has ended: every screen forgets what it showed
-_WIPED = frozenset({Step.ATTRACT, Step.ERROR, Step.OUT_OF_SERVICE})
 
 
 class Runner(Protocol):
@@ -167,13 +125,13 @@ class KioskApp(App):
         ids = self.root.ids
         manager = ids.manager
         screen: KioskScreen = manager.get_screen(snapshot.step.value)
-        if snapshot.step in _WIPED:
+        if snapshot.session_ended:
             for other in manager.screens:
                 if other is not screen:
                     other.clear()
         ids.header.show(snapshot, t)
         message = self.message(snapshot, t)
-        ids.banner.show("" if snapshot.step in _MESSAGE_ON_SCREEN else message)
+        ids.banner.show("" if snapshot.message_on_screen else message)
         self._show_footer(snapshot, t)
         ids.countdown.show(snapshot.countdown, t)
         screen.show(snapshot, t)
@@ -189,15 +147,10 @@ class KioskApp(App):
 
     def _show_footer(self, snapshot: Snapshot, t: Translator) -> None:
         footer = self.root.ids.footer
-        step = snapshot.step
-        several = len(snapshot.enterprises) > 1
-        footer.show_back = snapshot.can_go_back and (
-            step in _BACK or (step is Step.CHOOSE_SCOPE and (several or snapshot.offline))
-        )
-        footer.show_home = step not in _NO_HOME
+        footer.show_back = snapshot.show_back
+        footer.show_home = snapshot.show_home
         footer.back_text = t("button.back")
-        busy = step in (Step.AUTHENTICATING, Step.FETCHING)
-        footer.home_text = t("button.cancel" if busy else "button.home")
+        footer.home_text = t(snapshot.home_label) if snapshot.show_home else ""
 
     def _speak(self, snapshot: Snapshot, screen: KioskScreen, message: str) -> None:
         if not snapshot.elderly:
@@ -214,7 +167,8 @@ class KioskApp(App):
 
     # --- screens -> core ---------------------------------------------------------------------
     def intent(self, name: str, *args: Any) -> None:
-        """Ask the journey to do `name(*args)` on its loop; returns at once."""
+        """Ask the journey to do `name(*args)` on its loop; returns at once. Only the journey's
+        `@intent` methods may be asked for (kiosk.intents)."""
         if name not in INTENTS:
             raise ValueError(f"{name!r} is not an intent a screen may call")
         future = self.runner.submit(lambda journey: getattr(journey, name)(*args))

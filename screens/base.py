@@ -30,7 +30,7 @@ class KioskScreen(Screen):
 
     def speech(self) -> str:
         """What elderly mode reads aloud on arrival."""
-        return self.headline
+        return str(self.headline)
 
     def clear(self) -> None:
         """Forget everything of the last user; called whenever a session has ended."""

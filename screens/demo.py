@@ -108,7 +108,7 @@ def finish_each_frame() -> None:
 def _gil_free_gl_finish() -> Callable[[], object] | None:
     for name in ("libOpenGL.so.0", "libGL.so.1"):  # the GL dispatch the process already uses
         try:
-            return ctypes.CDLL(name).glFinish  # type: ignore[no-any-return]
+            return ctypes.CDLL(name).glFinish
         except (OSError, AttributeError):
             continue
     return None

@@ -20,6 +20,6 @@ class NoticeScreen(KioskScreen):
         )
         self.headline = t(message_id, floor=snapshot.floor or "", **snapshot.message_args)
         self.help_text = t("attract.help")
-        out = snapshot.step is Step.OUT_OF_SERVICE
-        self.can_help = not out  # nobody can be served here; staff come by themselves
-        self.staff_door = out
+        # out of service nobody can be served here; staff come by themselves, through the door
+        self.can_help = snapshot.step is not Step.OUT_OF_SERVICE
+        self.staff_door = snapshot.staff_door

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from kivy.properties import ListProperty, StringProperty
 
-from kiosk.journey import OBJECTION_REASONS
+from kiosk.side_trips import OBJECTION_REASONS
 from kiosk.steps import Snapshot
 
 from .base import KioskScreen, Translator

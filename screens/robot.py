@@ -143,7 +143,11 @@ class Robot:
 
     def type_keys(self, digits: str) -> None:
         for digit in digits:
-            self._tap(lambda b, d=digit: b.role == "key" and b.text == d, f"key {digit}")
+
+            def is_key(button: KioskButton, digit: str = digit) -> bool:
+                return bool(button.role == "key" and button.text == digit)
+
+            self._tap(is_key, f"key {digit}")
 
     def unlock_staff(self) -> None:
         """Five quick touches on the unmarked staff corner."""
@@ -151,7 +155,8 @@ class Robot:
         def corner() -> tuple[float, float]:
             found = [w for w in self.app.root.walk() if isinstance(w, StaffCorner)]
             visible = [w for w in found if w.get_root_window() is not None]
-            return tuple(visible[0].to_window(*visible[0].center))  # type: ignore[return-value]
+            x, y = visible[0].to_window(*visible[0].center)
+            return float(x), float(y)
 
         x, y = self.on_kivy(corner)
         for _ in range(5):

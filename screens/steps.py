@@ -1,8 +1,8 @@
-"""Which screen class shows which journey step, and the .kv file of each."""
+"""The screen classes, by the name kiosk.steps.STEPS gives each step's screen, and their .kv files."""
 
 from __future__ import annotations
 
-from kiosk.steps import Step
+from kiosk.steps import STEPS, Step
 
 from .attract import AttractScreen
 from .base import KioskScreen
@@ -26,36 +26,37 @@ from .uscc import UsccScreen
 from .verify_result import VerifyResultScreen
 from .verify_scan import VerifyScanScreen
 
-SCREENS: dict[Step, type[KioskScreen]] = {
-    Step.ATTRACT: AttractScreen,
-    Step.AUTHENTICATING: BusyScreen,
-    Step.CHOOSE_ENTERPRISE: EnterpriseScreen,
-    Step.CHOOSE_SCOPE: ScopeScreen,
-    Step.CHOOSE_DOMAINS: DomainsScreen,
-    Step.CONFIRM: ConfirmScreen,
-    Step.FETCHING: BusyScreen,
-    Step.SUMMARY: SummaryScreen,
-    Step.PRINTING: BusyScreen,
-    Step.PRINT_FAILED: PrintFailedScreen,
-    Step.DONE: DoneScreen,
-    Step.VERIFY_SCAN: VerifyScanScreen,
-    Step.VERIFY_RESULT: VerifyResultScreen,
-    Step.OBJECTION: ObjectionScreen,
-    Step.OBJECTION_DONE: ObjectionDoneScreen,
-    Step.HELP: HelpScreen,
-    Step.STAFF_PIN: StaffPinScreen,
-    Step.STAFF: StaffScreen,
-    Step.ENTER_USCC: UsccScreen,
-    Step.QUEUING: BusyScreen,
-    Step.QUEUED: QueuedScreen,
-    Step.PICKUP_AUTH: PickupScreen,
-    Step.ERROR: NoticeScreen,
-    Step.OUT_OF_SERVICE: NoticeScreen,
+# every screen class, by the name of its module (and .kv file): kiosk.steps.STEPS names the one
+# that shows each step
+SCREEN_CLASSES: dict[str, type[KioskScreen]] = {
+    cls.__module__.rsplit(".", 1)[1]: cls
+    for cls in (
+        AttractScreen,
+        BusyScreen,
+        ConfirmScreen,
+        DomainsScreen,
+        DoneScreen,
+        EnterpriseScreen,
+        HelpScreen,
+        NoticeScreen,
+        ObjectionScreen,
+        ObjectionDoneScreen,
+        PickupScreen,
+        PrintFailedScreen,
+        QueuedScreen,
+        ScopeScreen,
+        StaffScreen,
+        StaffPinScreen,
+        SummaryScreen,
+        UsccScreen,
+        VerifyResultScreen,
+        VerifyScanScreen,
+    )
 }
 
 # one .kv per screen module, named like it
-KV_FILES = tuple(sorted({cls.__module__.rsplit(".", 1)[1] for cls in SCREENS.values()}))
+KV_FILES = tuple(sorted(SCREEN_CLASSES))
 
 
 def screen_class(step: Step) -> type[KioskScreen]:
-    return SCREENS[step]
+    return SCREEN_CLASSES[STEPS[step].screen]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from kivy.properties import StringProperty
 
+from identifiers import USCC_CHARSET, USCC_LENGTH
 from kiosk.steps import Snapshot
-from kiosk.uscc import USCC_CHARSET, USCC_LENGTH
 
 from .base import KioskScreen, Translator
 from .widgets import KioskButton

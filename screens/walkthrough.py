@@ -91,9 +91,8 @@ class WalkThrough:
 
     def go_home(self) -> None:
         self.rig.remove_card()
-        time.sleep(
-            READER_POLL_S * 3
-        )  # the reader must see the card gone, or it will not read it again
+        # the reader must see the card gone, or it will not read it again
+        time.sleep(READER_POLL_S * 3)
         self.rig.camera.clear()
         self.rig.kiosk.runner.submit(lambda j: j.reset()).result(10)
         self.robot.wait_step(Step.ATTRACT)

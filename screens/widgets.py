@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Sequence
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from kivy.animation import Animation
 from kivy.properties import (
@@ -28,7 +28,7 @@ from kivy.uix.scrollview import ScrollView
 from kivy.uix.widget import Widget
 
 from kiosk.i18n import Translator
-from kiosk.steps import PROGRESS, Snapshot, Step
+from kiosk.steps import PROGRESS, Snapshot
 
 from .dates import step_date
 
@@ -101,7 +101,7 @@ class Pool:
         for name, value in props.items():
             setattr(widget, name, value)
         self._used.append((widget, tuple(props)))
-        return widget  # type: ignore[return-value]
+        return cast(W, widget)
 
     def release(self, container: Widget) -> None:
         """Take every row off `container` and forget what they showed."""
@@ -165,12 +165,11 @@ class Header(BoxLayout):
         self.language_text = t("attract.language")
         self.elderly_text = t("attract.standard" if snapshot.elderly else "attract.elderly")
         self.help_text = t("attract.help")
-        # the attract screen has its own big buttons for these
-        self.show_controls = snapshot.step is not Step.ATTRACT
-        self.show_help = snapshot.step not in (Step.ATTRACT, Step.HELP, Step.STAFF_PIN, Step.STAFF)
+        self.show_controls = snapshot.show_controls
+        self.show_help = snapshot.show_help
         current = snapshot.progress
         self.ids.steps.shown = current is not None
-        labels = [f"{i + 1}  {t(message_id)}" for i, (message_id, _) in enumerate(PROGRESS)]
+        labels = [f"{i + 1}  {t(message_id)}" for i, message_id in enumerate(PROGRESS)]
         states = [
             "todo" if current is None or i > current else "current" if i == current else "done"
             for i in range(len(PROGRESS))

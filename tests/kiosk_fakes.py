@@ -18,8 +18,8 @@ from kiosk.api_models import (
     Verification,
 )
 from kiosk.errors import KioskError
-from kiosk.journey import CardLike, FetchedReport, PrintFailure
 from kiosk.periods import Period
+from kiosk.ports import CardLike, FetchedReport, PrintFailure
 
 TODAY = dt.date(2026, 11, 22)
 CST = dt.timezone(dt.timedelta(hours=8))

@@ -236,15 +236,23 @@ def sample_snapshots(language: str = "zh_CN", elderly: bool = False) -> dict[Ste
         objection_record="REC1",
         objection_due="2026-11-27",
         staff_status={"a4_printer": "online", "receipt_printer": "paper_low", "id_card": "online"},
-        can_go_back=True,
+        show_back=False,  # Back where the journey offers it to this person: below
         language=language,
         elderly=elderly,
     )
     extra: dict[Step, dict[str, Any]] = {
-        Step.ATTRACT: {"person": "", "enterprises": (), "enterprise": None, "can_go_back": False},
-        # the tallest scope screen: custom period open, with a message above it
-        Step.CHOOSE_SCOPE: {"period_preset": None, "message_id": "period.before_floor"},
-        Step.PRINTING: {"print_phase": "receipt", "can_go_back": False},
+        Step.ATTRACT: {"person": "", "enterprises": (), "enterprise": None},
+        # the tallest scope screen: custom period open, with a message above it; Back leads to
+        # the choice of enterprise (two of them)
+        Step.CHOOSE_SCOPE: {
+            "period_preset": None,
+            "message_id": "period.before_floor",
+            "show_back": True,
+        },
+        Step.CHOOSE_DOMAINS: {"show_back": True},
+        Step.CONFIRM: {"show_back": True},
+        Step.SUMMARY: {"show_back": True},
+        Step.PRINTING: {"print_phase": "receipt"},
         Step.PRINT_FAILED: {"message_id": "error.paper_out"},
         Step.VERIFY_RESULT: {
             "verification": Verification(
@@ -254,22 +262,21 @@ def sample_snapshots(language: str = "zh_CN", elderly: bool = False) -> dict[Ste
                 "2026-11-22",
                 {"start": "2023-11-22", "end": "2026-11-22"},
                 ("领域1", "领域2"),
-            )
+            ),
+            "show_back": True,
         },
-        Step.OBJECTION: {"message_id": "objection.bad_phone"},
+        Step.OBJECTION: {"message_id": "objection.bad_phone", "show_back": True},
         Step.ERROR: {"message_id": "error.platform_unavailable", "person": ""},
         Step.OUT_OF_SERVICE: {"message_id": "error.out_of_service", "person": ""},
-        Step.DONE: {"can_go_back": False},
         Step.ENTER_USCC: {
             "enterprises": (),
             "enterprise": None,
             "offline": True,
             "message_id": "offline_mode.notice",
         },
-        Step.QUEUING: {"offline": True, "can_go_back": False},
+        Step.QUEUING: {"offline": True},
         Step.QUEUED: {
             "offline": True,
-            "can_go_back": False,
             "ticket": "QT-7K3M-9Q2P-4X8A-BCDE",
             "pickup_after": "2026-11-22 11:00",
             "message_id": "offline_mode.receipt_failed",

@@ -172,7 +172,7 @@ def test_paused_printer_is_offline_and_its_job_times_out_and_is_cancelled(
     error = info.value
     assert isinstance(error, DeviceTimeout) and error.code == "a4.job_timeout"
     assert error.cancelled and error.job_id == job_id and error.job_state == "pending"
-    assert "paused" in error.message and "cancelled" in error.message
+    assert "paused" in error.detail and "cancelled" in error.detail
     # the stalled job will never print for a user who has already left
     assert cups_server.job_attributes(job_id)["job-state"] == 7  # canceled
     cups_server.resume(queue)
@@ -186,7 +186,7 @@ def test_timeout_without_cancelling_says_the_job_may_still_print(
     cups_server.pause(queue)
     with pytest.raises(JobTimeout) as info:
         printer.print_pdf(report_pdf, "credit-report", timeout=0.3)
-    assert not info.value.cancelled and "may still print" in info.value.message
+    assert not info.value.cancelled and "may still print" in info.value.detail
     cups_server.resume(queue)
     assert printer.wait(info.value.job_id, timeout=30).job_id == info.value.job_id
 
@@ -235,7 +235,7 @@ def test_rejecting_queue_refuses_the_job(
     assert status.state is DeviceState.OFFLINE and status.error_code == "a4.not_accepting"
     with pytest.raises(DeviceOffline) as info:
         printer.submit(report_pdf, "credit-report")
-    assert info.value.code == "a4.not_accepting" and "out of service" in info.value.message
+    assert info.value.code == "a4.not_accepting" and "out of service" in info.value.detail
     assert not cups_server.output_path(queue).exists()
     assert not printer.self_test().ok
 
@@ -246,7 +246,7 @@ def test_unknown_queue_is_reported(cups_server: CupsServer, report_pdf: bytes) -
     assert status.state is DeviceState.OFFLINE and status.error_code == "a4.unknown_queue"
     with pytest.raises(ConfigError) as info:
         printer.submit(report_pdf, "credit-report")
-    assert info.value.code == "a4.unknown_queue" and "NoSuchQueue" in info.value.message
+    assert info.value.code == "a4.unknown_queue" and "NoSuchQueue" in info.value.detail
     result = printer.self_test()
     assert not result.ok and any("a4.unknown_queue" in line for line in result.checks)
 
@@ -310,7 +310,7 @@ def test_paper_jam_reported_by_the_backend_fails_the_job_at_once(
         printer.print_pdf(report_pdf, "credit-report")
     assert time.monotonic() - started < 30  # not the 60 s job timeout
     assert info.value.code == "a4.paper_jam" and info.value.cancelled
-    assert "media-jam-error" in info.value.message and "jam in tray 1" in info.value.message
+    assert "media-jam-error" in info.value.detail and "jam in tray 1" in info.value.detail
     status = printer.status()
     assert status.paper is PaperState.JAMMED and "stopped" in status.detail
 
@@ -377,7 +377,7 @@ def test_hung_daemon_does_not_hang_the_kiosk(private_server: CupsServer, report_
         assert status.state is DeviceState.OFFLINE and status.error_code == "a4.cups_unresponsive"
         with pytest.raises(DeviceTimeout) as info:
             printer.submit(report_pdf, "credit-report")
-        assert info.value.code == "a4.cups_unresponsive" and "may or may not" in info.value.message
+        assert info.value.code == "a4.cups_unresponsive" and "may or may not" in info.value.detail
         assert time.monotonic() - started < 10
         # blocked requests are not piled up without end: past a few, it refuses at once
         details = [printer.status().detail for _ in range(4)]

@@ -216,7 +216,7 @@ def test_job_snapshot_reads_a_cups_answer() -> None:
 def test_bad_config_is_refused_with_the_key_named(options: dict[str, object], words: str) -> None:
     with pytest.raises(ConfigError) as info:
         CupsConfig.from_options(options)
-    assert words in info.value.message
+    assert words in info.value.detail
 
 
 def test_config_defaults() -> None:

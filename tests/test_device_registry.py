@@ -48,7 +48,7 @@ def test_a_missing_driver_library_says_what_to_install() -> None:
         "try:\n"
         "    registry.create('a4_printer', 'cups', {'queue': 'KioskA4'})\n"
         "except DriverMissing as exc:\n"
-        "    print(exc.code, exc.message)\n"
+        "    print(exc.code, exc.detail)\n"
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("device.driver_missing")

@@ -11,9 +11,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from devices.errors import DeviceError, InputRejected, ProtocolError
-from devices.id_card.card import IdCard, mask_name, mask_number
+from devices.id_card.card import IdCard
 from devices.id_card.checks import check_card
 from devices.id_card.text import build_base_info, decode_base_info, decode_text, encode_text
+from identifiers import mask_id_number, mask_name
 
 from .test_id_card_samples import (
     BAD_CHECK_DIGIT,
@@ -222,8 +223,8 @@ def test_masking_rules() -> None:
     assert mask_name("欧阳测试") == "欧阳**"
     assert mask_name("测试甲") == "测**"
     assert mask_name("张三") == "张*"
-    assert mask_number("110101199003071233") == "110*************33"
-    assert mask_number("TST110079061801") == "TST**********01"
+    assert mask_id_number("110101199003071233") == "110*************33"
+    assert mask_id_number("TST110079061801") == "TST**********01"
     masked = RESIDENT.as_dict()
     assert masked == RESIDENT.masked()
     assert masked["name"] == "欧阳**"

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from devices.id_card.card import IdCard
 from devices.id_card.cards_file import fake_photo
-from devices.id_card.checks import id_check_digit, id_number_error
+from identifiers import id_check_digit, id_number_problem
 
 TODAY = dt.date(2026, 6, 1)
 
@@ -105,8 +105,8 @@ def write_cards_file(path: Path, cards: tuple[IdCard, ...]) -> Path:
 
 def test_sample_numbers_have_valid_check_digits() -> None:
     for card in (RESIDENT, HMT_PERMIT, FOREIGN_2023, EXPIRED):
-        assert id_number_error(card.id_number) is None, card.card_type
-    assert id_number_error(BAD_CHECK_DIGIT.id_number) is not None
+        assert id_number_problem(card.id_number) is None, card.card_type
+    assert id_number_problem(BAD_CHECK_DIGIT.id_number) is not None
     # the example printed in GB 11643-1999 itself
     assert id_check_digit("11010519491231002") == "X"
 

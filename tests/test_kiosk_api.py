@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import json
 from collections.abc import Callable
@@ -226,3 +227,40 @@ def test_a_malformed_answer_is_a_protocol_violation() -> None:
     credentials = TerminalCredentials("T1", Ed25519PrivateKey.generate())
     with pytest.raises(ProtocolViolation):
         call(ApiSettings("http://127.0.0.1:9"), credentials, lambda api: api.catalog(), transport)
+
+
+def test_each_request_is_signed_over_the_path_on_the_wire_and_public_calls_are_not() -> None:
+    import base64
+
+    from kiosk.signing import signing_string
+
+    key = Ed25519PrivateKey.generate()
+    seen: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        if request.url.path.endswith("/v1/catalog"):
+            return httpx.Response(503)
+        return httpx.Response(200, json={"status": "unknown"})
+
+    settings = ApiSettings("http://platform.test/credit", retries=1, backoff_s=0.001)
+    with pytest.raises(PlatformUnavailable):
+        call(settings, TerminalCredentials("T1", key), lambda api: api.catalog(),
+             httpx.MockTransport(answer))  # fmt: skip
+    first, retry = seen
+    for request in (first, retry):
+        message = signing_string(
+            "GET",
+            "/credit/v1/catalog",  # the base URL's path is part of what is signed
+            request.headers["X-Timestamp"],
+            request.headers["X-Nonce"],
+            b"",
+        )
+        signature = base64.b64decode(request.headers["X-Signature"])
+        key.public_key().verify(signature, message)  # raises when it does not hold
+        assert request.headers["X-Terminal-Id"] == "T1"
+    assert first.headers["X-Nonce"] != retry.headers["X-Nonce"]  # a retry is signed afresh
+    with contextlib.suppress(ProtocolViolation):  # the answer is not the contract: no matter
+        call(settings, TerminalCredentials("T1", key), lambda api: api.verify("ABCDEFGHJK12"),
+             httpx.MockTransport(answer))  # fmt: skip
+    assert "X-Signature" not in seen[-1].headers  # verification is public

@@ -9,8 +9,9 @@ import pytest
 
 from kiosk.errors import ApiError, PlatformUnavailable
 from kiosk.i18n import Translator
-from kiosk.journey import Journey, PrintFailure
+from kiosk.journey import Journey
 from kiosk.periods import Period
+from kiosk.ports import PrintFailure
 from kiosk.steps import Snapshot, Step
 
 from .kiosk_fakes import ACME, BETA, TODAY, Card, FakeServices, login, report

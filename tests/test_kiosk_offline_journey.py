@@ -11,14 +11,15 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from identifiers import uscc_check_char
 from kiosk.api_models import Catalog, Enterprise, Login
 from kiosk.errors import ApiError, IntegrityFailure, KioskError, PlatformUnavailable
-from kiosk.journey import FetchedReport, Journey, PrintFailure
+from kiosk.journey import Journey
 from kiosk.login_qr import LoginQrRefused
 from kiosk.offline import OfflineIdentity, Queued, QueueRefused
 from kiosk.periods import Period
+from kiosk.ports import FetchedReport, PrintFailure
 from kiosk.steps import Snapshot, Step
-from kiosk.uscc import uscc_check_char
 
 from .kiosk_fakes import ACME, CATALOG, TODAY, Card, FakeServices, login, report
 
@@ -176,7 +177,7 @@ def test_the_whole_offline_request_is_queued_before_the_receipt_prints() -> None
     snap = journey.snapshot
     assert snap.step is Step.QUEUED and snap.message_id == ""
     assert snap.ticket == TICKET and snap.pickup_after == "2026-11-22 11:00"
-    assert not snap.can_go_back
+    assert not snap.show_back
     assert "Card" not in repr(identity) and Card().id_number not in repr(identity)
 
 
@@ -363,7 +364,7 @@ def test_a_scanned_pickup_receipt_asks_the_same_person_to_sign_in_then_prints() 
     snap = journey.snapshot
     assert snap.step is Step.SUMMARY and snap.enterprise == ACME
     assert snap.verification_code == report().meta.verification_code
-    assert not snap.can_go_back  # nothing to go back to: Home ends the pickup
+    assert not snap.show_back  # nothing to go back to: Home ends the pickup
     run(journey.print_report())
     assert journey.step is Step.DONE and services.prints == ["a4"]
     assert services.fetches == []  # nothing new was requested from the platform
@@ -431,7 +432,7 @@ def test_without_offline_mode_a_pickup_receipt_is_not_a_login() -> None:
 # --- an unusable store ---------------------------------------------------------------------------
 def test_a_held_out_of_service_kiosk_stays_out_of_service_after_staff_leave() -> None:
     journey, _, _, _, _ = make()
-    journey.hold_out_of_service()
+    journey.out_of_service(until_restart=True)
     assert journey.step is Step.OUT_OF_SERVICE
     assert journey.snapshot.message_id == "error.out_of_service"
     run(journey.card_presented(Card()))

@@ -15,16 +15,17 @@ from pathlib import Path
 import httpx
 import pytest
 
+from identifiers import USCC_CHARSET, uscc_problem
 from kiosk.api import ApiSettings, ReportApi
 from kiosk.config import load_config
 from kiosk.drain import OutboxDrainer
 from kiosk.errors import ConfigInvalid
 from kiosk.login_qr import LoginQrRefused, check_login_qr
-from kiosk.offline import REPORT_REQUEST, OfflineIdentity, request_payload
+from kiosk.offline import REPORT_REQUEST, OfflineIdentity, QueuedRequest
+from kiosk.periods import Period
 from kiosk.scanned import classify
 from kiosk.signing import TerminalCredentials
 from kiosk.tickets import TICKET, new_ticket, ticket_from
-from kiosk.uscc import USCC_CHARSET, uscc_problem
 from offline_cache import FileKeyProvider, ItemState, OfflineStore
 from report_service import crypto, ids
 from report_service.reports import IDEMPOTENCY_KEY
@@ -211,10 +212,11 @@ def queue(store: OfflineStore, identity: OfflineIdentity) -> str:
     import datetime as dt
 
     ticket = new_ticket()
-    payload = request_payload(
-        identity, uscc("gansu", 1), None, dt.date(2024, 1, 1), dt.date(2025, 1, 1),
+    request = QueuedRequest.of(
+        identity, uscc("gansu", 1), None, Period(dt.date(2024, 1, 1), dt.date(2025, 1, 1)),
         dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
     )  # fmt: skip
+    payload = request.to_payload()
     store.outbox.enqueue(REPORT_REQUEST, ticket, payload, pii=True)
     return ticket
 
@@ -303,3 +305,52 @@ def test_a_picked_up_pdf_that_fails_its_check_alerts_staff(store: OfflineStore) 
     with pytest.raises(IntegrityFailure):
         asyncio.run(desk.pickup(login, ticket))
     assert [code for code, _ in alerts] == ["report.integrity"]
+
+
+# --- the queued request ------------------------------------------------------------------------
+def test_a_queued_request_is_written_and_read_back_as_one_type() -> None:
+    import datetime as dt
+
+    identity = OfflineIdentity.from_card(Card())
+    period = Period(dt.date(2024, 1, 1), dt.date(2025, 1, 1))
+    at = dt.datetime(2026, 1, 1, 9, 30, tzinfo=dt.UTC)
+    request = QueuedRequest.of(identity, uscc("gansu", 1), ("D01", "D02"), period, at)
+    payload = request.to_payload()
+    assert payload == {  # the format docs/offline.md names: version 1
+        "v": 1,
+        "login": "id_card",
+        "credentials": identity.credentials,
+        "uscc": uscc("gansu", 1),
+        "domains": ["D01", "D02"],
+        "period": {"from": "2024-01-01", "to": "2025-01-01"},
+        "queued_at": "2026-01-01T09:30:00+00:00",
+    }
+    assert QueuedRequest.from_payload(json.loads(json.dumps(payload))) == request
+    everything = QueuedRequest.of(identity, uscc("gansu", 1), None, period, at)
+    assert everything.to_payload()["domains"] == "all"
+    assert QueuedRequest.from_payload(everything.to_payload()).domains is None
+    assert Card().id_number not in repr(request) and Card().name not in repr(request)
+    same_person = QueuedRequest.of(identity, uscc("gansu", 2), None, period, at)
+    assert same_person.session_key == request.session_key
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"v": 2},
+        {"login": "fingerprint"},
+        {"period": "2024"},
+        {"credentials": None},
+        {"queued_at": "yesterday"},
+    ],
+)
+def test_anything_but_a_version_1_request_is_refused(change: dict[str, object]) -> None:
+    import datetime as dt
+
+    identity = OfflineIdentity.from_qr("KQR1.x.y", "李*")
+    period = Period(dt.date(2024, 1, 1), dt.date(2025, 1, 1))
+    good = QueuedRequest.of(identity, uscc("gansu", 1), None, period, dt.datetime(2026, 1, 1))
+    with pytest.raises(ValueError):
+        QueuedRequest.from_payload({**good.to_payload(), **change})
+    with pytest.raises(ValueError):
+        QueuedRequest.from_payload(["not", "a", "dict"])

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from kiosk.alerts import MAX_ALERTS, StaffAlerts
 from kiosk.audit import AuditLog
-from kiosk.services import MAX_ALERTS, KioskServices
+from kiosk.services import KioskServices
 from kiosk.staff import LOCKOUT_S, MAX_FAILURES, StaffLock, hash_pin
 
 
@@ -54,16 +55,19 @@ def test_the_staff_status_names_paper_cover_and_error_codes(tmp_path: Path) -> N
                             "error_code": "receipt.paper_out"},
         "id_card": {"state": "online", "paper": None, "cover_open": False, "error_code": ""},
     }  # fmt: skip
+    audit = AuditLog(None, "T-1")
+    alerts = StaffAlerts(audit)
     services = KioskServices(
         None,  # type: ignore[arg-type]  # no platform call is made
         None,  # type: ignore[arg-type]
         None,  # type: ignore[arg-type]
-        AuditLog(None, "T-1"),
+        audit,
         StaffLock(tmp_path / "pin"),
         lambda: devices,
+        alerts=alerts,
     )
     for n in range(MAX_ALERTS + 50):
-        services.alert("receipt.paper_out", f"alert {n}")
+        alerts.add("receipt.paper_out", f"alert {n}")
     status = services.staff_status()
     assert status["a4_printer"] == "online" and status["a4_printer_paper"] == "low"
     assert status["receipt_printer"] == "user_error"

@@ -47,12 +47,12 @@ def assert_refused_and_kept(tmp_path: Path, error: type[OfflineCacheError], code
     with pytest.raises(error) as info:
         reopen(tmp_path)
     assert info.value.code == code
-    assert str(db) in info.value.message and "left untouched" in info.value.message
+    assert str(db) in info.value.detail and "left untouched" in info.value.detail
     after = snapshot(db)
     assert after["db"] == before["db"]  # byte for byte
     if before["-wal"] is not None:
         assert after["-wal"] == before["-wal"]
-    return info.value.message
+    return info.value.detail
 
 
 def test_garbage_file_is_refused_and_kept(tmp_path):
@@ -163,8 +163,8 @@ def test_disk_full_refuses_the_enqueue_whole_and_the_store_goes_on(tmp_path, ite
             stored.append(f"T{i}")
     failed_key = f"T{len(stored)}"
     assert info.value.code == "offline_cache.disk_full"
-    assert reason in info.value.message
-    assert "rolled back" in info.value.message and "bytes free" in info.value.message
+    assert reason in info.value.detail
+    assert "rolled back" in info.value.detail and "bytes free" in info.value.detail
     assert 0 < len(stored) < 1000
     # nothing half-stored: no row for the refused item, every earlier one intact
     assert store.outbox.find("report_request", failed_key) is None
@@ -193,7 +193,7 @@ def test_low_disk_space_refuses_new_items_but_delivery_goes_on(tmp_path):
     store = open_store(tmp_path, min_free_disk=1 << 62)
     with pytest.raises(StorageFull) as info:
         store.outbox.enqueue("report_request", "new", {"n": 2}, pii=True)
-    assert "bytes free on the disk" in info.value.message
+    assert "bytes free on the disk" in info.value.detail
     assert store.outbox.find("report_request", "new") is None
     (item,) = store.outbox.lease()
     assert item.id == queued.id and store.outbox.ack(item.id)
@@ -217,7 +217,7 @@ FSIZE_CHILD = textwrap.dedent(
             store.outbox.enqueue("report_request", "big", {"blob": "x" * 200000}, pii=True)
             out["error"] = None
         except OfflineCacheError as exc:
-            out["error"], out["message"] = exc.code, exc.message
+            out["error"], out["message"] = exc.code, exc.detail
         out["big_found"] = store.outbox.find("report_request", "big") is not None
         out["pending"] = store.outbox.counts().pending
         resource.setrlimit(resource.RLIMIT_FSIZE, (hard, hard))

@@ -46,7 +46,7 @@ def test_missing_key_is_refused_with_its_path_and_never_invented(tmp_path):
     with pytest.raises(KeyMissing) as info:
         FileKeyProvider(path).load_key()
     assert info.value.code == "offline_cache.key_missing"
-    assert str(path) in info.value.message
+    assert str(path) in info.value.detail
     assert not path.exists()
 
 
@@ -58,7 +58,7 @@ def test_group_or_world_accessible_key_is_refused(tmp_path, mode):
     with pytest.raises(KeyPermissions) as info:
         FileKeyProvider(path).load_key()
     assert info.value.code == "offline_cache.key_permissions"
-    assert f"{mode:04o}" in info.value.message and "chmod 600" in info.value.message
+    assert f"{mode:04o}" in info.value.detail and "chmod 600" in info.value.detail
     with pytest.raises(KeyPermissions):  # create=True does not paper over it either
         FileKeyProvider(path, create=True).load_key()
 
@@ -71,7 +71,7 @@ def test_key_of_the_wrong_size_is_refused(tmp_path, size):
     with pytest.raises(KeyInvalid) as info:
         FileKeyProvider(path).load_key()
     assert info.value.code == "offline_cache.key_invalid"
-    assert f"{size} bytes" in info.value.message
+    assert f"{size} bytes" in info.value.detail
 
 
 def test_key_path_that_is_a_directory_or_in_a_missing_folder(tmp_path):
@@ -80,7 +80,7 @@ def test_key_path_that_is_a_directory_or_in_a_missing_folder(tmp_path):
         FileKeyProvider(tmp_path / "dir.key").load_key()
     with pytest.raises(KeyUnavailable) as info:
         FileKeyProvider(tmp_path / "nowhere" / "k", create=True).load_key()
-    assert "does not exist" in info.value.message
+    assert "does not exist" in info.value.detail
 
 
 def test_key_problem_is_reported_before_any_database_file_appears(tmp_path):

@@ -42,7 +42,7 @@ def test_rejections_carry_a_stable_code_and_a_reason(raw: bytes, code: str) -> N
     with pytest.raises(InputRejected) as info:
         validate_payload(raw)
     assert info.value.code == code
-    assert info.value.message  # a reason for the technician
+    assert info.value.detail  # a reason for the technician
 
 
 def test_size_limit_is_configurable_and_counts_bytes_not_characters() -> None:

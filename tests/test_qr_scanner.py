@@ -275,4 +275,4 @@ def test_any_config_is_accepted_or_refused_with_a_config_error(options: dict[str
     try:
         config.parse(options, sim=True)
     except ConfigError as exc:
-        assert "qr_camera" in exc.message
+        assert "qr_camera" in exc.detail

@@ -17,7 +17,8 @@ from devices.errors import ProtocolError
 from devices.receipt.decoded import DecodedStream, Feed, QrCode
 from devices.receipt.decoder import CutDone, StatusRequest, StreamDecoder, decode
 from devices.receipt.layout import LayoutOptions, build_receipt
-from devices.receipt.model import Receipt, contains_id_number
+from devices.receipt.model import Receipt
+from identifiers import contains_id_number
 
 FUZZ = settings(
     max_examples=300,
@@ -148,10 +149,10 @@ receipts = st.builds(
     qr_payload=st.one_of(st.none(), st.text(min_size=1, max_size=60)),
     qr_caption=st.text(max_size=20),
     notes=st.lists(st.text(max_size=40), max_size=2).map(tuple),
-    paper_mm=st.sampled_from([58, 80]),
 )
 layouts = st.builds(
     LayoutOptions,
+    paper_mm=st.sampled_from([58, 80]),
     cut=st.sampled_from(["full", "partial", "none"]),
     qr_mode=st.sampled_from(["native", "raster"]),
 )

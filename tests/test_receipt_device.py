@@ -23,18 +23,19 @@ from devices.errors import ConfigError, DeviceOffline, DeviceTimeout, DriverMiss
 from devices.receipt.backends import file_printer, network_printer, serial_printer, usb_printer
 from devices.receipt.decoder import decode
 from devices.receipt.device import ReceiptPrinter
-from devices.receipt.layout import build_receipt
-from devices.receipt.model import Receipt, pickup_receipt, report_receipt
+from devices.receipt.layout import LayoutOptions, build_receipt
+from devices.receipt.model import Receipt
 from devices.receipt.preview import render_png
 from devices.receipt.simulator import ReceiptSimulator, SimulatorSettings
 from devices.registry import create
 from devices.state import DeviceState, PaperState
+from kiosk.receipts import pickup_receipt, report_receipt
 
 URL = "https://verify.example.cn/r/GS-2025-000123?c=7KQ4M2XD"
 STATUS_QUERIES = (b"\x10\x04\x01", b"\x10\x04\x02", b"\x10\x04\x03", b"\x10\x04\x04")
 
 
-def receipt(paper_mm: int = 80) -> Receipt:
+def receipt() -> Receipt:
     return report_receipt(
         "甘肃省示范科技发展有限公司",
         "GS-2025-000123",
@@ -43,7 +44,6 @@ def receipt(paper_mm: int = 80) -> Receipt:
         "KIOSK-07",
         "兰州市政务服务中心",
         URL,
-        paper_mm,  # type: ignore[arg-type]
     )
 
 
@@ -69,18 +69,20 @@ def only_status_queries(raw: bytes) -> bool:
 
 def test_receipt_arrives_decoded_at_the_simulator(sim: ReceiptSimulator) -> None:
     device = printer(sim)
-    device.print_receipt(receipt(58))
+    device.print_receipt(receipt())
     (printed,) = sim.wait_for_receipts(1)
     assert printed.texts[0] == "信用报告打印凭证"
     assert "报告编号：GS-2025-000123" in printed.texts and "验证码：7KQ4-M2XD" in printed.texts
     assert printed.qr_payloads == [URL] and printed.cut == "full"
-    assert sim.raw.count(build_receipt(receipt(58))) == 1  # the exact bytes, sent once
+    assert (
+        sim.raw.count(build_receipt(receipt(), LayoutOptions(paper_mm=58))) == 1
+    )  # the exact bytes, sent once
     device.close()
 
 
 def test_printer_paper_width_decides_the_layout(sim: ReceiptSimulator) -> None:
     device = printer(sim, paper_mm=80)
-    device.print_receipt(receipt(58))
+    device.print_receipt(receipt())
     (printed,) = sim.wait_for_receipts(1)
     assert "企业名称：甘肃省示范科技发展有限公司" in printed.texts  # 48 columns: no wrap
     device.close()
@@ -126,11 +128,11 @@ def test_paper_out_stops_the_job_before_any_byte_is_sent(sim: ReceiptSimulator) 
     sim.settings.paper = "out"
     device = printer(sim)
     with pytest.raises(HardwareError) as caught:
-        device.print_receipt(receipt(58))
+        device.print_receipt(receipt())
     assert caught.value.code == "receipt.paper_out"
     assert only_status_queries(sim.raw) and sim.raw  # it asked, then sent nothing
     sim.settings.paper = "full"
-    device.print_receipt(receipt(58))  # refilled: prints again
+    device.print_receipt(receipt())  # refilled: prints again
     assert len(sim.wait_for_receipts(1)) == 1
     device.close()
 
@@ -138,19 +140,19 @@ def test_paper_out_stops_the_job_before_any_byte_is_sent(sim: ReceiptSimulator) 
 def test_paper_running_out_shows_in_status_and_blocks_the_next_job(sim: ReceiptSimulator) -> None:
     sim.settings.paper_runs_out_after = 1
     device = printer(sim)
-    device.print_receipt(receipt(58))
+    device.print_receipt(receipt())
     assert device.status().paper is PaperState.OUT
     with pytest.raises(HardwareError):
-        device.print_receipt(receipt(58))
+        device.print_receipt(receipt())
     assert len(sim.receipts) == 1 and sim.unprinted == []
     device.close()
 
 
 def test_reconnects_after_power_cycle_between_jobs(sim: ReceiptSimulator) -> None:
     device = printer(sim)
-    device.print_receipt(receipt(58))
+    device.print_receipt(receipt())
     sim.power_cycle()
-    device.print_receipt(receipt(58))
+    device.print_receipt(receipt())
     assert len(sim.wait_for_receipts(2)) == 2
     assert device.reconnects == 1 and sim.connections_accepted == 2
     device.close()
@@ -159,10 +161,10 @@ def test_reconnects_after_power_cycle_between_jobs(sim: ReceiptSimulator) -> Non
 def test_reconnects_after_power_cycle_without_status_support(sim: ReceiptSimulator) -> None:
     """python-escpos alone sends the next job into the dead socket; the link notices the reset."""
     device = printer(sim, supports_paper_status=False)
-    device.print_receipt(receipt(58))
+    device.print_receipt(receipt())
     sim.wait_for_receipts(1)
     sim.power_cycle()
-    device.print_receipt(receipt(58))
+    device.print_receipt(receipt())
     assert len(sim.wait_for_receipts(2)) == 2 and device.reconnects == 1
     device.close()
 
@@ -171,10 +173,10 @@ def test_power_cycle_in_the_middle_of_a_job_resends_it_once(sim: ReceiptSimulato
     device = printer(sim)
     device.status()  # connected; the pre-job check below is DLE EOT 1 + DLE EOT 4 = 6 bytes
     sim.settings.drop_after_bytes = 6 + 100
-    device.print_receipt(receipt(58))
+    device.print_receipt(receipt())
     (printed,) = sim.wait_for_receipts(1)
     assert printed.qr_payloads == [URL]
-    job = build_receipt(receipt(58))
+    job = build_receipt(receipt(), LayoutOptions(paper_mm=58))
     assert sim.raw.count(job[:100]) == 2 and sim.raw.count(job) == 1  # cut off, then whole
     assert device.reconnects == 1 and sim.connections_accepted == 2
     device.close()
@@ -186,7 +188,7 @@ def test_power_cycle_mid_job_without_status_support_is_caught_by_the_reset(
     device = printer(sim, supports_paper_status=False, reset_check_s=0.5)
     device.status()  # connected, no bytes sent
     sim.settings.drop_after_bytes = 100
-    device.print_receipt(receipt(58))
+    device.print_receipt(receipt())
     assert len(sim.wait_for_receipts(1)) == 1 and device.reconnects == 1
     device.close()
 
@@ -198,10 +200,10 @@ def test_switched_off_printer_is_offline_with_stable_code(sim: ReceiptSimulator)
     status = device.status()
     assert (status.state, status.error_code) == (DeviceState.OFFLINE, "receipt.unreachable")
     with pytest.raises(DeviceOffline) as caught:
-        device.print_receipt(receipt(58))
+        device.print_receipt(receipt())
     assert caught.value.code == "receipt.unreachable"
     sim.set_refusing(False)
-    device.print_receipt(receipt(58))  # back on: no restart of the kiosk needed
+    device.print_receipt(receipt())  # back on: no restart of the kiosk needed
     assert len(sim.wait_for_receipts(1)) == 1
     device.close()
 
@@ -221,7 +223,7 @@ def test_silent_printer_times_out_instead_of_hanging(sim: ReceiptSimulator) -> N
     status = device.status()
     assert (status.state, status.error_code) == (DeviceState.OFFLINE, "receipt.no_status_reply")
     with pytest.raises(DeviceTimeout) as caught:
-        device.print_receipt(receipt(58))
+        device.print_receipt(receipt())
     assert caught.value.code == "receipt.no_status_reply" and sim.receipts == []
     device.close()
 
@@ -229,7 +231,7 @@ def test_silent_printer_times_out_instead_of_hanging(sim: ReceiptSimulator) -> N
 def test_slow_printer_within_timeout_still_prints(sim: ReceiptSimulator) -> None:
     sim.settings.status_delay_s, sim.settings.read_delay_s = 0.1, 0.02
     device = printer(sim, timeout_s=3.0)
-    device.print_receipt(receipt(58))
+    device.print_receipt(receipt())
     assert len(sim.wait_for_receipts(1)) == 1
     device.close()
 
@@ -261,13 +263,13 @@ def test_self_test_prints_only_when_asked(sim: ReceiptSimulator) -> None:
 
 def test_png_preview_shows_a_readable_qr(sim: ReceiptSimulator, tmp_path: Path) -> None:
     device = printer(sim)
-    device.print_receipt(receipt(58))
+    device.print_receipt(receipt())
     raster = create(
         "receipt_printer",
         "sim",
         {"host": "127.0.0.1", "port": sim.port, "paper_mm": 58, "qr": "raster"},
     )
-    raster.print_receipt(receipt(58))
+    raster.print_receipt(receipt())
     native_receipt, raster_receipt = sim.wait_for_receipts(2)
     for printed, name in ((native_receipt, "native.png"), (raster_receipt, "raster.png")):
         path = sim.render_png(printed, tmp_path / name)
@@ -283,7 +285,7 @@ def test_png_preview_shows_a_readable_qr(sim: ReceiptSimulator, tmp_path: Path) 
 def test_simulator_survives_garbage_and_keeps_receipts_while_offline_apart(
     sim: ReceiptSimulator,
 ) -> None:
-    job = build_receipt(receipt(58))
+    job = build_receipt(receipt(), LayoutOptions(paper_mm=58))
     with socket.create_connection(("127.0.0.1", sim.port), timeout=2) as raw:
         raw.sendall(b"\x1d8L\xff\xff\xff\x7f" + job)  # GS 8 L declaring 2 GB, then a receipt
         assert len(sim.wait_for_receipts(1)) == 1
@@ -310,8 +312,8 @@ def test_file_backend_appends_jobs(tmp_path: Path) -> None:
     out.write_bytes(b"\x1b@")  # an earlier job's bytes stay
     device = file_printer({"path": str(out), "paper_mm": 58})
     assert device.status().paper is PaperState.UNKNOWN
-    device.print_receipt(receipt(58))
-    device.print_receipt(pickup_receipt("T-1", "某公司", "09:30", "14:00", "K7", "大厅", 58))
+    device.print_receipt(receipt())
+    device.print_receipt(pickup_receipt("T-1", "某公司", "09:30", "14:00", "K7", "大厅"))
     device.close()
     stream = decode(out.read_bytes())
     assert [r.texts[0] for r in stream.receipts] == ["信用报告打印凭证", "报告领取凭证"]
@@ -334,7 +336,7 @@ def test_device_file_that_stops_taking_data_times_out(tmp_path: Path) -> None:
     try:
         with pytest.raises(DeviceTimeout) as caught:
             for _ in range(50):
-                device.print_receipt(receipt(58))
+                device.print_receipt(receipt())
         assert caught.value.code == "receipt.timeout"
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
@@ -353,12 +355,12 @@ def test_serial_backend_on_a_pseudo_terminal(sim: ReceiptSimulator) -> None:
     )
     try:
         assert device.status().paper is PaperState.FULL
-        device.print_receipt(receipt(80))
+        device.print_receipt(receipt())
         (printed,) = sim.wait_for_receipts(1)
         assert printed.qr_payloads == [URL]
         sim.settings.paper = "out"
         with pytest.raises(HardwareError):
-            device.print_receipt(receipt(80))
+            device.print_receipt(receipt())
     finally:
         device.close()
         os.close(slave)
@@ -375,7 +377,7 @@ def test_usb_backend_needs_pyusb_or_reports_offline() -> None:
     if importlib.util.find_spec("usb") is None:
         with pytest.raises(DriverMissing) as caught:
             usb_printer(options)
-        assert "pyusb" in caught.value.message
+        assert "pyusb" in caught.value.detail
     else:  # no such device on a test machine
         assert usb_printer(options).status().state is DeviceState.OFFLINE
 
@@ -399,12 +401,12 @@ def test_usb_backend_needs_pyusb_or_reports_offline() -> None:
 def test_config_errors_name_the_key(factory: Any, options: dict[str, Any], message: str) -> None:
     with pytest.raises(ConfigError) as caught:
         factory(options)
-    assert message in caught.value.message
+    assert message in caught.value.detail
 
 
 def test_profile_without_native_qr_or_cutter_gets_raster_and_no_cut(sim: ReceiptSimulator) -> None:
     device = printer(sim, profile="POS-5890")  # python-escpos: no qrCode, no cutter
-    device.print_receipt(receipt(58))
+    device.print_receipt(receipt())
     assert sim.receipts == []  # nothing cut: the tear-off receipt is still on the printer
     stream = decode(sim.raw.replace(b"\x10\x04\x01", b"").replace(b"\x10\x04\x04", b""))
     assert stream.tail is not None and len(stream.tail.images) == 1 and not stream.tail.qr_codes

@@ -17,7 +17,9 @@ from devices.receipt import commands as cmd
 from devices.receipt.decoder import decode
 from devices.receipt.encoding import encode, full_width_symbols, sanitize, text_columns, wrap
 from devices.receipt.layout import COLUMNS, LayoutOptions, build_receipt
-from devices.receipt.model import Receipt, contains_id_number, pickup_receipt, report_receipt
+from devices.receipt.model import Receipt
+from identifiers import contains_id_number
+from kiosk.receipts import pickup_receipt, report_receipt
 
 FIXED = dict(
     title="凭证",
@@ -80,7 +82,7 @@ def test_58mm_receipt_bytes_are_exactly_the_spec_sequence() -> None:
         + qr_block(5)  # 5-dot modules on 58 mm
         + TAIL
     )
-    assert build_receipt(Receipt(**FIXED, paper_mm=58)) == expected  # type: ignore[arg-type]
+    assert build_receipt(Receipt(**FIXED), LayoutOptions(paper_mm=58)) == expected  # type: ignore[arg-type]
 
 
 def test_80mm_receipt_bytes_are_exactly_the_spec_sequence() -> None:
@@ -96,7 +98,7 @@ def test_80mm_receipt_bytes_are_exactly_the_spec_sequence() -> None:
         + qr_block(6)  # 6-dot modules on 80 mm
         + TAIL
     )
-    assert build_receipt(Receipt(**FIXED, paper_mm=80)) == expected  # type: ignore[arg-type]
+    assert build_receipt(Receipt(**FIXED), LayoutOptions(paper_mm=80)) == expected  # type: ignore[arg-type]
 
 
 def test_native_qr_bytes_match_python_escpos_qr_native() -> None:
@@ -106,18 +108,18 @@ def test_native_qr_bytes_match_python_escpos_qr_native() -> None:
 
 
 def test_ascii_only_receipt_never_switches_to_two_byte_mode() -> None:
-    data = build_receipt(Receipt(title="TEST", fields=(("No:", "42"),), paper_mm=58))
+    data = build_receipt(Receipt(title="TEST", fields=(("No:", "42"),)), LayoutOptions(paper_mm=58))
     assert cmd.CHINESE_ON not in data and cmd.CHINESE_OFF not in data
     assert data.endswith(b"\x1b\x64\x04\x1d\x56\x00")
 
 
 def test_cut_and_qr_follow_the_layout_options() -> None:
-    receipt = Receipt(**FIXED, paper_mm=58)  # type: ignore[arg-type]
-    partial = build_receipt(receipt, LayoutOptions(cut="partial"))
+    receipt = Receipt(**FIXED)  # type: ignore[arg-type]
+    partial = build_receipt(receipt, LayoutOptions(paper_mm=58, cut="partial"))
     assert partial.endswith(b"\x1b\x64\x04\x1d\x56\x01")  # GS V 1: partial cut
-    tear_off = build_receipt(receipt, LayoutOptions(cut="none"))
+    tear_off = build_receipt(receipt, LayoutOptions(paper_mm=58, cut="none"))
     assert tear_off.endswith(b"\x1b\x64\x04") and b"\x1d\x56" not in tear_off
-    raster = build_receipt(receipt, LayoutOptions(qr_mode="raster"))
+    raster = build_receipt(receipt, LayoutOptions(paper_mm=58, qr_mode="raster"))
     assert b"\x1d\x28\x6b" not in raster  # no GS ( k
     image = decode(raster).receipts[0].images[0]
     assert image.width_bytes == 48  # GS v 0 across the whole 384-dot line, QR centred in it
@@ -132,7 +134,7 @@ def test_gb18030_encoding_of_known_characters() -> None:
 
 
 def test_control_characters_cannot_inject_commands() -> None:
-    evil = Receipt(title="凭证", fields=(("企业:", "A\x1d\x56\x00B\x1b@C\x0aD"),), paper_mm=80)
+    evil = Receipt(title="凭证", fields=(("企业:", "A\x1d\x56\x00B\x1b@C\x0aD"),))
     stream = decode(build_receipt(evil))
     assert len(stream.receipts) == 1 and stream.tail is None  # no extra cut, no reset
     assert "企业：A?V?B?@C?D" in stream.receipts[0].texts
@@ -140,7 +142,7 @@ def test_control_characters_cannot_inject_commands() -> None:
 
 def test_unencodable_text_is_replaced_visibly_not_raised() -> None:
     assert sanitize("a\ud800b\ue000c") == "a?b?c"  # lone surrogate, private use area
-    data = build_receipt(Receipt(title="X\ud800", notes=("\udfff",), paper_mm=58))
+    data = build_receipt(Receipt(title="X\ud800", notes=("\udfff",)), LayoutOptions(paper_mm=58))
     assert decode(data).receipts[0].texts[0] == "X?"
 
 
@@ -159,8 +161,9 @@ def test_wrapping_keeps_words_and_punctuation_rules() -> None:
 @settings(max_examples=150, deadline=None)
 @given(text=st.text(max_size=120), paper=st.sampled_from([58, 80]))
 def test_every_printed_line_fits_the_paper(text: str, paper: int) -> None:
-    receipt = Receipt(title="标题", fields=(("名称:", text),), notes=(text,), paper_mm=paper)  # type: ignore[arg-type]
-    for line in decode(build_receipt(receipt)).receipts[0].lines:
+    receipt = Receipt(title="标题", fields=(("名称:", text),), notes=(text,))
+    layout = LayoutOptions(paper_mm=paper)  # type: ignore[arg-type]
+    for line in decode(build_receipt(receipt, layout)).receipts[0].lines:
         assert text_columns(line.text) * line.width <= COLUMNS[paper]
 
 
@@ -169,8 +172,9 @@ def test_every_printed_line_fits_the_paper(text: str, paper: int) -> None:
 def test_field_text_survives_encoding_and_wrapping(value: str, paper: int) -> None:
     if contains_id_number(value):
         return
-    receipt = Receipt(title="T", fields=(("名称:", value),), paper_mm=paper)  # type: ignore[arg-type]
-    printed = "".join(decode(build_receipt(receipt)).receipts[0].texts)
+    receipt = Receipt(title="T", fields=(("名称:", value),))
+    layout = LayoutOptions(paper_mm=paper)  # type: ignore[arg-type]
+    printed = "".join(decode(build_receipt(receipt, layout)).receipts[0].texts)
     expected = sanitize(value).replace("\n", "")
     assert "".join(expected.split()) in "".join(printed.split())
 
@@ -184,10 +188,9 @@ def test_report_receipt_prints_every_required_item() -> None:
         "KIOSK-07",
         "兰州市政务服务中心",
         "https://verify.example.cn/r/GS-2025-000123",
-        58,
         title="专项信用报告凭证",
     )
-    printed = decode(build_receipt(receipt)).receipts[0]
+    printed = decode(build_receipt(receipt, LayoutOptions(paper_mm=58))).receipts[0]
     text = "\n".join(printed.texts)
     assert printed.lines[0].text == "专项信用报告凭证" and printed.lines[0].bold
     assert printed.lines[0].align == "center" and printed.lines[0].width == 2
@@ -201,9 +204,9 @@ def test_report_receipt_prints_every_required_item() -> None:
 
 def test_pickup_receipt_carries_ticket_qr_and_come_back_time() -> None:
     receipt = pickup_receipt(
-        "T-20250301-0042", "某某有限公司", "2025-03-01 09:30", "2025-03-01 14:00", "K7", "大厅", 80
+        "T-20250301-0042", "某某有限公司", "2025-03-01 09:30", "2025-03-01 14:00", "K7", "大厅"
     )
-    printed = decode(build_receipt(receipt)).receipts[0]
+    printed = decode(build_receipt(receipt, LayoutOptions(paper_mm=80))).receipts[0]
     assert printed.qr_payloads == ["T-20250301-0042"]
     assert "取件时间：2025-03-01 14:00 以后" in printed.texts
     assert printed.texts[0] == "报告领取凭证"
@@ -219,9 +222,29 @@ def test_receipt_refuses_id_numbers_but_not_credit_codes() -> None:
 
 def test_receipt_validates_paper_title_and_qr() -> None:
     with pytest.raises(InputRejected) as caught:
-        Receipt(title="T", paper_mm=76)  # type: ignore[arg-type]
+        LayoutOptions(paper_mm=76)  # type: ignore[arg-type]
     assert caught.value.code == "receipt.bad_paper_width"
     with pytest.raises(InputRejected):
         Receipt(title="  ")
     with pytest.raises(InputRejected):
         Receipt(title="T", qr_payload="x" * 701)
+
+
+def test_the_kiosks_pickup_receipt_names_the_enterprise_by_its_code_and_masks_one_like_an_id() -> (
+    None
+):
+    import datetime as dt
+
+    from kiosk.receipts import ReceiptWording
+
+    wording = ReceiptWording("K7", "大厅", "https://v.cn/r/", report_title="甘肃省专用信用报告")
+    at = dt.datetime(2025, 3, 1, 9, 30)
+    later = dt.datetime(2025, 3, 1, 10, 30)
+    receipt = wording.for_pickup("QT-7K3M-9Q2P-4X8A-BCDE", "91620100MA71ABCD3X", at, later)
+    assert receipt.title == "甘肃省专用信用报告领取凭证"
+    assert receipt.fields[0] == ("统一社会信用代码:", "91620100MA71ABCD3X")
+    assert receipt.qr_payload == "QT-7K3M-9Q2P-4X8A-BCDE"
+    # an all-digit code can read as an ID number (valid date and check digit): printed masked
+    looks_like_id = "11010519491231002X"
+    masked = wording.for_pickup("QT-7K3M-9Q2P-4X8A-BCDE", looks_like_id, at, later)
+    assert masked.fields[0] == ("统一社会信用代码:", "1101************2X")

@@ -12,7 +12,7 @@ from pathlib import Path
 from kivy.uix.label import Label
 
 from kiosk.errors import PlatformUnavailable
-from kiosk.journey import PrintFailure
+from kiosk.ports import PrintFailure
 from kiosk.steps import Step
 from screens.voice import Voice
 from screens.widgets import KioskButton

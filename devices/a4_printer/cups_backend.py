@@ -104,7 +104,7 @@ class CupsPrinter:
                 job_id = self._client.call(f"submit to {queue}", send, timeout=timeout)
             except DeviceTimeout as exc:
                 raise DeviceTimeout(
-                    f"{exc.message}; the job may or may not have been queued - check the queue "
+                    f"{exc.detail}; the job may or may not have been queued - check the queue "
                     "before printing again",
                     code=exc.code,
                 ) from exc
@@ -143,7 +143,7 @@ class CupsPrinter:
                 if now - lost_since >= self.config.reconnect_grace_s or now >= deadline:
                     raise type(exc)(
                         f"lost cupsd while waiting for job {job_id}; its outcome is unknown: "
-                        f"{exc.message}",
+                        f"{exc.detail}",
                         code=exc.code,
                     ) from exc
                 time.sleep(min(delay, max(deadline - now, 0.0)))
@@ -370,7 +370,7 @@ class CupsPrinter:
 def _unreachable_status(exc: DeviceError) -> DeviceStatus:
     return DeviceStatus(
         DeviceState.OFFLINE,
-        exc.message,
+        exc.detail,
         paper=PaperState.UNKNOWN,
         cover_open=None,
         error_code=exc.code,

@@ -100,7 +100,7 @@ class JobFailed(HardwareError, _JobErrorInfo):
 
     def __init__(
         self,
-        message: str,
+        detail: str,
         *,
         code: str,
         job_id: int,
@@ -108,7 +108,7 @@ class JobFailed(HardwareError, _JobErrorInfo):
         cancelled: bool = False,
         printer_status: DeviceStatus | None = None,
     ) -> None:
-        super().__init__(message, code=code)
+        super().__init__(detail, code=code)
         self._set_job_info(job_id, job_state, cancelled, printer_status)
 
 
@@ -117,7 +117,7 @@ class JobTimeout(DeviceTimeout, _JobErrorInfo):
 
     def __init__(
         self,
-        message: str,
+        detail: str,
         *,
         job_id: int,
         job_state: str,
@@ -125,7 +125,7 @@ class JobTimeout(DeviceTimeout, _JobErrorInfo):
         printer_status: DeviceStatus | None = None,
         code: str = "a4.job_timeout",
     ) -> None:
-        super().__init__(message, code=code)
+        super().__init__(detail, code=code)
         self._set_job_info(job_id, job_state, cancelled, printer_status)
 
 

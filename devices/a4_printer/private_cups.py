@@ -259,9 +259,6 @@ class CupsServer:
             self.accept(name)
         return path
 
-    def remove_queue(self, name: str) -> None:
-        self.lpadmin("-x", name)
-
     def pause(self, name: str, reason: str = "") -> None:
         """cupsdisable: printer-state 5 (stopped) with the reason `paused`; jobs still queue up."""
         self.run("cupsdisable", *(["-r", reason] if reason else []), name)
@@ -288,6 +285,7 @@ class CupsServer:
         self._fault_file(name).write_text("\n".join(lines) + "\n")
 
     def clear_fault(self, name: str) -> None:
+        """The printer recovers (kept for the tests of a terminal coming back into service)."""
         self._fault_file(name).unlink(missing_ok=True)
 
     def job_attributes(self, job_id: int) -> dict[str, Any]:
@@ -298,10 +296,6 @@ class CupsServer:
             cups.setServer(str(self.socket_path))
             conn = cups.Connection()
         return dict(conn.getJobAttributes(job_id))
-
-    def spooled_documents(self) -> list[Path]:
-        """Job documents (`d*` files) that cupsd still keeps in its spool."""
-        return sorted(self.spool_dir.glob("d*"))
 
     # commands -------------------------------------------------------------------------------
     def lpadmin(self, *args: str) -> subprocess.CompletedProcess[str]:

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Literal
 
-CardType = Literal["resident", "hmt_residence_permit", "foreign_permanent_residence"]
-CARD_TYPES: tuple[CardType, ...] = (
-    "resident",
-    "hmt_residence_permit",
-    "foreign_permanent_residence",
-)
+from identifiers import CARD_KINDS as CARD_TYPES
+from identifiers import CardKind as CardType
+from identifiers import mask_id_number, mask_name
+
+__all__ = ["CARD_TYPES", "NATIONS", "SEX_NAMES", "CardType", "IdCard"]
 
 # GB/T 2261.1 sex codes as stored on the card
 SEX_NAMES = {"0": "未知", "1": "男", "2": "女", "9": "未说明"}
@@ -29,32 +27,7 @@ NATIONS = {
     "47": "保安", "48": "裕固", "49": "京", "50": "塔塔尔", "51": "独龙", "52": "鄂伦春",
     "53": "赫哲", "54": "门巴", "55": "珞巴", "56": "基诺", "97": "其他", "98": "外国血统中国籍人士",
 }
-# Compound surnames kept whole when masking (the same list as report_service/ids.py, which devices/
-# must not import).
-COMPOUND_SURNAMES = frozenset((
-    "欧阳", "太史", "端木", "上官", "司马", "东方", "独孤", "南宫", "万俟", "闻人", "夏侯",
-    "诸葛", "尉迟", "公羊", "赫连", "澹台", "皇甫", "宗政", "濮阳", "公冶", "太叔", "申屠",
-    "公孙", "慕容", "仲孙", "钟离", "长孙", "宇文", "司徒", "鲜于", "司空", "闾丘", "子车",
-    "亓官", "司寇", "巫马", "公西", "颛孙", "壤驷", "公良", "漆雕", "乐正", "宰父", "谷梁",
-    "拓跋", "夹谷", "轩辕", "令狐", "段干", "百里", "呼延", "东郭", "南门", "羊舌", "微生",
-    "梁丘", "左丘", "西门", "第五", "即墨", "达奚",
-))
 # fmt: on
-
-
-def mask_name(name: str) -> str:
-    """Keep the surname only: 张三 -> 张*, 欧阳娜娜 -> 欧阳** (the platform's rule)."""
-    name = name.strip()
-    keep = 2 if len(name) >= 3 and name[:2] in COMPOUND_SURNAMES else 1
-    return name[:keep] + "*" * max(len(name) - keep, 0)
-
-
-def mask_number(number: str) -> str:
-    """Keep the first 3 and last 2 characters: 110*************2X (the platform's rule)."""
-    number = number.strip()
-    if len(number) <= 5:  # too short to show anything without revealing most of it
-        return "*" * len(number)
-    return number[:3] + "*" * (len(number) - 5) + number[-2:]
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -94,7 +67,7 @@ class IdCard:
     def as_dict(self, reveal: bool = False) -> dict[str, object]:
         """JSON-ready fields (dates ISO, 长期 -> None, no photo); name and numbers masked unless reveal."""
         hide_name = (lambda s: s) if reveal else mask_name
-        hide_number = (lambda s: s) if reveal else mask_number
+        hide_number = (lambda s: s) if reveal else mask_id_number
         out: dict[str, object] = {
             "card_type": self.card_type,
             "name": hide_name(self.name),

@@ -345,7 +345,7 @@ class SerialIdCardReader:
             else:
                 self._check_sam()
         except DeviceError as exc:
-            return DeviceStatus(exc.state, exc.message, error_code=exc.code)
+            return DeviceStatus(exc.state, exc.detail, error_code=exc.code)
         finally:
             self._lock.release()
         return DeviceStatus(

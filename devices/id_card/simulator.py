@@ -124,7 +124,6 @@ class IdCardSimulator:
         )
         # the last frames, for tests and fault scripts; bounded, as a demo polls for hours
         self.received: deque[ReceivedFrame] = deque(maxlen=RECEIVED_KEPT)
-        self._frames = 0
         self._lock = threading.Lock()
         self._inserted: int | None = None
         self._selected = False
@@ -153,10 +152,6 @@ class IdCardSimulator:
     def set_faults(self, **settings: Any) -> None:
         with self._lock:
             self.faults.update(settings)
-
-    @property
-    def frames_received(self) -> int:
-        return self._frames
 
     def times_of(self, label: str) -> list[float]:
         return [frame.at for frame in list(self.received) if frame.command == label]
@@ -223,7 +218,6 @@ class IdCardSimulator:
         command = Command.lookup(payload[0], payload[1]) if len(payload) >= 2 else None
         label = command.label if command else "unknown"
         self.received.append(ReceivedFrame(time.monotonic(), label))
-        self._frames += 1
         if command is None:
             self._write(encode_reply(SW3_BAD_COMMAND))
             return

@@ -203,11 +203,8 @@ def decode(image: Any, *, stages: tuple[Stage, ...] = STAGES) -> list[Decoded]:
     for stage in stages:
         try:
             found = stage.run(gray)
-        except (
-            cv2.error,
-            RuntimeError,
-            ValueError,
-        ) as exc:  # driver faults never escape the family
+        except (cv2.error, RuntimeError, ValueError) as exc:
+            # driver faults never escape the family
             raise ProtocolError(
                 f"{stage.name} stage failed: {exc}", code="qr.decoder_error"
             ) from exc

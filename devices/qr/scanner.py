@@ -192,7 +192,7 @@ class QrScanner:
             delay = self._backoff
             self._next_open_at = self._clock() + delay
             self._backoff = min(self._backoff * 2, self.settings.backoff_max_s)
-            detail = f"{exc.message}; retry {self._open_attempts} in {delay:.1f} s"
+            detail = f"{exc.detail}; retry {self._open_attempts} in {delay:.1f} s"
             log.warning("qr_camera open failed (%s): %s", exc.code, detail)
             self._set(DeviceState.OFFLINE, detail, exc.code)
             return

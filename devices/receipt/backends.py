@@ -21,8 +21,7 @@ from escpos.printer import File, Network, Serial, Usb
 
 from ..errors import ConfigError, DriverMissing
 from .device import ReceiptPrinter
-from .layout import LayoutOptions
-from .model import PAPER_WIDTHS, PaperWidth
+from .layout import PAPER_WIDTHS, LayoutOptions, PaperWidth
 from .transport import FileLink, Link, NetworkLink, SerialLink, UsbLink
 
 COMMON_KEYS = {"paper_mm", "profile", "supports_paper_status", "qr", "cut", "gb18030_four_byte"}
@@ -103,7 +102,7 @@ class _Options:
                 f"receipt_printer {self.backend}: unknown python-escpos profile {name!r}"
             ) from None
 
-    def layout(self, profile: Any) -> LayoutOptions:
+    def layout(self, profile: Any, paper_mm: PaperWidth) -> LayoutOptions:
         qr = self.choice("qr", ("auto", "native", "raster"), "auto")
         if qr == "auto":  # the profile knows whether the model has GS ( k QR
             qr = "native" if profile.supports("qrCode") else "raster"
@@ -111,7 +110,8 @@ class _Options:
         if cut == "auto":
             full, part = profile.supports("paperFullCut"), profile.supports("paperPartCut")
             cut = "full" if full else "partial" if part else "none"
-        return LayoutOptions(cut=cut, qr_mode=qr, four_byte_ok=self.flag("gb18030_four_byte", True))
+        four_byte_ok = self.flag("gb18030_four_byte", True)
+        return LayoutOptions(paper_mm=paper_mm, cut=cut, qr_mode=qr, four_byte_ok=four_byte_ok)
 
 
 def _build(
@@ -123,7 +123,7 @@ def _build(
     opts = _Options(backend, options, keys)
     paper_mm = cast(PaperWidth, opts.choice("paper_mm", PAPER_WIDTHS, 80))
     profile_name, profile = opts.profile()
-    layout = opts.layout(profile)
+    layout = opts.layout(profile, paper_mm)
     timeout_s = opts.seconds("timeout_s", 5.0)
     supports_status = opts.flag("supports_paper_status", False)
     link = make(opts, profile_name, timeout_s)
@@ -132,7 +132,6 @@ def _build(
     return ReceiptPrinter(
         link,
         backend=backend,
-        paper_mm=paper_mm,
         supports_paper_status=supports_status,
         layout=layout,
     )

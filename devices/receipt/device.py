@@ -12,14 +12,14 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 
 from ..errors import DeviceError, DeviceOffline, DeviceTimeout, HardwareError
 from ..state import DeviceState, DeviceStatus, PaperState, SelfTestResult
 from . import commands as cmd
-from .layout import COLUMNS, LayoutOptions, build_receipt
-from .model import PaperWidth, Receipt
+from .layout import COLUMNS, LayoutOptions, PaperWidth, build_receipt
+from .model import Receipt
 from .transport import UNREACHABLE, Link
 
 log = logging.getLogger(__name__)
@@ -83,17 +83,19 @@ class ReceiptPrinter:
         link: Link,
         *,
         backend: str,
-        paper_mm: PaperWidth = 80,
         supports_paper_status: bool = False,
         layout: LayoutOptions | None = None,
     ) -> None:
         self.backend = backend
-        self.paper_mm = paper_mm
         self.supports_paper_status = supports_paper_status and link.can_read
         self.layout = layout or LayoutOptions()
         self._link = link
         self._lock = threading.Lock()
         self.reconnects = 0  # for the technician: how often a dropped connection was reopened
+
+    @property
+    def paper_mm(self) -> PaperWidth:
+        return self.layout.paper_mm
 
     def __repr__(self) -> str:
         return f"ReceiptPrinter({self.backend}, {self._link.where}, {self.paper_mm} mm)"
@@ -101,8 +103,6 @@ class ReceiptPrinter:
     # ---- printing -----------------------------------------------------------------------------
     def print_receipt(self, receipt: Receipt) -> None:
         """Print one receipt and cut it; raises DeviceError subclasses (see the docs for codes)."""
-        if receipt.paper_mm != self.paper_mm:  # the printer's paper decides the wrapping
-            receipt = replace(receipt, paper_mm=self.paper_mm)
         job = build_receipt(receipt, self.layout)
         with self._lock:
             if self.supports_paper_status:
@@ -127,7 +127,7 @@ class ReceiptPrinter:
                 self._link.close()
                 if attempt == 2:
                     raise DeviceOffline(
-                        f"receipt printer unreachable after reconnecting: {exc.message}",
+                        f"receipt printer unreachable after reconnecting: {exc.detail}",
                         code=UNREACHABLE,
                     ) from exc
                 log.warning("receipt printer connection lost (%s); reconnecting", exc.code)
@@ -176,7 +176,7 @@ class ReceiptPrinter:
                 # a printer that stays silent is as good as off, whatever the cause
                 silent = isinstance(exc, DeviceTimeout)
                 down = DeviceState.OFFLINE if silent else exc.state
-                return DeviceStatus(down, exc.message, error_code=exc.code)
+                return DeviceStatus(down, exc.detail, error_code=exc.code)
         blocking = state.blocking_error
         if blocking is not None:
             return DeviceStatus(
@@ -238,5 +238,4 @@ def self_test_receipt(backend: str, paper_mm: PaperWidth) -> Receipt:
         ),
         qr_payload="SELFTEST",
         qr_caption="扫码测试",
-        paper_mm=paper_mm,
     )

@@ -11,10 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from ..errors import InputRejected
 from . import commands as cmd
 from .encoding import encode, full_width_symbols, sanitize, wrap, wrap_field
 from .model import Receipt
 
+PaperWidth = Literal[58, 80]
+PAPER_WIDTHS: tuple[PaperWidth, ...] = (58, 80)
 COLUMNS = {58: 32, 80: 48}  # Font A (12x24) half-width columns on 48 mm / 72 mm of printable width
 DOTS = {58: 384, 80: 576}  # printable dots across at 203 dpi
 QR_MODULE = {58: 5, 80: 6}  # dots per QR module: ~17-25 mm codes that phones read off thermal paper
@@ -24,13 +27,21 @@ QrMode = Literal["native", "raster"]
 
 @dataclass(frozen=True, slots=True)
 class LayoutOptions:
-    """How this printer model wants the receipt; the backends derive it from config and profile."""
+    """How this printer wants the receipt: its paper, and what the model can do (the backends
+    derive it from the config and the python-escpos profile)."""
 
+    paper_mm: PaperWidth = 80
     cut: cmd.CutMode = "full"
     qr_mode: QrMode = "native"
     qr_ec: cmd.QrEcLevel = "M"  # survives a smudge on thermal paper
     four_byte_ok: bool = True  # False for GBK-only fonts: four-byte GB18030 characters print as '?'
     feed_before_cut: int = 4  # lines between the last text and the cutter blade
+
+    def __post_init__(self) -> None:
+        if self.paper_mm not in PAPER_WIDTHS:
+            raise InputRejected(
+                f"paper_mm must be 58 or 80, got {self.paper_mm!r}", code="receipt.bad_paper_width"
+            )
 
 
 class _Stream:
@@ -54,7 +65,7 @@ class _Stream:
 
 def build_receipt(receipt: Receipt, options: LayoutOptions | None = None) -> bytes:
     opts = options or LayoutOptions()
-    columns = COLUMNS[receipt.paper_mm]
+    columns = COLUMNS[opts.paper_mm]
     out = _Stream(opts.four_byte_ok)
 
     def clean(text: str) -> str:
@@ -74,9 +85,9 @@ def build_receipt(receipt: Receipt, options: LayoutOptions | None = None) -> byt
         out.raw(cmd.align("center"))
         data = receipt.qr_payload.encode("utf-8")
         if opts.qr_mode == "native":
-            out.raw(cmd.qr_native(data, module=QR_MODULE[receipt.paper_mm], ec=opts.qr_ec))
+            out.raw(cmd.qr_native(data, module=QR_MODULE[opts.paper_mm], ec=opts.qr_ec))
         else:
-            out.raw(qr_raster(data, paper_mm=receipt.paper_mm, ec=opts.qr_ec))
+            out.raw(qr_raster(data, paper_mm=opts.paper_mm, ec=opts.qr_ec))
         if receipt.qr_caption:
             for line in wrap(full_width_symbols(clean(receipt.qr_caption)), columns):
                 out.line(line)

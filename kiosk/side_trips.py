@@ -1,0 +1,131 @@
+"""The trips off the way to a report: verifying a printed report by its QR, an objection against a
+record of the summary, a call for help, and the staff screen behind its PIN.
+
+The journey's intents of the same names call these; they share the journey's `Stage`.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from .errors import KioskError
+from .ports import Services
+from .stage import Stage
+from .steps import STEPS, Step
+
+log = logging.getLogger(__name__)
+
+# reason category -> the text the platform's staff read (always Chinese, whatever the UI language)
+OBJECTION_REASONS = {
+    "record_wrong": "记录内容有误",
+    "not_our_record": "该记录不属于本企业",
+    "already_repaired": "已完成信用修复或整改",
+    "publicity_ended": "记录已超过公示期限",
+    "other": "其他原因，请与本企业联系",
+}
+_PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")  # the platform's own rule
+
+
+class SideTrips:
+    def __init__(self, stage: Stage, services: Services) -> None:
+        self.stage = stage
+        self.services = services
+
+    # --- verification --------------------------------------------------------------------------
+    def start_verify(self) -> None:
+        if self.stage.step in (Step.ATTRACT, Step.VERIFY_RESULT):
+            self.stage.show(Step.VERIFY_SCAN)
+
+    async def verify(self, code: str) -> None:
+        """A report's verify QR at the camera, on the verify screen."""
+        stage = self.stage
+        gen = stage.begin(Step.VERIFY_SCAN)
+        try:
+            result = await self.services.verify(code)
+        except KioskError as exc:
+            if stage.current(gen):
+                stage.fail(exc, back_to=Step.VERIFY_SCAN)
+            return
+        if stage.current(gen):
+            self.services.audit("verify_done", status=result.status)
+            stage.show(Step.VERIFY_RESULT, verification=result)
+
+    # --- objection -----------------------------------------------------------------------------
+    def start_objection(self, record_id: str) -> None:
+        report = self.stage.session.report
+        if self.stage.step is not Step.SUMMARY or report is None:
+            return
+        ids = {r.record_id for d in report.meta.domains for r in d.records}
+        if record_id in ids:
+            self.stage.session.objection_record = record_id
+            self.stage.show(Step.OBJECTION)
+
+    async def submit_objection(self, reason: str, contact: str) -> None:
+        stage, session = self.stage, self.stage.session
+        if stage.step is not Step.OBJECTION or session.report is None or session.login is None:
+            return
+        if reason not in OBJECTION_REASONS:
+            stage.show(Step.OBJECTION, message_id="objection.pick_reason")
+            return
+        contact = contact.replace(" ", "")
+        if not _PHONE.match(contact):
+            stage.show(Step.OBJECTION, message_id="objection.bad_phone")
+            return
+        gen = stage.generation
+        try:
+            result = await self.services.file_objection(
+                session.login,
+                session.report.meta.report_id,
+                session.objection_record,
+                OBJECTION_REASONS[reason],
+                contact,
+            )
+        except KioskError as exc:
+            if stage.current(gen):
+                stage.fail(exc, back_to=Step.OBJECTION)
+            return
+        if stage.current(gen):
+            self.services.audit("objection_filed")
+            stage.show(Step.OBJECTION_DONE, objection_due=result.due_by.isoformat())
+
+    def back_to_summary(self) -> None:
+        if self.stage.step in (Step.OBJECTION, Step.OBJECTION_DONE) and self.stage.session.report:
+            self.stage.show(Step.SUMMARY)
+
+    # --- help ----------------------------------------------------------------------------------
+    async def call_help(self) -> None:
+        step, session = self.stage.step, self.stage.session
+        self.services.audit("help_called", step=step.value)
+        session.return_to = step if step is not Step.HELP else session.return_to
+        self.stage.show(Step.HELP)
+        try:
+            await self.services.call_help(step.value)
+        except KioskError as exc:  # the page still tells the user to wave at staff
+            log.warning("help call not delivered: %s", exc.code)
+
+    def close_help(self) -> None:
+        if self.stage.step is Step.HELP:
+            self.stage.show(self.stage.session.return_to or Step.ATTRACT)
+
+    # --- staff ---------------------------------------------------------------------------------
+    def open_staff(self) -> None:
+        if STEPS[self.stage.step].staff_door:
+            self.stage.show(Step.STAFF_PIN)
+
+    def enter_staff_pin(self, pin: str) -> None:
+        stage = self.stage
+        if stage.step is not Step.STAFF_PIN:
+            return
+        if self.services.check_staff_pin(pin):
+            self.services.audit("staff_unlocked")
+            stage.show(Step.STAFF, staff_status=self.services.staff_status())
+            return
+        minutes = self.services.staff_locked_minutes()
+        if minutes:  # too many wrong PINs: say for how long
+            self.services.audit("staff_pin_locked")
+            args = {"minutes": str(minutes)}
+            stage.show(Step.STAFF_PIN, message_id="staff.locked", message_args=args)
+        else:
+            self.services.audit("staff_pin_refused")
+            stage.show(Step.STAFF_PIN, message_id="staff.pin_refused")

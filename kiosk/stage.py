@@ -1,0 +1,177 @@
+"""The mechanics every part of the session state machine shares (docs/architecture.md):
+
+- the current `Session`, replaced whole when a session ends (a step whose rule `wipes`, or reset);
+- the generation counter: a slow call notes it when it starts, and a result that comes back after
+  cancel, back or the idle timeout belongs to a wiped session and is dropped (`current`);
+- the Snapshots published to the screens, built from the session, the catalog and the step's rule;
+- the idle clock, and the way a failure is shown.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Callable
+
+from .api_models import Catalog
+from .errors import ApiError, KioskError
+from .messages import TERMINAL_FAULT_CODES
+from .session import Session
+from .steps import STEPS, Back, Snapshot, Step
+
+log = logging.getLogger(__name__)
+
+
+class Stage:
+    def __init__(
+        self,
+        audit: Callable[..., None],
+        *,
+        clock: Callable[[], float],
+        language: str,
+        elderly: bool,
+        idle_timeout_s: float,
+        countdown_s: float,
+    ) -> None:
+        self._audit = audit
+        self._clock = clock
+        self.default_language = language  # the hall's: each person starts from these
+        self.default_elderly = elderly
+        self.language = language
+        self.elderly = elderly
+        self.idle_timeout_s = idle_timeout_s
+        self.countdown_s = countdown_s
+        self.session = Session()
+        self.generation = 0
+        self.catalog: Catalog | None = None  # the region's, not the person's: kept across sessions
+        self.held_message = ""  # set: out of service until the kiosk is restarted
+        self.last_activity = clock()
+        self._listeners: list[Callable[[Snapshot], None]] = []
+        self._snapshot = Snapshot(step=Step.ATTRACT)
+
+    # --- observation -------------------------------------------------------------------------
+    def subscribe(self, listener: Callable[[Snapshot], None]) -> None:
+        self._listeners.append(listener)
+        listener(self._snapshot)
+
+    @property
+    def snapshot(self) -> Snapshot:
+        return self._snapshot
+
+    @property
+    def step(self) -> Step:
+        return self._snapshot.step
+
+    # --- moving between steps ------------------------------------------------------------------
+    def begin(self, step: Step, **extra: object) -> int:
+        """Show `step` for a slow call; returns the generation to check its result against."""
+        self.show(step, **extra)
+        return self.generation
+
+    def current(self, generation: int) -> bool:
+        return generation == self.generation
+
+    def show(self, step: Step, **extra: object) -> None:
+        if STEPS[step].wipes:
+            self.session = Session()
+        self.last_activity = self._clock()
+        self.publish(dataclasses.replace(self._build(step), **extra))  # type: ignore[arg-type]
+
+    def reset(self, step: Step = Step.ATTRACT, message_id: str = "") -> None:
+        """End the session: a new generation, nothing of the user kept, the hall's defaults."""
+        if self.held_message and step is Step.ATTRACT:
+            step, message_id = Step.OUT_OF_SERVICE, self.held_message
+        self.generation += 1
+        self.session = Session()
+        self.language = self.default_language
+        self.elderly = self.default_elderly
+        self.show(step, message_id=message_id)
+
+    def out_of_service(self, message_id: str, *, until_restart: bool = False) -> None:
+        """Nobody can be served. `until_restart`: leaving the staff screen comes back here rather
+        than to the attract screen (the offline store is unusable)."""
+        if until_restart:
+            self.held_message = message_id
+        self.reset(Step.OUT_OF_SERVICE, message_id=message_id)
+
+    def fail(self, exc: KioskError, back_to: Step) -> None:
+        """Show a failure where the user can act on it: `back_to` with the message, or the error
+        screen (which ends the session) when `back_to` is the attract screen."""
+        log.warning("step %s failed: %s %s", self.step.value, exc.code, exc.detail)
+        self._audit("error", step=self.step.value, code=exc.code)
+        if isinstance(exc, ApiError) and exc.code in TERMINAL_FAULT_CODES:
+            self.out_of_service(exc.message_id)
+        elif isinstance(exc, ApiError) and exc.message_id == "error.session_expired":
+            self.reset(Step.ERROR, message_id=exc.message_id)
+        elif back_to is Step.ATTRACT:
+            self.show(Step.ERROR, message_id=exc.message_id)
+        else:
+            self.show(back_to, message_id=exc.message_id)
+
+    def back_target(self, step: Step) -> Step | Back | None:
+        """Where Back leads from `step` in this session: a step, Back.CANCEL, or None (nowhere)."""
+        back, session = STEPS[step].back, self.session
+        if back is Back.BEFORE_SCOPE:
+            if session.offline_identity is not None:
+                return Step.ENTER_USCC
+            if session.login is not None and len(session.login.enterprises) > 1:
+                return Step.CHOOSE_ENTERPRISE
+            return Back.CANCEL
+        if back is Back.REQUEST:
+            return Back.CANCEL if session.pickup_ticket is not None else Step.CONFIRM
+        if back is Back.RETURN:
+            return session.return_to or Back.CANCEL
+        return back
+
+    # --- the idle clock ----------------------------------------------------------------------
+    def activity(self) -> None:
+        self.last_activity = self._clock()
+        if self._snapshot.countdown is not None:
+            self.publish(dataclasses.replace(self._snapshot, countdown=None))
+
+    def tick(self) -> None:
+        if STEPS[self.step].idle_exempt or self.session.printing:
+            return
+        left = self.idle_timeout_s - (self._clock() - self.last_activity)
+        if left <= 0:
+            self._audit("session_timeout", step=self.step.value)
+            self.reset()
+        elif left <= self.countdown_s:
+            shown = int(left + 0.999)
+            if shown != self._snapshot.countdown:
+                self.publish(dataclasses.replace(self._snapshot, countdown=shown))
+
+    # --- snapshots ---------------------------------------------------------------------------
+    def publish(self, snapshot: Snapshot) -> None:
+        self._snapshot = snapshot
+        for listener in self._listeners:
+            listener(snapshot)
+
+    def _build(self, step: Step) -> Snapshot:
+        s, catalog = self.session, self.catalog
+        login, report, identity, queued = s.login, s.report, s.offline_identity, s.queued
+        person = login.person_name_masked if login else identity.masked_name if identity else ""
+        return Snapshot(
+            step=step,
+            person=person,
+            enterprises=login.enterprises if login else (),
+            enterprise=s.enterprise,
+            domains=tuple((d.code, d.name) for d in catalog.domains) if catalog else (),
+            selected_domains=None if s.selected is None else frozenset(s.selected),
+            period_preset=s.period_preset,
+            period=s.period,
+            floor=catalog.earliest_date.isoformat() if catalog and catalog.earliest_date else None,
+            report_title=catalog.report_title if catalog else "",
+            results=report.meta.domains if report else (),
+            total_records=report.meta.total_records if report else 0,
+            report_id=report.meta.report_id if report else "",
+            verification_code=report.meta.verification_code if report else "",
+            valid_until=report.meta.valid_until.isoformat() if report else "",
+            objection_record=s.objection_record,
+            offline=identity is not None,
+            ticket=queued.ticket if queued else s.pickup_ticket or "",
+            pickup_after=queued.pickup_after.strftime("%Y-%m-%d %H:%M") if queued else "",
+            show_back=STEPS[step].back_button and isinstance(self.back_target(step), Step),
+            language=self.language,
+            elderly=self.elderly,
+        )
