@@ -23,7 +23,16 @@ from urllib.parse import quote
 import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from .api_models import Catalog, Enrollment, Login, Objection, ReportMeta, Verification
+from .api_models import (
+    Catalog,
+    Enrollment,
+    HeartbeatAnswer,
+    HelpCallState,
+    Login,
+    Objection,
+    ReportMeta,
+    Verification,
+)
 from .errors import ApiError, IntegrityFailure, PlatformUnavailable, ProtocolViolation
 from .signing import TerminalAuth, TerminalCredentials, signature_valid
 
@@ -166,6 +175,35 @@ class ReportApi:
         data = await self._call("POST", "/v1/objections", body=body, session_token=session_token)
         return Objection.from_json(data)
 
+    # --- hall operations (DESIGN §8) -------------------------------------------------------------
+    def _terminal_path(self, call: str) -> str:
+        assert self.credentials is not None
+        return f"/v1/terminals/{quote(self.credentials.terminal_id, safe='')}/{call}"
+
+    async def heartbeat(self, body: dict[str, Any]) -> HeartbeatAnswer:
+        # not retried here: the next beat is the retry, with fresher figures
+        data = await self._call("POST", self._terminal_path("heartbeat"), body=body)
+        return HeartbeatAnswer.from_json(data)
+
+    async def events(self, events: list[dict[str, Any]]) -> dict[str, Any]:
+        # the platform keeps each event id once: a repeat is harmless
+        data = await self._call(
+            "POST", self._terminal_path("events"), body={"events": events}, idempotent=True
+        )
+        return dict(data) if isinstance(data, dict) else {}
+
+    async def assistance(self, call_id: str, reason: str, step: str) -> HelpCallState:
+        body = {"call_id": call_id, "reason": reason, "step": step}
+        data = await self._call(
+            "POST", self._terminal_path("assistance"), body=body, idempotent=True
+        )
+        return HelpCallState.from_json(data)
+
+    async def upload_diagnostics(self, command_id: str, bundle: bytes) -> None:
+        path = self._terminal_path("diagnostics") + "?command_id=" + quote(command_id, safe="")
+        headers = {"Content-Type": "application/gzip"}
+        await self._send("POST", path, None, headers, raw=bundle, idempotent=True)
+
     # --- plumbing ------------------------------------------------------------------------------
     async def _call(
         self,
@@ -204,6 +242,7 @@ class ReportApi:
         signed: bool = True,
         idempotent: bool = False,
         unsent_retry: bool = False,
+        raw: bytes | None = None,
     ) -> httpx.Response:
         """Send with retries: any failure for an idempotent call; with `unsent_retry`, only a
         failure to connect (the platform never saw the request); none otherwise. An error answer
@@ -211,7 +250,8 @@ class ReportApi:
         if signed and self._auth is None:
             raise ApiError(401, "not_enrolled", "terminal is not enrolled")
         auth = self._auth if signed else None
-        raw = b"" if body is None else json.dumps(body, ensure_ascii=False).encode()
+        if raw is None:
+            raw = b"" if body is None else json.dumps(body, ensure_ascii=False).encode()
         attempts = 1 + (self.settings.retries if idempotent or unsent_retry else 0)
         last: Exception | None = None
         for attempt in range(attempts):

@@ -263,3 +263,56 @@ class Objection:
             objection_id=_get(data, "objection_id", str, w),
             due_by=_date(_get(data, "due_by", str, w), w),
         )
+
+
+# --- hall operations (DESIGN §8) -------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Command:
+    """A staff command from the dashboard, to run once (by its id) and report on."""
+
+    command_id: str
+    kind: str
+    args: dict[str, Any]
+    expires_at: dt.datetime
+
+    @classmethod
+    def from_json(cls, data: Any) -> Command:
+        w = "command"
+        return cls(
+            command_id=_get(data, "command_id", str, w),
+            kind=_get(data, "kind", str, w),
+            args=_get(data, "args", dict, w),
+            expires_at=_datetime(_get(data, "expires_at", str, w), w),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class HelpCallState:
+    call_id: str
+    status: str  # "open", "acknowledged", "resolved"
+    staff: str | None  # who acknowledged it
+
+    @classmethod
+    def from_json(cls, data: Any) -> HelpCallState:
+        w = "help call"
+        status = _get(data, "status", str, w)
+        if status not in ("open", "acknowledged", "resolved"):
+            raise ProtocolViolation(f"{w}: unknown status {status!r}")
+        return cls(_get(data, "call_id", str, w), status, _opt(data, "staff", str, w))
+
+
+@dataclass(frozen=True, slots=True)
+class HeartbeatAnswer:
+    commands: tuple[Command, ...]
+    help_calls: tuple[HelpCallState, ...]
+    next_interval_s: float | None  # the platform asks for sooner beats while a call is open
+
+    @classmethod
+    def from_json(cls, data: Any) -> HeartbeatAnswer:
+        w = "heartbeat"
+        interval = _opt(data, "next_interval_s", int, w)
+        return cls(
+            commands=tuple(Command.from_json(c) for c in _get(data, "commands", list, w)),
+            help_calls=tuple(HelpCallState.from_json(c) for c in _get(data, "help_calls", list, w)),
+            next_interval_s=None if interval is None else float(interval),
+        )

@@ -49,6 +49,17 @@ class OfflineConfig:
 
 
 @dataclass(frozen=True)
+class HallConfig:
+    """`[hall]`: how the terminal reports to its hall (DESIGN §8, docs/hall-operations.md)."""
+
+    heartbeat_interval_s: int = 30
+    # a required device in error takes the terminal out of service (CUSS); a login-QR-only
+    # terminal leaves out id_card
+    required_devices: tuple[str, ...] = ("a4_printer", "id_card")
+    service_desk: str = ""  # where a person finds staff, e.g. "一楼综合咨询台（3号窗口）"
+
+
+@dataclass(frozen=True)
 class KioskConfig:
     platform_url: str
     state_dir: Path  # terminal key, enrollment, offline queue
@@ -56,6 +67,7 @@ class KioskConfig:
     devices: Mapping[str, DeviceConfig]
     ui: UiConfig = field(default_factory=UiConfig)
     offline: OfflineConfig = field(default_factory=OfflineConfig)
+    hall: HallConfig = field(default_factory=HallConfig)
     ca_bundle: Path | None = None
     enrollment_token_file: Path | None = None  # read once on first start
     staff_pin_file: Path | None = None  # a PBKDF2 hash, written by kiosk-provision
@@ -97,7 +109,7 @@ def parse_config(
     problems: list[str] = []
     c = _Checker(problems, base_dir)
     _refuse_inline_secrets(raw, "", problems)
-    known_top = {"platform", "terminal", "devices", "ui", "offline"}
+    known_top = {"platform", "terminal", "devices", "ui", "offline", "hall"}
     for key in raw:
         if key not in known_top:
             problems.append(f"{key}: unknown section (known: {', '.join(sorted(known_top))})")
@@ -145,6 +157,7 @@ def parse_config(
         problems.append("ui.countdown_s: must be shorter than ui.idle_timeout_s")
 
     offline = _offline_config(c, raw)
+    hall = _hall_config(c, raw)
     if offline.drain_backoff_base_s > offline.drain_backoff_cap_s:
         problems.append("offline.drain_backoff_base_s: must not exceed offline.drain_backoff_cap_s")
 
@@ -158,6 +171,7 @@ def parse_config(
         devices=devices,
         ui=ui,
         offline=offline,
+        hall=hall,
         ca_bundle=ca_bundle,
         enrollment_token_file=token_file,
         staff_pin_file=pin_file,
@@ -190,6 +204,24 @@ def _offline_config(c: _Checker, top: Mapping[str, Any]) -> OfflineConfig:
     if config.cache_file is not None and config.cache_file == config.key_file:
         c.problems.append("offline.key_file: must not be the cache file itself")
     return config
+
+
+def _hall_config(c: _Checker, top: Mapping[str, Any]) -> HallConfig:
+    raw = c.table(top, "hall")
+    required = raw.get("required_devices", list(HallConfig.required_devices))
+    if not isinstance(required, list) or not all(k in DEVICE_KINDS for k in required):
+        c.problems.append(f"hall.required_devices: a list of {', '.join(DEVICE_KINDS)}")
+        required = list(HallConfig.required_devices)
+    desk = raw.get("service_desk", "")
+    if not isinstance(desk, str) or len(desk) > 60:
+        c.problems.append("hall.service_desk: text of at most 60 characters")
+        desk = ""
+    c.only(raw, "hall", {"heartbeat_interval_s", "required_devices", "service_desk"})
+    return HallConfig(
+        heartbeat_interval_s=int(c.number(raw, "hall.heartbeat_interval_s", 30, low=10, high=300)),
+        required_devices=tuple(dict.fromkeys(required)),
+        service_desk=desk.strip(),
+    )
 
 
 def _url_problems(url: str) -> list[str]:
