@@ -165,6 +165,16 @@ class ReportApi:
         data = await self._call("POST", "/v1/objections", body=body, session_token=session_token)
         return Objection.from_json(data)
 
+    async def revoke_terminal(self) -> dict[str, Any]:
+        """Ask the platform to revoke this terminal (decommissioning); afterwards it answers 401."""
+        if self.credentials is None:
+            raise ApiError(401, "not_enrolled", "terminal is not enrolled")
+        path = f"/v1/terminals/{quote(self.credentials.terminal_id, safe='')}/revoke"
+        data = await self._call("POST", path, body={}, unsent_retry=True)
+        if not isinstance(data, dict):
+            raise ProtocolViolation(f"POST {path}: answer is not an object")
+        return data
+
     # --- plumbing ------------------------------------------------------------------------------
     async def _call(
         self,
