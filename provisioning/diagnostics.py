@@ -51,7 +51,8 @@ def collect(cf: ConfigFile, config: KioskConfig) -> tuple[dict[str, str], Counte
     """The bundle's members (name -> text) and what was redacted in them."""
     redacted: Counter[str] = Counter()
     members: dict[str, str] = {}
-    config_text, found = redact.redact(_config_text(cf))
+    # names can sit in a config too (a simulator's cards): Chinese text other than the hall's goes
+    config_text, found = redact.redact(_config_text(cf), cjk=True, keep=(config.hall_name,))
     members["config.toml"] = config_text
     redacted += found
     members["versions.json"] = _json(versions())
@@ -73,7 +74,8 @@ def write_bundle(
 ) -> dict[str, Any]:
     """Scan every member, then write the tar.gz (0600). Refuses, writing nothing, on a find."""
     for name, text in members.items():
-        found = redact.findings(text, cjk=name.startswith("logs/"), allowed=(hall_name,))
+        cjk = name.startswith("logs/") or name == "config.toml"
+        found = redact.findings(text, cjk=cjk, allowed=(hall_name,))
         if found:
             raise BundleNotClean(name, found)
     manifest = {

@@ -40,8 +40,14 @@ def _is_secret(name: str, found: str) -> bool:
     )
 
 
-def redact(text: str, *, cjk: bool = False) -> tuple[str, Counter[str]]:
-    """`text` with every find replaced by `[redacted:KIND]`, and how many of each kind."""
+def redact(
+    text: str, *, cjk: bool = False, keep: Iterable[str] = ()
+) -> tuple[str, Counter[str]]:
+    """`text` with every find replaced by `[redacted:KIND]`, and how many of each kind; the
+    `keep` values (a hall's public name) are left as they are."""
+    kept = [v for v in keep if v]
+    for i, value in enumerate(kept):
+        text = text.replace(value, f"\x00{i}\x00")
     counts: Counter[str] = Counter()
     for name, pattern in PATTERNS:
 
@@ -55,6 +61,8 @@ def redact(text: str, *, cjk: bool = False) -> tuple[str, Counter[str]]:
     if cjk:
         text, n = CJK.subn("[redacted:name]", text)
         counts["name"] += n
+    for i, value in enumerate(kept):
+        text = text.replace(f"\x00{i}\x00", value)
     return text, +counts
 
 
