@@ -257,7 +257,7 @@ def build_rig(
         if provision:
             provision_cli("enroll", "--config", str(path), "--platform", platform_url,
                           "--token-file", str(token_file))  # fmt: skip
-            camera.show(self_test_receipt("sim", 80).qr_payload)  # the test receipt, held up
+            camera.show(str(self_test_receipt("sim", 80).qr_payload))  # the test receipt, held up
             self_test = json.loads(provision_cli("self-test", "--config", str(path), "--json"))
             camera.clear()
         kiosk = build_kiosk(load_config(path))

@@ -40,9 +40,7 @@ def _is_secret(name: str, found: str) -> bool:
     )
 
 
-def redact(
-    text: str, *, cjk: bool = False, keep: Iterable[str] = ()
-) -> tuple[str, Counter[str]]:
+def redact(text: str, *, cjk: bool = False, keep: Iterable[str] = ()) -> tuple[str, Counter[str]]:
     """`text` with every find replaced by `[redacted:KIND]`, and how many of each kind; the
     `keep` values (a hall's public name) are left as they are."""
     kept = [v for v in keep if v]

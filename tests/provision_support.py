@@ -29,7 +29,9 @@ CARD = {
 COMMENT = "# the technician's note: printer on the left of the counter"
 
 
-def provision(*args: str, stdin: str | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def provision(
+    *args: str, stdin: str | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "provisioning", *args],
         cwd=ROOT, capture_output=True, text=True, timeout=300, input=stdin,
@@ -72,7 +74,9 @@ class Terminal:
     def enroll(self) -> dict[str, Any]:
         file = self.folder / "token"
         file.write_text(token(self.platform))
-        done = self.run("enroll", "--platform", self.platform.base_url, "--token-file", str(file), "--json")
+        done = self.run(
+            "enroll", "--platform", self.platform.base_url, "--token-file", str(file), "--json"
+        )
         assert done.returncode == 0, done.stderr
         return dict(json.loads(done.stdout))
 
@@ -87,7 +91,9 @@ def kiosk_terminal(tmp_path: Path, platform: ServiceProcess) -> Iterator[Termina
     receipts = ReceiptSimulator(settings=SimulatorSettings(chinese_default=False)).start()
     try:
         cups.add_queue("KioskA4")
-        t = Terminal(tmp_path, tmp_path / "kiosk.toml", cups, receipts, Camera(tmp_path / "camera"), platform)
+        t = Terminal(
+            tmp_path, tmp_path / "kiosk.toml", cups, receipts, Camera(tmp_path / "camera"), platform
+        )
         t.write_config()
         yield t
     finally:

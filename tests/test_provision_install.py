@@ -16,15 +16,26 @@ import pytest
 from kiosk.sd_notify import Notifier
 
 from .platform_client import ROOT
-from .provision_support import Terminal, kiosk_terminal, provision, token  # noqa: F401
+from .provision_support import Terminal, provision, token
 
 
-def test_install_into_a_staging_root_is_accepted_by_systemd_analyze(kiosk_terminal: Terminal, tmp_path: Path) -> None:
+def test_install_into_a_staging_root_is_accepted_by_systemd_analyze(
+    kiosk_terminal: Terminal, tmp_path: Path
+) -> None:
     root = tmp_path / "root"
-    done = kiosk_terminal.run("install", "--root", str(root), "--id-card-usb", "1a86:7523", "--json")
+    done = kiosk_terminal.run(
+        "install", "--root", str(root), "--id-card-usb", "1a86:7523", "--json"
+    )
     assert done.returncode == 0, done.stderr
     unit = (root / "etc/systemd/system/credit-kiosk.service").read_text()
-    for line in ("Restart=always", "WatchdogSec=30", "Type=notify", "NotifyAccess=all", "TTYPath=/dev/tty1", "User=kiosk"):
+    for line in (
+        "Restart=always",
+        "WatchdogSec=30",
+        "Type=notify",
+        "NotifyAccess=all",
+        "TTYPath=/dev/tty1",
+        "User=kiosk",
+    ):
         assert line in unit
     assert "/usr/bin/cage -d -- " in unit and str(kiosk_terminal.config) in unit
     verify = subprocess.run(["systemd-analyze", "verify", str(root / "etc/systemd/system/credit-kiosk.service")],
@@ -50,7 +61,9 @@ def test_sd_notify_sends_ready_and_watchdog_to_the_socket(tmp_path: Path) -> Non
     assert not Notifier({}).feed()  # outside systemd: nothing, no error
 
 
-def test_the_running_kiosk_is_ready_then_feeds_the_watchdog(kiosk_terminal: Terminal, tmp_path: Path) -> None:
+def test_the_running_kiosk_is_ready_then_feeds_the_watchdog(
+    kiosk_terminal: Terminal, tmp_path: Path
+) -> None:
     kiosk_terminal.enroll()
     path = tmp_path / "notify"
     with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as server:
@@ -73,7 +86,9 @@ def test_the_running_kiosk_is_ready_then_feeds_the_watchdog(kiosk_terminal: Term
             proc.wait(timeout=20)
 
 
-def test_setup_walks_a_technician_through_from_a_pseudo_terminal(kiosk_terminal: Terminal, tmp_path: Path) -> None:
+def test_setup_walks_a_technician_through_from_a_pseudo_terminal(
+    kiosk_terminal: Terminal, tmp_path: Path
+) -> None:
     import pexpect
 
     t = kiosk_terminal
@@ -116,7 +131,9 @@ def test_setup_walks_a_technician_through_from_a_pseudo_terminal(kiosk_terminal:
     ("extra", "commands", "absent"),
     [("platform", ["report-service"], "kivy"), ("kiosk", ["kiosk", "kiosk-provision"], "fastapi")],
 )
-def test_each_extra_installs_alone_and_its_commands_run(tmp_path: Path, extra: str, commands: list[str], absent: str) -> None:
+def test_each_extra_installs_alone_and_its_commands_run(
+    tmp_path: Path, extra: str, commands: list[str], absent: str
+) -> None:
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     python = venv / "bin" / "python"
@@ -126,9 +143,13 @@ def test_each_extra_installs_alone_and_its_commands_run(tmp_path: Path, extra: s
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]
     for command in commands:
-        helped = subprocess.run([str(venv / "bin" / command), "--help"], capture_output=True, text=True, timeout=120)
+        helped = subprocess.run(
+            [str(venv / "bin" / command), "--help"], capture_output=True, text=True, timeout=120
+        )
         assert helped.returncode == 0 and "usage" in helped.stdout, helped.stderr
-    assert subprocess.run([str(python), "-c", f"import {absent}"], capture_output=True).returncode != 0
+    assert (
+        subprocess.run([str(python), "-c", f"import {absent}"], capture_output=True).returncode != 0
+    )
     if extra == "platform":
         from .platform_client import free_port
 
@@ -142,7 +163,10 @@ def test_each_extra_installs_alone_and_its_commands_run(tmp_path: Path, extra: s
             deadline = time.monotonic() + 60
             while True:
                 try:
-                    assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).json()["status"] == "ok"
+                    assert (
+                        httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).json()["status"]
+                        == "ok"
+                    )
                     break
                 except httpx.HTTPError:
                     assert time.monotonic() < deadline

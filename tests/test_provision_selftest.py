@@ -14,12 +14,14 @@ from provisioning.configfile import load_kiosk_config
 from provisioning.output import Progress
 from provisioning.selftest import Options, run_self_test
 
-from .provision_support import Terminal, kiosk_terminal, outcome  # noqa: F401
+from .provision_support import Terminal, outcome
 
 TEST_QR = self_test_receipt("sim", 80).qr_payload
 
 
-def test_a_healthy_terminal_passes_with_a_test_page_and_a_test_receipt(kiosk_terminal: Terminal) -> None:
+def test_a_healthy_terminal_passes_with_a_test_page_and_a_test_receipt(
+    kiosk_terminal: Terminal,
+) -> None:
     t = kiosk_terminal
     t.enroll()
     t.camera.show(TEST_QR)
@@ -29,7 +31,10 @@ def test_a_healthy_terminal_passes_with_a_test_page_and_a_test_receipt(kiosk_ter
     assert "test page printed" in outcome(report, "a4_printer")["summary"]
     assert t.cups.output_path("KioskA4").read_bytes().startswith(b"%PDF")
     assert any(r.qr_payloads == [TEST_QR] for r in t.receipts.receipts)
-    assert outcome(report, "platform")["outcome"] == "pass" and "accepted" in outcome(report, "platform")["summary"]
+    assert (
+        outcome(report, "platform")["outcome"] == "pass"
+        and "accepted" in outcome(report, "platform")["summary"]
+    )
     assert outcome(report, "id_card")["outcome"] == "warn"  # no card on the reader: a warning
     table = t.run("self-test", "--no-print")
     assert "通过 pass" in table.stdout and "读卡器 ID card reader" in table.stdout
@@ -50,7 +55,10 @@ def test_each_printer_fault_is_one_line_with_its_step(kiosk_terminal: Terminal) 
         assert status == 1 and words in check["summary"], check
         assert "cupsenable KioskA4" in check["step"] or "close" in check["step"]
     t.cups.set_reasons("KioskA4")
-    for setting, value, words in (("paper", "out", "receipt printer out of paper"), ("cover_open", True, "receipt printer cover open")):
+    for setting, value, words in (
+        ("paper", "out", "receipt printer out of paper"),
+        ("cover_open", True, "receipt printer cover open"),
+    ):
         setattr(t.receipts.settings, setting, value)
         status, report, _ = t.self_test("--only", "receipt_printer")
         assert status == 1 and words in outcome(report, "receipt_printer")["summary"]
@@ -81,10 +89,16 @@ def test_platform_away_clock_skewed_and_disk_nearly_full(kiosk_terminal: Termina
     t.enroll()
     config = load_kiosk_config(t.config)
     skewed = run_self_test(
-        config, Options(only=("platform",), clock=lambda: time.time() + 600), Progress(enabled=False)
+        config,
+        Options(only=("platform",), clock=lambda: time.time() + 600),
+        Progress(enabled=False),
     )
     (result,) = skewed.results
-    assert result.outcome == "fail" and "clock skewed" in result.summary and "clock is +60" in result.summary  # the Date header has 1 s steps
+    assert (
+        result.outcome == "fail"
+        and "clock skewed" in result.summary
+        and "clock is +60" in result.summary
+    )  # the Date header has 1 s steps
     assert "timedatectl" in result.step
     status, report, _ = t.self_test("--only", "disk", "--min-free-mb", str(10**9))
     assert status == 1 and "disk nearly full" in outcome(report, "disk")["summary"]
@@ -94,12 +108,16 @@ def test_platform_away_clock_skewed_and_disk_nearly_full(kiosk_terminal: Termina
     assert status == 1 and "platform unreachable" in outcome(report, "platform")["summary"]
 
 
-def test_a_tls_certificate_for_another_name_is_named_as_such(kiosk_terminal: Terminal, tmp_path: Path) -> None:
+def test_a_tls_certificate_for_another_name_is_named_as_such(
+    kiosk_terminal: Terminal, tmp_path: Path
+) -> None:
     from .tls_support import tls_platform
 
     with tls_platform(kiosk_terminal.platform.db, tmp_path, names=("other.example",)) as (url, ca):
         text = kiosk_terminal.config.read_text().replace(kiosk_terminal.platform.base_url, url)
-        kiosk_terminal.config.write_text(text.replace("[platform]", f'[platform]\nca_bundle = "{ca}"', 1))
+        kiosk_terminal.config.write_text(
+            text.replace("[platform]", f'[platform]\nca_bundle = "{ca}"', 1)
+        )
         status, report, _ = kiosk_terminal.self_test("--only", "platform")
     check = outcome(report, "platform")
     assert status == 1 and "TLS certificate does not match" in check["summary"], check

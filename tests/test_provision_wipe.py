@@ -18,7 +18,7 @@ from kiosk.signing import TerminalCredentials
 from offline_cache import FileKeyProvider, OfflineStore
 from provisioning.diagnostics import BundleNotClean, write_bundle
 
-from .provision_support import CARD, Terminal, kiosk_terminal  # noqa: F401
+from .provision_support import CARD, Terminal
 
 USCC = "91350100M000100Y43"
 PLANTED = [CARD["name"], CARD["id_number"], USCC, "13812345678", "-----BEGIN PRIVATE KEY-----"]
@@ -51,16 +51,22 @@ def test_diagnostics_redact_planted_personal_data(kiosk_terminal: Terminal) -> N
 def test_a_bundle_with_personal_data_left_is_refused_and_not_written(tmp_path: Path) -> None:
     out = tmp_path / "diag.tar.gz"
     with pytest.raises(BundleNotClean) as refused:
-        write_bundle(out, {"devices.json": f'{{"detail": "{CARD["id_number"]}"}}'}, Counter(), "大厅")
+        write_bundle(
+            out, {"devices.json": f'{{"detail": "{CARD["id_number"]}"}}'}, Counter(), "大厅"
+        )
     assert "id_number" in refused.value.message and not out.exists()
 
 
 def _store(t: Terminal) -> OfflineStore:
     state = t.folder / "state"
-    return OfflineStore.open(state / "offline.db", FileKeyProvider(state / "offline.key", create=True))
+    return OfflineStore.open(
+        state / "offline.db", FileKeyProvider(state / "offline.key", create=True)
+    )
 
 
-def test_wipe_refuses_while_requests_wait_then_revokes_and_destroys(kiosk_terminal: Terminal) -> None:
+def test_wipe_refuses_while_requests_wait_then_revokes_and_destroys(
+    kiosk_terminal: Terminal,
+) -> None:
     t = kiosk_terminal
     t.enroll()
     store = _store(t)
@@ -71,7 +77,11 @@ def test_wipe_refuses_while_requests_wait_then_revokes_and_destroys(kiosk_termin
     assert enrollment is not None
     credentials = TerminalCredentials(enrollment.terminal_id, load_key(state / "terminal.key"))
     refused = t.run("wipe", "--yes")
-    assert refused.returncode == 6 and "not delivered" in refused.stderr and "--discard-queue" in refused.stderr
+    assert (
+        refused.returncode == 6
+        and "not delivered" in refused.stderr
+        and "--discard-queue" in refused.stderr
+    )
     assert (state / "terminal.key").exists()
     done = t.run("wipe", "--yes", "--discard-queue", "--json")
     assert done.returncode == 0, done.stderr
@@ -93,4 +103,3 @@ def test_wipe_refuses_while_requests_wait_then_revokes_and_destroys(kiosk_termin
     assert answer.value.status == 401
     again = t.run("wipe", "--yes")
     assert again.returncode == 4 and "nothing to wipe" in again.stderr
-

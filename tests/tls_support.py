@@ -27,7 +27,7 @@ def _name(text: str) -> x509.Name:
 
 
 def make_certs(folder: Path, names: Sequence[str]) -> tuple[Path, Path, Path]:
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca = (
         x509.CertificateBuilder().subject_name(_name("test CA")).issuer_name(_name("test CA"))
