@@ -204,6 +204,16 @@ class ReportApi:
         headers = {"Content-Type": "application/gzip"}
         await self._send("POST", path, None, headers, raw=bundle, idempotent=True)
 
+    async def revoke_terminal(self) -> dict[str, Any]:
+        """Ask the platform to revoke this terminal (decommissioning); afterwards it answers 401."""
+        if self.credentials is None:
+            raise ApiError(401, "not_enrolled", "terminal is not enrolled")
+        path = self._terminal_path("revoke")
+        data = await self._call("POST", path, body={}, unsent_retry=True)
+        if not isinstance(data, dict):
+            raise ProtocolViolation(f"POST {path}: answer is not an object")
+        return data
+
     # --- plumbing ------------------------------------------------------------------------------
     async def _call(
         self,

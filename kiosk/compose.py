@@ -7,13 +7,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import platform
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from devices import registry
 from devices.errors import DeviceError
@@ -25,22 +22,16 @@ from .api_models import Enrollment
 from .audit import AuditLog
 from .config import KioskConfig
 from .drain import OutboxDrainer
+from .enrollment import enroll_terminal, read_token
 from .errors import KioskError
-from .identity import (
-    IdentityError,
-    load_enrollment,
-    load_key,
-    prepare_state_dir,
-    save_enrollment,
-    save_key,
-)
+from .identity import IdentityError, load_enrollment, load_key
 from .journey import Journey
 from .offline_desk import OfflineDesk
 from .printing import PrintOrchestrator
 from .receipts import ReceiptWording
 from .runner import JourneyRunner
 from .services import KioskServices
-from .signing import TerminalCredentials, load_platform_key, public_key_b64
+from .signing import TerminalCredentials, load_platform_key
 from .staff import StaffLock
 
 log = logging.getLogger(__name__)
@@ -102,18 +93,17 @@ def device_status(devices: Mapping[str, Any]) -> dict[str, Any]:
 
 NOT_ENROLLED = (
     "terminal not enrolled: on the platform, run `report-service terminals add-token --db DB "
-    "--hall HALL --region REGION`, write the token it prints to {token_file} "
-    "(terminal.enrollment_token_file in {config}) and start the kiosk again"
+    "--hall HALL --region REGION`; on this terminal, write the token it prints to a file and run "
+    "`kiosk-provision enroll --config {config} --platform URL --token-file FILE` "
+    "(or write it to {token_file}, terminal.enrollment_token_file, and start the kiosk again)"
 )
 
 
 def ensure_enrolled(
     config: KioskConfig, settings: ApiSettings
 ) -> tuple[Enrollment, TerminalCredentials]:
-    """Load the enrollment, or enroll now with the one-time token file (first start).
-
-    Nothing is written before the platform has accepted the enrollment: a start that fails leaves
-    no key or folder behind for the next start to trip over."""
+    """Load the enrollment, or enroll now with the one-time token file (first start), through the
+    same `enroll_terminal` as `kiosk-provision enroll`."""
     enrollment = load_enrollment(config.enrollment_file)
     if enrollment is not None:
         if not config.key_file.exists():
@@ -128,24 +118,7 @@ def ensure_enrolled(
         raise IdentityError(
             NOT_ENROLLED.format(token_file=where, config=config.source or "the config")
         )
-    token = token_file.read_text(encoding="utf-8").strip()
-    key = load_key(config.key_file) if config.key_file.exists() else Ed25519PrivateKey.generate()
-    hardware = {"hostname": platform.node(), "machine": platform.machine()}
-
-    async def enroll() -> Enrollment:
-        api = ReportApi(settings)
-        try:
-            return await api.enroll(token, public_key_b64(key), hardware)
-        finally:
-            await api.aclose()
-
-    enrollment = asyncio.run(enroll())
-    prepare_state_dir(config.state_dir)
-    if not config.key_file.exists():
-        save_key(config.key_file, key)
-    save_enrollment(config.enrollment_file, enrollment)
-    log.info("enrolled as terminal %s in hall %s", enrollment.terminal_id, enrollment.hall_id)
-    return enrollment, TerminalCredentials(enrollment.terminal_id, key)
+    return enroll_terminal(config, settings, read_token(token_file))
 
 
 def build_devices(config: KioskConfig) -> dict[str, Any]:

@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ import numpy as np
 
 from devices.a4_printer.private_cups import CupsServer, free_port
 from devices.qr.render import place, render_qr
+from devices.receipt.device import self_test_receipt
 from devices.receipt.simulator import ReceiptSimulator, SimulatorSettings
 
 from .compose import Kiosk, build_kiosk
@@ -178,6 +179,7 @@ class Rig:
     receipts: ReceiptSimulator
     camera: Camera
     a4_output: Path
+    self_test: dict[str, Any] = field(default_factory=dict)  # kiosk-provision self-test --json
 
     def insert_card(self, index: int) -> None:
         self.kiosk.devices["id_card"].simulator.insert(index)
@@ -209,11 +211,13 @@ def build_rig(
     offline: Mapping[str, Any] | None = None,
     hall_name: str = "兰州新区政务服务中心",
     state_dir: Path | None = None,
+    provision: bool = False,
 ) -> Rig:
     """Start the simulated devices and build the kiosk through its real composition root.
 
     `cards`: the card simulator's cards, inline or as a cards file (the demo's: nothing about its
-    people is written anywhere by the rig)."""
+    people is written anywhere by the rig). `provision`: enroll and self-test the terminal with
+    `kiosk-provision`, as a technician does (otherwise the kiosk enrolls on its first start)."""
     workdir.mkdir(parents=True, exist_ok=True)
     cups = CupsServer().start()
     receipts = ReceiptSimulator(settings=SimulatorSettings(chinese_default=False)).start()
@@ -249,12 +253,32 @@ def build_rig(
         }
         path = workdir / "kiosk.toml"
         path.write_text(to_toml(config), encoding="utf-8")
+        self_test: dict[str, Any] = {}
+        if provision:
+            provision_cli("enroll", "--config", str(path), "--platform", platform_url,
+                          "--token-file", str(token_file))  # fmt: skip
+            camera.show(str(self_test_receipt("sim", 80).qr_payload))  # the test receipt, held up
+            self_test = json.loads(provision_cli("self-test", "--config", str(path), "--json"))
+            camera.clear()
         kiosk = build_kiosk(load_config(path))
     except BaseException:
         receipts.stop()
         cups.stop()
         raise
-    return Rig(kiosk, cups, receipts, camera, a4_output)
+    return Rig(kiosk, cups, receipts, camera, a4_output, self_test)
+
+
+def provision_cli(*args: str) -> str:
+    """Run `kiosk-provision` as a technician would (the kiosk does not import provisioning)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "provisioning", *args],
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    if done.returncode != 0:
+        raise RuntimeError(
+            f"kiosk-provision {args[0]} failed ({done.returncode}): {done.stderr.strip()}"
+        )
+    return done.stdout
 
 
 def card_option(cards: Sequence[Mapping[str, Any]] | Path) -> dict[str, Any]:

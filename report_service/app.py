@@ -276,6 +276,12 @@ def create_app(service: PlatformService, hall_settings: HallSettings | None = No
     def enroll(body: EnrollBody) -> JSONResponse:
         return _json(service.enroll(body.enrollment_token, body.public_key, body.hardware))
 
+    @app.post("/v1/terminals/{terminal_id}/revoke")
+    def revoke_terminal(terminal_id: str, caller: Signed) -> JSONResponse:
+        if caller.terminal_id != terminal_id:  # a terminal may revoke only itself
+            raise ApiError(403, "not_this_terminal", "终端只能停用自己。")
+        return _json(service.revoke_terminal(terminal_id))
+
     @app.get("/v1/catalog")
     def catalog(caller: Signed) -> JSONResponse:
         return _json(service.profile(caller).catalog())

@@ -149,6 +149,18 @@ class PlatformService(RequestSigning, ReportIssuer):
             },
         }
 
+    def revoke_terminal(self, terminal_id: str) -> dict[str, Any]:
+        """Revoke a terminal: every later signed call of it is refused 401. Idempotent."""
+        with self.sessions.begin() as s:
+            terminal = s.get(db.Terminal, terminal_id, with_for_update=True)
+            if terminal is None:
+                raise not_found("unknown_terminal", "没有这个终端。")
+            already = bool(terminal.revoked)
+            terminal.revoked = True
+        if not already:
+            log.info("terminal revoked terminal=%s", terminal_id)
+        return {"terminal_id": terminal_id, "revoked": True, "already_revoked": already}
+
     def profile(self, caller: Caller) -> Profile:
         return load_profile(caller.region)
 

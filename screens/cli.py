@@ -105,13 +105,16 @@ def run(config_path: Path, *, windowed: bool, log_level: str) -> int:
         print(f"kiosk: cannot start: {exc}", file=sys.stderr)
         return 1
     prepare_kivy(headless=not has_display(), log_level=log_level)
-    if windowed:
-        from kivy.config import Config
+    from kivy.config import Config
 
+    if windowed:
         Config.set("graphics", "fullscreen", "0")
+    else:
+        Config.set("graphics", "show_cursor", "0")  # a touch kiosk: no pointer on its screen
     from .app import KioskApp
     from .demo import finish_each_frame, log_when_ready
     from .voice import Voice
+    from .watchdog import feed_watchdog
 
     try:
         kiosk.runner.start()
@@ -120,6 +123,7 @@ def run(config_path: Path, *, windowed: bool, log_level: str) -> int:
         if not has_display():
             finish_each_frame()
         log_when_ready(app)
+        feed_watchdog(app)  # systemd: READY=1 on the attract screen, WATCHDOG=1 from the UI clock
         app.run()
     finally:
         kiosk.close()

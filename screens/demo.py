@@ -61,8 +61,13 @@ def run_demo(out: Path, work: Path, *, headless: bool, entities: int = 200) -> i
             DEMO_CARDS,
             ui=DEMO_UI,
             state_dir=out / "state",
+            provision=True,
         )
-        say(f"terminal {rig.kiosk.enrollment.terminal_id} enrolled; devices simulated")
+        counts = rig.self_test.get("counts", {})
+        say(
+            f"terminal {rig.kiosk.enrollment.terminal_id} enrolled with kiosk-provision; self-test: "
+            f"{counts.get('pass', 0)} pass, {counts.get('warn', 0)} warn, {counts.get('fail', 0)} fail"
+        )
         rig.kiosk.runner.start()
         if headless:
             return walk_through(rig, platform, people, out)

@@ -18,6 +18,7 @@ APT_PACKAGES=(
   espeak-ng            # voice prompts in elderly mode
   chromium             # the dashboard and verify pages are tested in a real headless browser
   chromium-driver      # selenium drives it (nothing downloads a browser)
+  cage                 # the kiosk's compositor: `systemd-analyze verify` checks kiosk-provision's unit
 )
 
 say() { printf '[setup] %s\n' "$*"; }
@@ -44,9 +45,9 @@ if [ ! -x .venv/bin/python ]; then
 fi
 stamp=.venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)
 if [ ! -f "$stamp" ]; then
-  say "installing the project and its dev dependencies into .venv"
+  say "installing the project with every extra (kiosk, platform, postgres, dev) into .venv"
   .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -e '.[dev]'
+  .venv/bin/python -m pip install -q -e '.[kiosk,platform,postgres,dev]'
   rm -f .venv/.installed-*
   touch "$stamp"
 else

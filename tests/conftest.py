@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from .platform_client import ServiceProcess, TerminalClient, cli, start_service
+from .provision_support import kiosk_terminal  # noqa: F401 - the provisioning tests' terminal
 
 
 @pytest.fixture(scope="session")

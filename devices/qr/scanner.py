@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 
 DEVICE = "qr_camera"
 _SELF_TEST_READS = 30  # a camera may need a few reads after opening before frames flow
+BLACK_LEVEL = 8.0  # mean brightness (0-255) below which a self-test frame counts as black
 
 
 class QrScanner:
@@ -147,6 +148,9 @@ class QrScanner:
             checks.append(f"frame {frame.shape[1]}x{frame.shape[0]}")
             rate = f"{fps:.1f} fps" if fps else "fps unknown"
             checks.append(f"capture reports {width}x{height}, {rate}")
+            level = float(frame.mean())
+            if level < BLACK_LEVEL:
+                checks.append(f"the frame is black (mean brightness {level:.1f}/255)")
             try:
                 seen = decode(frame)
                 checks.append(f"QR codes in the test frame: {len(seen)}")
@@ -155,11 +159,19 @@ class QrScanner:
         elif self._source.is_open:
             checks.append(f"no frame in {_SELF_TEST_READS} reads")
             self._lose_source(f"no frame in {_SELF_TEST_READS} reads during self-test")
+        black = frame is not None and float(frame.mean()) < BLACK_LEVEL
+        status = self.status()
+        if black:  # frames arrive, but a covered lens or a dead sensor sees nothing
+            status = DeviceStatus(
+                DeviceState.HARDWARE_ERROR,
+                "the camera delivers black frames",
+                error_code="qr.black_frame",
+            )
         return SelfTestResult(
             device=DEVICE,
             backend=self.backend,
-            ok=frame is not None,
-            status=self.status(),
+            ok=frame is not None and not black,
+            status=status,
             checks=tuple(checks),
             duration_ms=(time.perf_counter() - started) * 1000,
         )

@@ -1,0 +1,180 @@
+"""`devices scan`: what is plugged into this terminal, and the `devices set` line for each find.
+
+Serial ports (the card reader, serial receipt printers) through pyserial's port list, cameras from
+video4linux, CUPS queues (`lpstat -v`) and the printers CUPS can see (`lpinfo -v`: USB, network),
+USB printers from sysfs (ESC/POS receipt printers are USB printer-class devices), and ESC/POS
+printers on the network at the addresses given with `--probe HOST[:PORT]`.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import subprocess
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from devices import registry
+from devices.errors import DeviceError
+
+SYSFS = Path("/sys")
+LPINFO_TIMEOUT_S = 30.0
+
+
+@dataclass(frozen=True)
+class Found:
+    kind: str  # a device kind of the config, or "cups_device" for lpinfo's printer URIs
+    device: str  # a path, URI or host:port
+    description: str
+    suggestion: str  # the kiosk-provision command that would use it
+
+    def as_dict(self) -> dict[str, str]:
+        return {
+            "kind": self.kind,
+            "device": self.device,
+            "description": self.description,
+            "suggestion": self.suggestion,
+        }
+
+
+def serial_ports() -> list[Found]:
+    from serial.tools import list_ports  # pyserial, the card reader's own library
+
+    found = []
+    for port in sorted(list_ports.comports(), key=lambda p: p.device):
+        if port.vid is None and not Path(port.device).name.startswith(("ttyUSB", "ttyACM")):
+            continue  # a motherboard ttyS with nothing behind it
+        ids = f"{port.vid:04x}:{port.pid:04x} " if port.vid is not None else ""
+        found.append(
+            Found(
+                "id_card",
+                port.device,
+                f"serial {ids}{port.description or ''}".strip(),
+                f"devices set id_card serial port={port.device}",
+            )
+        )
+    for link in sorted(glob.glob("/dev/kiosk-*")):  # the stable names of our udev rules
+        found.append(Found("stable_name", link, f"-> {os.path.realpath(link)}", ""))
+    return found
+
+
+def cameras(sysfs: Path = SYSFS) -> list[Found]:
+    found = []
+    for node in sorted((sysfs / "class" / "video4linux").glob("video*")):
+        index = _read(node / "index")
+        if index not in ("", "0"):
+            continue  # a camera's second node is its metadata stream
+        name = _read(node / "name") or "camera"
+        device = f"/dev/{node.name}"
+        found.append(
+            Found("qr_camera", device, name, f"devices set qr_camera camera source={device}")
+        )
+    return found
+
+
+def usb_printers(sysfs: Path = SYSFS) -> list[Found]:
+    found = []
+    for interface in sorted((sysfs / "bus" / "usb" / "devices").glob("*:*")):
+        if _read(interface / "bInterfaceClass") != "07":
+            continue
+        device = interface.parent if (interface.parent / "idVendor").exists() else interface
+        vid, pid = _read(device / "idVendor"), _read(device / "idProduct")
+        label = " ".join(
+            x for x in (_read(device / "manufacturer"), _read(device / "product")) if x
+        )
+        found.append(
+            Found(
+                "receipt_printer",
+                f"usb {vid}:{pid}",
+                label or "USB printer",
+                f"devices set receipt_printer escpos-usb vendor_id=0x{vid} product_id=0x{pid}",
+            )
+        )
+    return found
+
+
+def cups_queues(env: Mapping[str, str]) -> list[Found]:
+    out = _run(["lpstat", "-v"], env, 10.0)
+    found = []
+    for line in out.splitlines():
+        if line.startswith("device for ") and ": " in line:
+            name, uri = line[len("device for ") :].split(": ", 1)
+            found.append(
+                Found(
+                    "a4_printer",
+                    name,
+                    f"CUPS queue -> {_scheme(uri)}",
+                    f"devices set a4_printer cups queue={name}",
+                )
+            )
+    return found
+
+
+def cups_devices(env: Mapping[str, str]) -> list[Found]:
+    out = _run(["lpinfo", "-v"], env, LPINFO_TIMEOUT_S)
+    found = []
+    for line in out.splitlines():
+        klass, _, uri = line.partition(" ")
+        if "://" not in uri or uri.startswith("file:"):
+            continue  # lpinfo's bare backend names ("network ipp") are not printers
+        found.append(Found("cups_device", uri, f"{klass} printer", f"printer add-a4 --uri {uri}"))
+    return found
+
+
+def probe_network(targets: Sequence[str], timeout_s: float = 2.0) -> list[Found]:
+    """Ask each HOST[:PORT] for its ESC/POS status, through the receipt backend itself."""
+    found = []
+    for target in targets:
+        host, _, port_text = target.partition(":")
+        port = int(port_text) if port_text.isdigit() else 9100
+        options = {
+            "host": host,
+            "port": port,
+            "supports_paper_status": True,
+            "timeout_s": timeout_s,
+        }
+        try:
+            printer = registry.create("receipt_printer", "escpos-network", options)
+        except DeviceError as exc:
+            found.append(Found("receipt_printer", target, f"not usable: {exc}", ""))
+            continue
+        try:
+            status = printer.status()
+        finally:
+            printer.close()
+        what = f"ESC/POS {status.state.value}" + (
+            f", paper {status.paper.value}" if status.paper else ""
+        )
+        if status.error_code:
+            what += f" ({status.error_code})"
+        found.append(
+            Found(
+                "receipt_printer",
+                f"{host}:{port}",
+                what,
+                f"devices set receipt_printer escpos-network host={host} port={port} supports_paper_status=true",
+            )
+        )
+    return found
+
+
+def _scheme(uri: str) -> str:
+    return uri.split("://", 1)[0] + "://…" if "://" in uri else uri  # no credentials shown
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(errors="replace").strip()
+    except OSError:
+        return ""
+
+
+def _run(args: list[str], env: Mapping[str, str], timeout: float) -> str:
+    try:
+        done = subprocess.run(
+            args, env=dict(env), capture_output=True, text=True, timeout=timeout, check=False
+        )
+    except (FileNotFoundError, subprocess.TimeoutExpired):
+        return ""
+    return done.stdout if done.returncode == 0 else ""
