@@ -3,6 +3,7 @@ newest alerts, for the staff screen, each also written to the audit log."""
 
 from __future__ import annotations
 
+import time
 from collections import deque
 from collections.abc import Callable
 
@@ -16,7 +17,8 @@ class StaffAlerts:
 
     def add(self, code: str, detail: str) -> None:
         """`code` is stable and safe to log; `detail` is for the technician, without PII."""
-        self._alerts.append({"code": code, "detail": detail})
+        at = time.strftime("%H:%M:%S")
+        self._alerts.append({"code": code, "detail": detail, "at": at})
         self._audit("staff_alert", code=code)
 
     def recent(self) -> list[dict[str, str]]:

@@ -7,17 +7,16 @@ import json
 import logging
 import threading
 from collections import deque
+from collections.abc import Callable
 from pathlib import Path
 
 log = logging.getLogger(__name__)
 
 
 class AuditLog:
-    """Keeps the recent events for the staff screen and appends every event to a file of
-    bounded size (the current file and one older one).
-
-    Delivery to the platform (POST /v1/terminals/{id}/events) comes with the dashboard.
-    """
+    """Keeps the recent events for the staff screen, appends every event to a file of bounded
+    size (the current file and one older one) and hands each to its listeners: the counters of
+    the heartbeat and the outbox that delivers events to the platform (telemetry.py)."""
 
     def __init__(
         self,
@@ -32,6 +31,10 @@ class AuditLog:
         self.terminal_id = terminal_id
         self.recent: deque[dict[str, str]] = deque(maxlen=keep)
         self._lock = threading.Lock()
+        self._listeners: list[Callable[[dict[str, str]], None]] = []
+
+    def listen(self, listener: Callable[[dict[str, str]], None]) -> None:
+        self._listeners.append(listener)
 
     def __call__(self, event: str, **fields: str) -> None:
         record = {
@@ -51,3 +54,5 @@ class AuditLog:
                         self.path.replace(self.path.with_name(self.path.name + ".1"))
                 except OSError as exc:  # a full disk must not stop a user's session
                     log.error("audit log not written: %s", exc)
+            for listener in self._listeners:
+                listener(record)

@@ -16,6 +16,7 @@ from devices import registry
 from devices.errors import DeviceError
 from offline_cache import FileKeyProvider, OfflineCacheError, OfflineStore
 
+from . import hall_parts
 from .alerts import StaffAlerts
 from .api import ApiSettings, ReportApi
 from .api_models import Enrollment
@@ -24,6 +25,8 @@ from .config import KioskConfig
 from .drain import OutboxDrainer
 from .enrollment import enroll_terminal, read_token
 from .errors import KioskError
+from .hall_link import HallLink
+from .hall_parts import Restart
 from .identity import IdentityError, load_enrollment, load_key
 from .journey import Journey
 from .offline_desk import OfflineDesk
@@ -33,6 +36,7 @@ from .runner import JourneyRunner
 from .services import KioskServices
 from .signing import TerminalCredentials, load_platform_key
 from .staff import StaffLock
+from .telemetry import EventShipper
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +57,9 @@ class Kiosk:
     store: OfflineStore | None = None  # None: the store refused to open; out of service
     drainer: OutboxDrainer | None = None
     store_problem: str = ""  # the refusal's code, for the staff screen
+    hall: HallLink | None = None  # the heartbeat, commands and help calls (DESIGN §8)
+    shipper: EventShipper | None = None  # audit events to the platform, through the outbox
+    restart: Restart = field(default_factory=Restart)
     closed: bool = field(default=False)
 
     def device_status(self) -> dict[str, Any]:
@@ -206,6 +213,7 @@ def build_kiosk(config: KioskConfig) -> Kiosk:
             wake=drainer.wake,
             alert=alerts.add,
         )
+    counters, shipper = hall_parts.telemetry(audit, store, api, config)
     services = KioskServices(
         api,
         platform_key,
@@ -215,6 +223,7 @@ def build_kiosk(config: KioskConfig) -> Kiosk:
         lambda: device_status(devices),
         alerts=alerts,
         queue_counts=queue_counts(store, store_problem),
+        queue_call=None if shipper is None else shipper.queue_call,
     )
     journey = Journey(
         services,
@@ -224,15 +233,25 @@ def build_kiosk(config: KioskConfig) -> Kiosk:
         clock=time.monotonic,
         language=config.ui.language,
         elderly=config.ui.elderly_mode,
+        service_desk=config.hall.service_desk,
     )
+    restart = hall_parts.Restart()
+    hall = hall_parts.hall_link(
+        config, api, journey.terminal, store, counters, devices,
+        lambda: device_status(devices), restart,
+    )  # fmt: skip
     runner = JourneyRunner(journey, devices["id_card"], devices["qr_camera"])
+    runner.add_task(hall.run)
     if drainer is not None:
         runner.add_task(drainer.run)
     else:
         journey.out_of_service("error.out_of_service", until_restart=True)
+    if shipper is not None:
+        runner.add_task(shipper.run)
     return Kiosk(
-        config, enrollment, devices, api, services, journey, runner, store, drainer, store_problem
-    )
+        config, enrollment, devices, api, services, journey, runner, store, drainer,
+        store_problem, hall, shipper, restart,
+    )  # fmt: skip
 
 
 __all__ = [

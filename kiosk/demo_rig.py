@@ -209,6 +209,7 @@ def build_rig(
     *,
     ui: Mapping[str, Any] | None = None,
     offline: Mapping[str, Any] | None = None,
+    hall: Mapping[str, Any] | None = None,
     hall_name: str = "兰州新区政务服务中心",
     state_dir: Path | None = None,
     provision: bool = False,
@@ -239,6 +240,8 @@ def build_rig(
             "ui": dict(ui or {}),
             # retries within seconds, so a platform that comes back is seen at once
             "offline": {"drain_backoff_base_s": 0.5, "drain_backoff_cap_s": 3, **(offline or {})},
+            # the dashboard follows the demo closely: a heartbeat every 10 s (the least allowed)
+            "hall": {"heartbeat_interval_s": 10, "service_desk": "一楼综合咨询台", **(hall or {})},
             "devices": {
                 "id_card": {"backend": "sim", **card_option(cards)},
                 "qr_camera": {"backend": "sim", "source": str(camera.folder)},

@@ -28,6 +28,7 @@ from .scanned import classify, verification_code
 from .side_trips import SideTrips
 from .stage import Stage
 from .steps import STEPS, Back, Device, Snapshot, Step
+from .terminal_state import TerminalState
 from .tickets import new_ticket
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,7 @@ class Journey:
         clock: Callable[[], float],
         language: str = DEFAULT_LANGUAGE,
         elderly: bool = False,
+        service_desk: str = "",
     ) -> None:
         self.services = services
         self.offline = offline
@@ -54,12 +56,15 @@ class Journey:
             elderly=elderly,
             idle_timeout_s=idle_timeout_s,
             countdown_s=countdown_s,
+            service_desk=service_desk,
         )
         # without an offline side an unreachable platform is only an error message
         self._offline = (
             None if offline is None else OfflineFlow(self._stage, offline, services.audit)
         )
         self._trips = SideTrips(self._stage, services)
+        # the terminal between sessions: its devices, the staff lock, its help calls
+        self.terminal = TerminalState(self._stage, services.audit)
 
     # --- observation -------------------------------------------------------------------------
     def subscribe(self, listener: Callable[[Snapshot], None]) -> None:
@@ -84,10 +89,13 @@ class Journey:
             lambda: OfflineIdentity.from_card(card),
         )
 
-    def notice(self, message_id: str) -> None:
-        """A device-level problem to show where the user waits (expired card, unreadable QR)."""
+    async def notice(self, message_id: str) -> None:
+        """A device-level problem to show where the user waits (expired card, unreadable QR); a
+        card the reader cannot read also calls staff."""
         if STEPS[self.step].listens:
             self._stage.show(self.step, message_id=message_id)
+            if message_id == "error.card_unreadable":
+                await self._trips.raise_call("card_unreadable")
 
     async def qr_presented(self, text: str) -> None:
         """A QR at the camera: a login QR logs in; on the verify screen, a report's verify QR."""
@@ -341,6 +349,8 @@ class Journey:
             self.services.audit("print_failed", phase=exc.phase, code=exc.code)
             if stage.current(gen):
                 stage.show(Step.PRINT_FAILED, message_id=exc.message_id)
+                paper = exc.message_id in ("error.paper_out", "error.receipt_paper_out")
+                await self._trips.raise_call("paper_out" if paper else "print_failed")
             return
         finally:
             session.printing = False

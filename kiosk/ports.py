@@ -12,7 +12,15 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
-from .api_models import Catalog, Enterprise, Login, Objection, ReportMeta, Verification
+from .api_models import (
+    Catalog,
+    Enterprise,
+    HelpCallState,
+    Login,
+    Objection,
+    ReportMeta,
+    Verification,
+)
 from .errors import KioskError
 from .offline import OfflineIdentity, Queued
 from .periods import Period
@@ -70,10 +78,13 @@ class Services(Protocol):
     async def file_objection(
         self, login: Login, report_id: str, record_id: str, reason: str, contact: str
     ) -> Objection: ...
-    async def call_help(self, step: str) -> None: ...
+    # raises KioskError when the call could neither be sent nor queued
+    async def call_help(self, call_id: str, reason: str, step: str) -> HelpCallState: ...
     def check_staff_pin(self, pin: str) -> bool: ...
     def staff_locked_minutes(self) -> int: ...
     def staff_status(self) -> dict[str, str]: ...
+    # the newest alerts: {"code", "detail", "at"}
+    def staff_alerts(self) -> list[dict[str, str]]: ...
 
 
 class Offline(Protocol):

@@ -12,9 +12,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from .alerts import StaffAlerts
 from .api import ReportApi
-from .api_models import Catalog, Enterprise, Login, Objection, Verification
+from .api_models import Catalog, Enterprise, HelpCallState, Login, Objection, Verification
 from .audit import AuditLog
-from .errors import IntegrityFailure
+from .errors import IntegrityFailure, PlatformUnavailable
 from .periods import Period, today_in_china
 from .ports import CardLike, FetchedReport
 from .printing import PrintOrchestrator
@@ -33,6 +33,7 @@ class KioskServices:
         *,
         alerts: StaffAlerts,
         queue_counts: Callable[[], dict[str, Any]] = dict,
+        queue_call: Callable[[str, str, str], None] | None = None,
         today: Callable[[], dt.date] = today_in_china,
     ) -> None:
         self.api = api
@@ -43,6 +44,7 @@ class KioskServices:
         self.device_status = device_status
         self.alerts = alerts
         self.queue_counts = queue_counts  # the offline queue per state, for the staff screen
+        self.queue_call = queue_call  # a help call into the outbox, when the platform is away
         self._today = today
         self.help_calls = 0
 
@@ -93,16 +95,26 @@ class KioskServices:
             login.session_token, report_id, record_id, reason, contact
         )
 
-    async def call_help(self, step: str) -> None:
-        # the platform's assistance call arrives with the dashboard issue; staff see it here now
+    async def call_help(self, call_id: str, reason: str, step: str) -> HelpCallState:
+        """Tell the hall's staff now; with the platform away the call waits in the outbox (and
+        the screen says where the service desk is)."""
         self.help_calls += 1
-        self.alerts.add("help", f"help requested at step {step}")
+        try:
+            return await self.api.assistance(call_id, reason, step)
+        except PlatformUnavailable:
+            if self.queue_call is None:
+                raise
+            self.queue_call(call_id, reason, step)
+            return HelpCallState(call_id, "undelivered", None)
 
     def check_staff_pin(self, pin: str) -> bool:
         return self.staff.check(pin)
 
     def staff_locked_minutes(self) -> int:
         return math.ceil(self.staff.locked_for() / 60)
+
+    def staff_alerts(self) -> list[dict[str, str]]:
+        return self.alerts.recent()
 
     def staff_status(self) -> dict[str, str]:
         """Codes for the staff screen to word: each device's state, and for printers the paper,

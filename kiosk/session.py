@@ -35,6 +35,7 @@ class Session:
     offline_identity: OfflineIdentity | None = None  # set only on the offline path
     queued: Queued | None = None  # the queued request, once it is on disk
     pickup_ticket: str | None = None  # a scanned pickup receipt's ticket
+    help_call: str | None = None  # the id of the help call made in this session
 
     def __repr__(self) -> str:
         return "Session(<hidden>)"

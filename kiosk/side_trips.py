@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 
 from .errors import KioskError
 from .ports import Services
 from .stage import Stage
 from .steps import STEPS, Step
+from .tickets import new_call_id
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +27,7 @@ OBJECTION_REASONS = {
     "other": "其他原因，请与本企业联系",
 }
 _PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")  # the platform's own rule
+ACTIVE_CALL = frozenset({"sending", "undelivered", "open", "acknowledged"})
 
 
 class SideTrips:
@@ -95,20 +98,67 @@ class SideTrips:
 
     # --- help ----------------------------------------------------------------------------------
     async def call_help(self) -> None:
+        """The help button: the help screen, which follows the call (sent, answered by whom)."""
         step, session = self.stage.step, self.stage.session
-        self.services.audit("help_called", step=step.value)
-        session.return_to = step if step is not Step.HELP else session.return_to
+        if step is Step.HELP:
+            return
+        session.return_to = step
+        call_id = self._open_call("user_request")
         self.stage.show(Step.HELP)
+        await self._send_call(call_id, "user_request", step)
+
+    async def raise_call(self, reason: str) -> None:
+        """A call the kiosk makes by itself (paper out, a print failed, a card it cannot read),
+        shown on the screen where it happened. One open call per reason at a time."""
+        step = self.stage.step
+        active = [c for c, s in self.stage.help_calls.items()
+                  if s.reason == reason and s.status in ACTIVE_CALL]  # fmt: skip
+        call_id = active[-1] if active else self._open_call(reason)
+        if not STEPS[step].wipes:  # the screen follows the call: nobody's session at attract
+            self.stage.session.help_call = call_id
+            snapshot = self.stage.snapshot
+            self.stage.show(
+                step, message_id=snapshot.message_id, message_args=snapshot.message_args
+            )
+        if not active:
+            await self._send_call(call_id, reason, step)
+
+    def _open_call(self, reason: str) -> str:
+        call_id = new_call_id()
+        self.stage.new_call(call_id, reason)
+        if not STEPS[self.stage.step].wipes:  # nobody's session at the attract screen
+            self.stage.session.help_call = call_id
+        self.services.audit("help_called", step=self.stage.step.value, reason=reason)
+        return call_id
+
+    async def _send_call(self, call_id: str, reason: str, step: Step) -> None:
         try:
-            await self.services.call_help(step.value)
-        except KioskError as exc:  # the page still tells the user to wave at staff
+            state = await self.services.call_help(call_id, reason, step.value)
+        except KioskError as exc:  # the screen says where to find staff instead
             log.warning("help call not delivered: %s", exc.code)
+            self.stage.help_update(call_id, "undelivered")
+            return
+        self.stage.help_update(call_id, state.status, state.staff)
 
     def close_help(self) -> None:
         if self.stage.step is Step.HELP:
             self.stage.show(self.stage.session.return_to or Step.ATTRACT)
 
     # --- staff ---------------------------------------------------------------------------------
+    def staff_lines(self) -> tuple[tuple[str, ...], ...]:
+        """The help calls (newest first) as ("call", time, reason, status, staff) and the alerts
+        as ("alert", time, code, detail): codes only, the staff screen words them."""
+        calls: list[tuple[str, ...]] = [
+            ("call", time.strftime("%H:%M:%S", time.localtime(c.at)), c.reason, c.status,
+             c.staff or "")
+            for c in reversed(self.stage.help_calls.values())
+        ]  # fmt: skip
+        alerts: list[tuple[str, ...]] = [
+            ("alert", a.get("at", ""), a["code"], a["detail"])
+            for a in reversed(self.services.staff_alerts())
+        ]
+        return tuple(calls[:10] + alerts[:10])
+
     def open_staff(self) -> None:
         if STEPS[self.stage.step].staff_door:
             self.stage.show(Step.STAFF_PIN)
@@ -119,7 +169,8 @@ class SideTrips:
             return
         if self.services.check_staff_pin(pin):
             self.services.audit("staff_unlocked")
-            stage.show(Step.STAFF, staff_status=self.services.staff_status())
+            stage.show(Step.STAFF, staff_status=self.services.staff_status(),
+                       staff_lines=self.staff_lines())  # fmt: skip
             return
         minutes = self.services.staff_locked_minutes()
         if minutes:  # too many wrong PINs: say for how long

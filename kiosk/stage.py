@@ -11,15 +11,29 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import time
 from collections.abc import Callable
 
 from .api_models import Catalog
+from .availability import Fault
 from .errors import ApiError, KioskError
 from .messages import TERMINAL_FAULT_CODES
 from .session import Session
-from .steps import STEPS, Back, Snapshot, Step
+from .steps import RESTING, STEPS, Back, Snapshot, Step
 
 log = logging.getLogger(__name__)
+
+KEEP_CALLS = 20  # the help calls the staff screen lists (and the heartbeat updates)
+
+
+@dataclasses.dataclass(frozen=True)
+class CallState:
+    """A help call of this terminal as the kiosk last heard of it."""
+
+    reason: str
+    status: str  # "sending", "undelivered", "open", "acknowledged", "resolved"
+    staff: str | None = None
+    at: float = dataclasses.field(default_factory=time.time)
 
 
 class Stage:
@@ -32,6 +46,7 @@ class Stage:
         elderly: bool,
         idle_timeout_s: float,
         countdown_s: float,
+        service_desk: str = "",
     ) -> None:
         self._audit = audit
         self._clock = clock
@@ -45,6 +60,10 @@ class Stage:
         self.generation = 0
         self.catalog: Catalog | None = None  # the region's, not the person's: kept across sessions
         self.held_message = ""  # set: out of service until the kiosk is restarted
+        self.service_desk = service_desk
+        self.locked_message: str | None = None  # set: staff locked the terminal (with a note)
+        self.fault: Fault | None = None  # a required device that cannot serve
+        self.help_calls: dict[str, CallState] = {}  # this terminal's recent calls, oldest first
         self.last_activity = clock()
         self._listeners: list[Callable[[Snapshot], None]] = []
         self._snapshot = Snapshot(step=Step.ATTRACT)
@@ -78,14 +97,67 @@ class Stage:
         self.publish(dataclasses.replace(self._build(step), **extra))  # type: ignore[arg-type]
 
     def reset(self, step: Step = Step.ATTRACT, message_id: str = "") -> None:
-        """End the session: a new generation, nothing of the user kept, the hall's defaults."""
-        if self.held_message and step is Step.ATTRACT:
-            step, message_id = Step.OUT_OF_SERVICE, self.held_message
+        """End the session: a new generation, nothing of the user kept, the hall's defaults.
+        Going back to the attract screen rests where the terminal must rest instead (resting)."""
+        args: dict[str, str] = {}
+        if step is Step.ATTRACT:
+            step, message_id, args = self.resting()
         self.generation += 1
         self.session = Session()
         self.language = self.default_language
         self.elderly = self.default_elderly
-        self.show(step, message_id=message_id)
+        self.show(step, message_id=message_id, message_args=args)
+
+    def resting(self) -> tuple[Step, str, dict[str, str]]:
+        """Where the terminal waits between sessions: out of service (a broken offline store,
+        then a required device in error), locked by staff, or the attract screen."""
+        desk = {"desk": self.service_desk}
+        if self.held_message:
+            return Step.OUT_OF_SERVICE, self.held_message, {}
+        if self.fault is not None:
+            return Step.OUT_OF_SERVICE, f"out_of_service.{self.fault.device}", desk
+        if self.locked_message is not None:
+            return Step.LOCKED, "locked.title", {"message": self.locked_message, **desk}
+        return Step.ATTRACT, "", {}
+
+    def rest_changed(self) -> None:
+        """The lock or a device changed: a terminal at rest shows the new resting screen now; a
+        session in progress finishes first (its end rests there)."""
+        snapshot = self._snapshot
+        at_rest = snapshot.step in RESTING and (
+            snapshot.step is not Step.OUT_OF_SERVICE
+            or snapshot.message_id.startswith("out_of_service.")
+        )
+        if not at_rest:
+            return
+        step, message_id, args = self.resting()
+        if (step, message_id, args) != (snapshot.step, snapshot.message_id, snapshot.message_args):
+            self.reset()
+
+    @property
+    def idle(self) -> bool:
+        """Nobody is being served: a restart or a command may act now."""
+        return self.step in RESTING and not self.session.printing
+
+    # --- help calls ----------------------------------------------------------------------------
+    def help_update(self, call_id: str, status: str, staff: str | None = None) -> None:
+        """What the platform (or the delivery attempt) says of a call; shown if it is this
+        session's."""
+        known = self.help_calls.get(call_id)
+        if known is None:
+            return
+        if (known.status, known.staff) == (status, staff):
+            return
+        self.help_calls[call_id] = dataclasses.replace(known, status=status, staff=staff)
+        if self.session.help_call == call_id:
+            self.publish(
+                dataclasses.replace(self._snapshot, help_state=status, help_staff=staff or "")
+            )
+
+    def new_call(self, call_id: str, reason: str) -> None:
+        self.help_calls[call_id] = CallState(reason, "sending")
+        while len(self.help_calls) > KEEP_CALLS:
+            self.help_calls.pop(next(iter(self.help_calls)))
 
     def out_of_service(self, message_id: str, *, until_restart: bool = False) -> None:
         """Nobody can be served. `until_restart`: leaving the staff screen comes back here rather
@@ -151,6 +223,7 @@ class Stage:
         s, catalog = self.session, self.catalog
         login, report, identity, queued = s.login, s.report, s.offline_identity, s.queued
         person = login.person_name_masked if login else identity.masked_name if identity else ""
+        call = self.help_calls.get(s.help_call) if s.help_call else None
         return Snapshot(
             step=step,
             person=person,
@@ -172,6 +245,9 @@ class Stage:
             ticket=queued.ticket if queued else s.pickup_ticket or "",
             pickup_after=queued.pickup_after.strftime("%Y-%m-%d %H:%M") if queued else "",
             show_back=STEPS[step].back_button and isinstance(self.back_target(step), Step),
+            help_state=call.status if call else "",
+            help_staff=(call.staff or "") if call else "",
+            service_desk=self.service_desk,
             language=self.language,
             elderly=self.elderly,
         )

@@ -41,6 +41,7 @@ class Step(enum.StrEnum):
     PICKUP_AUTH = "pickup_auth"  # a pickup receipt was scanned: the same person signs in
     ERROR = "error"
     OUT_OF_SERVICE = "out_of_service"
+    LOCKED = "locked"  # staff paused the terminal from the dashboard (暂停服务)
 
 
 class Back(enum.Enum):
@@ -123,7 +124,14 @@ STEPS: dict[Step, StepRule] = {
         "notice", home=None, leave=False, idle_exempt=True, message_on_screen=True, wipes=True,
         staff_door=True,
     ),
+    Step.LOCKED: StepRule(
+        "notice", home=None, leave=False, idle_exempt=True, controls=False, help=False,
+        message_on_screen=True, wipes=True, staff_door=True,
+    ),
 }  # fmt: skip
+
+# where a terminal rests between sessions: a new session may start only from the attract screen
+RESTING = frozenset({Step.ATTRACT, Step.OUT_OF_SERVICE, Step.LOCKED})
 
 
 def listening(device: Device) -> frozenset[Step]:
@@ -165,6 +173,13 @@ class Snapshot:
     message_args: dict[str, str] = field(default_factory=dict)
     countdown: int | None = None  # seconds left before the session is wiped, when shown
     staff_status: dict[str, str] = field(default_factory=dict)
+    # help calls ("call", time, reason, status, staff) and alerts ("alert", time, code, detail)
+    staff_lines: tuple[tuple[str, ...], ...] = ()
+    # this session's help call: "" none, "sending", "open", "acknowledged", "resolved",
+    # "undelivered" (the platform is away: the call waits in the queue)
+    help_state: str = ""
+    help_staff: str = ""  # who answered it
+    service_desk: str = ""  # where a person finds staff (config hall.service_desk)
     show_back: bool = False  # the footer's Back leads to an earlier step of this session
     language: str = DEFAULT_LANGUAGE
     elderly: bool = False  # larger text, higher contrast, voice prompts

@@ -23,3 +23,13 @@ def ticket_from(text: str) -> str | None:
     """The ticket a scanned or typed text holds, or None."""
     candidate = text.strip().upper()
     return candidate if TICKET.match(candidate) else None
+
+
+def new_call_id() -> str:
+    """A help call's id, made by the kiosk so that a repeat of the call is the same call."""
+    return "H" + secrets.token_hex(10)
+
+
+def new_event_id() -> str:
+    """An audit event's id: the platform stores each id once, so a redelivery changes nothing."""
+    return "E" + secrets.token_hex(12)

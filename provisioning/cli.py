@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import json
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -114,7 +115,8 @@ def cmd_diagnostics(args: argparse.Namespace) -> Result:
     cf = _config(args)
     config = cf.check()
     with Progress(enabled=not args.json).step("收集诊断信息 collecting diagnostics"):
-        members, redacted = diagnostics.collect(cf, config)
+        states = None if args.device_states is None else json.loads(args.device_states.read_text())
+        members, redacted = diagnostics.collect(cf, config, device_states=states)
         data = diagnostics.write_bundle(args.out, members, redacted, config.hall_name)
     found = ", ".join(f"{k} ×{n}" for k, n in sorted(redacted.items())) or "none"
     text = f"已写入 written {data['out']} ({data['bytes']} bytes, {len(data['members'])} files)\n"
@@ -279,6 +281,9 @@ def parser() -> argparse.ArgumentParser:
 
     dg = sub.add_parser("diagnostics", parents=[common], help="write a redacted tar.gz for support")
     dg.add_argument("--out", required=True, type=Path, help="the .tar.gz to write")
+    dg.add_argument(
+        "--device-states", type=Path, help="a JSON file of device states (the running kiosk's)"
+    )
     dg.set_defaults(run=cmd_diagnostics)
 
     sp = sub.add_parser("staff-pin", help="the staff screen's PIN").add_subparsers(

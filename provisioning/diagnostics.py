@@ -47,8 +47,11 @@ class BundleNotClean(ProvisionError):
         )
 
 
-def collect(cf: ConfigFile, config: KioskConfig) -> tuple[dict[str, str], Counter[str]]:
-    """The bundle's members (name -> text) and what was redacted in them."""
+def collect(
+    cf: ConfigFile, config: KioskConfig, *, device_states: Mapping[str, Any] | None = None
+) -> tuple[dict[str, str], Counter[str]]:
+    """The bundle's members (name -> text) and what was redacted in them. `device_states`: as the
+    running kiosk sees them (it holds the devices; opening them again here would disturb it)."""
     redacted: Counter[str] = Counter()
     members: dict[str, str] = {}
     # names can sit in a config too (a simulator's cards): Chinese text other than the hall's goes
@@ -56,7 +59,9 @@ def collect(cf: ConfigFile, config: KioskConfig) -> tuple[dict[str, str], Counte
     members["config.toml"] = config_text
     redacted += found
     members["versions.json"] = _json(versions())
-    members["devices.json"] = _json(device_states(config))
+    members["devices.json"] = _json(
+        device_states if device_states is not None else read_devices(config)
+    )
     members["enrollment.json"] = _json(describe_enrollment(config))
     members["queue.json"] = _json(queue_counts(config) or {"queue": "none yet"})
     last = config.state_dir / LAST_SELF_TEST
@@ -122,7 +127,7 @@ def versions() -> dict[str, Any]:
     return found
 
 
-def device_states(config: KioskConfig) -> dict[str, Any]:
+def read_devices(config: KioskConfig) -> dict[str, Any]:
     """Each device's status() (nothing printed, no card read)."""
     states: dict[str, Any] = {}
     for kind, spec in config.devices.items():

@@ -7,7 +7,7 @@ import subprocess
 from typing import Any
 
 from .configfile import ConfigFile
-from .diagnostics import device_states
+from .diagnostics import read_devices
 from .output import pairs, table
 from .selftest import queue_counts
 from .terminal import describe_enrollment
@@ -33,7 +33,7 @@ def service_state() -> str:
 def status(cf: ConfigFile) -> dict[str, Any]:
     config = cf.check()
     enrollment = describe_enrollment(config)
-    devices = device_states(config)
+    devices = read_devices(config)
     queue = queue_counts(config)
     service = service_state()
     ok = bool(enrollment.get("enrolled")) and all(

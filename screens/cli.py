@@ -124,9 +124,20 @@ def run(config_path: Path, *, windowed: bool, log_level: str) -> int:
             finish_each_frame()
         log_when_ready(app)
         feed_watchdog(app)  # systemd: READY=1 on the attract screen, WATCHDOG=1 from the UI clock
+        restarting: list[bool] = []
+
+        def restart() -> None:  # staff asked (restart_app): end; systemd starts the app again
+            from kivy.clock import Clock
+
+            restarting.append(True)
+            Clock.schedule_once(lambda _dt: app.stop())
+
+        kiosk.restart.hooks.append(restart)
         app.run()
     finally:
         kiosk.close()
+    if restarting:
+        log.warning("stopped for a restart staff asked for (systemd starts the app again)")
     return 0
 
 

@@ -18,8 +18,14 @@ class NoticeScreen(KioskScreen):
         message_id = snapshot.message_id or (
             "error.out_of_service" if snapshot.step is Step.OUT_OF_SERVICE else "error.generic"
         )
-        self.headline = t(message_id, floor=snapshot.floor or "", **snapshot.message_args)
+        args = {**snapshot.message_args}
+        if "desk" in args:  # where a person finds staff: the hall's words, or the usual name
+            args["desk"] = args["desk"] or t("help.desk_default")
+        if snapshot.step is Step.LOCKED:
+            self.headline = t("locked.title") + "\n" + t("locked.text", **args).strip()
+        else:
+            self.headline = t(message_id, floor=snapshot.floor or "", **args)
         self.help_text = t("attract.help")
         # out of service nobody can be served here; staff come by themselves, through the door
-        self.can_help = snapshot.step is not Step.OUT_OF_SERVICE
+        self.can_help = snapshot.step not in (Step.OUT_OF_SERVICE, Step.LOCKED)
         self.staff_door = snapshot.staff_door

@@ -11,6 +11,7 @@ from kiosk.api_models import (
     Domain,
     DomainResult,
     Enterprise,
+    HelpCallState,
     Login,
     Objection,
     RecordLine,
@@ -99,6 +100,8 @@ class FakeServices:
     prints: list[str] = field(default_factory=list)
     objections: list[tuple[str, str, str]] = field(default_factory=list)
     help_calls: list[str] = field(default_factory=list)
+    help_reasons: list[str] = field(default_factory=list)
+    help_answer: str | KioskError = "open"  # the platform's answer to a help call
     hold: Callable[[], object] | None = None  # awaited inside slow calls, to interleave intents
 
     def today(self) -> dt.date:
@@ -151,8 +154,15 @@ class FakeServices:
         self.objections.append((record_id, reason, contact))
         return Objection("OB1", dt.date(2026, 11, 27))
 
-    async def call_help(self, step: str) -> None:
+    async def call_help(self, call_id: str, reason: str, step: str) -> HelpCallState:
         self.help_calls.append(step)
+        self.help_reasons.append(reason)
+        if isinstance(self.help_answer, KioskError):
+            raise self.help_answer
+        return HelpCallState(call_id, self.help_answer, None)
+
+    def staff_alerts(self) -> list[dict[str, str]]:
+        return [{"code": "a4.paper_out", "detail": "KioskA4", "at": "10:00:00"}]
 
     def check_staff_pin(self, pin: str) -> bool:
         return pin == self.staff_pin and not self.staff_locked

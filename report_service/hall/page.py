@@ -118,6 +118,7 @@ def dashboard(hall_id: str, who: StaffMember) -> str:
 <section id="alert-section"><h2>告警 <span id="alert-count" class="count"></span></h2><ol id="alerts" class="list"></ol></section>
 <section><h2>终端</h2><div id="terminals" class="cards"></div></section>
 <section><h2>命令</h2><ol id="commands" class="list"></ol></section>
+<section><h2>诊断包</h2><ol id="bundles" class="list"></ol></section>
 <section><h2>统计（近7天）<a id="csv" class="small" href="#" download>导出CSV</a></h2><div id="stats"></div></section>
 </main>
 <dialog id="confirm"><form method="dialog"><p id="confirm-text"></p>

@@ -73,6 +73,13 @@ def hall_state(ctx: HallContext, hall_id: str) -> dict[str, Any]:
             .order_by(models.Command.created_at.desc())
             .limit(RECENT_COMMANDS)
         ).all()
+        bundles = s.execute(
+            select(models.DiagnosticBundle.id, models.DiagnosticBundle.terminal_id,
+                   models.DiagnosticBundle.command_id, models.DiagnosticBundle.received_at,
+                   models.DiagnosticBundle.sha256)
+            .where(models.DiagnosticBundle.terminal_id.in_([t.id for t in enrolled]))
+            .order_by(models.DiagnosticBundle.received_at.desc()).limit(20)
+        ).all()  # fmt: skip
         version = s.get(models.HallVersion, hall_id)
         return {
             "hall_id": hall_id,
@@ -83,6 +90,16 @@ def hall_state(ctx: HallContext, hall_id: str) -> dict[str, Any]:
             "help_calls": [_call(c) for c in _open_first(calls)],
             "alerts": [_alert(a, in_maintenance(states.get(a.terminal_id), now)) for a in active],
             "commands": [_command(c) for c in commands],
+            "diagnostics": [
+                {
+                    "bundle_id": b.id,
+                    "terminal_id": b.terminal_id,
+                    "command_id": b.command_id,
+                    "received_at": _iso(b.received_at),
+                    "sha256": b.sha256,
+                }
+                for b in bundles
+            ],
         }
 
 

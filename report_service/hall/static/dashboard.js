@@ -149,6 +149,12 @@ function terminalCard(terminal) {
   return card;
 }
 
+function bundleLink(bundle) {
+  return el("li", { class: "item" },
+    el("a", { href: base + "/diagnostics/" + bundle.bundle_id, download: "" },
+      "终端 " + bundle.terminal_id + " 的诊断包（" + clock(bundle.received_at) + "）"));
+}
+
 function commandItem(command) {
   const item = el("li", { class: "item command " + command.status, "data-command-id": command.command_id },
     el("strong", {}, word(words.commands, command.kind)),
@@ -185,6 +191,7 @@ function render(state) {
   fill("alerts", state.alerts.map(alertItem), "暂无告警");
   document.getElementById("terminals").replaceChildren(...state.terminals.map(terminalCard));
   fill("commands", state.commands.map(commandItem), "暂无命令");
+  fill("bundles", state.diagnostics.map(bundleLink), "暂无诊断包");
 }
 
 async function refresh() {

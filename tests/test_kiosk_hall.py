@@ -1,0 +1,191 @@
+"""The kiosk's side of hall operations with behavioural fakes: help calls and their state on the
+screen, staff locks and device faults at rest, availability, commands run once, counters."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from pathlib import Path
+
+from kiosk.api_models import Command, HelpCallState
+from kiosk.availability import Availability, Fault, availability, first_fault
+from kiosk.commands import WAIT, CommandRunner, Outcome
+from kiosk.errors import PlatformUnavailable
+from kiosk.ports import PrintFailure
+from kiosk.steps import Step
+from kiosk.telemetry import Counters
+from offline_cache import FileKeyProvider, OfflineStore
+
+from .kiosk_fakes import Card, FakeServices
+from .test_kiosk_journey import make, run, to_summary
+
+PAPER_OUT = Fault("a4_printer", "paper_out")
+
+
+def test_help_shows_the_call_as_staff_answer_it() -> None:
+    journey, services, _, _ = make()
+    run(journey.card_presented(Card()))
+    run(journey.call_help())
+    assert journey.step is Step.HELP and journey.snapshot.help_state == "open"
+    assert services.help_reasons == ["user_request"]
+    call_id = next(iter(journey.terminal.calls()))
+    journey.terminal.help_calls_update([HelpCallState(call_id, "acknowledged", "王工")])
+    assert (journey.snapshot.help_state, journey.snapshot.help_staff) == ("acknowledged", "王工")
+    journey.terminal.help_calls_update([])  # no longer listed: resolved
+    assert journey.snapshot.help_state == "resolved"
+    journey.close_help()
+    assert journey.step is Step.CHOOSE_SCOPE
+
+
+def test_a_call_the_platform_cannot_take_says_where_the_desk_is() -> None:
+    services = FakeServices(help_answer="undelivered")
+    journey, _, _, _ = make(services)
+    run(journey.card_presented(Card()))
+    run(journey.call_help())
+    assert journey.snapshot.help_state == "undelivered"
+    services = FakeServices(help_answer=PlatformUnavailable("down, and no queue"))
+    journey, _, _, _ = make(services)
+    run(journey.card_presented(Card()))
+    run(journey.call_help())
+    assert journey.snapshot.help_state == "undelivered"
+
+
+def test_paper_out_calls_staff_once_while_that_call_is_open() -> None:
+    services = FakeServices(
+        print_failures=[
+            PrintFailure("out", phase="a4", message_id="error.paper_out"),
+            PrintFailure("out", phase="a4", message_id="error.paper_out"),
+        ]
+    )
+    journey, _, _, _ = make(services)
+    to_summary(journey)
+    run(journey.print_report())
+    assert journey.step is Step.PRINT_FAILED
+    assert journey.snapshot.help_state == "open" and services.help_reasons == ["paper_out"]
+    run(journey.print_report())  # fails again: the same call, still open
+    assert services.help_reasons == ["paper_out"]
+    assert journey.snapshot.help_state == "open"
+
+
+def test_a_lock_waits_for_the_session_and_unlock_comes_back() -> None:
+    journey, _, _, _ = make()
+    journey.terminal.lock("午休，14:00恢复")
+    assert journey.step is Step.LOCKED
+    assert journey.snapshot.message_args["message"] == "午休，14:00恢复"
+    run(journey.card_presented(Card()))  # a card on a locked terminal starts nothing
+    assert journey.step is Step.LOCKED
+    journey.terminal.unlock()
+    assert journey.step is Step.ATTRACT
+    run(journey.card_presented(Card()))
+    journey.terminal.lock()
+    assert journey.step is Step.CHOOSE_SCOPE  # the person in front of it finishes
+    journey.cancel()
+    assert journey.step is Step.LOCKED
+
+
+def test_a_required_device_in_error_rests_out_of_service_until_it_recovers() -> None:
+    journey, services, _, _ = make()
+    journey.terminal.set_fault(PAPER_OUT)
+    assert journey.step is Step.OUT_OF_SERVICE
+    assert journey.snapshot.message_id == "out_of_service.a4_printer"
+    journey.terminal.lock()  # locked too: the fault shows first, the lock when it recovers
+    journey.terminal.set_fault(None)
+    assert journey.step is Step.LOCKED
+    journey.terminal.unlock()
+    assert journey.step is Step.ATTRACT
+    assert ("availability", {"fault": "a4_printer.paper_out"}) in services.audits
+
+
+def test_a_broken_offline_store_is_not_cleared_by_a_device_recovering() -> None:
+    journey, _, _, _ = make()
+    journey.out_of_service("error.out_of_service", until_restart=True)
+    journey.terminal.set_fault(PAPER_OUT)
+    journey.terminal.set_fault(None)
+    assert journey.step is Step.OUT_OF_SERVICE
+    assert journey.snapshot.message_id == "error.out_of_service"
+
+
+def test_availability_comes_from_required_devices_then_the_lock_then_the_queue() -> None:
+    devices = {
+        "a4_printer": {"state": "online", "paper": "jammed"},
+        "id_card": {"state": "offline"},
+        "receipt_printer": {"state": "hardware_error"},
+    }
+    assert first_fault(devices, ("a4_printer", "id_card")) == Fault("a4_printer", "paper_jammed")
+    assert first_fault(devices, ("id_card",)) == Fault("id_card", "offline")
+    assert first_fault(devices, ("qr_camera",)) == Fault("qr_camera", "offline")  # not there
+    assert first_fault({"a4_printer": {"state": "busy", "paper": "low"}}, ("a4_printer",)) is None
+    assert availability(None, locked=False, queueing=False) == (Availability.IN_SERVICE, None)
+    assert availability(None, locked=True, queueing=True)[0] is Availability.LOCKED
+    assert availability(None, locked=False, queueing=True)[0] is Availability.OFFLINE_QUEUEING
+    fault = Fault("a4_printer", "paper_out")
+    assert availability(fault, locked=True, queueing=False) == (
+        Availability.OUT_OF_SERVICE, "a4_printer.paper_out"
+    )  # fmt: skip
+
+
+def command(command_id: str, kind: str) -> Command:
+    expires = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5)
+    return Command(command_id, kind, {}, expires)
+
+
+def test_a_command_runs_once_and_its_result_survives_a_restart(tmp_path: Path) -> None:
+    ran: list[str] = []
+
+    async def lock(c: Command) -> Outcome:
+        ran.append(c.command_id)
+        return Outcome("executed", "locked")
+
+    store = OfflineStore.open(tmp_path / "o.db", FileKeyProvider(tmp_path / "o.key", create=True))
+    runner = CommandRunner({"lock": lock}, store)
+    asyncio.run(runner.run([command("C0000000001", "lock"), command("C0000000002", "reboot")]))
+    results = runner.results()
+    assert [(r["command_id"], r["status"]) for r in results] == [
+        ("C0000000001", "executed"), ("C0000000002", "failed")
+    ]  # fmt: skip
+    store.close()
+    store = OfflineStore.open(tmp_path / "o.db", FileKeyProvider(tmp_path / "o.key"))
+    again = CommandRunner({"lock": lock}, store)  # the app restarted before a heartbeat got out
+    asyncio.run(again.run([command("C0000000001", "lock")]))  # delivered again: not run again
+    assert ran == ["C0000000001"]
+    assert {r["command_id"] for r in again.results()} == {"C0000000001", "C0000000002"}
+    again.delivered(again.results())
+    assert again.results() == []
+    store.close()
+
+
+def test_a_command_that_must_wait_is_asked_again_later() -> None:
+    answers = [WAIT, Outcome("executed", "restarting")]
+
+    async def restart(c: Command) -> Outcome:
+        return answers.pop(0)
+
+    runner = CommandRunner({"restart_app": restart}, None)
+    asyncio.run(runner.run([command("C0000000003", "restart_app")]))
+    assert runner.results() == []
+    asyncio.run(runner.run([command("C0000000003", "restart_app")]))
+    assert runner.results()[0]["detail"] == "restarting"
+
+
+def test_counters_count_what_the_hall_reports_and_the_last_error() -> None:
+    counters = Counters()
+    for event in ("print_done", "print_done", "verify_done", "help_called", "login_ok"):
+        counters({"event": event})
+    counters({"event": "error", "code": "api.Unavailable!", "step": "confirm"})
+    assert counters.snapshot() == {
+        "reports_printed": 2, "verifications": 1, "help_calls": 1, "errors.api.unavailable_": 1,
+    }  # fmt: skip
+    assert counters.last_error == "error: api.unavailable_ at confirm"
+
+
+def test_the_staff_screen_lists_help_calls_and_alerts_with_details() -> None:
+    journey, services, _, _ = make()
+    run(journey.card_presented(Card()))
+    run(journey.call_help())
+    journey.cancel()
+    journey.open_staff()
+    journey.enter_staff_pin(services.staff_pin)
+    assert journey.step is Step.STAFF
+    lines = journey.snapshot.staff_lines
+    assert lines[0][0] == "call" and lines[0][2:] == ("user_request", "open", "")
+    assert ("alert", "10:00:00", "a4.paper_out", "KioskA4") in lines
