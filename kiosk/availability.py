@@ -38,12 +38,12 @@ class Fault:
 
 
 def device_fault(kind: str, status: Mapping[str, Any]) -> Fault | None:
+    paper = status.get("paper")  # the more precise word first: a printer out of paper is in error
+    if paper in UNUSABLE_PAPER:
+        return Fault(kind, "paper_out" if paper == "out" else "paper_jammed")
     state = status.get("state")
     if state in UNUSABLE_STATES:
         return Fault(kind, str(state))
-    paper = status.get("paper")
-    if paper in UNUSABLE_PAPER:
-        return Fault(kind, "paper_out" if paper == "out" else "paper_jammed")
     return None
 
 

@@ -42,6 +42,18 @@ FRAME_SIZE = (640, 480)
 
 
 @dataclass(frozen=True)
+class DemoStaff:
+    """The demo hall's staff account (a demo's, printed on the console: never a real one)."""
+
+    username: str = "demo-staff"
+    password: str = "demo-staff-2026"
+    display_name: str = "值班员小李"
+
+
+DEMO_HALL = "demo-hall"
+
+
+@dataclass(frozen=True)
 class DemoPerson:
     """One of the demo's synthetic people, with the card the card simulator holds for them."""
 
@@ -78,9 +90,10 @@ class Platform:
         self.log_path = workdir / "platform.log"
         self._proc: subprocess.Popen[bytes] | None = None
 
-    def cli(self, *args: str) -> str:
+    def cli(self, *args: str, stdin: str | None = None) -> str:
         done = subprocess.run(
             [sys.executable, "-m", "report_service", *args],
+            input=stdin,
             capture_output=True,
             text=True,
             timeout=600,
@@ -103,6 +116,15 @@ class Platform:
         return self.cli(
             "terminals", "add-token", "--db", self.db, "--hall", hall, "--region", DEMO_REGION
         )
+
+    def open_hall(self, hall: str, staff: DemoStaff) -> str:
+        """The demo hall, open all day, and a staff account for its dashboard; returns its URL."""
+        self.cli("halls", "set-hours", "--db", self.db, "--hall", hall, "--region", DEMO_REGION,
+                 "--name", "兰州新区政务服务中心", "--hours", "mon-sun 00:00-24:00")  # fmt: skip
+        self.cli("staff", "add", "--db", self.db, "--hall", hall, "--region", DEMO_REGION,
+                 "--username", staff.username, "--role", "hall_admin",
+                 "--display-name", staff.display_name, stdin=staff.password + "\n")  # fmt: skip
+        return f"{self.base_url}/halls/{hall}"
 
     def login_qr(self, id_number: str) -> str:
         return self.cli("issue-login-qr", "--db", self.db, "--id-number", id_number)

@@ -104,6 +104,7 @@ class SideTrips:
             return
         session.return_to = step
         call_id = self._open_call("user_request")
+        session.help_call = call_id  # also from the attract screen: the help screen follows it
         self.stage.show(Step.HELP)
         await self._send_call(call_id, "user_request", step)
 

@@ -17,10 +17,20 @@ from typing import Any
 from kivy.core.window import Window
 from kivy.graphics.opengl import glFinish
 
-from kiosk.demo_rig import DEMO_CARDS, DemoPerson, Platform, Rig, build_rig, demo_people
+from kiosk.demo_rig import (
+    DEMO_CARDS,
+    DEMO_HALL,
+    DemoPerson,
+    DemoStaff,
+    Platform,
+    Rig,
+    build_rig,
+    demo_people,
+)
 from kiosk.steps import Step
 
 from .app import KioskApp
+from .dashboard_shots import DashboardCamera
 from .robot import Robot
 from .voice import Voice
 from .walkthrough import WalkThrough, write_summary
@@ -53,7 +63,10 @@ def run_demo(out: Path, work: Path, *, headless: bool, entities: int = 200) -> i
     say(f"the reference platform answers on {platform.base_url} (API docs: /docs)")
     rig: Rig | None = None
     try:
-        token = platform.add_token("demo-hall")
+        staff = DemoStaff()
+        dashboard = platform.open_hall(DEMO_HALL, staff)
+        say(f"the hall dashboard: {dashboard} (staff login {staff.username} / {staff.password})")
+        token = platform.add_token(DEMO_HALL)
         rig = build_rig(
             work / "kiosk",
             platform.base_url,
@@ -70,7 +83,7 @@ def run_demo(out: Path, work: Path, *, headless: bool, entities: int = 200) -> i
         )
         rig.kiosk.runner.start()
         if headless:
-            return walk_through(rig, platform, people, out)
+            return walk_through(rig, platform, people, out, dashboard)
         return interactive(rig, platform, people)
     finally:
         if rig is not None:
@@ -130,11 +143,16 @@ def log_when_ready(app: KioskApp) -> None:
     Window.bind(on_flip=check)
 
 
-def walk_through(rig: Rig, platform: Platform, people: list[DemoPerson], out: Path) -> int:
+def walk_through(
+    rig: Rig, platform: Platform, people: list[DemoPerson], out: Path, dashboard: str
+) -> int:
     finish_each_frame()
     app = KioskApp(rig.kiosk.runner, voice=Voice(None))
     robot = Robot(app)
-    script = WalkThrough(robot, rig, platform, out, people)
+    camera = DashboardCamera(dashboard, DemoStaff()) if DashboardCamera.available() else None
+    if camera is None:
+        say("no chromium-driver here: the walk-through goes on without dashboard screenshots")
+    script = WalkThrough(robot, rig, platform, out, people, dashboard=camera)
     failure: list[BaseException] = []
 
     def drive() -> None:
@@ -149,7 +167,11 @@ def walk_through(rig: Rig, platform: Platform, people: list[DemoPerson], out: Pa
 
     app.bind(on_start=lambda *_: threading.Thread(target=drive, daemon=True).start())
     say("no display: running the scripted walk-through on the offscreen window")
-    app.run()
+    try:
+        app.run()
+    finally:
+        if camera is not None:
+            camera.close()
     summary = script.summary()
     summary["artifacts"]["state"] = "state"
     path = write_summary(out, summary)

@@ -23,6 +23,7 @@ from kiosk.offline import REPORT_REQUEST
 from kiosk.steps import Step
 from offline_cache import ItemState
 
+from .dashboard_shots import DashboardCamera
 from .robot import Robot, RobotError
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,7 @@ class WalkThrough:
     steps: list[dict[str, Any]] = field(default_factory=list)
     artifacts: dict[str, str] = field(default_factory=dict)
     figures: dict[str, Any] = field(default_factory=dict)
+    dashboard: DashboardCamera | None = None  # the hall dashboard in Chromium, where there is one
     _receipts_seen: int = 0
 
     def __post_init__(self) -> None:
@@ -118,6 +120,20 @@ class WalkThrough:
 
     def t(self, message_id: str, **args: Any) -> str:
         return self.robot.t(message_id, **args)
+
+    def show_dashboard(self, name: str, expect: Step, words: str) -> None:
+        """The hall dashboard once it shows `words`, as staff see it (artifact `name`_png)."""
+        camera = self.dashboard
+
+        def look() -> None:
+            if camera is None:
+                return
+            shot = self.out / f"{name}.png"
+            seen = camera.shot(shot, words)
+            self.artifacts[f"{name}_png"] = shot.name
+            self.expect(seen, f"the hall dashboard did not show {words!r}")
+
+        self.step(name, expect, look)
 
     # --- the scenes ----------------------------------------------------------------------------
     def run(self) -> None:
@@ -199,6 +215,7 @@ class WalkThrough:
     def help_and_staff(self) -> None:
         r = self.robot
         self.step("help", Step.HELP, lambda: r.tap(self.t("attract.help")))
+        self.show_dashboard("dashboard_help_call", Step.HELP, "办事人请求帮助")
         self.step("help_closed", Step.ATTRACT, lambda: r.tap(self.t("help.close")))
         self.step("staff_pin", Step.STAFF_PIN, r.unlock_staff)
         r.type_keys("0000")
@@ -224,6 +241,7 @@ class WalkThrough:
         cups.set_reasons(queue, "media-empty-error")
         try:
             self.step("paper_out", Step.PRINT_FAILED, lambda: r.tap(self.t("summary.print")))
+            self.show_dashboard("dashboard_paper_out", Step.PRINT_FAILED, "缺纸，请加纸")
         finally:
             cups.set_reasons(queue)
         before = self.a4_mtime()

@@ -189,3 +189,13 @@ def test_the_staff_screen_lists_help_calls_and_alerts_with_details() -> None:
     lines = journey.snapshot.staff_lines
     assert lines[0][0] == "call" and lines[0][2:] == ("user_request", "open", "")
     assert ("alert", "10:00:00", "a4.paper_out", "KioskA4") in lines
+
+
+def test_help_from_the_attract_screen_follows_its_call_and_leaves_nothing_behind() -> None:
+    journey, _, _, _ = make()
+    run(journey.call_help())
+    assert journey.step is Step.HELP and journey.snapshot.help_state == "open"
+    journey.close_help()
+    assert journey.step is Step.ATTRACT
+    run(journey.card_presented(Card()))
+    assert journey.snapshot.help_state == ""  # the next person's session has no call of its own

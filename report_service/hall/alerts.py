@@ -41,21 +41,20 @@ def conditions(heartbeat: Mapping[str, Any]) -> set[Condition]:
         if device is None:
             continue
         label = DEVICE_KINDS[kind]
+        specific = False  # paper, a jam, a cover: what staff can fix, said instead of "fault"
         if kind in PRINTERS:
             paper = PAPER_ALERTS.get(device.get("paper") or "")
+            cover = bool(COVER_REASONS & set(device.get("reasons") or ()))
             if paper:
                 found.add(Condition(paper, kind, label))
-            if COVER_REASONS & set(device.get("reasons") or ()):
+            if cover:
                 found.add(Condition("cover_open", kind, label))
-        if device["state"] in FAULT_STATES:
-            found.add(
-                Condition(
-                    "device_fault",
-                    kind,
-                    f"{label}：{device.get('detail') or device['state']}"[:200],
-                )
-            )
-    if heartbeat["availability"] == "out_of_service":
+            specific = bool(paper) or cover
+        if device["state"] in FAULT_STATES and not specific:
+            detail = f"{label}：{device.get('detail') or device['state']}"[:200]
+            found.add(Condition("device_fault", kind, detail))
+    if heartbeat["availability"] == "out_of_service" and not found:
+        # a device alert above already says why; this one is for a cause it does not name
         found.add(Condition("out_of_service", "", heartbeat.get("reason") or ""))
     if heartbeat["queue"]["dead_letters"] > 0:
         found.add(Condition("dead_letters", "", f"{heartbeat['queue']['dead_letters']} 件"))
