@@ -138,7 +138,9 @@ def demo_people_text(lines: Sequence[str]) -> str:
 
 
 def cmd_add_token(args: argparse.Namespace) -> int:
-    print(_service(args.db).add_enrollment_token(args.hall, args.region))
+    service = _service(args.db)
+    for _ in range(args.count):  # one a line: a batch of terminals for a hall at once
+        print(service.add_enrollment_token(args.hall, args.region))
     return 0
 
 
@@ -225,6 +227,7 @@ def build_parser() -> argparse.ArgumentParser:
     token = with_db(terminals.add_parser("add-token", help="print a one-time enrollment token"))
     token.add_argument("--hall", required=True)
     token.add_argument("--region", required=True, choices=REGIONS)
+    token.add_argument("--count", type=_int_in(1, 10_000), default=1, help="tokens to print")
     token.set_defaults(func=cmd_add_token)
 
     qr = with_db(sub.add_parser("issue-login-qr", help="print a platform-signed login-QR payload"))

@@ -1,0 +1,396 @@
+"""Fleet benchmark: a province's terminals heartbeating to one platform while reports are requested,
+on SQLite and on PostgreSQL, in one run (issue: hall operations).
+
+    .venv/bin/python -m benchmarks.fleet [--terminals 3000] [--report-rate 150] [--duration 60]
+                                         [--databases sqlite,postgres] [--workers 2] [--quick]
+
+Each database: `report-service seed`, `serve --workers 2`, then --terminals terminals enrolled in
+halls of 20, each sending a signed heartbeat every 30 s (random phase, ±10 % jitter: about 100/s for
+3,000), and report requests arriving open-loop (Poisson, --report-rate per second) from 200 of them,
+each with a card session. Meanwhile a staff member's dashboard stream watches one hall: a terminal
+there changes its paper state every 2 s (the time to the stream's event is measured), and five of its
+terminals (10 s interval) fall silent after 10 s (the time from their third missed beat to the
+dashboard showing them offline is measured). The load generator runs on the same two cores.
+
+Prints, per database: heartbeats and reports (count, p50, p99, errors), dashboard event p50/p99 and
+offline detection; and a Markdown block for benchmarks/RESULTS.md. Never fails on a target.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import datetime as dt
+import json
+import os
+import platform
+import random
+import secrets
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from benchmarks.quick import add_quick, apply_quick
+from report_service import crypto
+from tests.platform_client import free_port
+from tests.postgres_server import pg_bin, postgres_server
+
+HALL_SIZE = 20
+INTERVAL_S = 30
+WATCHED_HALL = "fleet-hall-000"
+SILENT = 5  # terminals of the watched hall that stop beating
+SILENT_INTERVAL_S = 10
+STAFF = ("fleet-staff", "fleet-staff-password")
+BUSY = 200  # terminals that also request reports
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+@dataclass
+class Terminal:
+    terminal_id: str
+    hall: str
+    key: Ed25519PrivateKey
+    interval_s: int = INTERVAL_S
+    session: str | None = None
+    enterprises: list[str] = field(default_factory=list)
+
+    def headers(self, method: str, path: str, body: bytes) -> dict[str, str]:
+        ts, nonce = str(int(time.time())), crypto.b64url_encode(secrets.token_bytes(16))
+        signature = self.key.sign(crypto.signing_string(method, path, ts, nonce, body))
+        return {"X-Terminal-Id": self.terminal_id, "X-Timestamp": ts, "X-Nonce": nonce,
+                "X-Signature": crypto.b64encode(signature), "Content-Type": "application/json"}  # fmt: skip
+
+
+@dataclass
+class Figures:
+    heartbeats: list[float] = field(default_factory=list)
+    heartbeat_errors: int = 0
+    reports: list[float] = field(default_factory=list)
+    report_errors: int = 0
+    report_statuses: dict[int, int] = field(default_factory=dict)
+    dashboard_events: list[float] = field(default_factory=list)
+    offline_detection: list[float] = field(default_factory=list)
+
+
+def report_service(*args: str, stdin: str | None = None) -> str:
+    done = subprocess.run([sys.executable, "-m", "report_service", *args], input=stdin,
+                          capture_output=True, text=True, timeout=1800, check=False)  # fmt: skip
+    if done.returncode != 0:
+        raise RuntimeError(f"report-service {' '.join(args[:2])}: {done.stderr.strip()[-500:]}")
+    return done.stdout
+
+
+@contextlib.contextmanager
+def serving(db: str, workers: int, workdir: Path) -> Iterator[str]:
+    port = free_port()
+    log = open(workdir / f"serve-{port}.log", "wb")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "report_service", "serve", "--db", db, "--port", str(port),
+         "--workers", str(workers)], stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(600):
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(url + "/healthz", timeout=1).status_code == 200:
+                    break
+            time.sleep(0.1)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(30)
+        log.close()
+
+
+def prepare(db: str, args: argparse.Namespace, workdir: Path) -> list[dict[str, Any]]:
+    """Seed the platform, a staff member and the halls' tokens; returns the seeded people."""
+    lines = workdir / f"seed-{secrets.token_hex(3)}.jsonl"
+    report_service("seed", "--db", db, "--region", "gansu", "--entities", str(args.entities),
+                   "--seed", "5", "--out", str(lines))  # fmt: skip
+    report_service("staff", "add", "--db", db, "--hall", WATCHED_HALL, "--region", "gansu",
+                   "--username", STAFF[0], "--role", "hall_admin", stdin=STAFF[1] + "\n")  # fmt: skip
+    report_service("halls", "set-hours", "--db", db, "--hall", WATCHED_HALL,
+                   "--hours", "mon-sun 00:00-24:00")  # fmt: skip
+    people = [json.loads(line) for line in lines.read_text().splitlines()]
+    return [p for p in people if p["type"] == "person"]
+
+
+def tokens(db: str, count: int) -> list[tuple[str, str]]:
+    """(hall, token) for `count` terminals, halls of HALL_SIZE."""
+    out: list[tuple[str, str]] = []
+    for first in range(0, count, HALL_SIZE):
+        hall = f"fleet-hall-{first // HALL_SIZE:03d}"
+        n = min(HALL_SIZE, count - first)
+        text = report_service("terminals", "add-token", "--db", db, "--hall", hall,
+                              "--region", "gansu", "--count", str(n))  # fmt: skip
+        out += [(hall, t) for t in text.split()]
+    return out
+
+
+async def enroll(http: httpx.AsyncClient, hall: str, token: str) -> Terminal:
+    key = Ed25519PrivateKey.generate()
+    raw = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    body = {"enrollment_token": token, "public_key": crypto.b64encode(raw), "hardware": {}}
+    answer = await http.post("/v1/terminals/enroll", json=body)
+    answer.raise_for_status()
+    return Terminal(answer.json()["terminal_id"], hall, key)
+
+
+async def signed(http: httpx.AsyncClient, terminal: Terminal, method: str, path: str,
+                 body: Any, extra: dict[str, str] | None = None) -> httpx.Response:  # fmt: skip
+    raw = json.dumps(body).encode()
+    headers = {**terminal.headers(method, path, raw), **(extra or {})}
+    return await http.request(method, path, content=raw, headers=headers)
+
+
+def beat_body(interval: int, paper: str = "full") -> dict[str, Any]:
+    device = {"state": "online", "reasons": [], "detail": ""}
+    return {
+        "interval_s": interval, "availability": "in_service",
+        "devices": {"id_card": device, "qr_camera": device,
+                    "a4_printer": {**device, "paper": paper}, "receipt_printer": {**device, "paper": "full"}},
+        "queue": {"pending": 0, "dead_letters": 0, "oldest_age_s": None},
+        "app_version": "0.1.0", "uptime_s": 100, "counters": {}, "last_error": None,
+        "command_results": [],
+    }  # fmt: skip
+
+
+async def heartbeats(http: httpx.AsyncClient, terminal: Terminal, until: float,
+                     figures: Figures, stop_at: float | None = None) -> None:  # fmt: skip
+    await asyncio.sleep(random.uniform(0, terminal.interval_s))
+    path = f"/v1/terminals/{terminal.terminal_id}/heartbeat"
+    while time.monotonic() < until and (stop_at is None or time.monotonic() < stop_at):
+        started = time.perf_counter()
+        try:
+            answer = await signed(http, terminal, "POST", path, beat_body(terminal.interval_s))
+            ok = answer.status_code == 200
+        except httpx.HTTPError:
+            ok = False
+        if ok:
+            figures.heartbeats.append((time.perf_counter() - started) * 1000)
+        else:
+            figures.heartbeat_errors += 1
+        terminal.last_beat = time.monotonic()  # type: ignore[attr-defined]
+        await asyncio.sleep(terminal.interval_s * random.uniform(0.9, 1.1))
+
+
+async def reports(http: httpx.AsyncClient, busy: list[Terminal], rate: float, until: float,
+                  figures: Figures) -> None:  # fmt: skip
+    today = dt.date.today()
+    period = {"from": (today - dt.timedelta(days=3 * 365)).isoformat(), "to": today.isoformat()}
+    pending: set[asyncio.Task[None]] = set()
+
+    async def one(terminal: Terminal) -> None:
+        body = {"uscc": random.choice(terminal.enterprises), "domains": "all", "period": period}
+        extra = {"Authorization": f"Bearer {terminal.session}",
+                 "Idempotency-Key": secrets.token_urlsafe(12)}  # fmt: skip
+        started = time.perf_counter()
+        try:
+            answer = await signed(http, terminal, "POST", "/v1/reports", body, extra)
+            status = answer.status_code
+        except httpx.HTTPError:
+            status = 0
+        figures.report_statuses[status] = figures.report_statuses.get(status, 0) + 1
+        if status == 201:
+            figures.reports.append((time.perf_counter() - started) * 1000)
+        else:
+            figures.report_errors += 1
+
+    while time.monotonic() < until:
+        await asyncio.sleep(random.expovariate(rate))  # open loop: arrivals do not wait
+        task = asyncio.create_task(one(random.choice(busy)))
+        pending.add(task)
+        task.add_done_callback(pending.discard)
+    await asyncio.gather(*pending)
+
+
+async def login(http: httpx.AsyncClient, terminal: Terminal, person: dict[str, Any]) -> None:
+    body = {"id_number": person["id_number"], "name": person["name"], "valid_until": None}
+    answer = await signed(http, terminal, "POST", "/v1/sessions/id-card", body)
+    answer.raise_for_status()
+    data = answer.json()
+    terminal.session = data["session_token"]
+    terminal.enterprises = [e["uscc"] for e in data["enterprises"]]
+
+
+async def watch(url: str, watched: list[Terminal], silent: list[Terminal], until: float,
+                figures: Figures) -> None:  # fmt: skip
+    """The dashboard stream of the watched hall: paper changes of one terminal, the silent ones."""
+    staff = httpx.AsyncClient(base_url=url, timeout=30)
+    form = await staff.get("/halls/login")
+    nonce = form.cookies.get("hall_login", "")
+    await staff.post("/halls/login", content=f"username={STAFF[0]}&password={STAFF[1]}&login_nonce={nonce}",
+                     headers={"Content-Type": "application/x-www-form-urlencoded"})  # fmt: skip
+    changer = watched[0]
+    sent: dict[str, float] = {}  # paper value -> when its heartbeat was sent
+    offline_seen: dict[str, float] = {}
+    online_seen: set[str] = set()  # offline counts once a terminal had been seen online
+
+    async def change() -> None:
+        http = httpx.AsyncClient(base_url=url, timeout=30)
+        paper = "full"
+        while time.monotonic() < until - 3:
+            await asyncio.sleep(2)
+            paper = "low" if paper == "full" else "full"
+            sent[paper] = time.monotonic()
+            await signed(http, changer, "POST", f"/v1/terminals/{changer.terminal_id}/heartbeat",
+                         beat_body(changer.interval_s, paper))  # fmt: skip
+        await http.aclose()
+
+    changing = asyncio.create_task(change())
+    async with staff.stream("GET", f"/halls/{WATCHED_HALL}/events", timeout=None) as stream:
+        async for line in stream.aiter_lines():
+            if time.monotonic() > until:
+                break
+            if not line.startswith("data: "):
+                continue
+            state = json.loads(line[6:])
+            for terminal in state["terminals"]:
+                tid = terminal["terminal_id"]
+                if tid == changer.terminal_id and terminal["devices"]:
+                    paper = terminal["devices"]["a4_printer"]["paper"]
+                    if paper in sent:
+                        figures.dashboard_events.append((time.monotonic() - sent.pop(paper)) * 1000)
+                if terminal["status"] == "online":
+                    online_seen.add(tid)
+                elif tid in online_seen and tid not in offline_seen:
+                    offline_seen[tid] = time.monotonic()
+    changing.cancel()
+    for terminal in silent:
+        last = getattr(terminal, "last_beat", None)
+        if terminal.terminal_id in offline_seen and last is not None:
+            due = last + 3 * terminal.interval_s
+            figures.offline_detection.append(offline_seen[terminal.terminal_id] - due)
+    await staff.aclose()
+
+
+async def load(url: str, pairs: list[tuple[str, str]], people: list[dict[str, Any]],
+               args: argparse.Namespace) -> Figures:  # fmt: skip
+    limits = httpx.Limits(max_connections=400, max_keepalive_connections=400)
+    http = httpx.AsyncClient(base_url=url, timeout=30, limits=limits)
+    semaphore = asyncio.Semaphore(50)
+
+    async def enroll_one(hall: str, token: str) -> Terminal:
+        async with semaphore:
+            return await enroll(http, hall, token)
+
+    terminals = await asyncio.gather(*(enroll_one(h, t) for h, t in pairs))
+    watched = [t for t in terminals if t.hall == WATCHED_HALL]
+    silent = watched[1 : 1 + SILENT]
+    for terminal in silent:
+        terminal.interval_s = SILENT_INTERVAL_S
+    busy = [t for t in terminals if t not in watched][:BUSY]
+    with_roles = [p for p in people if p["roles"]]
+    await asyncio.gather(
+        *(login(http, t, with_roles[i % len(with_roles)]) for i, t in enumerate(busy))
+    )
+    busy = [t for t in busy if t.enterprises]
+    figures = Figures()
+    started = time.monotonic()
+    until = started + args.duration
+    print(f"  {len(terminals)} terminals enrolled, {len(busy)} with a session; load for "
+          f"{args.duration:.0f} s", flush=True)  # fmt: skip
+    tasks = [heartbeats(http, t, until, figures, started + 10 if t in silent else None)
+             for t in terminals if t is not watched[0]]  # fmt: skip
+    tasks += [reports(http, busy, args.report_rate, until, figures),
+              watch(url, watched, silent, until + 2, figures)]  # fmt: skip
+    await asyncio.gather(*tasks)
+    await http.aclose()
+    return figures
+
+
+def run_database(name: str, db: str, args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
+    print(
+        f"[{name}] seeding {args.entities} entities, {args.terminals} terminals' tokens", flush=True
+    )
+    people = prepare(db, args, workdir)
+    pairs = tokens(db, args.terminals)
+    with serving(db, args.workers, workdir) as url:
+        figures = asyncio.run(load(url, pairs, people, args))
+    row = {
+        "database": name,
+        "heartbeats": len(figures.heartbeats), "hb_p50": pct(figures.heartbeats, 0.5),
+        "hb_p99": pct(figures.heartbeats, 0.99), "hb_errors": figures.heartbeat_errors,
+        "reports": len(figures.reports), "report_rate": len(figures.reports) / args.duration,
+        "rep_p50": pct(figures.reports, 0.5), "rep_p99": pct(figures.reports, 0.99),
+        "rep_errors": figures.report_errors,
+        "statuses": dict(sorted(figures.report_statuses.items())),
+        "events": len(figures.dashboard_events), "ev_p50": pct(figures.dashboard_events, 0.5),
+        "ev_p99": pct(figures.dashboard_events, 0.99),
+        "offline_seen": len(figures.offline_detection),
+        "offline_max_s": max(figures.offline_detection, default=float("nan")),
+    }  # fmt: skip
+    print(f"[{name}] heartbeats {row['heartbeats']} p50 {row['hb_p50']:.1f} ms p99 {row['hb_p99']:.1f} ms "
+          f"errors {row['hb_errors']}; reports {row['reports']} ({row['report_rate']:.1f}/s) "
+          f"p50 {row['rep_p50']:.1f} ms p99 {row['rep_p99']:.1f} ms errors {row['rep_errors']} "
+          f"{row['statuses']}; dashboard events {row['events']} p50 {row['ev_p50']:.0f} ms "
+          f"p99 {row['ev_p99']:.0f} ms; offline seen {row['offline_seen']}/{SILENT}, at most "
+          f"{row['offline_max_s']:.1f} s after the third missed beat", flush=True)  # fmt: skip
+    return row
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--terminals", type=int, default=3000)
+    p.add_argument("--report-rate", type=float, default=150.0, help="report requests per second")
+    p.add_argument("--duration", type=float, default=60.0, help="seconds of load per database")
+    p.add_argument("--entities", type=int, default=2000)
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--databases", default="sqlite,postgres")
+    add_quick(p, terminals=40, report_rate=10.0, duration=8.0, entities=30, databases="sqlite")
+    args = apply_quick(p.parse_args(argv))
+    wanted = [d.strip() for d in args.databases.split(",") if d.strip()]
+    load_at_start = os.getloadavg()[0]
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="fleet-") as tmp:
+        workdir = Path(tmp)
+        if "sqlite" in wanted:
+            rows.append(run_database("sqlite", str(workdir / "fleet.db"), args, workdir))
+        if "postgres" in wanted:
+            if pg_bin() is None:
+                print("[postgres] not installed here; `make test` installs it", flush=True)
+            else:
+                with postgres_server() as url:
+                    rows.append(run_database("postgres", url, args, workdir))
+    print_markdown(rows, args, load_at_start)
+    return 0
+
+
+def print_markdown(rows: list[dict[str, Any]], args: argparse.Namespace, load: float) -> None:
+    when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    cmd = (f".venv/bin/python -m benchmarks.fleet --terminals {args.terminals} --report-rate "
+           f"{args.report_rate:g} --duration {args.duration:g} --databases {args.databases}")  # fmt: skip
+    print(
+        f"\n### {when} — {platform.machine()}, {os.cpu_count()} cores, load at start {load:.2f}\n"
+    )
+    print(f"`{cmd}`\n")
+    print(
+        "| database | heartbeats | hb p50 | hb p99 | hb errors | reports/s | report p50 | report p99 "
+        "| report errors | dashboard event p50 | p99 | offline seen | detection after 3 beats |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for r in rows:
+        print(f"| {r['database']} | {r['heartbeats']} | {r['hb_p50']:.1f} ms | {r['hb_p99']:.1f} ms | "
+              f"{r['hb_errors']} | {r['report_rate']:.1f} | {r['rep_p50']:.1f} ms | {r['rep_p99']:.1f} ms | "
+              f"{r['rep_errors']} | {r['ev_p50']:.0f} ms | {r['ev_p99']:.0f} ms | "
+              f"{r['offline_seen']}/{SILENT} | ≤ {r['offline_max_s']:.1f} s |")  # fmt: skip
+
+
+if __name__ == "__main__":
+    sys.exit(main())
