@@ -29,6 +29,7 @@ from .hall_link import HallLink
 from .hall_parts import Restart
 from .identity import IdentityError, load_enrollment, load_key
 from .journey import Journey
+from .offline import REPORT_REQUEST
 from .offline_desk import OfflineDesk
 from .printing import PrintOrchestrator
 from .receipts import ReceiptWording
@@ -166,8 +167,8 @@ def queue_counts(store: OfflineStore | None, problem: str) -> Callable[[], dict[
     """The staff screen's view of the queue: counts per state, or why the store is unusable."""
     if store is None:
         return lambda: {"error": problem}
-    outbox = store.outbox
-    return lambda: outbox.counts().as_dict()
+    outbox = store.outbox  # report requests: the events waiting beside them are not the queue
+    return lambda: outbox.counts(kind=REPORT_REQUEST).as_dict()
 
 
 def build_kiosk(config: KioskConfig) -> Kiosk:

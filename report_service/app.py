@@ -161,6 +161,7 @@ def _lifespan(hall: HallService) -> Any:
         # beats forty threads contending for it (tail latency).
         anyio.to_thread.current_default_thread_limiter().total_tokens = WORKER_THREADS
         sweeper = asyncio.create_task(_sweep_forever(hall))
+        hall.feed.start()
         yield
         hall.feed.close()
         sweeper.cancel()

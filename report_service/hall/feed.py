@@ -81,6 +81,17 @@ class HallFeed:
         for loop, event in waiting:
             loop.call_soon_threadsafe(event.set)
 
+    def start(self) -> None:
+        """Listen from now on (the app's start-up): a change made before a stream's first wait
+        must not be missed."""
+        self._start()
+
+    def _wake_all(self) -> None:
+        with self._lock:
+            halls = list(self._waiters)
+        for hall_id in halls:
+            self._wake(hall_id)
+
     def _start(self) -> None:
         with self._lock:
             if self._thread is not None:
@@ -100,6 +111,7 @@ class HallFeed:
 
     def _poll(self) -> None:
         known: dict[str, int] = {}
+        self._wake_all()
         while not self._stop.is_set():
             with self.engine.connect() as conn:
                 rows = conn.execute(select(models.HallVersion.hall_id, models.HallVersion.version))
@@ -116,6 +128,7 @@ class HallFeed:
             conn: Any = raw.driver_connection  # a psycopg 3 connection
             conn.autocommit = True
             conn.execute(f"LISTEN {CHANNEL}")
+            self._wake_all()  # (re)connected: whatever changed meanwhile is looked at now
             while not self._stop.is_set():
                 for note in conn.notifies(timeout=PG_WAIT_S, stop_after=100):
                     self._wake(note.payload)

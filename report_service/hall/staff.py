@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from .. import db
 from ..errors import ApiError, conflict, forbidden, unauthorized, unprocessable
@@ -185,20 +186,12 @@ class StaffAccounts:
                 )
 
     @staticmethod
-    def _member(s: object, staff: models.Staff, csrf: str) -> StaffMember:
+    def _member(s: Session, staff: models.Staff, csrf: str) -> StaffMember:
         halls = {staff.hall_id}
-        if staff.role == "region_admin":
-            session = s  # a Session: the region's halls, seen or only enrolled so far
-            halls |= set(
-                session.scalars(
-                    select(models.Hall.hall_id).where(models.Hall.region == staff.region)
-                )
-            )  # type: ignore[attr-defined]
-            halls |= set(
-                session.scalars(
-                    select(db.Terminal.hall_id).where(db.Terminal.region == staff.region)
-                )
-            )  # type: ignore[attr-defined]
+        if staff.role == "region_admin":  # the region's halls, seen or only enrolled so far
+            region = staff.region
+            halls |= set(s.scalars(select(models.Hall.hall_id).where(models.Hall.region == region)))
+            halls |= set(s.scalars(select(db.Terminal.hall_id).where(db.Terminal.region == region)))
         return StaffMember(staff.username, staff.display_name, staff.role, staff.region,
                            frozenset(halls), csrf)  # fmt: skip
 

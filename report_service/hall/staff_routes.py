@@ -36,7 +36,9 @@ def add_staff_routes(app: FastAPI, hall: HallService) -> None:
 
     Member = Annotated[StaffMember, Depends(member)]
     Acting = Annotated[StaffMember, Depends(acting)]
-    secure = lambda request: request.url.scheme == "https"  # noqa: E731
+
+    def secure(request: Request) -> bool:
+        return request.url.scheme == "https"
 
     @app.get("/halls/login", response_class=HTMLResponse)
     def login_page(request: Request, failed: str = "") -> HTMLResponse:

@@ -110,7 +110,7 @@ def _open_first(calls: Any) -> list[models.HelpCall]:
 
 def _terminal(ctx: HallContext, terminal_id: str, state: models.TerminalState | None,
               hall_open: bool, now: dt.datetime) -> dict[str, Any]:  # fmt: skip
-    base = {
+    base: dict[str, Any] = {
         "terminal_id": terminal_id,
         "status": terminal_status(ctx, state, hall_open, now),
         "availability": None, "reason": None, "devices": {}, "queue": None,

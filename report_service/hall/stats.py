@@ -149,11 +149,11 @@ def _availability(ctx: HallContext, s: Session, terminals: list[str], weekly: An
                   start: dt.datetime, now: dt.datetime, rows: dict[Any, Any]) -> None:  # fmt: skip
     opening = list(open_intervals(weekly, ctx.calendar, start, now))
     for terminal in terminals:
-        before = s.scalars(
+        before: list[models.StatusChange] = list(s.scalars(
             select(models.StatusChange).where(models.StatusChange.terminal_id == terminal,
                                               models.StatusChange.at < start)
             .order_by(models.StatusChange.at.desc()).limit(1)
-        ).all()  # fmt: skip
+        ))  # fmt: skip
         changes = before + list(s.scalars(
             select(models.StatusChange).where(models.StatusChange.terminal_id == terminal,
                                               models.StatusChange.at >= start)
