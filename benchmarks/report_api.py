@@ -46,12 +46,13 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from report_service import db, rules
+from report_service import db, report_build, rules
 from report_service.clock import CST
 from report_service.document import ReportDocument
-from report_service.entities import ENTITY_KINDS
 from report_service.pdf import render_report_pdf
 from report_service.profiles import Profile, load_profile
+from report_service.report_build import Issue, ReportRequest, validate
+from report_service.reports import random_code
 from report_service.synth import generate_region
 from report_service.terminal_client import TerminalClient
 
@@ -229,26 +230,20 @@ def platform_today() -> dt.date:
 def build_document(
     profile: Profile, entity: db.Entity, records: Sequence[db.Record], today: dt.date
 ) -> ReportDocument:
-    """The document create_report builds for `domains: all` over report_period(today)."""
+    """The document the service builds for `domains: all` over report_period(today), through
+    the service's own build_document."""
     start, end = report_period(today)
-    results = rules.assemble(profile, profile.domains, records, start, end, today)
+    request = ReportRequest(entity.uscc, "all", start, end)
     issued = dt.datetime.now(CST).replace(microsecond=0)
-    code = secrets.token_hex(6).upper()
-    return ReportDocument(
-        report_id="R" + issued.strftime("%Y%m%d") + secrets.token_hex(5).upper(),
-        verification_code=code,
-        verify_url=f"http://127.0.0.1:8080/v1/verify/{code}",
-        title=profile.report_title,
-        platform_name=profile.platform_name,
-        region_name=profile.region_name,
-        entity_name=entity.name,
-        uscc=entity.uscc,
-        entity_kind_label=ENTITY_KINDS.get(entity.kind, entity.kind),
-        period_from=start,
-        period_to=end,
+    issue = Issue(
+        report_id="R" + issued.strftime("%Y%m%d") + random_code(10),
+        verification_code=random_code(12),
         issued_at=issued,
-        valid_until=today + dt.timedelta(days=profile.report_validity_days),
-        domains=results,
+        public_url="http://127.0.0.1:8080",
+    )
+    domains = validate(profile, request, today)
+    return report_build.build_document(
+        profile, request, domains, entity.name, entity.kind, records, issue, today
     )
 
 

@@ -1,91 +1,29 @@
 """The HTTP face of the platform: FastAPI routes over PlatformService (DESIGN §3)."""
 
-import datetime as dt
 import logging
-import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import anyio.to_thread
 from fastapi import Depends, FastAPI, Header, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
-from pydantic_core import PydanticCustomError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .errors import MALFORMED_JSON, TOO_LARGE, ApiError, field_problem
+from .errors import INTERNAL, MALFORMED_JSON, TOO_LARGE, ApiError, error_response, field_problem
 from .fastpath import ReportFastPath
-from .reports import SignedRequest
-from .service import Caller, PlatformService, ReportRequest
-from .signing import bearer_token
+from .schemas import EnrollBody, ErrorBody, IdCardBody, ObjectionBody, QrBody, ReportBody
+from .service import PlatformService
+from .signing import Caller, SignedRequest, bearer_token
 
 log = logging.getLogger("report_service")
 
 MAX_BODY_BYTES = 64 * 1024
-ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 MAX_IDEMPOTENCY_KEY = 200
 WORKER_THREADS = 4
-
-
-class ErrorDetail(BaseModel):
-    code: str
-    message: str
-
-
-class ErrorBody(BaseModel):
-    error: ErrorDetail
-
-
-def _iso_date(value: Any) -> Any:
-    """Dates travel as YYYY-MM-DD text only: no numbers (epoch seconds) and no date-times."""
-    if isinstance(value, str) and ISO_DATE.fullmatch(value):
-        return value
-    raise PydanticCustomError("date_format", "not a YYYY-MM-DD date")
-
-
-IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-
-class EnrollBody(_Strict):
-    enrollment_token: str = Field(min_length=1, max_length=200)
-    public_key: str = Field(min_length=1, max_length=100)
-    hardware: dict[str, Any] = Field(default_factory=dict)
-
-
-class IdCardBody(_Strict):
-    id_number: str = Field(min_length=1, max_length=32)
-    name: str = Field(min_length=1, max_length=30)
-    valid_until: IsoDate | None = Field(description="card expiry; null for 长期 (long-term) cards")
-
-
-class QrBody(_Strict):
-    payload: str = Field(min_length=1, max_length=1024)
-
-
-class Period(_Strict):
-    from_: IsoDate = Field(alias="from")
-    to: IsoDate
-
-
-class ReportBody(_Strict):
-    uscc: str = Field(min_length=1, max_length=32)
-    domains: Literal["all"] | list[Annotated[str, Field(max_length=64)]] = Field(max_length=100)
-    period: Period
-
-
-class ObjectionBody(_Strict):
-    report_id: str = Field(min_length=1, max_length=32)
-    record_id: str = Field(min_length=1, max_length=64)
-    reason: str = Field(min_length=1, max_length=1000)
-    contact: str = Field(min_length=1, max_length=32)
 
 
 class BodyLimit:
@@ -127,17 +65,13 @@ class _BodyTooLarge(Exception):
 
 
 async def _too_large(send: Send) -> None:
-    response = _error(413, "payload_too_large", TOO_LARGE)
+    response = error_response(413, "payload_too_large", TOO_LARGE)
     await send({"type": "http.response.start", "status": 413, "headers": response.raw_headers})
     await send({"type": "http.response.body", "body": response.body})
 
 
 def _json(body: dict[str, Any], status: int = 200) -> JSONResponse:
     return JSONResponse(body, status_code=status)
-
-
-def _error(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
 
 
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -165,47 +99,48 @@ def create_app(service: PlatformService) -> FastAPI:
     app.add_middleware(  # outermost: well-formed report requests skip the framework
         ReportFastPath,
         service=service,
-        body_model=ReportBody,
         max_body=MAX_BODY_BYTES,
         max_key=MAX_IDEMPOTENCY_KEY,
     )
 
     @app.exception_handler(ApiError)
-    async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
-        return _error(exc.status, exc.code, exc.message)
+    async def _apierror_response(_: Request, exc: ApiError) -> JSONResponse:
+        return error_response(exc.status, exc.code, exc.message)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         pending = getattr(request.state, "pending_nonce", None)
         if pending is not None:  # signed, then refused: the nonce still counts as used
             try:
-                await run_in_threadpool(service.record_nonce, pending)
+                await run_in_threadpool(service.auth.record_nonce, pending)
             except ApiError as refused:
-                return _error(refused.status, refused.code, refused.message)
+                return error_response(refused.status, refused.code, refused.message)
         errors = exc.errors()
         if any(e.get("type") == "json_invalid" for e in errors):
-            return _error(400, "malformed_json", MALFORMED_JSON)
+            return error_response(400, "malformed_json", MALFORMED_JSON)
         first = errors[0] if errors else {}
         where = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
         reason = field_problem(str(first.get("type", "")))
-        return _error(422, "invalid_request", f"请求字段不正确：{where or '请求体'}（{reason}）")
+        return error_response(
+            422, "invalid_request", f"请求字段不正确：{where or '请求体'}（{reason}）"
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         if exc.status_code == 400 and request.scope.get(BODY_TOO_LARGE):
-            return _error(413, "payload_too_large", TOO_LARGE)
+            return error_response(413, "payload_too_large", TOO_LARGE)
         codes = {
             400: ("malformed_json", MALFORMED_JSON),  # FastAPI's "error parsing the body"
             404: ("not_found", "没有这个接口。"),
             405: ("method_not_allowed", "不支持的请求方法。"),
         }
         code, message = codes.get(exc.status_code, ("http_error", "请求无法处理。"))
-        return _error(exc.status_code, code, message)
+        return error_response(exc.status_code, code, message)
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error: %s", type(exc).__name__)
-        return _error(500, "internal_error", "平台暂时无法处理，请稍后再试。")
+        return error_response(500, "internal_error", INTERNAL)
 
     async def signed_request(request: Request) -> tuple[str, str, bytes]:
         body = await request.body()
@@ -216,14 +151,16 @@ def create_app(service: PlatformService) -> FastAPI:
 
     async def signed(request: Request) -> Caller:
         method, path, body = await signed_request(request)
-        return await run_in_threadpool(service.authenticate, method, path, request.headers, body)
+        return await run_in_threadpool(
+            service.auth.authenticate, method, path, request.headers, body
+        )
 
     async def signed_later(request: Request) -> SignedRequest:
         """Like `signed`, but the route records the nonce, with the report in one transaction;
         the bearer's session comes with the terminal's row."""
         method, path, body = await signed_request(request)
         token = await bearer(request.headers.get("authorization"))
-        checked = service.verify_signature(method, path, request.headers, body, token)
+        checked = service.auth.verify_signature(method, path, request.headers, body, token)
         request.state.pending_nonce = checked  # for a request refused before its route runs
         return checked
 
@@ -252,12 +189,12 @@ def create_app(service: PlatformService) -> FastAPI:
     @app.post("/v1/sessions/id-card")
     def id_card_session(body: IdCardBody, caller: Signed) -> JSONResponse:
         return _json(
-            service.session_from_id_card(caller, body.id_number, body.name, body.valid_until)
+            service.logins.session_from_id_card(caller, body.id_number, body.name, body.valid_until)
         )
 
     @app.post("/v1/sessions/qr")
     def qr_session(body: QrBody, caller: Signed) -> JSONResponse:
-        return _json(service.session_from_qr(caller, body.payload))
+        return _json(service.logins.session_from_qr(caller, body.payload))
 
     # The report route runs on the event loop rather than in the thread pool: its work is CPU
     # (render, sign) and short reads and writes on a local database, and under the GIL a thread
@@ -269,11 +206,8 @@ def create_app(service: PlatformService) -> FastAPI:
         token: Bearer,
         idempotency_key: Annotated[str | None, Header(max_length=MAX_IDEMPOTENCY_KEY)] = None,
     ) -> JSONResponse:
-        domains = body.domains if isinstance(body.domains, str) else tuple(body.domains)
-        request = ReportRequest(
-            body.uscc.strip().upper(), domains, body.period.from_, body.period.to
-        )
-        return _json(service.issue_report(signed, token, idempotency_key, request), 201)
+        receipt = service.reports.issue_report(signed, token, idempotency_key, body.to_request())
+        return _json(receipt, 201)
 
     @app.get(
         "/v1/reports/{report_id}/pdf",
@@ -281,8 +215,8 @@ def create_app(service: PlatformService) -> FastAPI:
         responses={200: {"content": {"application/pdf": {}}}},
     )
     def report_pdf(report_id: str, caller: Signed, token: Bearer) -> Response:
-        person = service.person_for(caller, token)
-        report = service.report_pdf(person, report_id)
+        person = service.logins.person_for(caller, token)
+        report = service.reports.report_pdf(person, report_id)
         return Response(
             report.pdf,
             media_type="application/pdf",
@@ -291,8 +225,8 @@ def create_app(service: PlatformService) -> FastAPI:
 
     @app.get("/v1/reports/by-ticket/{ticket}")
     def report_by_ticket(ticket: str, caller: Signed, token: Bearer) -> JSONResponse:
-        person = service.person_for(caller, token)
-        return _json(service.report_by_ticket(caller, person, ticket))
+        person = service.logins.person_for(caller, token)
+        return _json(service.reports.report_by_ticket(caller, person, ticket))
 
     @app.get("/v1/verify/{verification_code}")
     def verify(verification_code: str) -> JSONResponse:
@@ -300,7 +234,7 @@ def create_app(service: PlatformService) -> FastAPI:
 
     @app.post("/v1/objections")
     def objection(body: ObjectionBody, caller: Signed, token: Bearer) -> JSONResponse:
-        person = service.person_for(caller, token)
+        person = service.logins.person_for(caller, token)
         return _json(
             service.file_objection(
                 caller, person, body.report_id, body.record_id, body.reason, body.contact

@@ -7,6 +7,7 @@ import binascii
 import hashlib
 import json
 import secrets
+from typing import NotRequired, TypedDict, cast
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
@@ -131,6 +132,15 @@ def issue_login_qr(key: SigningKey, subject: str, name_masked: str, now: int, tt
     return body + "." + b64url_encode(key.sign(body.encode("ascii")))
 
 
+class LoginQrClaims(TypedDict):
+    v: int
+    sub: str  # the person's public id
+    name: NotRequired[str]  # masked: 张*
+    iat: int
+    exp: int
+    nonce: str
+
+
 class LoginQrError(ValueError):
     """A login QR payload that is malformed, forged or expired; `reason` is a stable code."""
 
@@ -139,7 +149,7 @@ class LoginQrError(ValueError):
         self.reason = reason
 
 
-def parse_login_qr(payload: str, platform_key: Ed25519PublicKey, now: int) -> dict[str, object]:
+def parse_login_qr(payload: str, platform_key: Ed25519PublicKey, now: int) -> LoginQrClaims:
     """Check format, platform signature and expiry; returns the claims."""
     if not isinstance(payload, str) or len(payload) > MAX_LOGIN_QR_LEN:
         raise LoginQrError("malformed")
@@ -162,6 +172,6 @@ def parse_login_qr(payload: str, platform_key: Ed25519PublicKey, now: int) -> di
     for field, kind in (("sub", str), ("nonce", str), ("exp", int), ("iat", int)):
         if not isinstance(claims.get(field), kind):
             raise LoginQrError("malformed")
-    if now >= claims["exp"]:  # type: ignore[operator]
+    if now >= claims["exp"]:
         raise LoginQrError("expired")
-    return claims
+    return cast(LoginQrClaims, claims)

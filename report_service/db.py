@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from sqlalchemy import (
     Boolean,
@@ -17,7 +19,7 @@ from sqlalchemy import (
     create_engine,
     event,
 )
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
 
 
@@ -200,3 +202,13 @@ def init_db(engine: Engine) -> None:
 
 def session_factory(engine: Engine) -> sessionmaker:  # type: ignore[type-arg]
     return sessionmaker(engine, expire_on_commit=False)
+
+
+@contextmanager
+def using(engine: Engine, conn: Connection | None) -> Iterator[Connection]:
+    """conn if the caller holds one for the whole request, else one checked out for this."""
+    if conn is not None:
+        yield conn
+    else:
+        with engine.connect() as own:
+            yield own

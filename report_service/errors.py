@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from starlette.responses import JSONResponse
+
 
 class ApiError(Exception):
     """Raised anywhere in the service; the app turns it into `{"error": {"code", "message"}}`."""
@@ -13,11 +15,12 @@ class ApiError(Exception):
         self.message = message
 
 
+def error_response(status: int, code: str, message: str) -> JSONResponse:
+    """The API's one error envelope: `{"error": {"code", "message"}}` with its status."""
+    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
+
+
 # Stable codes the kiosk maps to screens (docs/api.md lists them).
-def bad_request(code: str, message: str) -> ApiError:
-    return ApiError(400, code, message)
-
-
 def unprocessable(code: str, message: str) -> ApiError:
     return ApiError(422, code, message)
 
@@ -40,6 +43,7 @@ def conflict(code: str, message: str) -> ApiError:
 
 MALFORMED_JSON = "请求内容不是有效的JSON。"
 TOO_LARGE = "请求内容过大。"
+INTERNAL = "平台暂时无法处理，请稍后再试。"
 
 # What a field-validation failure means, by the validator's error type (the library's own text
 # is English); longest prefix first, so "string_too_long" wins over "string".

@@ -3,7 +3,7 @@
 The report route is the platform's hot path; FastAPI's routing, dependency solving and middleware
 stack cost about as much CPU as the rest of the request apart from the render. This ASGI layer
 answers a report request itself when everything FastAPI would check is plainly in order (JSON
-content type, a body within the size limit that validates as ReportBody, a short enough
+content type, a body within the size limit that validates as schemas.ReportBody, a short enough
 Idempotency-Key, no query string) and hands anything else — every request that could end in a
 framework-made error — to the FastAPI route, which stays the reference and the OpenAPI contract.
 Both call the same service methods in the same order, so the answers are the same.
@@ -13,15 +13,19 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any
+from typing import TYPE_CHECKING
 
-from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
+from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .errors import ApiError
-from .reports import ReportRequest
+from .errors import INTERNAL, ApiError, error_response
+from .report_build import ReportRequest
+from .schemas import ReportBody
 from .signing import bearer_token
+
+if TYPE_CHECKING:  # the service is handed in; importing it here would be a cycle
+    from .service import PlatformService
 
 log = logging.getLogger("report_service")
 
@@ -29,17 +33,9 @@ PATH = b"/v1/reports"
 
 
 class ReportFastPath:
-    def __init__(
-        self,
-        app: ASGIApp,
-        service: Any,
-        body_model: type[BaseModel],
-        max_body: int,
-        max_key: int,
-    ) -> None:
+    def __init__(self, app: ASGIApp, service: PlatformService, max_body: int, max_key: int) -> None:
         self.app = app
         self.service = service
-        self.body_model = body_model
         self.max_body = max_body
         self.max_key = max_key
 
@@ -75,32 +71,26 @@ class ReportFastPath:
 
     def _parse(self, body: bytes) -> ReportRequest | None:
         try:
-            parsed = self.body_model.model_validate(json.loads(body))
+            parsed = ReportBody.model_validate(json.loads(body))
         except (ValueError, ValidationError, RecursionError):  # JSONDecodeError is a ValueError
             return None
-        domains = parsed.domains if isinstance(parsed.domains, str) else tuple(parsed.domains)  # type: ignore[attr-defined]
-        period = parsed.period  # type: ignore[attr-defined]
-        return ReportRequest(parsed.uscc.strip().upper(), domains, period.from_, period.to)  # type: ignore[attr-defined]
+        return parsed.to_request()
 
     def _answer(self, headers: dict[str, str], body: bytes, request: ReportRequest) -> JSONResponse:
         token = bearer_token(headers.get("authorization"))
         key = headers.get("idempotency-key")
         try:
             with self.service.engine.connect() as conn:  # one pool checkout for the request
-                signed = self.service.verify_signature(
+                signed = self.service.auth.verify_signature(
                     "POST", "/v1/reports", headers, body, token, conn
                 )
-                receipt = self.service.issue_report(signed, token, key, request, conn)
+                receipt = self.service.reports.issue_report(signed, token, key, request, conn)
         except ApiError as exc:
-            return _error(exc.status, exc.code, exc.message)
+            return error_response(exc.status, exc.code, exc.message)
         except Exception as exc:  # as the app's catch-all handler: a 500 in the API's format
             log.exception("unhandled error: %s", type(exc).__name__)
-            return _error(500, "internal_error", "平台暂时无法处理，请稍后再试。")
+            return error_response(500, "internal_error", INTERNAL)
         return JSONResponse(receipt, status_code=201)
-
-
-def _error(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
 
 
 async def _read_body(receive: Receive) -> bytes | None:

@@ -1,4 +1,5 @@
-"""The platform's operations behind the HTTP routes: one method per API call, errors as ApiError."""
+"""The platform's operations behind the HTTP routes, composed: request signing (`auth`), logins
+(`logins`), reports (`reports`), and here terminals, verification and objections."""
 
 from __future__ import annotations
 
@@ -12,26 +13,21 @@ import secrets
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import bindparam, delete, select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, defer
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import defer
 
-from . import crypto, db, ids
-from .clock import Clock, system_clock
-from .errors import conflict, forbidden, not_found, unauthorized, unprocessable
+from . import crypto, db
+from .clock import Clock, aware, system_clock
+from .errors import conflict, unauthorized, unprocessable
 from .profiles import Profile, load_profile
-from .reports import (
-    Caller,
-    ReportIssuer,
-    ReportRequest,
-    aware,
-    random_code,
-)
-from .signing import MAX_SKEW_S, RequestSigning, token_hash
+from .report_build import ReportRequest
+from .reports import ReportIssuer, random_code
+from .sessions import SESSION_TTL, Logins
+from .signing import MAX_SKEW_S, Caller, RequestAuth
 
 log = logging.getLogger("report_service")
 
-SESSION_TTL = dt.timedelta(minutes=10)
 ENROLLMENT_TTL = dt.timedelta(days=7)
 VERIFICATION_CODE = re.compile(r"^[0-9A-Z]{12}$")
 PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
@@ -41,16 +37,10 @@ def _sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-_S = db.SessionToken.__table__.c
-_SESSION = select(_S.terminal_id.label("session_terminal"), _S.person_id, _S.expires_at).where(
-    _S.token_hash == bindparam("th")
-)
-
-
-class PlatformService(RequestSigning, ReportIssuer):
+class PlatformService:
     def __init__(
         self,
-        engine: Any,
+        engine: Engine,
         public_url: str = "http://127.0.0.1:8080",
         clock: Clock = system_clock,
     ) -> None:
@@ -59,6 +49,19 @@ class PlatformService(RequestSigning, ReportIssuer):
         self.public_url = public_url.rstrip("/")
         self.clock = clock
         self.platform_key, self._pepper = self._load_secrets()
+        self.auth = RequestAuth(engine, clock)
+        self.logins = Logins(
+            engine, self.sessions, clock, self.id_hash, self.platform_key.public_key()
+        )
+        self.reports = ReportIssuer(
+            engine,
+            self.sessions,
+            clock,
+            self.platform_key.sign_b64,
+            self.public_url,
+            nonces=self.auth,
+            logins=self.logins,
+        )
 
     # ---- set-up -------------------------------------------------------------------------------
     def _load_secrets(self) -> tuple[crypto.SigningKey, bytes]:
@@ -152,96 +155,6 @@ class PlatformService(RequestSigning, ReportIssuer):
     def profile(self, caller: Caller) -> Profile:
         return load_profile(caller.region)
 
-    # ---- sessions -----------------------------------------------------------------------------
-    def session_from_id_card(
-        self, caller: Caller, id_number: str, name: str, valid_until: dt.date | None
-    ) -> dict[str, Any]:
-        id_number = id_number.strip().upper()
-        if not ids.is_valid_id_number(id_number):
-            raise unprocessable("invalid_id_number", "身份证号码校验不通过，请重新放置身份证。")
-        if valid_until is not None and valid_until < self.today():
-            raise unprocessable("id_card_expired", "身份证已过有效期，请使用有效证件或扫码登录。")
-        with self.sessions.begin() as s:
-            person = s.scalars(
-                select(db.Person).where(db.Person.id_hash == self.id_hash(id_number))
-            ).first()
-            if person is None:
-                raise not_found("person_not_found", "平台没有您的登记信息，请到信用窗口咨询。")
-            if person.name != name.strip():
-                raise forbidden("identity_mismatch", "证件信息与平台登记不一致，请到信用窗口核实。")
-            return self._open_session(s, caller, person)
-
-    def session_from_qr(self, caller: Caller, payload: str) -> dict[str, Any]:
-        now = int(self.now().timestamp())
-        try:
-            claims = crypto.parse_login_qr(payload, self.platform_key.public_key(), now)
-        except crypto.LoginQrError as exc:
-            messages = {
-                "expired": ("login_qr_expired", "登录码已过期，请在手机上刷新后重新出示。"),
-                "bad_signature": (
-                    "login_qr_invalid",
-                    "无法识别的登录码，请出示政务服务App中的登录码。",
-                ),
-                "malformed": (
-                    "login_qr_invalid",
-                    "无法识别的登录码，请出示政务服务App中的登录码。",
-                ),
-            }
-            code, message = messages[exc.reason]
-            raise unauthorized(code, message) from None
-        try:
-            with self.sessions.begin() as s:
-                s.add(db.UsedLoginQr(nonce=str(claims["nonce"]), expires_at=int(claims["exp"])))  # type: ignore[call-overload]
-                s.execute(delete(db.UsedLoginQr).where(db.UsedLoginQr.expires_at < now))
-                person = s.scalars(
-                    select(db.Person).where(db.Person.public_id == claims["sub"])
-                ).first()
-                if person is None:
-                    raise not_found("person_not_found", "平台没有您的登记信息，请到信用窗口咨询。")
-                return self._open_session(s, caller, person)
-        except IntegrityError:
-            raise unauthorized(
-                "login_qr_used", "该登录码已使用过，请在手机上刷新后重新出示。"
-            ) from None
-
-    def _open_session(self, s: Session, caller: Caller, person: db.Person) -> dict[str, Any]:
-        token = secrets.token_urlsafe(32)
-        expires = self.now() + SESSION_TTL
-        s.add(
-            db.SessionToken(
-                token_hash=_sha256_hex(token.encode()),
-                terminal_id=caller.terminal_id,
-                person_id=person.id,
-                expires_at=expires,
-            )
-        )
-        rows = s.execute(
-            select(db.Role.uscc, db.Role.role, db.Entity.name)
-            .join(db.Entity, db.Entity.uscc == db.Role.uscc)
-            .where(db.Role.person_id == person.id, db.Entity.region == caller.region)
-            .order_by(db.Entity.name)
-        ).all()
-        return {
-            "session_token": token,
-            "expires_at": expires.isoformat(timespec="seconds"),
-            "person": {"id": person.public_id, "name": ids.mask_name(person.name)},
-            "enterprises": [{"uscc": u, "name": n, "role": r} for u, r, n in rows],
-        }
-
-    def person_for(self, caller: Caller, bearer: str | None, session: Any = None) -> int:
-        """The person of the bearer's session; `session` is its row if already looked up."""
-        if not bearer:
-            raise unauthorized("session_required", "请先刷身份证或扫码登录。")
-        row = session
-        if row is None:
-            with self.engine.connect() as conn:
-                row = conn.execute(_SESSION, {"th": token_hash(bearer)}).first()
-        if row is None or row.session_terminal != caller.terminal_id:
-            raise unauthorized("session_invalid", "登录已失效，请重新刷身份证或扫码登录。")
-        if aware(row.expires_at) <= self.now():
-            raise unauthorized("session_expired", "登录已超时，请重新刷身份证或扫码登录。")
-        return int(row.person_id)
-
     # ---- verification and objections ----------------------------------------------------------
     def verify(self, code: str) -> dict[str, Any]:
         code = code.strip().upper().replace("-", "")
@@ -300,7 +213,7 @@ class PlatformService(RequestSigning, ReportIssuer):
         reason: str,
         contact: str,
     ) -> dict[str, Any]:
-        report = self.report_pdf(person_id, report_id)
+        report = self.reports.report_pdf(person_id, report_id)
         record_ids = {
             r["record_id"] for d in json.loads(report.summary)["domains"] for r in d["records"]
         }

@@ -41,10 +41,10 @@ def file_on(tmp_path):
 
     def file(day: dt.date) -> str:
         clock.now = dt.datetime.combine(day, dt.time(15, 0), CST)
-        token = service.session_from_id_card(caller, person, "孙八", None)["session_token"]
-        pid = service.person_for(caller, token)
+        token = service.logins.session_from_id_card(caller, person, "孙八", None)["session_token"]
+        pid = service.logins.person_for(caller, token)
         request = ReportRequest(company, "all", dt.date(2025, 1, 1), dt.date(2025, 12, 31))
-        report = service.create_report(caller, pid, f"due-{day.isoformat()}", request)
+        report = service.reports.create_report(caller, pid, f"due-{day.isoformat()}", request)
         filed = service.file_objection(
             caller, pid, report["report_id"], "DUE-1", "处罚已撤销", "13912345678"
         )

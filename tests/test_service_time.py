@@ -48,20 +48,22 @@ def code(exc: pytest.ExceptionInfo[ApiError]) -> str:
 
 def test_session_lives_ten_minutes(world):
     service, clock, caller, _, person = world
-    token = service.session_from_id_card(caller, person, "钱七", None)["session_token"]
+    token = service.logins.session_from_id_card(caller, person, "钱七", None)["session_token"]
     clock.advance(minutes=9, seconds=59)
-    assert service.person_for(caller, token) > 0
+    assert service.logins.person_for(caller, token) > 0
     clock.advance(seconds=1)
     with pytest.raises(ApiError) as exc:
-        service.person_for(caller, token)
+        service.logins.person_for(caller, token)
     assert code(exc) == "session_expired"
 
 
 def test_card_expiring_today_is_still_valid(world):
     service, clock, caller, _, person = world
-    assert service.session_from_id_card(caller, person, "钱七", clock.now.date())["session_token"]
+    assert service.logins.session_from_id_card(caller, person, "钱七", clock.now.date())[
+        "session_token"
+    ]
     with pytest.raises(ApiError) as exc:
-        service.session_from_id_card(
+        service.logins.session_from_id_card(
             caller, person, "钱七", clock.now.date() - dt.timedelta(days=1)
         )
     assert code(exc) == "id_card_expired"
@@ -69,10 +71,10 @@ def test_card_expiring_today_is_still_valid(world):
 
 def test_report_expires_after_its_validity(world):
     service, clock, caller, company, person = world
-    token = service.session_from_id_card(caller, person, "钱七", None)["session_token"]
-    report = service.create_report(
+    token = service.logins.session_from_id_card(caller, person, "钱七", None)["session_token"]
+    report = service.reports.create_report(
         caller,
-        service.person_for(caller, token),
+        service.logins.person_for(caller, token),
         "clock-ticket-1",
         ReportRequest(company, "all", dt.date(2025, 1, 1), dt.date(2026, 3, 1)),
     )
@@ -96,8 +98,8 @@ def test_enrollment_token_expires_after_a_week(world):
 def test_objection_over_labour_day(world):
     service, clock, caller, company, person = world
     clock.now = dt.datetime(2026, 4, 30, 15, 0, tzinfo=CST)
-    token = service.session_from_id_card(caller, person, "钱七", None)["session_token"]
-    pid = service.person_for(caller, token)
+    token = service.logins.session_from_id_card(caller, person, "钱七", None)["session_token"]
+    pid = service.logins.person_for(caller, token)
     import_lines(
         service,
         [
@@ -122,7 +124,7 @@ def test_objection_over_labour_day(world):
             )
         ],
     )
-    report = service.create_report(
+    report = service.reports.create_report(
         caller,
         pid,
         "clock-ticket-2",
