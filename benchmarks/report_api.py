@@ -62,9 +62,14 @@ REGION = "gansu"
 # The files that decide what `seed` writes: a change to any of them invalidates a cached database.
 DATA_SOURCES = (
     "report_service/synth.py",
+    "report_service/synth_records.py",
+    "report_service/synth_data.py",
     "report_service/importer.py",
     "report_service/db.py",
     f"report_service/profiles/{REGION}.json",
+    f"report_service/profiles/geography/{REGION}.json",
+    "report_service/profiles/synth/names.json",
+    "report_service/profiles/synth/agencies.json",
 )
 EARLIEST_FROM = dt.date(2021, 1, 1)
 PERIOD_YEARS = 3

@@ -17,7 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from . import crypto, ids
 from .db import make_engine, normalise_url, sqlite_file
 from .importer import MAX_ERRORS, ImportFileError, import_lines
-from .profiles import REGIONS
+from .profiles import regions
 from .service import PlatformService
 
 
@@ -168,7 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
     imp.set_defaults(func=cmd_import)
 
     seed = with_db(sub.add_parser("seed", help="load deterministic synthetic data"))
-    seed.add_argument("--region", required=True, choices=REGIONS)
+    seed.add_argument("--region", required=True, choices=regions())
     seed.add_argument("--entities", type=_int_in(1, 1_000_000), default=100)
     seed.add_argument("--seed", type=int, default=1)
     seed.add_argument(
@@ -184,7 +184,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     token = with_db(terminals.add_parser("add-token", help="print a one-time enrollment token"))
     token.add_argument("--hall", required=True)
-    token.add_argument("--region", required=True, choices=REGIONS)
+    token.add_argument("--region", required=True, choices=regions())
     token.set_defaults(func=cmd_add_token)
 
     qr = with_db(sub.add_parser("issue-login-qr", help="print a platform-signed login-QR payload"))

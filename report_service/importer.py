@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from . import db, ids
 from .entities import ENTITY_KINDS, ROLES
-from .profiles import RECORD_KINDS, REGIONS, load_profile
+from .profiles import RECORD_KINDS, load_profile, regions
 from .service import PlatformService
 
 MAX_ERRORS = 20
@@ -157,8 +157,8 @@ def _uscc(obj: dict[str, Any]) -> str:
 def _entity(obj: dict[str, Any]) -> dict[str, Any]:
     if not _one_of(obj["kind"], ENTITY_KINDS):
         raise _Bad(f"unknown entity kind {obj['kind']!r}")
-    if not _one_of(obj["region"], REGIONS):
-        raise _Bad(f"unknown region {obj['region']!r}; one of {', '.join(REGIONS)}")
+    if not _one_of(obj["region"], regions()):
+        raise _Bad(f"unknown region {obj['region']!r}; one of {', '.join(regions())}")
     return {
         "uscc": _uscc(obj),
         "name": _text(obj, "name"),

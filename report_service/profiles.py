@@ -1,4 +1,8 @@
-"""Region profiles: the report rules of each region, loaded from the JSON files in `profiles/`."""
+"""Region profiles: the report rules of each region, loaded from the JSON files in `profiles/`.
+
+A region is a profile file `profiles/<region>.json` whose `region` field is its own file name; the
+region list is whatever such files are present (adding a region is adding files, see
+`profiles/README.md`)."""
 
 from __future__ import annotations
 
@@ -7,10 +11,9 @@ import functools
 import json
 from dataclasses import dataclass
 from importlib import resources
+from typing import Any
 
 from .workdays import HolidayCalendar
-
-REGIONS = ("gansu", "lanzhou", "huzhou", "wuhai", "heihe")
 
 RECORD_KINDS = (
     "administrative_penalty",
@@ -108,9 +111,25 @@ class Profile:
         }
 
 
-def _read_json(name: str) -> dict:  # type: ignore[type-arg]
+@functools.cache
+def _read_json(name: str) -> dict[str, Any]:
     with resources.files("report_service").joinpath("profiles", name).open(encoding="utf-8") as fh:
-        return json.load(fh)  # type: ignore[no-any-return]
+        data = json.load(fh)
+    if not isinstance(data, dict):
+        raise ValueError(f"profiles/{name} is not a JSON object")
+    return data
+
+
+@functools.cache
+def regions() -> tuple[str, ...]:
+    """The regions whose profile files are present, in name order."""
+    found = []
+    for entry in resources.files("report_service").joinpath("profiles").iterdir():
+        stem = entry.name.removesuffix(".json")
+        is_json = entry.is_file() and entry.name.endswith(".json")
+        if is_json and _read_json(entry.name).get("region") == stem:
+            found.append(stem)
+    return tuple(sorted(found))
 
 
 @functools.cache
@@ -127,7 +146,7 @@ def _source_text(source: object) -> str:
 
 @functools.cache
 def load_profile(region: str) -> Profile:
-    if region not in REGIONS:
+    if region not in regions():
         raise UnknownRegionError(region)
     data = _read_json(f"{region}.json")
     rules = data["rules"]
