@@ -13,7 +13,7 @@ test: setup
 	@echo "[test] ruff lint + format check"
 	@$(VENV)/ruff check .
 	@$(VENV)/ruff format --check .
-	@echo "[test] mypy (kiosk, devices, offline_cache)"
+	@echo "[test] mypy (kiosk, devices, offline_cache, report_service)"
 	@$(VENV)/mypy
 	@echo "[test] pytest"
 	@$(VENV)/python -m pytest -q

@@ -303,7 +303,8 @@ def _draw_table(c: _Canvas, page: Page) -> None:
         [(x, top, x, bottom) for x in COL_X]
         + [(X0, top, X3, top), (X0, top - HEAD_H, X3, top - HEAD_H), (X0, bottom, X3, bottom)]
     )
-    firsts, records = [], []
+    firsts: list[tuple[float, float, float, float]] = []
+    records: list[tuple[float, float, float, float]] = []
     for k, (row, y) in enumerate(page.rows):
         if k:  # the header's bottom rule closes the first row
             (records if row.record else firsts).append((COL_X[2] if row.record else X0, y, X3, y))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
@@ -69,6 +69,8 @@ class Profile:
     calendar: HolidayCalendar
     # names other than a report domain's code, name or alias that records may use, mapped to a code
     collection_names: dict[str, str | None]
+    _by_code: dict[str, Domain] = field(init=False, repr=False)
+    _by_name: dict[str, Domain] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         by_code = {d.code: d for d in self.domains}
@@ -78,16 +80,15 @@ class Profile:
         for name, code in self.collection_names.items():
             if code and name not in by_name:
                 by_name[name] = by_code[code]
-        object.__setattr__(self, "_by_code", by_code)
+        object.__setattr__(self, "_by_code", by_code)  # frozen: set once, here
         object.__setattr__(self, "_by_name", by_name)
 
     def domain(self, code: str) -> Domain | None:
-        return self._by_code.get(code)  # type: ignore[attr-defined, no-any-return]
+        return self._by_code.get(code)
 
     def resolve_domain(self, code_or_name: str) -> Domain | None:
         """A record's `domain`: the code, the exact Chinese name or an alias of a report domain."""
-        found = self._by_code.get(code_or_name)  # type: ignore[attr-defined]
-        return found or self._by_name.get(code_or_name)  # type: ignore[attr-defined, no-any-return]
+        return self._by_code.get(code_or_name) or self._by_name.get(code_or_name)
 
     def catalog(self) -> dict[str, object]:
         return {

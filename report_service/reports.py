@@ -40,6 +40,8 @@ from .signing import Caller, SignedRequest
 
 log = logging.getLogger("report_service")
 
+StoredRow = Row[*tuple[Any, ...]]  # a row of a Core select, whatever its columns
+
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
 
 _R = db.Report.__table__.c
@@ -99,7 +101,7 @@ class _Loaded:
 
     entity_name: str
     entity_kind: str
-    records: Sequence[Row[Any]]
+    records: Sequence[StoredRow]
 
 
 class ReportIssuer:
@@ -216,7 +218,7 @@ class ReportIssuer:
 
     def _persist(
         self, row: dict[str, Any], pending: _PendingNonce, shared: Connection | None
-    ) -> Row[Any] | None:
+    ) -> StoredRow | None:
         """Store the report with the request's nonce; the stored report of a racing attempt
         with the same key instead, if that one won."""
         try:
@@ -314,7 +316,7 @@ def _pdf_columns(signed: SignedPdf) -> dict[str, Any]:
     return {"sha256": signed.sha256, "signature": signed.signature, "pdf": signed.pdf}
 
 
-def _replay(report: Row[Any], person_id: int, fingerprint: str) -> dict[str, Any]:
+def _replay(report: StoredRow, person_id: int, fingerprint: str) -> dict[str, Any]:
     if report.person_id != person_id or report.request_hash != fingerprint:
         raise conflict("idempotency_key_reused", "该请求编号已用于另一份报告申请，请重新发起申请。")
     return _report_json(report)

@@ -36,7 +36,7 @@ _TERMINAL = (
     .select_from(db.Terminal.__table__.outerjoin(db.SessionToken.__table__, _S.token_hash == bindparam("th")))
     .where(_T.id == bindparam("tid"))
 )  # fmt: skip
-_INSERT_NONCE = insert(db.Nonce.__table__)
+_INSERT_NONCE = insert(db.Nonce)
 
 
 @dataclass(frozen=True)

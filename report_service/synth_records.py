@@ -154,15 +154,15 @@ def make_records(
     # come last, so larger sets are as before.
     held = {id(e): n for e, n in dirty}
     for spec in pending:  # dirty entities first, so clean ones stay clean where possible
-        ent = next(
+        found = next(
             (e for e in [*reversed([e for e, _ in dirty]), *reversed(ents)]
              if held.get(id(e), 0) < counts[-1]
              and not (spec["kind"] == "business_abnormality" and e.kind == "social_organization")),
             None,
         )  # fmt: skip
-        if ent is not None:
-            held[id(ent)] = held.get(id(ent), 0) + 1
-            yield from _records_for(rng, reg, ent, [spec], cands, record_ids)
+        if found is not None:
+            held[id(found)] = held.get(id(found), 0) + 1
+            yield from _records_for(rng, reg, found, [spec], cands, record_ids)
 
 
 def _records_for(
