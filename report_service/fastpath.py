@@ -13,18 +13,20 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .errors import INTERNAL, ApiError, error_response
+from .errors import INTERNAL, api_error_response, error_response, from_library
+from .http_guard import MAX_BODY_BYTES, note_error
 from .report_build import ReportRequest
 from .schemas import ReportBody
 from .signing import bearer_token
 
-if TYPE_CHECKING:  # the service is handed in; importing it here would be a cycle
+if TYPE_CHECKING:  # handed in by create_app; importing them here would be a cycle
+    from .app import Workers
     from .service import PlatformService
 
 log = logging.getLogger("report_service")
@@ -33,10 +35,13 @@ PATH = b"/v1/reports"
 
 
 class ReportFastPath:
-    def __init__(self, app: ASGIApp, service: PlatformService, max_body: int, max_key: int) -> None:
+    def __init__(
+        self, app: ASGIApp, service: PlatformService, workers: Workers, max_key: int
+    ) -> None:
         self.app = app
         self.service = service
-        self.max_body = max_body
+        self.workers = workers
+        self.max_body = MAX_BODY_BYTES
         self.max_key = max_key
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -67,7 +72,10 @@ class ReportFastPath:
         if request is None:  # let the framework say what is wrong with it
             await self.app(scope, _replay(body, receive), send)
             return
-        await self._answer(headers, body, request)(scope, receive, send)
+        response = await self._answer(headers, body, request)
+        if response.status_code >= 400:
+            note_error(scope, json.loads(bytes(response.body))["error"]["code"])
+        await response(scope, receive, send)
 
     def _parse(self, body: bytes) -> ReportRequest | None:
         try:
@@ -76,21 +84,30 @@ class ReportFastPath:
             return None
         return parsed.to_request()
 
-    def _answer(self, headers: dict[str, str], body: bytes, request: ReportRequest) -> JSONResponse:
-        token = bearer_token(headers.get("authorization"))
-        key = headers.get("idempotency-key")
+    async def _answer(
+        self, headers: dict[str, str], body: bytes, request: ReportRequest
+    ) -> JSONResponse:
         try:
-            with self.service.engine.connect() as conn:  # one pool checkout for the request
-                signed = self.service.auth.verify_signature(
-                    "POST", "/v1/reports", headers, body, token, conn
-                )
-                receipt = self.service.reports.issue_report(signed, token, key, request, conn)
-        except ApiError as exc:
-            return error_response(exc.status, exc.code, exc.message)
-        except Exception as exc:  # as the app's catch-all handler: a 500 in the API's format
+            receipt = await self.workers.call(self._issue, headers, body, request)
+        except Exception as exc:  # as the app's handlers: the API's error family, 500 for a bug
+            mapped = from_library(exc)
+            if mapped is not None:
+                return api_error_response(mapped)
             log.exception("unhandled error: %s", type(exc).__name__)
             return error_response(500, "internal_error", INTERNAL)
         return JSONResponse(receipt, status_code=201)
+
+    def _issue(
+        self, headers: dict[str, str], body: bytes, request: ReportRequest
+    ) -> dict[str, Any]:
+        """On a database thread: the signature, the session and the report."""
+        token = bearer_token(headers.get("authorization"))
+        key = headers.get("idempotency-key")
+        with self.service.engine.connect() as conn:  # one pool checkout for the request
+            signed = self.service.auth.verify_signature(
+                "POST", "/v1/reports", headers, body, token, conn
+            )
+            return self.service.reports.issue_report(signed, token, key, request, conn)
 
 
 async def _read_body(receive: Receive) -> bytes | None:

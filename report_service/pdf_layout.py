@@ -18,7 +18,7 @@ from reportlab.lib.pagesizes import A4
 
 from report_service.clock import CST
 from report_service.document import DomainResult, RecordLine, ReportDocument
-from report_service.pdf_font import FontFace as _Font
+from report_service.pdf_font import FontChain as _Font
 
 __all__ = ["Header", "Line", "Page", "Row", "local_time", "paginate"]
 

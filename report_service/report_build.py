@@ -14,7 +14,7 @@ from . import ids, rules
 from .document import ReportDocument
 from .entities import ENTITY_KINDS
 from .errors import unprocessable
-from .pdf import render_report_pdf
+from .pdf import UnprintableText, render_report_pdf
 from .profiles import Domain, Profile
 from .rules import RecordLike
 
@@ -111,6 +111,14 @@ class SignedPdf:
 
 
 def render_and_sign(document: ReportDocument, sign_b64: Callable[[bytes], str]) -> SignedPdf:
-    """The PDF, its SHA-256 and the platform's signature over its bytes (DESIGN §3)."""
-    pdf = render_report_pdf(document)
+    """The PDF, its SHA-256 and the platform's signature over its bytes (DESIGN §3); a report
+    that would print a character as a blank is refused instead (DESIGN §10)."""
+    try:
+        pdf = render_report_pdf(document)
+    except UnprintableText as exc:
+        codes = "、".join(f"U+{ord(c):04X}" for c in exc.chars[:5])
+        raise unprocessable(
+            "unprintable_character",
+            f"报告内容含有无法打印的字符（{codes}），暂不能自助出具，请到信用窗口办理。",
+        ) from None
     return SignedPdf(pdf, hashlib.sha256(pdf).hexdigest(), sign_b64(pdf))

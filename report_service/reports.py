@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import and_, bindparam, exists, insert, select
+from sqlalchemy import and_, bindparam, case, exists, insert, select
 from sqlalchemy.engine import Connection, Engine, Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from . import db, rules
 from .clock import Clock, aware
 from .document import ReportDocument
-from .errors import conflict, forbidden, not_found, unprocessable
+from .errors import conflict, forbidden, gone, not_found, unprocessable
 from .profiles import Domain, Profile, load_profile
 from .report_build import (
     IDEMPOTENCY_KEY,
@@ -36,6 +36,7 @@ from .report_build import (
     render_and_sign,
     validate,
 )
+from .sessions import SessionPerson
 from .signing import Caller, SignedRequest
 
 log = logging.getLogger("report_service")
@@ -45,13 +46,31 @@ StoredRow = Row[*tuple[Any, ...]]  # a row of a Core select, whatever its column
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
 
 _R = db.Report.__table__.c
+_O = db.Role.__table__.c
 _RECEIPT = (
     _R.report_id, _R.person_id, _R.request_hash, _R.verification_code, _R.issued_at,
-    _R.valid_until, _R.summary, _R.sha256, _R.signature,
+    _R.valid_until, _R.summary, _R.sha256, _R.signature, _R.revoked_at,
 )  # fmt: skip
-_BY_KEY = select(*_RECEIPT).where(_R.idempotency_key == bindparam("key"))
+# A key is the request's within its terminal and person: another terminal or person using the
+# same key makes a report of its own and cannot take this one (db.REPORT_KEY_SCOPE).
+_BY_KEY = select(*_RECEIPT).where(
+    _R.terminal_id == bindparam("tid"),
+    _R.person_id == bindparam("pid"),
+    _R.idempotency_key == bindparam("key"),
+)
+# A ticket at pickup, at any terminal: the person's report under that key, with whether they
+# still hold a role for its entity; the asking terminal's own first, else the latest.
+_BY_TICKET = (
+    select(
+        *_RECEIPT,
+        _R.idempotency_key,
+        exists().where(and_(_O.person_id == _R.person_id, _O.uscc == _R.uscc)).label("role"),
+    )
+    .where(_R.person_id == bindparam("pid"), _R.idempotency_key == bindparam("key"))
+    .order_by(case((_R.terminal_id == bindparam("tid"), 0), else_=1), _R.issued_at.desc())
+    .limit(1)
+)
 _E = db.Entity.__table__.c
-_O = db.Role.__table__.c
 _ENTITY = select(  # with whether the person holds a role for it: one round trip
     _E.name, _E.kind, _E.region,
     exists().where(and_(_O.person_id == bindparam("pid"), _O.uscc == _E.uscc)).label("role"),
@@ -77,7 +96,9 @@ class NonceLedger(Protocol):
 class SessionResolver(Protocol):
     """The person of a bearer's session (sessions.Logins)."""
 
-    def person_for(self, caller: Caller, bearer: str | None, session: Any = None) -> int: ...
+    def session_for(
+        self, caller: Caller, bearer: str | None, session: Any = None
+    ) -> SessionPerson: ...
 
 
 class _PendingNonce:
@@ -138,11 +159,15 @@ class ReportIssuer:
         """POST /v1/reports after verify_signature: the session, then the report; conn, if
         given, serves the whole request (one pool checkout instead of three)."""
         try:
-            person_id = self.logins.person_for(signed.caller, bearer, signed.session)
+            person = self.logins.session_for(signed.caller, bearer, signed.session)
+            if person.ticket is not None and idempotency_key != person.ticket:
+                raise _restricted()
         except Exception:
             self.nonces.record_nonce(signed)
             raise
-        return self.create_report(signed.caller, person_id, idempotency_key, request, signed, conn)
+        return self.create_report(
+            signed.caller, person.person_id, idempotency_key, request, signed, conn
+        )
 
     def create_report(
         self,
@@ -175,11 +200,12 @@ class ReportIssuer:
         fingerprint = request.fingerprint()
         profile = self.profile_for(caller.region)
         today = self.clock().date()
+        scope = {"tid": caller.terminal_id, "pid": person_id, "key": key}
         with db.using(self.engine, shared) as conn:
-            existing = conn.execute(_BY_KEY, {"key": key}).first()
+            existing = conn.execute(_BY_KEY, scope).first()
             if existing is not None:
                 pending.record()
-                return _replay(existing, person_id, fingerprint)
+                return _replay(existing, fingerprint)
             domains = validate(profile, request, today)
             loaded = _load(conn, caller, profile, person_id, request)
             conn.rollback()  # reads done: no transaction stays open over the render
@@ -200,14 +226,14 @@ class ReportIssuer:
             issue,
             today,
         )
-        signed_pdf = render_and_sign(document, self.sign_b64)
+        signed_pdf = render_and_sign(document, self.sign_b64)  # UnprintableText: 422
         summary = rules.summary_json(document.domains)
         row = _report_row(caller, person_id, key, fingerprint, request, domains, document)
         row |= {"summary": json.dumps(summary, ensure_ascii=False)}
         row |= _pdf_columns(signed_pdf)
-        winner = self._persist(row, pending, shared)
+        winner = self._persist(row, pending, shared, scope)
         if winner is not None:  # another attempt with the same key stored its report first
-            return _replay(winner, person_id, fingerprint)
+            return _replay(winner, fingerprint)
         log.info(
             "report issued report=%s terminal=%s records=%d",
             issue.report_id,
@@ -217,7 +243,11 @@ class ReportIssuer:
         return _receipt(row, summary)
 
     def _persist(
-        self, row: dict[str, Any], pending: _PendingNonce, shared: Connection | None
+        self,
+        row: dict[str, Any],
+        pending: _PendingNonce,
+        shared: Connection | None,
+        scope: dict[str, Any],
     ) -> StoredRow | None:
         """Store the report with the request's nonce; the stored report of a racing attempt
         with the same key instead, if that one won."""
@@ -233,31 +263,41 @@ class ReportIssuer:
             # attempt): recording the nonce alone tells which.
             pending.record()
             with self.engine.connect() as conn:
-                winner = conn.execute(_BY_KEY, {"key": row["idempotency_key"]}).first()
+                winner = conn.execute(_BY_KEY, scope).first()
             if winner is None:
                 raise
             return winner
         return None
 
-    def report_pdf(self, person_id: int, report_id: str) -> db.Report:
-        """The report with its PDF, for the person who asked or anyone holding a role for it."""
+    def report_pdf(self, person: SessionPerson, report_id: str) -> db.Report:
+        """The report with its PDF, for a person who holds a role for its entity now (a role
+        withdrawn is access withdrawn); a revoked report is not handed out."""
         with self.sessions() as s:
             report = s.get(db.Report, report_id) if len(report_id) <= 32 else None
-            if report is None:
+            if (
+                report is None
+                or s.get(db.Role, (person.person_id, report.uscc)) is None
+                or (person.ticket is not None and report.idempotency_key != person.ticket)
+            ):
                 raise not_found("report_not_found", "没有找到这份报告。")
-            if report.person_id != person_id and s.get(db.Role, (person_id, report.uscc)) is None:
-                raise not_found("report_not_found", "没有找到这份报告。")
+            if report.revoked_at is not None:
+                raise _revoked()
             return report
 
-    def report_by_ticket(self, caller: Caller, person_id: int, ticket: str) -> dict[str, Any]:
+    def report_by_ticket(
+        self, caller: Caller, person: SessionPerson, ticket: str
+    ) -> dict[str, Any]:
         report = None
-        if IDEMPOTENCY_KEY.match(ticket):
+        if IDEMPOTENCY_KEY.match(ticket) and person.ticket in (None, ticket):
+            params = {"pid": person.person_id, "key": ticket, "tid": caller.terminal_id}
             with self.engine.connect() as conn:
-                report = conn.execute(_BY_KEY, {"key": ticket}).first()
-        if report is None or report.person_id != person_id:
+                report = conn.execute(_BY_TICKET, params).first()
+        if report is None or not report.role:
             raise not_found(
                 "ticket_not_found", "没有找到该取件凭条对应的报告，请确认是本人办理的申请。"
             )
+        if report.revoked_at is not None:
+            raise _revoked()
         return _report_json(report)
 
 
@@ -316,10 +356,20 @@ def _pdf_columns(signed: SignedPdf) -> dict[str, Any]:
     return {"sha256": signed.sha256, "signature": signed.signature, "pdf": signed.pdf}
 
 
-def _replay(report: StoredRow, person_id: int, fingerprint: str) -> dict[str, Any]:
-    if report.person_id != person_id or report.request_hash != fingerprint:
+def _replay(report: StoredRow, fingerprint: str) -> dict[str, Any]:
+    if report.request_hash != fingerprint:
         raise conflict("idempotency_key_reused", "该请求编号已用于另一份报告申请，请重新发起申请。")
+    if report.revoked_at is not None:
+        raise _revoked()
     return _report_json(report)
+
+
+def _revoked() -> Exception:
+    return gone("report_revoked", "这份报告已被撤销，不能再打印或下载，请重新申请报告。")
+
+
+def _restricted() -> Exception:
+    return forbidden("session_restricted", "本次登录只能用于离线排队时提交的那份申请，请重新登录。")
 
 
 def _receipt(row: dict[str, Any], summary: dict[str, Any]) -> dict[str, Any]:

@@ -49,8 +49,17 @@ class IdCardBody(_Strict):
     valid_until: IsoDate | None = Field(description="card expiry; null for 长期 (long-term) cards")
 
 
+class QueuedBody(_Strict):
+    """Sent by a terminal's offline queue: the queued request's ticket (its Idempotency-Key)
+    and when the terminal, having checked the QR while it was valid, queued it."""
+
+    ticket: str = Field(min_length=1, max_length=128, pattern=r"^[!-~]+$")
+    queued_at: int = Field(ge=0, le=2**40, description="unix seconds")
+
+
 class QrBody(_Strict):
     payload: str = Field(min_length=1, max_length=1024)
+    queued: QueuedBody | None = None
 
 
 class Period(_Strict):

@@ -32,6 +32,7 @@ _TERMINAL = (
         _T.id, _T.hall_id, _T.region, _T.public_key, _T.revoked,
         exists().where(and_(_N.terminal_id == _T.id, _N.nonce == bindparam("nonce"))).label("seen"),
         _S.terminal_id.label("session_terminal"), _S.person_id, _S.expires_at,
+        _S.ticket.label("session_ticket"),
     )
     .select_from(db.Terminal.__table__.outerjoin(db.SessionToken.__table__, _S.token_hash == bindparam("th")))
     .where(_T.id == bindparam("tid"))

@@ -21,9 +21,23 @@ def pg_platform(tmp_path_factory):
     if pg_bin() is None:
         pytest.skip(reason="PostgreSQL not installed: `make test` installs it; this machine cannot")
     workdir = tmp_path_factory.mktemp("pg")
+    keys = str(workdir / "keys")  # a PostgreSQL database has no file to keep its keys beside
+    cli("keys", "init", "--dir", keys)
     with postgres_server() as url:
-        cli("seed", "--db", url, "--region", "wuhai", "--entities", "30", "--seed", "3")
-        service = start_service(url, workdir)
+        cli(
+            "seed",
+            "--db",
+            url,
+            "--keys",
+            keys,
+            "--region",
+            "wuhai",
+            "--entities",
+            "30",
+            "--seed",
+            "3",
+        )
+        service = start_service(url, workdir, keys=keys)
         try:
             yield service
         finally:

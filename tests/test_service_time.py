@@ -7,11 +7,11 @@ import json
 
 import pytest
 
+from report_service.bootstrap import open_platform
 from report_service.clock import CST
-from report_service.db import make_engine
 from report_service.errors import ApiError
 from report_service.importer import import_lines
-from report_service.service import Caller, PlatformService, ReportRequest
+from report_service.service import Caller, ReportRequest
 
 from .casebook import company_and_person, id_number, uscc
 
@@ -30,7 +30,7 @@ class Clock:
 @pytest.fixture()
 def world(tmp_path):
     clock = Clock()
-    service = PlatformService(make_engine(str(tmp_path / "p.db")), clock=clock)
+    service = open_platform(str(tmp_path / "p.db"), clock=clock)
     company, person = uscc("wuhai", 7001), id_number("wuhai", 701)
     import_lines(
         service,
@@ -88,10 +88,10 @@ def test_report_expires_after_its_validity(world):
 
 def test_enrollment_token_expires_after_a_week(world):
     service, clock, _, _, _ = world
-    token = service.add_enrollment_token("hall-9", "wuhai")
+    token = service.terminals.add_enrollment_token("hall-9", "wuhai")
     clock.advance(days=7, seconds=1)
     with pytest.raises(ApiError) as exc:
-        service.enroll(token, "A" * 43 + "=", {})
+        service.terminals.enroll(token, "A" * 43 + "=", {})
     assert code(exc) == "invalid_enrollment_token"
 
 
@@ -130,8 +130,13 @@ def test_objection_over_labour_day(world):
         "clock-ticket-2",
         ReportRequest(company, "all", dt.date(2025, 1, 1), dt.date(2026, 4, 30)),
     )
-    filed = service.file_objection(
-        caller, pid, report["report_id"], "CLK-1", "处罚已撤销", "0473-1234567"
+    filed = service.objections.file(
+        caller,
+        service.logins.session_for(caller, token),
+        report["report_id"],
+        "CLK-1",
+        "处罚已撤销",
+        "0473-1234567",
     )
     # May 1-5 off, Sat May 9 worked: May 6, 7, 8, 9, 11
     assert filed["due_by"] == "2026-05-11"
