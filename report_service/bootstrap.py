@@ -74,13 +74,13 @@ def schema_state(engine: Engine) -> str:
 def open_keys(engine: Engine, url: str, keys: str | None, *, create: bool) -> Keyring:
     """The keys of the database behind `engine`, creating the database's schema (and, beside a
     SQLite file, its key directory) when `create` and the database is new."""
+    where = key_dir_for(url, keys)  # before connecting: PostgreSQL without keys is refused
     state = schema_state(engine)
     if state == "legacy":
         raise SetupError(
             "this database was made by an earlier report-service and still holds its keys; "
             "move them out with `report-service migrate --db URL [--keys DIR]` first"
         )
-    where = key_dir_for(url, keys)
     if state == "empty" and not create:
         raise SetupError("the database is empty (create it with `seed` or `import`)")
     try:
