@@ -65,3 +65,14 @@ def test_core_on_postgresql(pg_platform, tmp_path):
     verified = httpx.get(f"{pg_platform.base_url}/v1/verify/{report['verification_code']}").json()
     assert verified["status"] == "valid" and verified["uscc"] == info["uscc"]
     assert verified["issued_at"] == report["issued_at"]  # the same instant, in platform time
+
+
+def test_one_terminal_per_enrollment_token_on_postgresql(pg_platform, tmp_path):
+    from .test_platform_access import check_one_terminal_per_token
+
+    check_one_terminal_per_token([pg_platform])  # one serve process
+    second = start_service(pg_platform.db, tmp_path, keys=pg_platform.keys)
+    try:
+        check_one_terminal_per_token([pg_platform, second])  # two processes, one database
+    finally:
+        second.stop()
