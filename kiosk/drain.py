@@ -139,7 +139,7 @@ class OutboxDrainer:
             log.error("queued item %d is not a report request; set aside", item.id)
             return DeliveryResult.permanent_failure("drain.bad_item")
         try:
-            login = await self._session(request)
+            login = await self._session(request, item.idempotency_key)
             await self.api.create_report(
                 login.session_token,
                 request.uscc,
@@ -172,7 +172,7 @@ class OutboxDrainer:
         log.warning("queued request refused by the platform: %s", exc.code)
         return DeliveryResult.permanent_failure(code)
 
-    async def _session(self, request: _Request) -> Login:
+    async def _session(self, request: _Request, ticket: str) -> Login:
         cached = self._sessions.get(request.session_key)
         now = dt.datetime.now(dt.UTC)
         if cached is not None and (cached.expires_at - now).total_seconds() > SESSION_MARGIN_S:
@@ -185,8 +185,9 @@ class OutboxDrainer:
                 str(credentials["name"]),
                 None if until is None else dt.date.fromisoformat(str(until)),
             )
-        else:
-            login = await self.api.login_qr(str(credentials["payload"]))
+        else:  # with the ticket and when it was queued: good past the QR's expiry
+            queued = None if request.queued_at is None else (ticket, request.queued_at)
+            login = await self.api.login_qr(str(credentials["payload"]), queued)
         self._sessions = {  # drop the ones that ran out, keep this one
             k: v for k, v in self._sessions.items() if v.expires_at > now
         }
@@ -218,6 +219,10 @@ class _Request:
         self.domains = None if domains == "all" else [str(d) for d in domains]
         self.period_from = dt.date.fromisoformat(payload["period"]["from"])
         self.period_to = dt.date.fromisoformat(payload["period"]["to"])
+        queued_at = payload.get("queued_at")
+        self.queued_at = (
+            None if not queued_at else int(dt.datetime.fromisoformat(queued_at).timestamp())
+        )
         body = json.dumps([self.login, self.credentials], sort_keys=True).encode()
         self.session_key = hashlib.sha256(body).hexdigest()
 
