@@ -8,6 +8,8 @@ APT_PACKAGES=(
   python3-venv
   poppler-utils        # pdftotext / pdffonts / pdfinfo check the rendered reports
   fonts-wqy-microhei   # the CJK TrueType font embedded in every report PDF
+  fonts-hanazono       # report fallback fonts: CJK Extension A-F (HanaMinA, HanaMinB)
+  fonts-babelstone-han # report fallback font: part of CJK Extension G and H
   postgresql           # the PostgreSQL run of the service's core tests
   cups                 # the private cupsd the A4 printer tests start
   cups-filters         # Generic-PDF_Printer-PDF.ppd for the file-backed test queue
@@ -16,6 +18,8 @@ APT_PACKAGES=(
   gettext              # msgfmt: checks the kiosk's screen-text catalogs
   libmtdev1            # Kivy's multitouch input provider
   espeak-ng            # voice prompts in elderly mode
+  chromium             # the verify page's browser tests (headless), driven by selenium
+  chromium-driver      # /usr/bin/chromedriver for selenium; no browser is ever downloaded
 )
 
 say() { printf '[setup] %s\n' "$*"; }

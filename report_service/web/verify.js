@@ -12,7 +12,7 @@
       show("bad", "此浏览器无法在本页计算文件摘要，请通过HTTPS访问本页或更换浏览器。");
       return;
     }
-    show("", "正在计算文件摘要……");
+    show("", "已选择“" + file.name + "”，正在计算文件摘要……");
     file.arrayBuffer().then(function (data) {
       return window.crypto.subtle.digest("SHA-256", data);
     }).then(function (digest) {
