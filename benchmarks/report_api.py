@@ -27,6 +27,7 @@ import platform
 import random
 import secrets
 import shlex
+import shutil
 import signal
 import socket
 import sqlite3
@@ -176,6 +177,7 @@ def ensure_seeded(args: argparse.Namespace) -> SeedInfo:
         return SeedInfo(path, True, meta["seconds"], **table_counts(path))
     for stale in (path, marker, Path(f"{path}-wal"), Path(f"{path}-shm")):
         stale.unlink(missing_ok=True)
+    shutil.rmtree(f"{path}.keys", ignore_errors=True)  # new data, new keys
     extra = ["--records", str(args.records)] if args.records else []
     started = time.perf_counter()
     out = run_cli(
@@ -195,6 +197,9 @@ def fresh_copy(src: Path, dst: Path) -> None:
         stale.unlink(missing_ok=True)
     with sqlite3.connect(src) as source, sqlite3.connect(dst) as target:
         source.backup(target)  # the backup API also copies pages still in a WAL
+    # the database's keys live beside it (report_service/bootstrap.py): the copy needs them too
+    shutil.rmtree(f"{dst}.keys", ignore_errors=True)
+    shutil.copytree(f"{src}.keys", f"{dst}.keys")
 
 
 # ----------------------------------------------------------------------------------- persons
