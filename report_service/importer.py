@@ -29,7 +29,7 @@ from .text import describe, unsafe_char
 log = logging.getLogger("report_service")
 
 MAX_ERRORS = 20
-IMPORT_BATCH = 500  # rows per transaction: a few tens of milliseconds of write lock
+IMPORT_BATCH = 200  # rows per transaction: well under a second of write lock, even on a busy host
 _FIELDS = {
     "entity": ({"type", "uscc", "name", "kind", "region"}, set()),
     "person": ({"type", "id_number", "name", "roles"}, set()),
