@@ -153,10 +153,12 @@ def list_terminals(args: argparse.Namespace) -> int:
 
 
 def revoke_terminal(args: argparse.Namespace) -> int:
-    if not _service(args, must_exist=True).terminals.revoke(args.terminal_id):
+    already = _service(args, must_exist=True).terminals.revoke(args.terminal_id)
+    if already is None:
         print(f"no terminal {args.terminal_id}", file=sys.stderr)
         return 1
-    print(f"terminal {args.terminal_id} revoked: refused from its next request on")
+    when = "was revoked before" if already else "revoked: refused from its next request on"
+    print(f"terminal {args.terminal_id} {when}")
     return 0
 
 

@@ -396,4 +396,13 @@ def _report_json(report: Any) -> dict[str, Any]:
     }
 
 
-__all__ = ["IDEMPOTENCY_KEY", "ReportIssuer", "ReportRequest", "random_code"]
+# Caller and SignedRequest live in signing.py; named here too for modules that import them from
+# the report module, as before the split.
+__all__ = [
+    "IDEMPOTENCY_KEY",
+    "Caller",
+    "ReportIssuer",
+    "ReportRequest",
+    "SignedRequest",
+    "random_code",
+]

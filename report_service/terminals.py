@@ -158,21 +158,24 @@ class Terminals:
             for r in rows
         ]
 
-    def revoke(self, terminal_id: str) -> bool:
-        """Refuse the terminal from its next request on; its open sessions end with it."""
+    def revoke(self, terminal_id: str) -> bool | None:
+        """Refuse the terminal from its next request on; its open sessions end with it. Returns
+        None for no such terminal, else whether it had been revoked before."""
         now = self.clock()
         t = db.Terminal.__table__.c
         with self.engine.begin() as conn:
-            changed = conn.execute(
+            before = conn.execute(select(t.revoked).where(t.id == terminal_id)).first()
+            if before is None:
+                return None
+            conn.execute(
                 update(db.Terminal)
                 .where(t.id == terminal_id)
                 .values(revoked=True, revoked_at=func.coalesce(t.revoked_at, now))
             )
-            if changed.rowcount != 1:
-                return False
             conn.execute(delete(db.SessionToken).where(db.SessionToken.terminal_id == terminal_id))
-        log.warning("terminal revoked terminal=%s", terminal_id)
-        return True
+        if not before.revoked:
+            log.warning("terminal revoked terminal=%s", terminal_id)
+        return bool(before.revoked)
 
 
 def _token_used() -> Exception:

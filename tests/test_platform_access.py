@@ -133,6 +133,8 @@ def test_a_revoked_terminal_is_refused_on_its_next_request_sessions_included(
     ]
     mine = next(t for t in listed if t["terminal_id"] == terminal.terminal_id)
     assert mine["revoked"] is True and mine["revoked_at"]
+    twice = cli("terminals", "revoke", "--db", platform.db, terminal.terminal_id)
+    assert "was revoked before" in twice.stdout
     missing = cli("terminals", "revoke", "--db", platform.db, "TNOSUCHTERMINAL", check=False)
     assert missing.returncode == 1
 
