@@ -32,7 +32,15 @@ from .errors import (
     from_library,
 )
 from .fastpath import ReportFastPath
-from .http_guard import BODY_TIMEOUT_S, BODY_TOO_LARGE, MAX_BODY_BYTES, RequestGuard, note_error
+from .http_guard import (
+    BODY_TIMED_OUT,
+    BODY_TIMEOUT_S,
+    BODY_TOO_LARGE,
+    MAX_BODY_BYTES,
+    TIMED_OUT,
+    RequestGuard,
+    note_error,
+)
 from .ratelimit import RateLimiter
 from .schemas import EnrollBody, ErrorBody, IdCardBody, ObjectionBody, QrBody, ReportBody
 from .service import PlatformService
@@ -143,6 +151,10 @@ def create_app(service: PlatformService, settings: Settings | None = None) -> Fa
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         if exc.status_code == 400 and request.scope.get(BODY_TOO_LARGE):
             return _refuse(request, 413, "payload_too_large", TOO_LARGE)
+        if exc.status_code == 400 and request.scope.get(BODY_TIMED_OUT):
+            response = _refuse(request, 408, "request_timeout", TIMED_OUT)
+            response.headers["Connection"] = "close"  # the rest of the body was never read
+            return response
         codes = {
             400: ("malformed_json", MALFORMED_JSON),  # FastAPI's "error parsing the body"
             404: ("not_found", "没有这个接口。"),

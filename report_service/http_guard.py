@@ -27,6 +27,8 @@ MAX_BODY_BYTES = 64 * 1024
 BODY_TIMEOUT_S = 15.0
 ERROR_CODE = "report_service.error_code"  # set by the error handlers in scope["state"]
 BODY_TOO_LARGE = "report_service.body_too_large"
+BODY_TIMED_OUT = "report_service.body_timed_out"
+TIMED_OUT = "请求内容发送超时，请重试。"
 _TERMINAL = re.compile(r"\AT[0-9A-Z]{1,63}\Z")
 # Codes that refuse an authentication (besides every 401, 403 and 429).
 _IDENTITY_REFUSALS = frozenset({"person_not_found"})
@@ -110,6 +112,7 @@ class RequestGuard:
             with anyio.move_on_after(max(deadline - time.monotonic(), 0.0)) as timer:
                 message = await receive()
             if timer.cancelled_caught:
+                scope[BODY_TIMED_OUT] = True  # as for a body too large: FastAPI makes it a 400
                 raise _BodyTimeout
             seen += len(message.get("body", b""))
             if seen > self.max_body:
@@ -124,9 +127,7 @@ class RequestGuard:
         except _BodyTooLarge:
             await _answer(send, 413, "payload_too_large", TOO_LARGE, scope)
         except _BodyTimeout:
-            await _answer(
-                send, 408, "request_timeout", "请求内容发送超时，请重试。", scope, close=True
-            )
+            await _answer(send, 408, "request_timeout", TIMED_OUT, scope, close=True)
 
     def _log(self, scope: Scope, status: int, started: float) -> None:
         headers = dict(scope["headers"])
