@@ -10,6 +10,7 @@ program and a ToUnicode map (so that text can be searched and copied).
 from __future__ import annotations
 
 import hashlib
+import mmap
 import struct
 import threading
 import unicodedata
@@ -60,7 +61,12 @@ class FontFace:
             for i, (aw, lsb) in enumerate(ttf.hmetrics)
         ]
         self._glyph_pos: list[int] = ttf.glyphPos
-        self._glyf = ttf.get_table("glyf")
+        # glyph outlines are read from a memory map of the file, not copied: a fallback font
+        # for rare characters holds tens of megabytes of them and a report uses a handful
+        glyf = ttf.table["glyf"]
+        with open(path, "rb") as fh:
+            mapped = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+        self._glyf = memoryview(mapped)[glyf["offset"] : glyf["offset"] + glyf["length"]]
         self._tables = {t: ttf.get_table(t) for t in _COPIED_TABLES if t in ttf.table}
         self._post = b"\x00\x03\x00\x00" + ttf.get_table("post")[4:16] + b"\x00" * 16
         self._hhea = ttf.get_table("hhea")
@@ -120,7 +126,7 @@ class FontFace:
         if found is not None:
             return found
         start, end = self._glyph_pos[gid], self._glyph_pos[gid + 1]
-        data = self._glyf[start:end]
+        data = bytes(self._glyf[start:end])
         parts, where = [], []
         if len(data) > 2 and struct.unpack_from(">h", data)[0] < 0:  # a composite glyph
             pos, flags = 10, _MORE_COMPONENTS
