@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import datetime as dt
+import json
 import time
 from pathlib import Path
 from typing import Any
@@ -54,8 +56,9 @@ def test_a_qr_queued_request_is_delivered_after_the_qr_expired(
     )
     credentials = TerminalCredentials(enrollment.terminal_id, key)
     payload = cli(
-        "issue-login-qr", "--db", platform.db, "--id-number", PERSON, "--ttl", "2"
+        "issue-login-qr", "--db", platform.db, "--id-number", PERSON, "--ttl", "4"
     ).stdout.strip()
+    expires = json.loads(base64.urlsafe_b64decode(payload.split(".")[1] + "=="))["exp"]
 
     # queued while the QR was valid (the kiosk checked it offline), as OfflineDesk.enqueue does
     identity = OfflineIdentity.from_qr(payload, "迟***")
@@ -68,7 +71,8 @@ def test_a_qr_queued_request_is_delivered_after_the_qr_expired(
         tmp_path / "q.db", FileKeyProvider(tmp_path / "q.key", create=True)
     ) as store:
         store.outbox.enqueue(REPORT_REQUEST, ticket, body, pii=True)
-        time.sleep(2.5)  # the platform comes back after the QR ran out
+        assert queued_at.timestamp() < expires  # queued while the QR was valid
+        time.sleep(max(expires - time.time(), 0) + 0.5)  # back after the QR ran out
         api = ReportApi(settings, credentials)
         drainer = OutboxDrainer(store, api, base=0.5, cap=1.0, rand=lambda: 0.0)
         asyncio.run(session(api, lambda _: drainer.drain()))

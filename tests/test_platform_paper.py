@@ -235,10 +235,12 @@ def test_a_late_qr_session_serves_its_own_ticket_only(
     )
     terminal = enroll(platform, "heihe")
     payload = cli(
-        "issue-login-qr", "--db", platform.db, "--id-number", person, "--ttl", "2"
+        "issue-login-qr", "--db", platform.db, "--id-number", person, "--ttl", "4"
     ).stdout.strip()
     queued_at = int(time.time())
-    time.sleep(2.5)
+    expires = json.loads(crypto.b64url_decode(payload.split(".")[1]))["exp"]
+    assert queued_at < expires  # queued while the QR was valid
+    time.sleep(max(expires - time.time(), 0) + 0.5)  # used after it ran out
     body = {"payload": payload, "queued": {"ticket": "late-ticket-1", "queued_at": queued_at}}
     r = terminal.request("POST", "/v1/sessions/qr", body)
     assert r.status_code == 200, r.text
