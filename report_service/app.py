@@ -66,9 +66,13 @@ class Settings:
 
 class Workers:
     """Threads for blocking database work. Calls that may wait for the write lock take a token
-    of `calls`; health and verification take one of `reads`, so they never queue behind them."""
+    of `calls`; health and verification take one of `reads`, so they never queue behind them.
 
-    def __init__(self, wait_s: float, calls: int = 4, reads: int = 4) -> None:
+    Two call threads per process: the work is mostly CPU under the GIL, and more threads only
+    contend with the event loop for it (measured at 10 closed-loop clients: p99 85-170 ms with
+    two, 350-570 ms with four, for the same reports per second)."""
+
+    def __init__(self, wait_s: float, calls: int = 2, reads: int = 4) -> None:
         self.wait_s = wait_s
         self._sizes = (calls, reads)
         self._limiters: tuple[anyio.CapacityLimiter, ...] = ()

@@ -127,6 +127,23 @@ def resolve_font_chain(font_path: str | None = None) -> tuple[str, ...]:
     return (resolve_font_path(font_path), *fallbacks)
 
 
+def _font_chain(font_path: str | None) -> tuple[str, ...]:
+    """resolve_font_chain, looked up once per configuration: a render should not stat and
+    resolve four font paths (~0.3 ms) every time."""
+    key = (
+        font_path,
+        os.environ.get(FONT_ENV),
+        os.environ.get(FALLBACKS_ENV),
+        DEFAULT_FONT_PATH,
+        FALLBACK_FONT_PATHS,
+    )
+    found = _resolved.get(key)
+    if found is None:
+        found = _resolved[key] = resolve_font_chain(font_path)  # raises: nothing is kept
+    return found
+
+
+_resolved: dict[tuple[object, ...], tuple[str, ...]] = {}
 _font_lock = threading.Lock()
 _faces: dict[str, FontFace] = {}
 _chains: dict[tuple[str, ...], FontChain] = {}
@@ -400,7 +417,7 @@ def document_text(doc: ReportDocument) -> str:
 def render_report_pdf(doc: ReportDocument, font_path: str | None = None) -> bytes:
     """Render doc as an A4 PDF; the same doc always gives the same bytes. Raises
     UnprintableText, before any work, when a character is in none of the fonts."""
-    chain = _get_chain(resolve_font_chain(font_path))
+    chain = _get_chain(_font_chain(font_path))
     missing = chain.missing(document_text(doc))
     if missing:
         raise UnprintableText(missing)
