@@ -31,7 +31,7 @@ from .errors import (
     field_problem,
     from_library,
 )
-from .fastpath import ReportFastPath
+from .fastpath import ReportFastPath, issue_apart
 from .http_guard import (
     BODY_TIMED_OUT,
     BODY_TIMEOUT_S,
@@ -247,8 +247,15 @@ def create_app(service: PlatformService, settings: Settings | None = None) -> Fa
         token: Bearer,
         idempotency_key: Annotated[str | None, Header(max_length=MAX_IDEMPOTENCY_KEY)] = None,
     ) -> JSONResponse:
-        issue = service.reports.issue_report
-        receipt = await workers.call(issue, signed, token, idempotency_key, body.to_request())
+        receipt = await issue_apart(
+            workers,
+            service.reports,
+            service.reports.plan,
+            signed,
+            token,
+            idempotency_key,
+            body.to_request(),
+        )
         return _json(receipt, 201)
 
     @app.get(

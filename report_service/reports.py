@@ -9,6 +9,7 @@ request costs one commit instead of two.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import secrets
@@ -125,6 +126,35 @@ class _Loaded:
     records: Sequence[StoredRow]
 
 
+@dataclass
+class Plan:
+    """A report request past its reads: what the render and the write need, or (`receipt`) the
+    answer already, for a key whose report exists."""
+
+    caller: Caller
+    person_id: int
+    key: str
+    fingerprint: str
+    request: ReportRequest
+    profile: Profile
+    domains: tuple[Domain, ...]
+    loaded: _Loaded | None
+    today: dt.date
+    pending: _PendingNonce
+    receipt: dict[str, Any] | None = None
+
+    @property
+    def scope(self) -> dict[str, Any]:
+        return {"tid": self.caller.terminal_id, "pid": self.person_id, "key": self.key}
+
+
+@dataclass(frozen=True)
+class Rendered:
+    row: dict[str, Any]  # the reports row, PDF and signature included
+    summary: dict[str, Any]
+    total_records: int
+
+
 class ReportIssuer:
     """POST /v1/reports and the calls that read reports back."""
 
@@ -148,6 +178,107 @@ class ReportIssuer:
         self.logins = logins
         self.profile_for = profile_for
 
+    # ---- the three phases: reads (a database thread), render (CPU), write (a database thread)
+    def plan(
+        self,
+        signed: SignedRequest,
+        bearer: str | None,
+        idempotency_key: str | None,
+        request: ReportRequest,
+        conn: Connection | None = None,
+    ) -> Plan:
+        """After verify_signature: the bearer's session, then the request's reads; conn, if
+        given, serves them all (one pool checkout)."""
+        try:
+            person = self.logins.session_for(signed.caller, bearer, signed.session)
+            if person.ticket is not None and idempotency_key != person.ticket:
+                raise _restricted()
+        except Exception:
+            self.nonces.record_nonce(signed)
+            raise
+        return self.plan_for(
+            signed.caller, person.person_id, idempotency_key, request, signed, conn
+        )
+
+    def plan_for(
+        self,
+        caller: Caller,
+        person_id: int,
+        idempotency_key: str | None,
+        request: ReportRequest,
+        signed: SignedRequest | None = None,
+        conn: Connection | None = None,
+    ) -> Plan:
+        """Validate and load; a known Idempotency-Key's report comes back as `plan.receipt`.
+        With `signed`, its nonce is recorded with the report, or on its own for any other end
+        (here on a refusal; `render` and `store` callers see to the rest)."""
+        pending = _PendingNonce(self.nonces, signed)
+        try:
+            key = check_idempotency_key(idempotency_key)
+            fingerprint = request.fingerprint()
+            profile = self.profile_for(caller.region)
+            today = self.clock().date()
+            scope = {"tid": caller.terminal_id, "pid": person_id, "key": key}
+            with db.using(self.engine, conn) as c:
+                existing = c.execute(_BY_KEY, scope).first()
+                if existing is not None:
+                    pending.record()
+                    return Plan(caller, person_id, key, fingerprint, request, profile, (),
+                                None, today, pending, _replay(existing, fingerprint))  # fmt: skip
+                domains = validate(profile, request, today)
+                loaded = _load(c, caller, profile, person_id, request)
+                c.rollback()  # reads done: no transaction stays open over the render
+        except Exception:
+            pending.record()  # a replay of a refused request is still a replay
+            raise
+        return Plan(caller, person_id, key, fingerprint, request, profile, domains, loaded, today,
+                    pending)  # fmt: skip
+
+    def render(self, plan: Plan) -> Rendered:
+        """Build, render and sign: CPU only, no database (UnprintableText: 422)."""
+        assert plan.loaded is not None
+        issued_at = self.clock().replace(microsecond=0)
+        issue = Issue(
+            report_id="R" + issued_at.strftime("%Y%m%d") + random_code(10),
+            verification_code=random_code(12),
+            issued_at=issued_at,
+            public_url=self.public_url,
+        )
+        loaded = plan.loaded
+        document = build_document(
+            plan.profile, plan.request, plan.domains, loaded.entity_name, loaded.entity_kind,
+            loaded.records, issue, plan.today,
+        )  # fmt: skip
+        signed_pdf = render_and_sign(document, self.sign_b64)
+        summary = rules.summary_json(document.domains)
+        row = _report_row(
+            plan.caller, plan.person_id, plan.key, plan.fingerprint, plan.request, plan.domains,
+            document,
+        )  # fmt: skip
+        row |= {"summary": json.dumps(summary, ensure_ascii=False)}
+        row |= _pdf_columns(signed_pdf)
+        return Rendered(row, summary, document.total_records)
+
+    def store(
+        self, plan: Plan, rendered: Rendered, conn: Connection | None = None
+    ) -> dict[str, Any]:
+        """Write the report with the request's nonce; the receipt."""
+        try:
+            winner = self._persist(rendered.row, plan.pending, conn, plan.scope)
+        except Exception:
+            plan.pending.record()
+            raise
+        if winner is not None:  # another attempt with the same key stored its report first
+            return _replay(winner, plan.fingerprint)
+        log.info(
+            "report issued report=%s terminal=%s records=%d",
+            rendered.row["report_id"],
+            plan.caller.terminal_id,
+            rendered.total_records,
+        )
+        return _receipt(rendered.row, rendered.summary)
+
+    # ---- the phases in one go, on the caller's thread -------------------------------------------
     def issue_report(
         self,
         signed: SignedRequest,
@@ -156,18 +287,8 @@ class ReportIssuer:
         request: ReportRequest,
         conn: Connection | None = None,
     ) -> dict[str, Any]:
-        """POST /v1/reports after verify_signature: the session, then the report; conn, if
-        given, serves the whole request (one pool checkout instead of three)."""
-        try:
-            person = self.logins.session_for(signed.caller, bearer, signed.session)
-            if person.ticket is not None and idempotency_key != person.ticket:
-                raise _restricted()
-        except Exception:
-            self.nonces.record_nonce(signed)
-            raise
-        return self.create_report(
-            signed.caller, person.person_id, idempotency_key, request, signed, conn
-        )
+        """POST /v1/reports after verify_signature, all phases here (the app runs them apart)."""
+        return self._finish(self.plan(signed, bearer, idempotency_key, request, conn), conn)
 
     def create_report(
         self,
@@ -178,69 +299,19 @@ class ReportIssuer:
         signed: SignedRequest | None = None,
         conn: Connection | None = None,
     ) -> dict[str, Any]:
-        """Issue (or, for a known Idempotency-Key, return) a report. With `signed`, its nonce is
-        recorded in the report's own transaction, or on its own for any other outcome."""
-        pending = _PendingNonce(self.nonces, signed)
-        try:
-            return self._create_report(caller, person_id, idempotency_key, request, pending, conn)
-        except Exception:
-            pending.record()  # a replay of a refused request is still a replay
-            raise
+        """Issue (or, for a known Idempotency-Key, return) a report."""
+        plan = self.plan_for(caller, person_id, idempotency_key, request, signed, conn)
+        return self._finish(plan, conn)
 
-    def _create_report(
-        self,
-        caller: Caller,
-        person_id: int,
-        idempotency_key: str | None,
-        request: ReportRequest,
-        pending: _PendingNonce,
-        shared: Connection | None,
-    ) -> dict[str, Any]:
-        key = check_idempotency_key(idempotency_key)
-        fingerprint = request.fingerprint()
-        profile = self.profile_for(caller.region)
-        today = self.clock().date()
-        scope = {"tid": caller.terminal_id, "pid": person_id, "key": key}
-        with db.using(self.engine, shared) as conn:
-            existing = conn.execute(_BY_KEY, scope).first()
-            if existing is not None:
-                pending.record()
-                return _replay(existing, fingerprint)
-            domains = validate(profile, request, today)
-            loaded = _load(conn, caller, profile, person_id, request)
-            conn.rollback()  # reads done: no transaction stays open over the render
-        issued_at = self.clock().replace(microsecond=0)
-        issue = Issue(
-            report_id="R" + issued_at.strftime("%Y%m%d") + random_code(10),
-            verification_code=random_code(12),
-            issued_at=issued_at,
-            public_url=self.public_url,
-        )
-        document = build_document(
-            profile,
-            request,
-            domains,
-            loaded.entity_name,
-            loaded.entity_kind,
-            loaded.records,
-            issue,
-            today,
-        )
-        signed_pdf = render_and_sign(document, self.sign_b64)  # UnprintableText: 422
-        summary = rules.summary_json(document.domains)
-        row = _report_row(caller, person_id, key, fingerprint, request, domains, document)
-        row |= {"summary": json.dumps(summary, ensure_ascii=False)}
-        row |= _pdf_columns(signed_pdf)
-        winner = self._persist(row, pending, shared, scope)
-        if winner is not None:  # another attempt with the same key stored its report first
-            return _replay(winner, fingerprint)
-        log.info(
-            "report issued report=%s terminal=%s records=%d",
-            issue.report_id,
-            caller.terminal_id,
-            document.total_records,
-        )
-        return _receipt(row, summary)
+    def _finish(self, plan: Plan, conn: Connection | None) -> dict[str, Any]:
+        if plan.receipt is not None:
+            return plan.receipt
+        try:
+            rendered = self.render(plan)
+        except Exception:
+            plan.pending.record()
+            raise
+        return self.store(plan, rendered, conn)
 
     def _persist(
         self,
