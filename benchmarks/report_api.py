@@ -27,6 +27,7 @@ import platform
 import random
 import secrets
 import shlex
+import shutil
 import signal
 import socket
 import sqlite3
@@ -47,12 +48,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from benchmarks.quick import add_quick, apply_quick
-from report_service import db, rules
+from report_service import db, report_build, rules
 from report_service.clock import CST
 from report_service.document import ReportDocument
-from report_service.entities import ENTITY_KINDS
 from report_service.pdf import render_report_pdf
 from report_service.profiles import Profile, load_profile
+from report_service.report_build import Issue, ReportRequest, validate
+from report_service.reports import random_code
 from report_service.synth import generate_region
 from report_service.terminal_client import TerminalClient
 
@@ -62,9 +64,14 @@ REGION = "gansu"
 # The files that decide what `seed` writes: a change to any of them invalidates a cached database.
 DATA_SOURCES = (
     "report_service/synth.py",
+    "report_service/synth_records.py",
+    "report_service/synth_data.py",
     "report_service/importer.py",
     "report_service/db.py",
     f"report_service/profiles/{REGION}.json",
+    f"report_service/profiles/geography/{REGION}.json",
+    "report_service/profiles/synth/names.json",
+    "report_service/profiles/synth/agencies.json",
 )
 EARLIEST_FROM = dt.date(2021, 1, 1)
 PERIOD_YEARS = 3
@@ -175,6 +182,7 @@ def ensure_seeded(args: argparse.Namespace) -> SeedInfo:
         return SeedInfo(path, True, meta["seconds"], **table_counts(path))
     for stale in (path, marker, Path(f"{path}-wal"), Path(f"{path}-shm")):
         stale.unlink(missing_ok=True)
+    shutil.rmtree(f"{path}.keys", ignore_errors=True)  # new data, new keys
     extra = ["--records", str(args.records)] if args.records else []
     started = time.perf_counter()
     out = run_cli(
@@ -194,6 +202,9 @@ def fresh_copy(src: Path, dst: Path) -> None:
         stale.unlink(missing_ok=True)
     with sqlite3.connect(src) as source, sqlite3.connect(dst) as target:
         source.backup(target)  # the backup API also copies pages still in a WAL
+    # the database's keys live beside it (report_service/bootstrap.py): the copy needs them too
+    shutil.rmtree(f"{dst}.keys", ignore_errors=True)
+    shutil.copytree(f"{src}.keys", f"{dst}.keys")
 
 
 # ----------------------------------------------------------------------------------- persons
@@ -234,26 +245,20 @@ def platform_today() -> dt.date:
 def build_document(
     profile: Profile, entity: db.Entity, records: Sequence[db.Record], today: dt.date
 ) -> ReportDocument:
-    """The document create_report builds for `domains: all` over report_period(today)."""
+    """The document the service builds for `domains: all` over report_period(today), through
+    the service's own build_document."""
     start, end = report_period(today)
-    results = rules.assemble(profile, profile.domains, records, start, end, today)
+    request = ReportRequest(entity.uscc, "all", start, end)
     issued = dt.datetime.now(CST).replace(microsecond=0)
-    code = secrets.token_hex(6).upper()
-    return ReportDocument(
-        report_id="R" + issued.strftime("%Y%m%d") + secrets.token_hex(5).upper(),
-        verification_code=code,
-        verify_url=f"http://127.0.0.1:8080/v1/verify/{code}",
-        title=profile.report_title,
-        platform_name=profile.platform_name,
-        region_name=profile.region_name,
-        entity_name=entity.name,
-        uscc=entity.uscc,
-        entity_kind_label=ENTITY_KINDS.get(entity.kind, entity.kind),
-        period_from=start,
-        period_to=end,
+    issue = Issue(
+        report_id="R" + issued.strftime("%Y%m%d") + random_code(10),
+        verification_code=random_code(12),
         issued_at=issued,
-        valid_until=today + dt.timedelta(days=profile.report_validity_days),
-        domains=results,
+        public_url="http://127.0.0.1:8080",
+    )
+    domains = validate(profile, request, today)
+    return report_build.build_document(
+        profile, request, domains, entity.name, entity.kind, records, issue, today
     )
 
 

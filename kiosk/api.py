@@ -101,11 +101,14 @@ class ReportApi:
         data = await self._call("POST", "/v1/sessions/id-card", body=body, idempotent=True)
         return Login.from_json(data)
 
-    async def login_qr(self, payload: str) -> Login:
+    async def login_qr(self, payload: str, queued: tuple[str, int] | None = None) -> Login:
+        """`queued`: (ticket, unix seconds) of a request queued while the QR was valid, so that
+        the platform accepts the QR for that request after its expiry (DESIGN §5)."""
+        body: dict[str, Any] = {"payload": payload}
+        if queued is not None:
+            body["queued"] = {"ticket": queued[0], "queued_at": queued[1]}
         # a login QR is single-use: retried only when the request never reached the platform
-        data = await self._call(
-            "POST", "/v1/sessions/qr", body={"payload": payload}, unsent_retry=True
-        )
+        data = await self._call("POST", "/v1/sessions/qr", body=body, unsent_retry=True)
         return Login.from_json(data)
 
     async def create_report(

@@ -135,7 +135,7 @@ class OutboxDrainer:
             log.error("queued item %d is not a report request; set aside", item.id)
             return DeliveryResult.permanent_failure("drain.bad_item")
         try:
-            login = await self._session(request)
+            login = await self._session(request, item.idempotency_key)
             await self.api.create_report(
                 login.session_token,
                 request.uscc,
@@ -168,7 +168,7 @@ class OutboxDrainer:
         log.warning("queued request refused by the platform: %s", exc.code)
         return DeliveryResult.permanent_failure(code)
 
-    async def _session(self, request: QueuedRequest) -> Login:
+    async def _session(self, request: QueuedRequest, ticket: str) -> Login:
         cached = self._sessions.get(request.session_key)
         now = dt.datetime.now(dt.UTC)
         if cached is not None and (cached.expires_at - now).total_seconds() > SESSION_MARGIN_S:
@@ -182,7 +182,9 @@ class OutboxDrainer:
                 None if until is None else dt.date.fromisoformat(str(until)),
             )
         else:
-            login = await self.api.login_qr(str(credentials["payload"]))
+            # with the ticket and when it was queued: good past the QR's own expiry
+            queued = (ticket, int(request.queued_at.timestamp()))
+            login = await self.api.login_qr(str(credentials["payload"]), queued)
         # drop the ones that ran out, keep this one
         self._sessions = {k: v for k, v in self._sessions.items() if v.expires_at > now}
         self._sessions[request.session_key] = login

@@ -1,165 +1,128 @@
-"""The HTTP face of the platform: FastAPI routes over PlatformService (DESIGN §3)."""
+"""The HTTP face of the platform: FastAPI routes over PlatformService (DESIGN §3).
 
+No route blocks the event loop: database work runs on threads (`Workers`), reads that must
+answer whatever holds the database (health, verification) on threads of their own, and a call
+that cannot get the database within DB_WAIT_S is answered 503 with Retry-After, never left to
+hang or turn into a 500.
+"""
+
+# No `from __future__ import annotations` here: FastAPI reads the route signatures at runtime, and
+# the dependency aliases (Signed, Bearer) are local to create_app.
 import asyncio
-import datetime as dt
 import logging
 import os
-import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Annotated, Any, Literal
+from dataclasses import dataclass
+from typing import Annotated, Any, TypeVar
 
+import anyio
 import anyio.to_thread
 from fastapi import Depends, FastAPI, Header, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
-from pydantic_core import PydanticCustomError
-from starlette.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .errors import MALFORMED_JSON, TOO_LARGE, ApiError, field_problem
-from .fastpath import ReportFastPath
+from .errors import (
+    INTERNAL,
+    MALFORMED_JSON,
+    TOO_LARGE,
+    ApiError,
+    api_error_response,
+    database_busy,
+    error_response,
+    field_problem,
+    from_library,
+)
+from .fastpath import ReportFastPath, issue_apart
 from .hall import HallService, HallSettings, metrics
 from .hall.staff_routes import add_staff_routes
 from .hall.state import sweep
 from .hall.telemetry import MAX_BUNDLE_BYTES
 from .hall.terminal_routes import DIAGNOSTICS_PATH, add_terminal_routes
-from .reports import SignedRequest
-from .service import Caller, PlatformService, ReportRequest
-from .signing import bearer_token
+from .http_guard import (
+    BODY_TIMED_OUT,
+    BODY_TIMEOUT_S,
+    BODY_TOO_LARGE,
+    MAX_BODY_BYTES,
+    TIMED_OUT,
+    RequestGuard,
+    note_error,
+)
+from .ratelimit import RateLimiter
+from .schemas import EnrollBody, ErrorBody, IdCardBody, ObjectionBody, QrBody, ReportBody
+from .service import PlatformService
+from .sessions import QueuedUse
+from .signing import Caller, SignedRequest, bearer_token
+from .verify_page import page_headers, render, wants_html
 
 log = logging.getLogger("report_service")
 
-MAX_BODY_BYTES = 64 * 1024
-ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 MAX_IDEMPOTENCY_KEY = 200
-WORKER_THREADS = 4
+DB_WAIT_S = 5.0  # a call waits this long for a database thread, and each statement for a lock
+HEALTH_WAIT_S = 0.8  # /healthz answers within a second whatever holds the database
+VERIFY_PER_MINUTE = 60  # verification look-ups per client address and minute
+T = TypeVar("T")
 
 
-class ErrorDetail(BaseModel):
-    code: str
-    message: str
+@dataclass
+class Settings:
+    db_wait_s: float = DB_WAIT_S
+    body_timeout_s: float = BODY_TIMEOUT_S
+    verify_per_minute: float = VERIFY_PER_MINUTE
 
 
-class ErrorBody(BaseModel):
-    error: ErrorDetail
+class Workers:
+    """Threads for blocking database work. Calls that may wait for the write lock take a token
+    of `calls`; health and verification take one of `reads`, so they never queue behind them.
 
+    Two call threads per process: the work is mostly CPU under the GIL, and more threads only
+    contend with the event loop for it (measured at 10 closed-loop clients: p99 85-170 ms with
+    two, 350-570 ms with four, for the same reports per second)."""
 
-def _iso_date(value: Any) -> Any:
-    """Dates travel as YYYY-MM-DD text only: no numbers (epoch seconds) and no date-times."""
-    if isinstance(value, str) and ISO_DATE.fullmatch(value):
-        return value
-    raise PydanticCustomError("date_format", "not a YYYY-MM-DD date")
+    def __init__(self, wait_s: float, calls: int = 2, reads: int = 4) -> None:
+        self.wait_s = wait_s
+        self._sizes = (calls, reads)
+        self._limiters: tuple[anyio.CapacityLimiter, ...] = ()
 
+    def _limiter(self, which: int) -> anyio.CapacityLimiter:
+        if not self._limiters:  # made on the event loop, at first use
+            calls, reads = self._sizes
+            self._limiters = (
+                anyio.CapacityLimiter(calls),
+                anyio.CapacityLimiter(reads),
+                anyio.CapacityLimiter(calls + reads + 4),
+            )
+        return self._limiters[which]
 
-IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
+    async def call(self, fn: Callable[..., T], *args: Any) -> T:
+        return await self._run(0, fn, *args)
 
+    async def read(self, fn: Callable[..., T], *args: Any) -> T:
+        return await self._run(1, fn, *args)
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-
-class EnrollBody(_Strict):
-    enrollment_token: str = Field(min_length=1, max_length=200)
-    public_key: str = Field(min_length=1, max_length=100)
-    hardware: dict[str, Any] = Field(default_factory=dict)
-
-
-class IdCardBody(_Strict):
-    id_number: str = Field(min_length=1, max_length=32)
-    name: str = Field(min_length=1, max_length=30)
-    valid_until: IsoDate | None = Field(description="card expiry; null for 长期 (long-term) cards")
-
-
-class QrBody(_Strict):
-    payload: str = Field(min_length=1, max_length=1024)
-
-
-class Period(_Strict):
-    from_: IsoDate = Field(alias="from")
-    to: IsoDate
-
-
-class ReportBody(_Strict):
-    uscc: str = Field(min_length=1, max_length=32)
-    domains: Literal["all"] | list[Annotated[str, Field(max_length=64)]] = Field(max_length=100)
-    period: Period
-
-
-class ObjectionBody(_Strict):
-    report_id: str = Field(min_length=1, max_length=32)
-    record_id: str = Field(min_length=1, max_length=64)
-    reason: str = Field(min_length=1, max_length=1000)
-    contact: str = Field(min_length=1, max_length=32)
-
-
-class BodyLimit:
-    """Refuse request bodies over MAX_BODY_BYTES (a diagnostics upload: MAX_BUNDLE_BYTES) before
-    they are buffered."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        limit = MAX_BUNDLE_BYTES if DIAGNOSTICS_PATH.match(scope["path"]) else MAX_BODY_BYTES
-        declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > limit):
-            await _too_large(send)
-            return
-        seen = 0
-
-        async def limited() -> Any:
-            nonlocal seen
-            message = await receive()
-            seen += len(message.get("body", b""))
-            if seen > limit:
-                scope[BODY_TOO_LARGE] = True  # FastAPI turns the exception into a 400
-                raise _BodyTooLarge
-            return message
-
+    async def _run(self, which: int, fn: Callable[..., T], *args: Any) -> T:
+        limiter = self._limiter(which)
+        with anyio.move_on_after(self.wait_s) as waited:
+            await limiter.acquire()
+        if waited.cancelled_caught:
+            raise database_busy()
         try:
-            await self.app(scope, limited, send)
-        except _BodyTooLarge:
-            await _too_large(send)
-
-
-BODY_TOO_LARGE = "report_service.body_too_large"
-
-
-class _BodyTooLarge(Exception):
-    pass
-
-
-async def _too_large(send: Send) -> None:
-    response = _error(413, "payload_too_large", TOO_LARGE)
-    await send({"type": "http.response.start", "status": 413, "headers": response.raw_headers})
-    await send({"type": "http.response.body", "body": response.body})
-
-
-def _json(body: dict[str, Any], status: int = 200) -> JSONResponse:
-    return JSONResponse(body, status_code=status)
-
-
-def _error(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
+            return await anyio.to_thread.run_sync(
+                fn, *args, abandon_on_cancel=True, limiter=self._limiter(2)
+            )
+        finally:
+            limiter.release()
 
 
 ERRORS: dict[int | str, dict[str, Any]] = {
-    s: {"model": ErrorBody} for s in (400, 401, 403, 404, 409, 413, 422, 429)
+    s: {"model": ErrorBody} for s in (400, 401, 403, 404, 408, 409, 410, 413, 422, 429, 503)
 }
 
 
 def _lifespan(hall: HallService) -> Any:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        # Few threads per worker: the handlers are CPU-bound under the GIL, and a queue in order
-        # beats forty threads contending for it (tail latency).
-        anyio.to_thread.current_default_thread_limiter().total_tokens = WORKER_THREADS
         sweeper = asyncio.create_task(_sweep_forever(hall))
         hall.feed.start()
         yield
@@ -174,12 +137,19 @@ async def _sweep_forever(hall: HallService) -> None:
     while True:
         await asyncio.sleep(hall.ctx.settings.sweep_s)
         try:
-            await run_in_threadpool(sweep, hall.ctx)
+            await anyio.to_thread.run_sync(sweep, hall.ctx)
         except Exception:  # a busy or lost database: the next pass tries again
             log.exception("hall sweep failed")
 
 
-def create_app(service: PlatformService, hall_settings: HallSettings | None = None) -> FastAPI:
+def create_app(
+    service: PlatformService,
+    settings: Settings | None = None,
+    hall_settings: HallSettings | None = None,
+) -> FastAPI:
+    settings = settings or Settings()
+    workers = Workers(settings.db_wait_s)
+    verify_limit = RateLimiter(settings.verify_per_minute)
     hall = HallService.build(service.engine, service.clock, hall_settings)
     latency = metrics.Latency()
     app = FastAPI(
@@ -189,55 +159,63 @@ def create_app(service: PlatformService, hall_settings: HallSettings | None = No
         description="Report API v1 for self-service kiosks (DESIGN §3).",
         responses=ERRORS,
     )
-    app.add_middleware(BodyLimit)
-    app.add_middleware(metrics.MeasureLatency, latency=latency)
-    app.add_middleware(  # outermost: well-formed report requests skip the framework
-        ReportFastPath,
-        service=service,
-        body_model=ReportBody,
-        max_body=MAX_BODY_BYTES,
-        max_key=MAX_IDEMPOTENCY_KEY,
+    app.add_middleware(  # well-formed report requests skip the framework
+        ReportFastPath, service=service, workers=workers, max_key=MAX_IDEMPOTENCY_KEY
     )
+    app.add_middleware(  # body limits and the access log cover the fast path too
+        RequestGuard,
+        max_body=MAX_BODY_BYTES,
+        body_timeout_s=settings.body_timeout_s,
+        larger=((DIAGNOSTICS_PATH, MAX_BUNDLE_BYTES),),
+    )
+    app.add_middleware(metrics.MeasureLatency, latency=latency)  # outermost: all of a request
 
     @app.exception_handler(ApiError)
-    async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
-        response = _error(exc.status, exc.code, exc.message)
-        if exc.status == 429:
-            response.headers["Retry-After"] = "60"
-        return response
+    async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
+        note_error(request.scope, exc.code)
+        return api_error_response(exc)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         pending = getattr(request.state, "pending_nonce", None)
         if pending is not None:  # signed, then refused: the nonce still counts as used
             try:
-                await run_in_threadpool(service.record_nonce, pending)
+                await workers.call(service.auth.record_nonce, pending)
             except ApiError as refused:
-                return _error(refused.status, refused.code, refused.message)
+                return await _api_error(request, refused)
         errors = exc.errors()
         if any(e.get("type") == "json_invalid" for e in errors):
-            return _error(400, "malformed_json", MALFORMED_JSON)
+            return _refuse(request, 400, "malformed_json", MALFORMED_JSON)
         first = errors[0] if errors else {}
         where = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
         reason = field_problem(str(first.get("type", "")))
-        return _error(422, "invalid_request", f"请求字段不正确：{where or '请求体'}（{reason}）")
+        message = f"请求字段不正确：{where or '请求体'}（{reason}）"
+        return _refuse(request, 422, "invalid_request", message)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         if exc.status_code == 400 and request.scope.get(BODY_TOO_LARGE):
-            return _error(413, "payload_too_large", TOO_LARGE)
+            return _refuse(request, 413, "payload_too_large", TOO_LARGE)
+        if exc.status_code == 400 and request.scope.get(BODY_TIMED_OUT):
+            response = _refuse(request, 408, "request_timeout", TIMED_OUT)
+            response.headers["Connection"] = "close"  # the rest of the body was never read
+            return response
         codes = {
             400: ("malformed_json", MALFORMED_JSON),  # FastAPI's "error parsing the body"
             404: ("not_found", "没有这个接口。"),
             405: ("method_not_allowed", "不支持的请求方法。"),
         }
         code, message = codes.get(exc.status_code, ("http_error", "请求无法处理。"))
-        return _error(exc.status_code, code, message)
+        return _refuse(request, exc.status_code, code, message)
 
     @app.exception_handler(Exception)
-    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        mapped = from_library(exc)
+        if mapped is not None:
+            log.warning("database unavailable: %s", type(exc).__name__)
+            return await _api_error(request, mapped)
         log.exception("unhandled error: %s", type(exc).__name__)
-        return _error(500, "internal_error", "平台暂时无法处理，请稍后再试。")
+        return _refuse(request, 500, "internal_error", INTERNAL)
 
     async def signed_request(request: Request) -> tuple[str, str, bytes]:
         body = await request.body()
@@ -248,14 +226,16 @@ def create_app(service: PlatformService, hall_settings: HallSettings | None = No
 
     async def signed(request: Request) -> Caller:
         method, path, body = await signed_request(request)
-        return await run_in_threadpool(service.authenticate, method, path, request.headers, body)
+        return await workers.call(service.auth.authenticate, method, path, request.headers, body)
 
     async def signed_later(request: Request) -> SignedRequest:
         """Like `signed`, but the route records the nonce, with the report in one transaction;
         the bearer's session comes with the terminal's row."""
         method, path, body = await signed_request(request)
         token = await bearer(request.headers.get("authorization"))
-        checked = service.verify_signature(method, path, request.headers, body, token)
+        checked = await workers.call(
+            service.auth.verify_signature, method, path, request.headers, body, token
+        )
         request.state.pending_nonce = checked  # for a request refused before its route runs
         return checked
 
@@ -267,39 +247,40 @@ def create_app(service: PlatformService, hall_settings: HallSettings | None = No
     Bearer = Annotated[str | None, Depends(bearer)]
 
     @app.get("/healthz")
-    def healthz() -> JSONResponse:
-        ok = service.healthy()
+    async def healthz() -> JSONResponse:
+        ok = False
+        with anyio.move_on_after(HEALTH_WAIT_S):
+            ok = await workers.read(service.healthy)
         return JSONResponse(
             {"status": "ok" if ok else "degraded", "database": ok}, 200 if ok else 503
         )
 
     @app.post("/v1/terminals/enroll")
-    def enroll(body: EnrollBody) -> JSONResponse:
-        return _json(service.enroll(body.enrollment_token, body.public_key, body.hardware))
-
-    @app.post("/v1/terminals/{terminal_id}/revoke")
-    def revoke_terminal(terminal_id: str, caller: Signed) -> JSONResponse:
-        if caller.terminal_id != terminal_id:  # a terminal may revoke only itself
-            raise ApiError(403, "not_this_terminal", "终端只能停用自己。")
-        return _json(service.revoke_terminal(terminal_id))
+    async def enroll(body: EnrollBody) -> JSONResponse:
+        return _json(
+            await workers.call(
+                service.terminals.enroll, body.enrollment_token, body.public_key, body.hardware
+            )
+        )
 
     @app.get("/v1/catalog")
-    def catalog(caller: Signed) -> JSONResponse:
+    async def catalog(caller: Signed) -> JSONResponse:
         return _json(service.profile(caller).catalog())
 
     @app.post("/v1/sessions/id-card")
-    def id_card_session(body: IdCardBody, caller: Signed) -> JSONResponse:
-        return _json(
-            service.session_from_id_card(caller, body.id_number, body.name, body.valid_until)
-        )
+    async def id_card_session(body: IdCardBody, caller: Signed) -> JSONResponse:
+        login = service.logins.session_from_id_card
+        return _json(await workers.call(login, caller, body.id_number, body.name, body.valid_until))
 
     @app.post("/v1/sessions/qr")
-    def qr_session(body: QrBody, caller: Signed) -> JSONResponse:
-        return _json(service.session_from_qr(caller, body.payload))
+    async def qr_session(body: QrBody, caller: Signed) -> JSONResponse:
+        queued = None
+        if body.queued is not None:
+            queued = QueuedUse(body.queued.ticket, body.queued.queued_at)
+        return _json(
+            await workers.call(service.logins.session_from_qr, caller, body.payload, queued)
+        )
 
-    # The report route runs on the event loop rather than in the thread pool: its work is CPU
-    # (render, sign) and short reads and writes on a local database, and under the GIL a thread
-    # adds no parallelism, only ~0.3 ms of hand-off per request and lock convoys at load.
     @app.post("/v1/reports", status_code=201)
     async def create_report(
         body: ReportBody,
@@ -307,20 +288,25 @@ def create_app(service: PlatformService, hall_settings: HallSettings | None = No
         token: Bearer,
         idempotency_key: Annotated[str | None, Header(max_length=MAX_IDEMPOTENCY_KEY)] = None,
     ) -> JSONResponse:
-        domains = body.domains if isinstance(body.domains, str) else tuple(body.domains)
-        request = ReportRequest(
-            body.uscc.strip().upper(), domains, body.period.from_, body.period.to
+        receipt = await issue_apart(
+            workers,
+            service.reports,
+            service.reports.plan,
+            signed,
+            token,
+            idempotency_key,
+            body.to_request(),
         )
-        return _json(service.issue_report(signed, token, idempotency_key, request), 201)
+        return _json(receipt, 201)
 
     @app.get(
         "/v1/reports/{report_id}/pdf",
         response_class=Response,
         responses={200: {"content": {"application/pdf": {}}}},
     )
-    def report_pdf(report_id: str, caller: Signed, token: Bearer) -> Response:
-        person = service.person_for(caller, token)
-        report = service.report_pdf(person, report_id)
+    async def report_pdf(report_id: str, caller: Signed, token: Bearer) -> Response:
+        person = await workers.call(service.logins.session_for, caller, token)
+        report = await workers.call(service.reports.report_pdf, person, report_id)
         return Response(
             report.pdf,
             media_type="application/pdf",
@@ -328,21 +314,47 @@ def create_app(service: PlatformService, hall_settings: HallSettings | None = No
         )
 
     @app.get("/v1/reports/by-ticket/{ticket}")
-    def report_by_ticket(ticket: str, caller: Signed, token: Bearer) -> JSONResponse:
-        person = service.person_for(caller, token)
-        return _json(service.report_by_ticket(caller, person, ticket))
+    async def report_by_ticket(ticket: str, caller: Signed, token: Bearer) -> JSONResponse:
+        person = await workers.call(service.logins.session_for, caller, token)
+        return _json(await workers.call(service.reports.report_by_ticket, caller, person, ticket))
 
-    @app.get("/v1/verify/{verification_code}")
-    def verify(verification_code: str) -> JSONResponse:
-        return _json(service.verify(verification_code))
+    @app.get(
+        "/v1/verify/{verification_code}",
+        responses={200: {"content": {"application/json": {}, "text/html": {}}}},
+    )
+    async def verify(verification_code: str, request: Request) -> Response:
+        """JSON for machines; the verify page for a browser (Accept: text/html)."""
+        client = request.client.host if request.client else "-"
+        wait = verify_limit.take(client)
+        if wait is not None:
+            raise ApiError(429, "too_many_requests", "查询过于频繁，请稍后再试。", wait)
+        found = await workers.read(service.verification, verification_code)
+        if wants_html(request.headers.get("accept")):
+            return HTMLResponse(render(found, verification_code), headers=page_headers())
+        return JSONResponse(found.as_json(), headers={"Vary": "Accept"})
 
     @app.post("/v1/objections")
-    def objection(body: ObjectionBody, caller: Signed, token: Bearer) -> JSONResponse:
-        person = service.person_for(caller, token)
+    async def objection(body: ObjectionBody, caller: Signed, token: Bearer) -> JSONResponse:
+        person = await workers.call(service.logins.session_for, caller, token)
+        filed = await workers.call(
+            service.objections.file,
+            caller,
+            person,
+            body.report_id,
+            body.record_id,
+            body.reason,
+            body.contact,
+        )
+        return _json(filed)
+
+    @app.post("/v1/terminals/{terminal_id}/revoke")
+    async def revoke_self(terminal_id: str, caller: Signed) -> JSONResponse:
+        """A terminal being decommissioned (kiosk-provision wipe) revokes itself, only itself."""
+        if caller.terminal_id != terminal_id:
+            raise ApiError(403, "not_this_terminal", "终端只能停用自己。")
+        already = await workers.call(service.terminals.revoke, terminal_id)
         return _json(
-            service.file_objection(
-                caller, person, body.report_id, body.record_id, body.reason, body.contact
-            ),
+            {"terminal_id": terminal_id, "revoked": True, "already_revoked": bool(already)}
         )
 
     add_terminal_routes(app, hall, Depends(signed))
@@ -358,3 +370,12 @@ def create_app(service: PlatformService, hall_settings: HallSettings | None = No
 
     app.state.hall = hall
     return app
+
+
+def _json(body: dict[str, Any], status: int = 200) -> JSONResponse:
+    return JSONResponse(body, status_code=status)
+
+
+def _refuse(request: Request, status: int, code: str, message: str) -> JSONResponse:
+    note_error(request.scope, code)
+    return error_response(status, code, message)

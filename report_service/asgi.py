@@ -2,22 +2,34 @@
 
 from __future__ import annotations
 
+import logging
 import os
 
 from fastapi import FastAPI
 
-from .app import create_app
-from .db import make_engine
+from .app import Settings, create_app
+from .bootstrap import open_platform
 from .hall import HallSettings
-from .service import PlatformService
 
 
 def app_from_env() -> FastAPI:
-    service = PlatformService(
-        make_engine(os.environ["REPORT_SERVICE_DB"]),
-        public_url=os.environ.get("REPORT_SERVICE_PUBLIC_URL", "http://127.0.0.1:8080"),
+    if not logging.getLogger().handlers:  # a spawned worker: log as the serve process does
+        logging.basicConfig(
+            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+        )
+    env = os.environ
+    settings = Settings(
+        db_wait_s=float(env.get("REPORT_SERVICE_DB_WAIT", "5")),
+        body_timeout_s=float(env.get("REPORT_SERVICE_BODY_TIMEOUT", "15")),
+        verify_per_minute=float(env.get("REPORT_SERVICE_VERIFY_RATE", "60")),
     )
-    settings = HallSettings(
-        help_ack_alert_s=int(os.environ.get("REPORT_SERVICE_HELP_ALERT_S", "180"))
+    service = open_platform(
+        env["REPORT_SERVICE_DB"],
+        env.get("REPORT_SERVICE_KEYS"),
+        public_url=env.get("REPORT_SERVICE_PUBLIC_URL", "http://127.0.0.1:8080"),
+        create=False,
+        wait_s=settings.db_wait_s,
+        failure_limit=int(env.get("REPORT_SERVICE_AUTH_FAILURES", "20")),
     )
-    return create_app(service, settings)
+    hall = HallSettings(help_ack_alert_s=int(env.get("REPORT_SERVICE_HELP_ALERT_S", "180")))
+    return create_app(service, settings, hall)

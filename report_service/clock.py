@@ -12,3 +12,8 @@ Clock = Callable[[], dt.datetime]
 
 def system_clock() -> dt.datetime:
     return dt.datetime.now(CST)
+
+
+def aware(value: dt.datetime) -> dt.datetime:
+    """SQLite hands back naive datetimes (stored in platform time); PostgreSQL aware ones in UTC."""
+    return value.replace(tzinfo=CST) if value.tzinfo is None else value.astimezone(CST)

@@ -7,10 +7,13 @@ import binascii
 import hashlib
 import json
 import secrets
+from typing import NotRequired, TypedDict, cast
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from .keys import Signer
 
 LOGIN_QR_PREFIX = "KQR1."
 MAX_LOGIN_QR_LEN = 1024
@@ -115,7 +118,7 @@ class SigningKey:
         return b64encode(self._key.sign(message))
 
 
-def issue_login_qr(key: SigningKey, subject: str, name_masked: str, now: int, ttl_s: int) -> str:
+def issue_login_qr(key: Signer, subject: str, name_masked: str, now: int, ttl_s: int) -> str:
     """`KQR1.<b64url(json)>.<b64url(sig)>`, the signature covering `KQR1.<b64url(json)>`."""
     claims = {
         "v": 1,
@@ -131,6 +134,15 @@ def issue_login_qr(key: SigningKey, subject: str, name_masked: str, now: int, tt
     return body + "." + b64url_encode(key.sign(body.encode("ascii")))
 
 
+class LoginQrClaims(TypedDict):
+    v: int
+    sub: str  # the person's public id
+    name: NotRequired[str]  # masked: 张*
+    iat: int
+    exp: int
+    nonce: str
+
+
 class LoginQrError(ValueError):
     """A login QR payload that is malformed, forged or expired; `reason` is a stable code."""
 
@@ -139,8 +151,16 @@ class LoginQrError(ValueError):
         self.reason = reason
 
 
-def parse_login_qr(payload: str, platform_key: Ed25519PublicKey, now: int) -> dict[str, object]:
+def parse_login_qr(payload: str, platform_key: Ed25519PublicKey, now: int) -> LoginQrClaims:
     """Check format, platform signature and expiry; returns the claims."""
+    claims = read_login_qr(payload, platform_key)
+    if now >= claims["exp"]:
+        raise LoginQrError("expired")
+    return claims
+
+
+def read_login_qr(payload: str, platform_key: Ed25519PublicKey) -> LoginQrClaims:
+    """Check format and platform signature, not expiry; returns the claims."""
     if not isinstance(payload, str) or len(payload) > MAX_LOGIN_QR_LEN:
         raise LoginQrError("malformed")
     if not payload.startswith(LOGIN_QR_PREFIX) or payload.count(".") != 2:
@@ -160,8 +180,54 @@ def parse_login_qr(payload: str, platform_key: Ed25519PublicKey, now: int) -> di
     if not isinstance(claims, dict) or claims.get("v") != 1:
         raise LoginQrError("malformed")
     for field, kind in (("sub", str), ("nonce", str), ("exp", int), ("iat", int)):
-        if not isinstance(claims.get(field), kind):
+        value = claims.get(field)
+        if not isinstance(value, kind) or isinstance(value, bool):
             raise LoginQrError("malformed")
-    if now >= claims["exp"]:  # type: ignore[operator]
-        raise LoginQrError("expired")
-    return claims
+    return cast(LoginQrClaims, claims)
+
+
+# ---- Ed25519 public keys a terminal may enroll ------------------------------------------------
+# A small-order point (the identity, the all-zero encoding and six more) verifies signatures
+# that were never made by anyone; a non-canonical or off-curve encoding is no key at all.
+_P = 2**255 - 19
+_D = -121665 * pow(121666, _P - 2, _P) % _P
+_SQRT_M1 = pow(2, (_P - 1) // 4, _P)
+
+
+def _decode_point(raw: bytes) -> tuple[int, int] | None:
+    """The affine point of a 32-byte encoding (RFC 8032 §5.1.3), None if it is not one."""
+    if len(raw) != 32:
+        return None
+    y = int.from_bytes(raw, "little") & ((1 << 255) - 1)
+    sign = raw[31] >> 7
+    if y >= _P:  # non-canonical
+        return None
+    x2 = (y * y - 1) * pow(_D * y * y + 1, _P - 2, _P) % _P
+    x = pow(x2, (_P + 3) // 8, _P)
+    if (x * x - x2) % _P:
+        x = x * _SQRT_M1 % _P
+    if (x * x - x2) % _P:
+        return None  # not on the curve
+    if x == 0 and sign:
+        return None
+    if x & 1 != sign:
+        x = _P - x
+    return x, y
+
+
+def _add(a: tuple[int, int], b: tuple[int, int]) -> tuple[int, int]:
+    (x1, y1), (x2, y2) = a, b
+    t = _D * x1 * x2 * y1 * y2 % _P
+    x3 = (x1 * y2 + y1 * x2) * pow(1 + t, _P - 2, _P) % _P
+    y3 = (y1 * y2 + x1 * x2) * pow(1 - t, _P - 2, _P) % _P
+    return x3, y3
+
+
+def usable_public_key(raw: bytes) -> bool:
+    """A canonical encoding of a curve point whose order is not small (8P is not the identity)."""
+    point = _decode_point(raw)
+    if point is None:
+        return False
+    for _ in range(3):
+        point = _add(point, point)
+    return point != (0, 1)

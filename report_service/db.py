@@ -1,8 +1,15 @@
-"""The platform's database: SQLAlchemy 2 tables, engine set-up for SQLite or PostgreSQL."""
+"""The platform's database: SQLAlchemy 2 tables, engine set-up for SQLite or PostgreSQL.
+
+Schema version 2: no secrets in `settings` (keys.py), person names and objection contacts sealed
+(AES-GCM), idempotency keys scoped to (terminal, person). `migrate.py` brings a version 1
+database here."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 from sqlalchemy import (
     Boolean,
@@ -12,17 +19,23 @@ from sqlalchemy import (
     Index,
     Integer,
     LargeBinary,
+    MetaData,
     String,
     Text,
+    UniqueConstraint,
     create_engine,
     event,
 )
-from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 
 class Base(DeclarativeBase):
     pass
+
+
+SCHEMA_VERSION = 2
+REPORT_KEY_SCOPE = "uq_reports_request_key"
 
 
 class Setting(Base):
@@ -50,6 +63,7 @@ class Terminal(Base):
     hardware: Mapped[str] = mapped_column(Text)
     enrolled_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class Nonce(Base):
@@ -70,13 +84,15 @@ class Entity(Base):
 
 
 class Person(Base):
-    """A natural person; the ID number is kept only as a keyed hash."""
+    """A natural person: the ID number only as a keyed hash, the name sealed (AES-GCM, bound to
+    the row by its id_hash) and as a keyed hash a card's name is checked against."""
 
     __tablename__ = "persons"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     public_id: Mapped[str] = mapped_column(String(32), unique=True)
     id_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    name: Mapped[str] = mapped_column(String(64))
+    name_mac: Mapped[str] = mapped_column(String(64))
+    name_sealed: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class Role(Base):
@@ -108,9 +124,12 @@ class Record(Base):
 class SessionToken(Base):
     __tablename__ = "sessions"
     token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
-    terminal_id: Mapped[str] = mapped_column(String(64))
+    terminal_id: Mapped[str] = mapped_column(String(64), index=True)
     person_id: Mapped[int] = mapped_column(Integer)
     expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    # a session from a login QR used after its expiry for a request queued while it was valid:
+    # good for that request's ticket only
+    ticket: Mapped[str | None] = mapped_column(String(128), nullable=True)
 
 
 class UsedLoginQr(Base):
@@ -124,7 +143,8 @@ class UsedLoginQr(Base):
 class Report(Base):
     __tablename__ = "reports"
     report_id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    idempotency_key: Mapped[str] = mapped_column(String(128), unique=True)
+    # unique per terminal and person (below): another terminal or person cannot claim a key
+    idempotency_key: Mapped[str] = mapped_column(String(128), index=True)
     request_hash: Mapped[str] = mapped_column(String(64))
     terminal_id: Mapped[str] = mapped_column(String(64))
     person_id: Mapped[int] = mapped_column(Integer)
@@ -143,17 +163,39 @@ class Report(Base):
     pdf: Mapped[bytes] = mapped_column(LargeBinary)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
+    __table_args__ = (
+        UniqueConstraint("terminal_id", "person_id", "idempotency_key", name=REPORT_KEY_SCOPE),
+    )
+
 
 class Objection(Base):
     __tablename__ = "objections"
     objection_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     report_id: Mapped[str] = mapped_column(String(32), index=True)
-    record_id: Mapped[str] = mapped_column(String(64))
+    record_id: Mapped[str] = mapped_column(String(64), index=True)
     reason: Mapped[str] = mapped_column(Text)
-    contact: Mapped[str] = mapped_column(String(32))
+    contact_sealed: Mapped[bytes] = mapped_column(LargeBinary)  # AES-GCM, bound to objection_id
     terminal_id: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     due_by: Mapped[dt.date] = mapped_column(Date)
+
+
+class AuthFailure(Base):
+    """Refused identity checks per terminal in the current window (sessions.py rate limit)."""
+
+    __tablename__ = "auth_failures"
+    terminal_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    window_start: Mapped[int] = mapped_column(Integer)
+    failures: Mapped[int] = mapped_column(Integer)
+
+
+def person_name_context(id_hash: str) -> str:
+    """What a person's sealed name is bound to (AES-GCM associated data): its own row."""
+    return "persons.name:" + id_hash
+
+
+def objection_contact_context(objection_id: str) -> str:
+    return "objections.contact:" + objection_id
 
 
 def normalise_url(url: str) -> str:
@@ -173,33 +215,60 @@ def sqlite_file(url: str) -> str | None:
     return url.removeprefix("sqlite:///")
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, wait_s: float = 30.0) -> Engine:
+    """An engine whose statements wait at most `wait_s` for a lock another process holds (the
+    service waits a few seconds and answers 503; the command line waits longer)."""
     url = normalise_url(url)
+    wait_ms = int(wait_s * 1000)
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        engine = create_engine(url, connect_args={"timeout": wait_s, "check_same_thread": False})
 
         @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
-            # WAL lets readers run beside the one writer; NORMAL is durable enough under WAL here
+        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
             cur = dbapi_conn.cursor()
+            # WAL lets readers run beside the one writer
             cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA synchronous=NORMAL")
-            cur.execute("PRAGMA busy_timeout=30000")
+            # FULL: a commit is on disk before the answer goes out, so a power cut cannot roll
+            # back a report already printed (NORMAL may lose the last commits under WAL)
+            cur.execute("PRAGMA synchronous=FULL")
+            cur.execute(f"PRAGMA busy_timeout={wait_ms}")
             # Page reads through a memory map, not read(): in WAL mode a connection re-reads
             # pages after any other connection's commit, i.e. on nearly every request.
             cur.execute("PRAGMA mmap_size=268435456")
             cur.close()
 
         return engine
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    return create_engine(
+        url,
+        pool_size=10,
+        max_overflow=20,
+        pool_pre_ping=True,
+        pool_timeout=wait_s,
+        connect_args={"options": f"-c lock_timeout={wait_ms}", "connect_timeout": 10},
+    )
+
+
+def all_tables() -> MetaData:
+    """Every table of the platform, the hall's included (they share this metadata)."""
+    from .hall import models as hall_models
+
+    assert hall_models.Hall.__table__ is not None
+    return Base.metadata
 
 
 def init_db(engine: Engine) -> None:
-    from .hall import models as hall_models  # the hall's tables share this metadata
-
-    assert hall_models.Hall.__table__ is not None
-    Base.metadata.create_all(engine)
+    all_tables().create_all(engine)
 
 
-def session_factory(engine: Engine) -> sessionmaker:  # type: ignore[type-arg]
+def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+@contextmanager
+def using(engine: Engine, conn: Connection | None) -> Iterator[Connection]:
+    """conn if the caller holds one for the whole request, else one checked out for this."""
+    if conn is not None:
+        yield conn
+    else:
+        with engine.connect() as own:
+            yield own

@@ -2,22 +2,37 @@
 
 from __future__ import annotations
 
+from sqlalchemy import exc as sa_exc
+from starlette.responses import JSONResponse
+
 
 class ApiError(Exception):
     """Raised anywhere in the service; the app turns it into `{"error": {"code", "message"}}`."""
 
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(
+        self, status: int, code: str, message: str, retry_after: int | None = None
+    ) -> None:
         super().__init__(f"{code}: {message}")
         self.status = status
         self.code = code
         self.message = message
+        self.retry_after = retry_after  # seconds, sent as Retry-After (429, 503)
+
+
+def error_response(
+    status: int, code: str, message: str, retry_after: int | None = None
+) -> JSONResponse:
+    """The API's one error envelope: `{"error": {"code", "message"}}` with its status."""
+    headers = None if retry_after is None else {"Retry-After": str(max(1, retry_after))}
+    body = {"error": {"code": code, "message": message}}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def api_error_response(exc: ApiError) -> JSONResponse:
+    return error_response(exc.status, exc.code, exc.message, exc.retry_after)
 
 
 # Stable codes the kiosk maps to screens (docs/api.md lists them).
-def bad_request(code: str, message: str) -> ApiError:
-    return ApiError(400, code, message)
-
-
 def unprocessable(code: str, message: str) -> ApiError:
     return ApiError(422, code, message)
 
@@ -38,8 +53,40 @@ def conflict(code: str, message: str) -> ApiError:
     return ApiError(409, code, message)
 
 
+def gone(code: str, message: str) -> ApiError:
+    return ApiError(410, code, message)
+
+
+def too_many(code: str, message: str, retry_after: int) -> ApiError:
+    return ApiError(429, code, message, retry_after)
+
+
+BUSY_RETRY_S = 5
+DATABASE_BUSY = "平台繁忙，请稍后再试。"
+
+
+def database_busy() -> ApiError:
+    """The database did not answer in time (a lock held elsewhere, a full pool, a lost
+    connection): the client may try again, and the kiosk queues a report request meanwhile."""
+    return ApiError(503, "database_busy", DATABASE_BUSY, BUSY_RETRY_S)
+
+
+def from_library(exc: BaseException) -> ApiError | None:
+    """The API error a library's exception stands for, at the boundary; None for a bug.
+    SQLite's "database is locked", PostgreSQL's lock or statement timeouts and lost connections
+    (OperationalError), an exhausted pool (TimeoutError): all mean "busy, try again"."""
+    if isinstance(exc, ApiError):
+        return exc
+    if isinstance(exc, sa_exc.OperationalError | sa_exc.TimeoutError | TimeoutError):
+        return database_busy()
+    if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
+        return database_busy()
+    return None
+
+
 MALFORMED_JSON = "请求内容不是有效的JSON。"
 TOO_LARGE = "请求内容过大。"
+INTERNAL = "平台暂时无法处理，请稍后再试。"
 
 # What a field-validation failure means, by the validator's error type (the library's own text
 # is English); longest prefix first, so "string_too_long" wins over "string".

@@ -6,6 +6,10 @@ of it in object and number formatting; writing the few operator kinds this layou
 ms. The glyphs of the template text (labels, ASCII, the region's title and domain names) go into
 subset fonts that are built and compressed once and reused report after report; only the glyphs
 particular to a report (the entity's name, its records) get a subset of their own.
+
+A character the main font lacks (CJK Extension A-G: 䶮, 𠮷, 𬌗 in real names) is drawn from the
+first fallback font that has it (Debian's fonts-hanazono and fonts-babelstone-han); a character
+no font has refuses the whole report (UnprintableText), so nothing is ever printed as a blank.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import threading
 from report_service.document import ReportDocument
 from report_service.pdf_file import num as _n
 from report_service.pdf_file import write_pdf
-from report_service.pdf_font import CODES_PER_FONT, FontFace, SubsetFont
+from report_service.pdf_font import CODES_PER_FONT, FontChain, FontFace, SubsetFont
 from report_service.pdf_layout import (
     BODY_BOTTOM,
     COL_X,
@@ -43,14 +47,26 @@ log = logging.getLogger("report_service")
 
 __all__ = [
     "DEFAULT_FONT_PATH",
+    "FALLBACKS_ENV",
+    "FALLBACK_FONT_PATHS",
     "FONT_ENV",
     "FontNotFoundError",
+    "UnprintableText",
     "render_report_pdf",
+    "resolve_font_chain",
     "resolve_font_path",
 ]
 
 DEFAULT_FONT_PATH = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
 FONT_ENV = "REPORT_FONT"
+# Fallbacks in order, from Debian packages: HanaMinA (fonts-hanazono: URO, Ext A, part of B),
+# HanaMinB (Ext B-F), BabelStone Han (fonts-babelstone-han: part of Ext G and H).
+FALLBACK_FONT_PATHS = (
+    "/usr/share/fonts/truetype/hanazono/HanaMinA.ttf",
+    "/usr/share/fonts/truetype/hanazono/HanaMinB.ttf",
+    "/usr/share/fonts/truetype/babelstone/BabelStoneHan.ttf",
+)
+FALLBACKS_ENV = "REPORT_FONT_FALLBACKS"  # paths separated by ":", empty for none
 assert BODY_BOTTOM > 58.0  # the footer rule sits below the table
 
 # Characters given codes first in every report, so that their subset fonts repeat report to
@@ -71,6 +87,14 @@ class FontNotFoundError(FileNotFoundError):
     """No CJK TrueType font to embed in the report."""
 
 
+class UnprintableText(ValueError):
+    """The report holds characters that no font of the chain can draw."""
+
+    def __init__(self, chars: list[str]) -> None:
+        self.chars = chars
+        super().__init__("cannot print " + ", ".join(f"U+{ord(c):04X}" for c in chars))
+
+
 def resolve_font_path(font_path: str | None = None) -> str:
     """The CJK font to embed: the argument, else $REPORT_FONT, else the WenQuanYi Micro Hei TTC."""
     if font_path:
@@ -88,17 +112,65 @@ def resolve_font_path(font_path: str | None = None) -> str:
     return os.path.realpath(path)
 
 
+def resolve_font_chain(font_path: str | None = None) -> tuple[str, ...]:
+    """The main font (resolve_font_path), then the fallbacks that are installed: those of
+    $REPORT_FONT_FALLBACKS when it is set, else FALLBACK_FONT_PATHS."""
+    named = os.environ.get(FALLBACKS_ENV)
+    candidates = FALLBACK_FONT_PATHS if named is None else [p for p in named.split(":") if p]
+    fallbacks = [os.path.realpath(p) for p in candidates if os.path.isfile(p)]
+    if named is None and len(fallbacks) < len(candidates):
+        log.warning(
+            "fallback fonts missing (%s): rare characters will refuse reports; install "
+            "fonts-hanazono and fonts-babelstone-han",
+            ", ".join(p for p in candidates if not os.path.isfile(p)),
+        )
+    return (resolve_font_path(font_path), *fallbacks)
+
+
+def _font_chain(font_path: str | None) -> tuple[str, ...]:
+    """resolve_font_chain, looked up once per configuration: a render should not stat and
+    resolve four font paths (~0.3 ms) every time."""
+    key = (
+        font_path,
+        os.environ.get(FONT_ENV),
+        os.environ.get(FALLBACKS_ENV),
+        DEFAULT_FONT_PATH,
+        FALLBACK_FONT_PATHS,
+    )
+    found = _resolved.get(key)
+    if found is None:
+        found = _resolved[key] = resolve_font_chain(font_path)  # raises: nothing is kept
+    return found
+
+
+_resolved: dict[tuple[object, ...], tuple[str, ...]] = {}
 _font_lock = threading.Lock()
 _faces: dict[str, FontFace] = {}
+_chains: dict[tuple[str, ...], FontChain] = {}
+
+
+def _get_chain(paths: tuple[str, ...]) -> FontChain:
+    chain = _chains.get(paths)
+    if chain is None:
+        with _font_lock:
+            chain = _chains.get(paths)
+            if chain is None:
+                chain = _chains[paths] = FontChain(paths, primary=_get_face_locked(paths[0]))
+    return chain
+
+
+def _get_face_locked(path: str) -> FontFace:
+    face = _faces.get(path)
+    if face is None:
+        face = _faces[path] = FontFace(path)
+    return face
 
 
 def _get_face(path: str) -> FontFace:
     face = _faces.get(path)
     if face is None:
         with _font_lock:  # parsing the TTC takes ~150 ms: once per process and path
-            face = _faces.get(path)
-            if face is None:
-                face = _faces[path] = FontFace(path)
+            face = _get_face_locked(path)
     return face
 
 
@@ -131,7 +203,9 @@ _stable_lock = threading.Lock()
 _stables: dict[tuple[str, str, tuple[str, ...]], _StableFonts] = {}
 
 
-def _stable_fonts(face: FontFace, doc: ReportDocument) -> _StableFonts:
+def _stable_fonts(chain: FontChain, doc: ReportDocument) -> _StableFonts:
+    """Template characters the main font has; any others come as the report's own."""
+    face = chain.primary
     base = _STABLE_CHARS + doc.title + doc.platform_name + doc.region_name  # same for a region
     names = tuple(d.name for d in doc.domains)
     key = (face.path, base, names)
@@ -149,13 +223,15 @@ def _stable_fonts(face: FontFace, doc: ReportDocument) -> _StableFonts:
 
 
 class _Codes:
-    """One report's character codes: the template's, then its own in order of first use."""
+    """One report's character codes: the template's, then its own in order of first use, in
+    subsets of the face that draws each (the main font's, a fallback's)."""
 
-    def __init__(self, face: FontFace, stable: _StableFonts) -> None:
-        self.face = face
+    def __init__(self, chain: FontChain, stable: _StableFonts) -> None:
+        self.chain = chain
         self.stable = stable
         self.codes = dict(stable.codes)  # and the report's own, as they come
-        self.own_chars: list[str] = []
+        self.own: list[tuple[FontFace, list[str]]] = []  # the report's own subsets, in order
+        self._filling: dict[str, int] = {}  # face path -> its subset being filled
 
     def shown(self, text: str, size: float) -> tuple[int, str, int, bool]:
         """Operators that show text: (first font, "<codes> Tj" with any font changes, last font,
@@ -184,18 +260,20 @@ class _Codes:
         return found
 
     def _assign(self, ch: str) -> tuple[int, int]:
-        if not self.face.has(ch):  # drawn as .notdef, a blank: the text on paper is incomplete
-            log.warning("report font has no glyph for U+%04X; it prints as a blank", ord(ch))
-            return (0, 0)
-        n = len(self.own_chars)
-        fc = self.codes[ch] = (len(self.stable.fonts) + n // CODES_PER_FONT, n % CODES_PER_FONT + 1)
-        self.own_chars.append(ch)
+        face = self.chain.face_for(ch)
+        if face is None:  # render_report_pdf checked the text first: never drawn as a blank
+            raise UnprintableText([ch])
+        k = self._filling.get(face.path)
+        if k is None or len(self.own[k][1]) >= CODES_PER_FONT:
+            k = self._filling[face.path] = len(self.own)
+            self.own.append((face, []))
+        chars = self.own[k][1]
+        chars.append(ch)
+        fc = self.codes[ch] = (len(self.stable.fonts) + k, len(chars))
         return fc
 
     def fonts(self) -> list[SubsetFont]:
-        own = self.own_chars
-        chunks = [own[i : i + CODES_PER_FONT] for i in range(0, len(own), CODES_PER_FONT)]
-        return self.stable.fonts + [self.face.subset(c, 1) for c in chunks]
+        return self.stable.fonts + [face.subset(chars, 1) for face, chars in self.own]
 
 
 # -------------------------------------------------------------------------------------- drawing
@@ -253,10 +331,10 @@ class _Canvas:
         return found
 
     def center(self, y: float, size: float, text: str) -> None:
-        self.put((PAGE_W - self.codes.face.width(text, size)) / 2, y, size, text)
+        self.put((PAGE_W - self.codes.chain.width(text, size)) / 2, y, size, text)
 
     def right(self, x: float, y: float, size: float, text: str) -> None:
-        self.put(x - self.codes.face.width(text, size), y, size, text)
+        self.put(x - self.codes.chain.width(text, size), y, size, text)
 
     def lines(self, segments: list[tuple[float, float, float, float]]) -> None:
         n = _n
@@ -303,7 +381,8 @@ def _draw_table(c: _Canvas, page: Page) -> None:
         [(x, top, x, bottom) for x in COL_X]
         + [(X0, top, X3, top), (X0, top - HEAD_H, X3, top - HEAD_H), (X0, bottom, X3, bottom)]
     )
-    firsts, records = [], []
+    firsts: list[tuple[float, float, float, float]] = []
+    records: list[tuple[float, float, float, float]] = []
     for k, (row, y) in enumerate(page.rows):
         if k:  # the header's bottom rule closes the first row
             (records if row.record else firsts).append((COL_X[2] if row.record else X0, y, X3, y))
@@ -322,11 +401,28 @@ def _draw_footer(c: _Canvas, doc: ReportDocument, number: int, count: int) -> No
     c.right(X3, 32.0, 8.0, f"第{number}页 共{count}页")
 
 
+def document_text(doc: ReportDocument) -> str:
+    """Every piece of the document's own text that the report prints."""
+    parts = [
+        doc.title, doc.platform_name, doc.region_name, doc.entity_name, doc.uscc,
+        doc.entity_kind_label, doc.report_id, doc.verification_code,
+    ]  # fmt: skip
+    for d in doc.domains:
+        parts.append(d.name)
+        for r in d.records:
+            parts += [r.kind_label, r.agency, r.document_no, r.title, r.list_name or ""]
+    return "".join(parts)
+
+
 def render_report_pdf(doc: ReportDocument, font_path: str | None = None) -> bytes:
-    """Render doc as an A4 PDF; the same doc always gives the same bytes."""
-    face = _get_face(resolve_font_path(font_path))
-    pages = paginate(face, doc)
-    codes = _Codes(face, _stable_fonts(face, doc))
+    """Render doc as an A4 PDF; the same doc always gives the same bytes. Raises
+    UnprintableText, before any work, when a character is in none of the fonts."""
+    chain = _get_chain(_font_chain(font_path))
+    missing = chain.missing(document_text(doc))
+    if missing:
+        raise UnprintableText(missing)
+    pages = paginate(chain, doc)
+    codes = _Codes(chain, _stable_fonts(chain, doc))
     total = doc.total_records
     contents = []
     for page in pages:

@@ -10,14 +10,16 @@ program and a ToUnicode map (so that text can be searched and copied).
 from __future__ import annotations
 
 import hashlib
+import mmap
 import struct
 import threading
+import unicodedata
 import zlib
 from collections.abc import Sequence
 
 from reportlab.pdfbase.ttfonts import TTFontFile, calcChecksum
 
-__all__ = ["CODES_PER_FONT", "FontFace", "SubsetFont"]
+__all__ = ["CODES_PER_FONT", "FontChain", "FontFace", "SubsetFont"]
 
 CODES_PER_FONT = 255  # one-byte codes 1..255; code 0 is the .notdef glyph
 # Composite glyph flags (OpenType glyf table).
@@ -28,6 +30,7 @@ _HAS_XY_SCALE = 0x40
 _HAS_2X2 = 0x80
 _COPIED_TABLES = ("name", "OS/2", "cvt ", "fpgm", "prep")
 _SUBSET_CACHE_SIZE = 256
+_NEVER_DRAWN = frozenset({"Co", "Cs", "Cc"})  # private use, lone surrogates, controls
 
 
 def _num(x: float) -> str:
@@ -49,9 +52,21 @@ class FontFace:
         self._widths: dict[int, float] = ttf.charWidths  # per 1000 em
         self.default_width = float(ttf.defaultWidth)
         self._em: dict[str, float] = {}
-        self._hmetrics: list[tuple[int, int]] = ttf.hmetrics
+        # reportlab fills the metrics of glyphs past numberOfHMetrics with the last advance
+        # already scaled to 1000 units; the font program needs it in font units
+        n_metrics = struct.unpack_from(">H", ttf.get_table("hhea"), 34)[0]
+        last_advance = ttf.hmetrics[n_metrics - 1][0]
+        self._hmetrics: list[tuple[int, int]] = [
+            (int(aw) if i < n_metrics else last_advance, lsb)
+            for i, (aw, lsb) in enumerate(ttf.hmetrics)
+        ]
         self._glyph_pos: list[int] = ttf.glyphPos
-        self._glyf = ttf.get_table("glyf")
+        # glyph outlines are read from a memory map of the file, not copied: a fallback font
+        # for rare characters holds tens of megabytes of them and a report uses a handful
+        glyf = ttf.table["glyf"]
+        with open(path, "rb") as fh:
+            mapped = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+        self._glyf = memoryview(mapped)[glyf["offset"] : glyf["offset"] + glyf["length"]]
         self._tables = {t: ttf.get_table(t) for t in _COPIED_TABLES if t in ttf.table}
         self._post = b"\x00\x03\x00\x00" + ttf.get_table("post")[4:16] + b"\x00" * 16
         self._hhea = ttf.get_table("hhea")
@@ -111,7 +126,7 @@ class FontFace:
         if found is not None:
             return found
         start, end = self._glyph_pos[gid], self._glyph_pos[gid + 1]
-        data = self._glyf[start:end]
+        data = bytes(self._glyf[start:end])
         parts, where = [], []
         if len(data) > 2 and struct.unpack_from(">h", data)[0] < 0:  # a composite glyph
             pos, flags = 10, _MORE_COMPONENTS
@@ -281,3 +296,65 @@ class SubsetFont:
                 pos += len(p)
             found = self._objects[first] = (b"".join(parts), tuple(offsets))
         return found
+
+
+class FontChain:
+    """The report's faces in order of preference: the first face that has a character draws it.
+    The primary face is parsed at once; the fallbacks (large fonts for rare characters) only
+    when a character needs them."""
+
+    def __init__(self, paths: Sequence[str], primary: FontFace | None = None) -> None:
+        if not paths:
+            raise ValueError("a font chain needs at least one font")
+        self.paths = tuple(paths)
+        self.path = "|".join(self.paths)  # keys the layout caches
+        self.primary = primary or FontFace(self.paths[0])
+        self._faces: list[FontFace | None] = [self.primary] + [None] * (len(self.paths) - 1)
+        self._index: dict[str, int] = {}  # character -> position of its face, -1 for none
+        self._lock = threading.Lock()
+        self._em: dict[str, float] = {}
+
+    def _face(self, i: int) -> FontFace:
+        face = self._faces[i]
+        if face is None:
+            with self._lock:  # a fallback takes ~0.1-0.5 s to parse: once per process
+                face = self._faces[i]
+                if face is None:
+                    face = self._faces[i] = FontFace(self.paths[i])
+        return face
+
+    def index_of(self, ch: str) -> int:
+        found = self._index.get(ch)
+        if found is None:
+            found = next(
+                (i for i in range(len(self.paths)) if self._face(i).has(ch)),
+                -1,
+            )
+            self._index[ch] = found
+        return found
+
+    def face_for(self, ch: str) -> FontFace | None:
+        i = self.index_of(ch)
+        return None if i < 0 else self._face(i)
+
+    def has(self, ch: str) -> bool:
+        return self.index_of(ch) >= 0
+
+    def missing(self, text: str) -> list[str]:
+        """The characters of text that no face of the chain can draw, in order of first use.
+        Private-use code points count as missing whatever a font holds there: their meaning is
+        a vendor's, and printing some font's glyph would print the wrong character."""
+        return [
+            ch
+            for ch in dict.fromkeys(text)
+            if unicodedata.category(ch) in _NEVER_DRAWN or not self.has(ch)
+        ]
+
+    def em(self, ch: str) -> float:
+        w = self._em.get(ch)
+        if w is None:
+            w = self._em[ch] = (self.face_for(ch) or self.primary).em(ch)
+        return w
+
+    def width(self, text: str, size: float) -> float:
+        return sum(map(self.em, text)) * size

@@ -12,12 +12,13 @@ import re
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from reportlab.lib.pagesizes import A4
 
 from report_service.clock import CST
 from report_service.document import DomainResult, RecordLine, ReportDocument
-from report_service.pdf_font import FontFace as _Font
+from report_service.pdf_font import FontChain as _Font
 
 __all__ = ["Header", "Line", "Page", "Row", "local_time", "paginate"]
 
@@ -35,22 +36,24 @@ QR_SIZE = 84.0
 # Characters that must not open a line (they hang on the previous one's last character instead).
 _NO_LINE_START = frozenset("，。、；：？！）》」』】〕”’,.;:?!)]%")
 _CACHE_LIMIT = 20_000  # entries per cache; cleared when full (layout is cheap to redo)
+_K = TypeVar("_K")
+_V = TypeVar("_V")
 
 
-class _Cache(dict):  # type: ignore[type-arg]
+class _Cache(dict[_K, _V]):
     """A bounded memo shared by render threads (dict operations are atomic under the GIL)."""
 
     _lock = threading.Lock()
 
-    def put(self, key: object, value: object) -> None:
+    def put(self, key: _K, value: _V) -> None:
         if len(self) >= _CACHE_LIMIT:
             with self._lock:
                 self.clear()
         self[key] = value
 
 
-_wrapped = _Cache()
-_clean_rows = _Cache()
+_wrapped: _Cache[tuple[object, ...], list[str]] = _Cache()
+_clean_rows: _Cache[tuple[object, ...], list[Row]] = _Cache()
 
 
 @dataclass(frozen=True)
@@ -164,7 +167,10 @@ def _labelled(font: _Font, label: str, value: Sequence[str | _Keep], width: floa
 
 def _record_lines(font: _Font, n: int, rec: RecordLine) -> list[Line]:
     width = _cell_width(2) - 10.0
-    head = [f"{n}. {rec.kind_label}　{rec.date.isoformat()}　", _Keep(f"文号：{rec.document_no}")]
+    head: list[str | _Keep] = [
+        f"{n}. {rec.kind_label}　{rec.date.isoformat()}　",
+        _Keep(f"文号：{rec.document_no}"),
+    ]
     out = [Line(0.0, t) for t in _wrap(font, head, SIZE, _cell_width(2))]
     for label, value in (("部门：", rec.agency), ("名称：", rec.title), ("名单：", rec.list_name)):
         if value:

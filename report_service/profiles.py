@@ -1,16 +1,19 @@
-"""Region profiles: the report rules of each region, loaded from the JSON files in `profiles/`."""
+"""Region profiles: the report rules of each region, loaded from the JSON files in `profiles/`.
+
+A region is a profile file `profiles/<region>.json` whose `region` field is its own file name; the
+region list is whatever such files are present (adding a region is adding files, see
+`profiles/README.md`)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
+from typing import Any
 
 from .workdays import HolidayCalendar
-
-REGIONS = ("gansu", "lanzhou", "huzhou", "wuhai", "heihe")
 
 RECORD_KINDS = (
     "administrative_penalty",
@@ -66,6 +69,8 @@ class Profile:
     calendar: HolidayCalendar
     # names other than a report domain's code, name or alias that records may use, mapped to a code
     collection_names: dict[str, str | None]
+    _by_code: dict[str, Domain] = field(init=False, repr=False)
+    _by_name: dict[str, Domain] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         by_code = {d.code: d for d in self.domains}
@@ -75,16 +80,15 @@ class Profile:
         for name, code in self.collection_names.items():
             if code and name not in by_name:
                 by_name[name] = by_code[code]
-        object.__setattr__(self, "_by_code", by_code)
+        object.__setattr__(self, "_by_code", by_code)  # frozen: set once, here
         object.__setattr__(self, "_by_name", by_name)
 
     def domain(self, code: str) -> Domain | None:
-        return self._by_code.get(code)  # type: ignore[attr-defined, no-any-return]
+        return self._by_code.get(code)
 
     def resolve_domain(self, code_or_name: str) -> Domain | None:
         """A record's `domain`: the code, the exact Chinese name or an alias of a report domain."""
-        found = self._by_code.get(code_or_name)  # type: ignore[attr-defined]
-        return found or self._by_name.get(code_or_name)  # type: ignore[attr-defined, no-any-return]
+        return self._by_code.get(code_or_name) or self._by_name.get(code_or_name)
 
     def catalog(self) -> dict[str, object]:
         return {
@@ -108,9 +112,25 @@ class Profile:
         }
 
 
-def _read_json(name: str) -> dict:  # type: ignore[type-arg]
+@functools.cache
+def _read_json(name: str) -> dict[str, Any]:
     with resources.files("report_service").joinpath("profiles", name).open(encoding="utf-8") as fh:
-        return json.load(fh)  # type: ignore[no-any-return]
+        data = json.load(fh)
+    if not isinstance(data, dict):
+        raise ValueError(f"profiles/{name} is not a JSON object")
+    return data
+
+
+@functools.cache
+def regions() -> tuple[str, ...]:
+    """The regions whose profile files are present, in name order."""
+    found = []
+    for entry in resources.files("report_service").joinpath("profiles").iterdir():
+        stem = entry.name.removesuffix(".json")
+        is_json = entry.is_file() and entry.name.endswith(".json")
+        if is_json and _read_json(entry.name).get("region") == stem:
+            found.append(stem)
+    return tuple(sorted(found))
 
 
 @functools.cache
@@ -127,7 +147,7 @@ def _source_text(source: object) -> str:
 
 @functools.cache
 def load_profile(region: str) -> Profile:
-    if region not in REGIONS:
+    if region not in regions():
         raise UnknownRegionError(region)
     data = _read_json(f"{region}.json")
     rules = data["rules"]

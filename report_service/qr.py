@@ -86,7 +86,7 @@ def _build_version(number: int) -> _Version:
 
 def _capacity(number: int) -> int:
     """Bytes that fit in a version at level M (byte mode)."""
-    data = sum(b.data_count for b in rs_blocks(number, ERROR_CORRECT_M))
+    data: int = sum(b.data_count for b in rs_blocks(number, ERROR_CORRECT_M))
     return (data * 8 - 4 - (8 if number < 10 else 16)) // 8
 
 

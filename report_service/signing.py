@@ -3,11 +3,12 @@ path, timestamp, nonce and body hash; a nonce is accepted once within the clock-
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import hashlib
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import and_, bindparam, delete, exists, insert, select
@@ -15,8 +16,9 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from . import crypto, db
+from .clock import Clock
+from .db import using
 from .errors import unauthorized
-from .reports import Caller, SignedRequest, using
 
 MAX_SKEW_S = 300
 MAX_NONCE_CHARS = 128
@@ -30,18 +32,39 @@ _TERMINAL = (
         _T.id, _T.hall_id, _T.region, _T.public_key, _T.revoked,
         exists().where(and_(_N.terminal_id == _T.id, _N.nonce == bindparam("nonce"))).label("seen"),
         _S.terminal_id.label("session_terminal"), _S.person_id, _S.expires_at,
+        _S.ticket.label("session_ticket"),
     )
     .select_from(db.Terminal.__table__.outerjoin(db.SessionToken.__table__, _S.token_hash == bindparam("th")))
     .where(_T.id == bindparam("tid"))
 )  # fmt: skip
-_INSERT_NONCE = insert(db.Nonce.__table__)
+_INSERT_NONCE = insert(db.Nonce)
 
 
-class RequestSigning:
-    """The signing half of PlatformService (service.py supplies the engine and the clock)."""
+@dataclass(frozen=True)
+class Caller:
+    """An authenticated terminal."""
 
-    engine: Engine
-    now: Callable[[], dt.datetime]
+    terminal_id: str
+    hall_id: str
+    region: str
+
+
+@dataclass(frozen=True)
+class SignedRequest:
+    """A request whose signature checked out; its nonce is recorded with the request's outcome."""
+
+    caller: Caller
+    nonce: str
+    seen_at: int
+    session: Any = None  # the bearer's session row, looked up with the terminal (or None)
+
+
+class RequestAuth:
+    """Terminal request signing and the nonce ledger (DESIGN §3)."""
+
+    def __init__(self, engine: Engine, clock: Clock) -> None:
+        self.engine = engine
+        self.clock = clock
 
     def authenticate(
         self, method: str, path: str, headers: Mapping[str, str], body: bytes
@@ -72,7 +95,7 @@ class RequestSigning:
             )
         if not (timestamp.isascii() and timestamp.isdigit()) or len(timestamp) > 12:
             raise unauthorized("bad_timestamp", "请求时间戳格式错误。")
-        now = int(self.now().timestamp())
+        now = int(self.clock().timestamp())
         if abs(now - int(timestamp)) > MAX_SKEW_S:
             raise unauthorized(
                 "stale_timestamp", "终端时钟与平台相差过大，请联系工作人员校准时间。"
@@ -141,4 +164,4 @@ def _replayed() -> Exception:
     return unauthorized("replayed_nonce", "重复的请求已被拒绝。")
 
 
-__all__ = ["MAX_SKEW_S", "RequestSigning", "bearer_token", "token_hash"]
+__all__ = ["MAX_SKEW_S", "Caller", "RequestAuth", "SignedRequest", "bearer_token", "token_hash"]

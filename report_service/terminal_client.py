@@ -94,7 +94,8 @@ class TerminalClient:
             {"id_number": id_number, "name": name, "valid_until": valid_until},
         )
         assert r.status_code == 200, r.text
-        return r.json()
+        body: dict[str, Any] = r.json()
+        return body
 
     def report(
         self,

@@ -11,6 +11,7 @@ import datetime as dt
 import enum
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 _DAY = dt.timedelta(days=1)
 
@@ -63,7 +64,7 @@ class HolidayCalendar:
     provisional_years: frozenset[int] = frozenset()  # statutory days and 补假 only
 
     @classmethod
-    def from_json(cls, data: dict) -> HolidayCalendar:  # type: ignore[type-arg]
+    def from_json(cls, data: dict[str, Any]) -> HolidayCalendar:
         holidays: set[dt.date] = set()
         workdays: set[dt.date] = set()
         for year in data["years"].values():

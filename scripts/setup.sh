@@ -8,6 +8,8 @@ APT_PACKAGES=(
   python3-venv
   poppler-utils        # pdftotext / pdffonts / pdfinfo check the rendered reports
   fonts-wqy-microhei   # the CJK TrueType font embedded in every report PDF
+  fonts-hanazono       # report fallback fonts: CJK Extension A-F (HanaMinA, HanaMinB)
+  fonts-babelstone-han # report fallback font: part of CJK Extension G and H
   postgresql           # the PostgreSQL run of the service's core tests
   cups                 # the private cupsd the A4 printer tests start
   cups-filters         # Generic-PDF_Printer-PDF.ppd for the file-backed test queue

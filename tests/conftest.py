@@ -22,13 +22,13 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceProces
 
 
 def enroll(platform: ServiceProcess, region: str, hall: str = "hall-test") -> TerminalClient:
-    token = cli("terminals", "add-token", "--db", platform.db, "--hall", hall, "--region", region)
+    token = cli("terminals", "add-token", *platform.db_args(), "--hall", hall, "--region", region)
     return TerminalClient.enroll(platform.base_url, token.stdout.strip())
 
 
 def import_jsonl(platform: ServiceProcess, path: Path, lines: list[str]) -> None:
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    cli("import", "--db", platform.db, str(path))
+    cli("import", *platform.db_args(), str(path))
 
 
 @pytest.fixture(scope="session")

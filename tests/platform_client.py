@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,6 +46,11 @@ class ServiceProcess:
     base_url: str
     proc: subprocess.Popen[bytes]
     log_path: Path
+    keys: str | None = None  # --keys; None: the default directory beside a SQLite file
+
+    def db_args(self) -> list[str]:
+        """`--db URL` (and `--keys DIR`) for a command on this platform's database."""
+        return ["--db", self.db, *(["--keys", self.keys] if self.keys else [])]
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -58,7 +64,9 @@ class ServiceProcess:
         return self.log_path.read_text(errors="replace")
 
 
-def start_service(db: str, workdir: Path, workers: int = 1) -> ServiceProcess:
+def start_service(
+    db: str, workdir: Path, workers: int = 1, keys: str | None = None, extra: Sequence[str] = ()
+) -> ServiceProcess:
     port = free_port()
     log_path = workdir / f"service-{port}.log"
     with open(log_path, "wb") as log:
@@ -78,6 +86,8 @@ def start_service(db: str, workdir: Path, workers: int = 1) -> ServiceProcess:
                 str(workers),
                 "--log-level",
                 "info",
+                *(["--keys", keys] if keys else []),
+                *extra,
             ],
             cwd=ROOT,
             stdout=log,
@@ -91,7 +101,7 @@ def start_service(db: str, workdir: Path, workers: int = 1) -> ServiceProcess:
             raise RuntimeError(f"service exited: {log_path.read_text()}")
         try:
             if httpx.get(base_url + "/healthz", timeout=1).status_code == 200:
-                return ServiceProcess(db, base_url, proc, log_path)
+                return ServiceProcess(db, base_url, proc, log_path, keys)
         except httpx.HTTPError:
             time.sleep(0.1)
     proc.kill()

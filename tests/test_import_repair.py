@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import func, select
 
 from report_service import db
+from report_service.bootstrap import open_platform
 from report_service.clock import CST
-from report_service.db import make_engine
 from report_service.importer import ImportFileError, import_lines
 from report_service.service import PlatformService
 
@@ -21,7 +21,7 @@ IMPORT_DAY = dt.datetime(2026, 3, 2, 9, 0, tzinfo=CST)
 
 @pytest.fixture()
 def service(tmp_path) -> PlatformService:
-    return PlatformService(make_engine(str(tmp_path / "p.db")), clock=lambda: IMPORT_DAY)
+    return open_platform(str(tmp_path / "p.db"), clock=lambda: IMPORT_DAY)
 
 
 def lines_with_repair(repaired_on: str) -> list[str]:

@@ -8,10 +8,10 @@ import logging
 
 import pytest
 
+from report_service.bootstrap import open_platform
 from report_service.clock import CST
-from report_service.db import make_engine
 from report_service.importer import import_lines
-from report_service.service import Caller, PlatformService, ReportRequest
+from report_service.service import Caller, ReportRequest
 
 from .casebook import company_and_person, id_number, penalty, uscc
 
@@ -32,7 +32,7 @@ class Clock:
 def file_on(tmp_path):
     """Files an objection against a one-record Gansu report issued on the given day."""
     clock = Clock()
-    service = PlatformService(make_engine(str(tmp_path / "p.db")), clock=clock)
+    service = open_platform(str(tmp_path / "p.db"), clock=clock)
     company, person = uscc("gansu", 7301), id_number("gansu", 731)
     lines = company_and_person("gansu", company, "甘肃期限测试有限公司", person, "孙八", "agent")
     record = penalty("DUE-1", company, "市场监管", "2025-06-01")
@@ -41,12 +41,17 @@ def file_on(tmp_path):
 
     def file(day: dt.date) -> str:
         clock.now = dt.datetime.combine(day, dt.time(15, 0), CST)
-        token = service.session_from_id_card(caller, person, "孙八", None)["session_token"]
-        pid = service.person_for(caller, token)
+        token = service.logins.session_from_id_card(caller, person, "孙八", None)["session_token"]
+        pid = service.logins.person_for(caller, token)
         request = ReportRequest(company, "all", dt.date(2025, 1, 1), dt.date(2025, 12, 31))
-        report = service.create_report(caller, pid, f"due-{day.isoformat()}", request)
-        filed = service.file_objection(
-            caller, pid, report["report_id"], "DUE-1", "处罚已撤销", "13912345678"
+        report = service.reports.create_report(caller, pid, f"due-{day.isoformat()}", request)
+        filed = service.objections.file(
+            caller,
+            service.logins.session_for(caller, token),
+            report["report_id"],
+            "DUE-1",
+            "处罚已撤销",
+            "13912345678",
         )
         return filed["due_by"]
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import logging
 import os
 import pickle
 import re
@@ -334,10 +333,30 @@ def test_qr_decodes_to_verify_url(small_pdf: Path, tmp_path: Path) -> None:
     assert [r.text for r in results] == [small_document().verify_url]
 
 
-def test_a_character_the_font_lacks_is_logged(caplog: pytest.LogCaptureFixture) -> None:
-    missing = "\U00020000"  # CJK Extension B, beyond the bundled font
-    assert not pdf._get_face(pdf.resolve_font_path()).has(missing)
-    doc = replace(small_document(), entity_name=f"兰州{missing}有限公司")
-    with caplog.at_level(logging.WARNING, logger="report_service"):
-        assert pdf.render_report_pdf(doc).startswith(b"%PDF-")
-    assert "no glyph for U+20000" in caplog.text
+# Rare characters of real names: Ext B (𠮷 U+20BB7, 𪚥 U+2A6A5), Ext A (䶮 U+4DAE) and two
+# 通用规范汉字 in Ext E (𬌗 U+2C317, 𬍛 U+2C35B); WenQuanYi Micro Hei has none of them.
+RARE = "𠮷𪚥䶮𬌗𬍛"
+
+
+def test_characters_the_main_font_lacks_print_from_the_fallback_fonts(tmp_path: Path) -> None:
+    main = pdf._get_face(pdf.resolve_font_path())
+    assert not any(main.has(ch) for ch in RARE + "\U00020000")
+    doc = replace(small_document(), entity_name=f"生僻字{RARE}\U00020000有限公司")
+    out = tmp_path / "rare.pdf"
+    out.write_bytes(pdf.render_report_pdf(doc))
+    assert f"生僻字{RARE}\U00020000有限公司" in "".join(_text_pages(out))  # nothing blank
+    fonts = _fonts(out)
+    assert any("HanaMin" in f["name"] for f in fonts)
+    assert all(f["emb"] == "yes" and f["uni"] == "yes" for f in fonts)
+
+
+def test_a_character_no_font_has_refuses_the_report() -> None:
+    chain = pdf._get_chain(pdf.resolve_font_chain())
+    # an Extension G character outside every installed font, and a private-use code point
+    # (its meaning is some vendor's: never printed as whatever glyph a font keeps there)
+    nowhere = next(chr(c) for c in range(0x30000, 0x3134B) if not chain.has(chr(c)))
+    for odd in (nowhere, "\ue000"):
+        doc = replace(small_document(), entity_name=f"兰州{odd}有限公司")
+        with pytest.raises(pdf.UnprintableText) as refused:
+            pdf.render_report_pdf(doc)
+        assert refused.value.chars == [odd]

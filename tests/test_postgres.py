@@ -21,9 +21,23 @@ def pg_platform(tmp_path_factory):
     if pg_bin() is None:
         pytest.skip(reason="PostgreSQL not installed: `make test` installs it; this machine cannot")
     workdir = tmp_path_factory.mktemp("pg")
+    keys = str(workdir / "keys")  # a PostgreSQL database has no file to keep its keys beside
+    cli("keys", "init", "--dir", keys)
     with postgres_server() as url:
-        cli("seed", "--db", url, "--region", "wuhai", "--entities", "30", "--seed", "3")
-        service = start_service(url, workdir)
+        cli(
+            "seed",
+            "--db",
+            url,
+            "--keys",
+            keys,
+            "--region",
+            "wuhai",
+            "--entities",
+            "30",
+            "--seed",
+            "3",
+        )
+        service = start_service(url, workdir, keys=keys)
         try:
             yield service
         finally:
@@ -51,3 +65,14 @@ def test_core_on_postgresql(pg_platform, tmp_path):
     verified = httpx.get(f"{pg_platform.base_url}/v1/verify/{report['verification_code']}").json()
     assert verified["status"] == "valid" and verified["uscc"] == info["uscc"]
     assert verified["issued_at"] == report["issued_at"]  # the same instant, in platform time
+
+
+def test_one_terminal_per_enrollment_token_on_postgresql(pg_platform, tmp_path):
+    from .test_platform_access import check_one_terminal_per_token
+
+    check_one_terminal_per_token([pg_platform])  # one serve process
+    second = start_service(pg_platform.db, tmp_path, keys=pg_platform.keys)
+    try:
+        check_one_terminal_per_token([pg_platform, second])  # two processes, one database
+    finally:
+        second.stop()

@@ -7,11 +7,11 @@ import json
 
 import pytest
 
+from report_service.bootstrap import open_platform
 from report_service.clock import CST
-from report_service.db import make_engine
 from report_service.errors import ApiError
 from report_service.importer import import_lines
-from report_service.service import Caller, PlatformService, ReportRequest
+from report_service.service import Caller, ReportRequest
 
 from .casebook import company_and_person, id_number, uscc
 
@@ -30,7 +30,7 @@ class Clock:
 @pytest.fixture()
 def world(tmp_path):
     clock = Clock()
-    service = PlatformService(make_engine(str(tmp_path / "p.db")), clock=clock)
+    service = open_platform(str(tmp_path / "p.db"), clock=clock)
     company, person = uscc("wuhai", 7001), id_number("wuhai", 701)
     import_lines(
         service,
@@ -48,20 +48,22 @@ def code(exc: pytest.ExceptionInfo[ApiError]) -> str:
 
 def test_session_lives_ten_minutes(world):
     service, clock, caller, _, person = world
-    token = service.session_from_id_card(caller, person, "钱七", None)["session_token"]
+    token = service.logins.session_from_id_card(caller, person, "钱七", None)["session_token"]
     clock.advance(minutes=9, seconds=59)
-    assert service.person_for(caller, token) > 0
+    assert service.logins.person_for(caller, token) > 0
     clock.advance(seconds=1)
     with pytest.raises(ApiError) as exc:
-        service.person_for(caller, token)
+        service.logins.person_for(caller, token)
     assert code(exc) == "session_expired"
 
 
 def test_card_expiring_today_is_still_valid(world):
     service, clock, caller, _, person = world
-    assert service.session_from_id_card(caller, person, "钱七", clock.now.date())["session_token"]
+    assert service.logins.session_from_id_card(caller, person, "钱七", clock.now.date())[
+        "session_token"
+    ]
     with pytest.raises(ApiError) as exc:
-        service.session_from_id_card(
+        service.logins.session_from_id_card(
             caller, person, "钱七", clock.now.date() - dt.timedelta(days=1)
         )
     assert code(exc) == "id_card_expired"
@@ -69,10 +71,10 @@ def test_card_expiring_today_is_still_valid(world):
 
 def test_report_expires_after_its_validity(world):
     service, clock, caller, company, person = world
-    token = service.session_from_id_card(caller, person, "钱七", None)["session_token"]
-    report = service.create_report(
+    token = service.logins.session_from_id_card(caller, person, "钱七", None)["session_token"]
+    report = service.reports.create_report(
         caller,
-        service.person_for(caller, token),
+        service.logins.person_for(caller, token),
         "clock-ticket-1",
         ReportRequest(company, "all", dt.date(2025, 1, 1), dt.date(2026, 3, 1)),
     )
@@ -86,18 +88,18 @@ def test_report_expires_after_its_validity(world):
 
 def test_enrollment_token_expires_after_a_week(world):
     service, clock, _, _, _ = world
-    token = service.add_enrollment_token("hall-9", "wuhai")
+    token = service.terminals.add_enrollment_token("hall-9", "wuhai")
     clock.advance(days=7, seconds=1)
     with pytest.raises(ApiError) as exc:
-        service.enroll(token, "A" * 43 + "=", {})
+        service.terminals.enroll(token, "A" * 43 + "=", {})
     assert code(exc) == "invalid_enrollment_token"
 
 
 def test_objection_over_labour_day(world):
     service, clock, caller, company, person = world
     clock.now = dt.datetime(2026, 4, 30, 15, 0, tzinfo=CST)
-    token = service.session_from_id_card(caller, person, "钱七", None)["session_token"]
-    pid = service.person_for(caller, token)
+    token = service.logins.session_from_id_card(caller, person, "钱七", None)["session_token"]
+    pid = service.logins.person_for(caller, token)
     import_lines(
         service,
         [
@@ -122,14 +124,19 @@ def test_objection_over_labour_day(world):
             )
         ],
     )
-    report = service.create_report(
+    report = service.reports.create_report(
         caller,
         pid,
         "clock-ticket-2",
         ReportRequest(company, "all", dt.date(2025, 1, 1), dt.date(2026, 4, 30)),
     )
-    filed = service.file_objection(
-        caller, pid, report["report_id"], "CLK-1", "处罚已撤销", "0473-1234567"
+    filed = service.objections.file(
+        caller,
+        service.logins.session_for(caller, token),
+        report["report_id"],
+        "CLK-1",
+        "处罚已撤销",
+        "0473-1234567",
     )
     # May 1-5 off, Sat May 9 worked: May 6, 7, 8, 9, 11
     assert filed["due_by"] == "2026-05-11"

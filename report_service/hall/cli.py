@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..errors import ApiError
-from ..profiles import REGIONS
+from ..profiles import regions
 from . import HallService, models
 from .hours import HoursError, describe, dump_hours, load_hours, parse_hours
 from .vocabulary import STAFF_ROLES
@@ -32,7 +32,9 @@ def add_commands(sub: Any, with_db: Callable[[argparse.ArgumentParser], argparse
     add.add_argument("--hall", required=True)
     add.add_argument("--username", required=True)
     add.add_argument("--role", required=True, choices=list(STAFF_ROLES))
-    add.add_argument("--region", choices=REGIONS, help="the hall's region (needed for a new hall)")
+    add.add_argument(
+        "--region", choices=regions(), help="the hall's region (needed for a new hall)"
+    )
     add.add_argument("--display-name", default="", help="the name staff see on help calls")
     add.set_defaults(func=lambda args: refusing(cmd_staff_add)(args, service_for(args)))
 
@@ -42,7 +44,7 @@ def add_commands(sub: Any, with_db: Callable[[argparse.ArgumentParser], argparse
     hours = with_db(halls.add_parser("set-hours", help="a hall's opening hours"))
     hours.add_argument("--hall", required=True)
     hours.add_argument(
-        "--region", choices=REGIONS, help="the hall's region (needed for a new hall)"
+        "--region", choices=regions(), help="the hall's region (needed for a new hall)"
     )
     hours.add_argument("--name", help="the hall's name, shown on its dashboard")
     hours.add_argument("--hours", required=True,

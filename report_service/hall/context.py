@@ -13,8 +13,8 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from ..clock import aware
 from ..profiles import holiday_calendar
-from ..reports import aware
 from ..workdays import HolidayCalendar
 from . import models
 from .feed import notify_on_commit

@@ -11,7 +11,6 @@ import bisect
 import hmac
 import ipaddress
 import os
-import re
 import threading
 import time
 from collections import defaultdict
@@ -21,32 +20,11 @@ from sqlalchemy import func, select
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .. import db
-from . import models
+from ..http_guard import route_of
 from .context import HallContext
 from .state import hall_state
 
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
-# request paths -> a route label (ids out, so the label set stays small)
-ROUTES = (
-    (re.compile(r"^/v1/reports/by-ticket/[^/]+$"), "/v1/reports/by-ticket/{ticket}"),
-    (re.compile(r"^/v1/reports/[^/]+/pdf$"), "/v1/reports/{id}/pdf"),
-    (re.compile(r"^/v1/verify/[^/]+$"), "/v1/verify/{code}"),
-    (re.compile(r"^/v1/terminals/[^/]+/(heartbeat|events|assistance|diagnostics)$"),
-     "/v1/terminals/{id}/\\1"),
-    (re.compile(r"^/halls/[^/]+/events$"), "/halls/{hall}/events"),
-    (re.compile(r"^/halls/.*$"), "/halls/..."),
-)  # fmt: skip
-KNOWN = frozenset({"/v1/reports", "/v1/catalog", "/v1/sessions/id-card", "/v1/sessions/qr",
-                   "/v1/objections", "/v1/terminals/enroll", "/healthz", "/metrics"})  # fmt: skip
-
-
-def route_label(path: str) -> str:
-    if path in KNOWN:
-        return path
-    for pattern, label in ROUTES:
-        if pattern.match(path):
-            return pattern.sub(label, path) if "\\1" in label else label
-    return "other"
 
 
 class Latency:
@@ -101,7 +79,7 @@ class MeasureLatency:
             nonlocal done
             if message["type"] == "http.response.start" and not done:
                 done = True
-                self.latency.observe(scope["method"], route_label(scope["path"]),
+                self.latency.observe(scope["method"], route_of(scope["path"]),
                                      time.perf_counter() - started)  # fmt: skip
             await send(message)
 
@@ -164,4 +142,4 @@ def _label(value: str) -> str:
     return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")
 
 
-__all__ = ["Latency", "MeasureLatency", "allowed", "models", "render", "route_label"]
+__all__ = ["Latency", "MeasureLatency", "allowed", "render"]

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from ..clock import CST
 from ..errors import conflict, forbidden, unprocessable
-from ..reports import Caller
+from ..signing import Caller
 from . import alerts, models
 from .context import HallContext, aware
 from .schemas import Assistance, Events, Heartbeat

@@ -8,7 +8,7 @@ from fastapi import FastAPI, Query, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from ..reports import Caller
+from ..signing import Caller
 from . import HallService
 from .schemas import Assistance, Events, Heartbeat
 

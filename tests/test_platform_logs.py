@@ -1,0 +1,113 @@
+"""Seeing attacks (issue 14): an access log without personal data or secrets, a line for every
+refused authentication, rate limits on identity checks (per terminal) and verification look-ups
+(per client address), and one answer for an unknown person and a wrong name."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from .casebook import company_and_person, id_number, uscc
+from .conftest import enroll, import_jsonl
+from .platform_client import ServiceProcess, TerminalClient, cli, start_service
+
+COMPANY = uscc("gansu", 8101)
+PERSON = id_number("gansu", 811)
+NAME = "日志测试人"
+UNKNOWN = id_number("gansu", 812)
+
+
+@pytest.fixture(scope="module")
+def watched(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceProcess]:
+    workdir = tmp_path_factory.mktemp("watched")
+    db = str(workdir / "w.db")
+    cli("seed", "--db", db, "--region", "gansu", "--entities", "10", "--seed", "4")
+    service = start_service(db, workdir, extra=("--verify-rate", "5", "--auth-failure-limit", "5"))
+    import_jsonl(
+        service,
+        workdir / "p.jsonl",
+        company_and_person("gansu", COMPANY, "日志测试有限公司", PERSON, NAME, "agent"),
+    )
+    try:
+        yield service
+    finally:
+        service.stop()
+
+
+def card(terminal: TerminalClient, id_no: str, name: str) -> httpx.Response:
+    body = {"id_number": id_no, "name": name, "valid_until": None}
+    return terminal.request("POST", "/v1/sessions/id-card", body)
+
+
+def settle(service: ServiceProcess) -> str:
+    time.sleep(0.3)  # the last access line is written as its response leaves
+    return service.log_text()
+
+
+def test_an_unknown_person_and_a_wrong_name_get_the_same_answer(watched: ServiceProcess) -> None:
+    terminal = enroll(watched, "gansu")
+    unknown = card(terminal, UNKNOWN, NAME)
+    wrong = card(terminal, PERSON, "别的名字")
+    assert unknown.status_code == wrong.status_code == 404
+    assert unknown.json() == wrong.json()
+    assert unknown.json()["error"]["code"] == "person_not_found"
+
+
+def test_identity_checks_of_a_terminal_are_limited_after_refusals(
+    watched: ServiceProcess,
+) -> None:
+    guesser, other = enroll(watched, "gansu"), enroll(watched, "gansu")
+    for i in range(5):
+        assert card(guesser, PERSON, f"猜{i}").status_code == 404
+    limited = card(guesser, PERSON, NAME)  # even the right name, from this terminal, now
+    assert limited.status_code == 429
+    assert limited.json()["error"]["code"] == "too_many_attempts"
+    assert 0 < int(limited.headers["Retry-After"]) <= 600
+    assert card(other, PERSON, NAME).status_code == 200  # other terminals are not affected
+    log = settle(watched)
+    refusals = [
+        line for line in log.splitlines()
+        if "authentication refused" in line and f"terminal={guesser.terminal_id}" in line
+    ]  # fmt: skip
+    assert sum("code=person_not_found" in line for line in refusals) >= 5
+    assert any("429" in line and "too_many_attempts" in line for line in refusals)
+
+
+def test_verification_look_ups_are_limited_per_client_address(watched: ServiceProcess) -> None:
+    url = f"{watched.base_url}/v1/verify/{'Z' * 12}"
+    answers = [httpx.get(url) for _ in range(7)]
+    assert [a.status_code for a in answers[:5]] == [200] * 5
+    last = answers[-1]
+    assert last.status_code == 429 and int(last.headers["Retry-After"]) >= 1
+    assert last.json()["error"]["code"] == "too_many_requests"
+
+
+def test_the_access_log_has_each_request_without_personal_data_or_secrets(
+    watched: ServiceProcess,
+) -> None:
+    terminal = enroll(watched, "gansu")
+    token = card(terminal, PERSON, NAME).json()["session_token"]
+    ticket = "log-ticket-" + secrets.token_hex(6)
+    issued = terminal.report(token, COMPANY, "2023-01-01", "2024-12-31", key=ticket).json()
+    terminal.request("GET", f"/v1/reports/by-ticket/{ticket}", token=token)
+    forger = TerminalClient(
+        watched.base_url, terminal.terminal_id, Ed25519PrivateKey.generate(), {}
+    )
+    assert forger.request("GET", "/v1/catalog").status_code == 401
+    httpx.get(f"{watched.base_url}/v1/lookup/{PERSON}?name={NAME}")  # junk with personal data
+    log = settle(watched)
+    t = terminal.terminal_id
+    assert re.search(rf"POST /v1/reports 201 [0-9.]+ms terminal={t} code=-", log)
+    assert re.search(rf"GET /v1/reports/by-ticket/\{{ticket\}} 200 [0-9.]+ms terminal={t}", log)
+    assert re.search(
+        rf"authentication refused: GET /v1/catalog 401 code=bad_signature terminal={t}", log
+    )
+    assert re.search(r"GET \(other\) 404 [0-9.]+ms terminal=- code=not_found", log)
+    for secret in (PERSON, NAME, ticket, issued["verification_code"], token):
+        assert secret not in log, secret
