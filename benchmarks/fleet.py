@@ -88,6 +88,14 @@ class Figures:
     offline_detection: list[float] = field(default_factory=list)
 
 
+KEYS: dict[str, str] = {}  # database URL -> its key directory (PostgreSQL has no file beside it)
+
+
+def on(db: str) -> list[str]:
+    """`--db URL` and, where the database needs one, `--keys DIR`."""
+    return ["--db", db, *(["--keys", KEYS[db]] if db in KEYS else [])]
+
+
 def report_service(*args: str, stdin: str | None = None) -> str:
     done = subprocess.run([sys.executable, "-m", "report_service", *args], input=stdin,
                           capture_output=True, text=True, timeout=1800, check=False)  # fmt: skip
@@ -101,7 +109,7 @@ def serving(db: str, workers: int, workdir: Path) -> Iterator[str]:
     port = free_port()
     log = open(workdir / f"serve-{port}.log", "wb")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(
-        [sys.executable, "-m", "report_service", "serve", "--db", db, "--port", str(port),
+        [sys.executable, "-m", "report_service", "serve", *on(db), "--port", str(port),
          "--workers", str(workers)], stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
@@ -121,11 +129,11 @@ def serving(db: str, workers: int, workdir: Path) -> Iterator[str]:
 def prepare(db: str, args: argparse.Namespace, workdir: Path) -> list[dict[str, Any]]:
     """Seed the platform, a staff member and the halls' tokens; returns the seeded people."""
     lines = workdir / f"seed-{secrets.token_hex(3)}.jsonl"
-    report_service("seed", "--db", db, "--region", "gansu", "--entities", str(args.entities),
+    report_service("seed", *on(db), "--region", "gansu", "--entities", str(args.entities),
                    "--seed", "5", "--out", str(lines))  # fmt: skip
-    report_service("staff", "add", "--db", db, "--hall", WATCHED_HALL, "--region", "gansu",
+    report_service("staff", "add", *on(db), "--hall", WATCHED_HALL, "--region", "gansu",
                    "--username", STAFF[0], "--role", "hall_admin", stdin=STAFF[1] + "\n")  # fmt: skip
-    report_service("halls", "set-hours", "--db", db, "--hall", WATCHED_HALL,
+    report_service("halls", "set-hours", *on(db), "--hall", WATCHED_HALL,
                    "--hours", "mon-sun 00:00-24:00")  # fmt: skip
     people = [json.loads(line) for line in lines.read_text().splitlines()]
     return [p for p in people if p["type"] == "person"]
@@ -137,7 +145,7 @@ def tokens(db: str, count: int) -> list[tuple[str, str]]:
     for first in range(0, count, HALL_SIZE):
         hall = f"fleet-hall-{first // HALL_SIZE:03d}"
         n = min(HALL_SIZE, count - first)
-        text = report_service("terminals", "add-token", "--db", db, "--hall", hall,
+        text = report_service("terminals", "add-token", *on(db), "--hall", hall,
                               "--region", "gansu", "--count", str(n))  # fmt: skip
         out += [(hall, t) for t in text.split()]
     return out
@@ -367,6 +375,8 @@ def main(argv: list[str] | None = None) -> int:
                 print("[postgres] not installed here; `make test` installs it", flush=True)
             else:
                 with postgres_server() as url:
+                    KEYS[url] = str(workdir / "pg-keys")
+                    report_service("keys", "init", "--dir", KEYS[url])
                     rows.append(run_database("postgres", url, args, workdir))
     print_markdown(rows, args, load_at_start)
     return 0

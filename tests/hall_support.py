@@ -52,7 +52,7 @@ class Kiosk:
 
     def __init__(self, platform: ServiceProcess, hall: str, region: str = "gansu") -> None:
         token = cli(
-            "terminals", "add-token", "--db", platform.db, "--hall", hall, "--region", region
+            "terminals", "add-token", *platform.db_args(), "--hall", hall, "--region", region
         )
         self.client = TerminalClient.enroll(platform.base_url, token.stdout.strip())
         self.id = self.client.terminal_id
@@ -73,7 +73,7 @@ class Kiosk:
 def add_staff(platform: ServiceProcess, hall: str, username: str, role: str = "hall_staff",
               region: str = "gansu", display: str = "王工") -> None:  # fmt: skip
     done = cli_input(
-        PASSWORD + "\n", "staff", "add", "--db", platform.db, "--hall", hall, "--region", region,
+        PASSWORD + "\n", "staff", "add", *platform.db_args(), "--hall", hall, "--region", region,
         "--username", username, "--role", role, "--display-name", display,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr

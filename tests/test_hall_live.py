@@ -85,10 +85,24 @@ def two_processes_on_postgres(
     if pg_bin() is None:
         pytest.skip(reason="PostgreSQL not installed: `make test` installs it; this machine cannot")
     workdir = tmp_path_factory.mktemp("pg-live")
+    keys = str(workdir / "keys")  # a PostgreSQL database has no file to keep its keys beside
+    cli("keys", "init", "--dir", keys)
     with postgres_server() as url:
-        cli("seed", "--db", url, "--region", "gansu", "--entities", "5", "--seed", "3")
-        first = start_service(url, workdir)
-        second = start_service(url, workdir)
+        cli(
+            "seed",
+            "--db",
+            url,
+            "--keys",
+            keys,
+            "--region",
+            "gansu",
+            "--entities",
+            "5",
+            "--seed",
+            "3",
+        )
+        first = start_service(url, workdir, keys=keys)
+        second = start_service(url, workdir, keys=keys)
         try:
             yield first, second
         finally:
