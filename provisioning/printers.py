@@ -154,9 +154,14 @@ def add_a4_queue(
 
 
 def _wait_for_model(queue: str, env: Mapping[str, str]) -> str:
+    """cupsd first names the new queue "Remote Printer" and writes the driverless PPD a moment
+    later (seen: about two seconds): wait for the IPP Everywhere model, or the deadline."""
     deadline = time.monotonic() + EVERYWHERE_WAIT_S
     found = make_and_model(queue, env)
-    while not found and time.monotonic() < deadline:
+    # a printer that did not answer gets a raw queue at once: no point waiting for it
+    while (
+        not any(w in found.lower() for w in ("everywhere", "raw")) and time.monotonic() < deadline
+    ):
         time.sleep(0.5)
         found = make_and_model(queue, env)
     return found

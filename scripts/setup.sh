@@ -12,7 +12,7 @@ APT_PACKAGES=(
   fonts-babelstone-han # report fallback font: part of CJK Extension G and H
   postgresql           # the PostgreSQL run of the service's core tests
   cups                 # the private cupsd the A4 printer tests start
-  cups-filters         # Generic-PDF_Printer-PDF.ppd for the file-backed test queue
+  cups-filters         # Generic-PDF_Printer-PDF.ppd for the file-backed test queue; pwgrast.ppd
   libcups2-dev         # pycups builds from source against cups/http.h
   libzbar0             # pyzbar's shared library (the QR scanner's second decoder)
   gettext              # msgfmt: checks the kiosk's screen-text catalogs
