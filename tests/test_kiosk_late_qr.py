@@ -15,7 +15,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from kiosk.api import ApiSettings, ReportApi
 from kiosk.drain import OutboxDrainer
-from kiosk.offline import REPORT_REQUEST, OfflineIdentity, request_payload
+from kiosk.offline import REPORT_REQUEST, OfflineIdentity, QueuedRequest
+from kiosk.periods import Period
 from kiosk.signing import TerminalCredentials, public_key_b64
 from offline_cache import ItemState, OfflineStore
 from offline_cache.keys import FileKeyProvider
@@ -64,9 +65,8 @@ def test_a_qr_queued_request_is_delivered_after_the_qr_expired(
     identity = OfflineIdentity.from_qr(payload, "迟***")
     queued_at = dt.datetime.now(CST).replace(microsecond=0)
     ticket = "late-qr-" + str(int(time.time()))
-    body = request_payload(
-        identity, COMPANY, None, dt.date(2023, 1, 1), dt.date(2024, 12, 31), queued_at
-    )
+    period = Period(dt.date(2023, 1, 1), dt.date(2024, 12, 31))
+    body = QueuedRequest.of(identity, COMPANY, None, period, queued_at).to_payload()
     with OfflineStore.open(
         tmp_path / "q.db", FileKeyProvider(tmp_path / "q.key", create=True)
     ) as store:
