@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from .platform_client import free_port
+from .platform_client import ServiceProcess, cli, free_port, start_service
 
 
 def pg_bin() -> Path | None:
@@ -83,3 +83,25 @@ def postgres_server() -> Iterator[str]:
     finally:
         run([str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"])
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+@contextmanager
+def seeded_platforms(
+    workdir: Path, region: str, entities: int, seed: int, processes: int = 1
+) -> Iterator[list[ServiceProcess]]:
+    """`processes` serve processes on one fresh PostgreSQL database seeded with synthetic data,
+    with their key directory (a PostgreSQL database has no file to keep its keys beside); the
+    caller skips when PostgreSQL is not installed (`pg_bin()`)."""
+    keys = str(workdir / "keys")
+    cli("keys", "init", "--dir", keys)
+    with postgres_server() as url:
+        cli("seed", "--db", url, "--keys", keys, "--region", region, "--entities", str(entities),
+            "--seed", str(seed))  # fmt: skip
+        started: list[ServiceProcess] = []
+        try:
+            for _ in range(processes):
+                started.append(start_service(url, workdir, keys=keys))
+            yield started
+        finally:
+            for service in started:
+                service.stop()

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from .hall_support import Kiosk, Staff, add_staff, beat, terminal_in
-from .platform_client import ServiceProcess, cli, start_service
-from .postgres_server import pg_bin, postgres_server
+from .platform_client import ServiceProcess, cli
+from .postgres_server import pg_bin, seeded_platforms
 
 
 class Stream:
@@ -81,38 +81,16 @@ def test_a_device_change_reaches_an_open_dashboard_within_two_seconds(
 @pytest.fixture(scope="module")
 def two_processes_on_postgres(
     tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[tuple[ServiceProcess, ServiceProcess]]:
+) -> Iterator[list[ServiceProcess]]:
     if pg_bin() is None:
         pytest.skip(reason="PostgreSQL not installed: `make test` installs it; this machine cannot")
-    workdir = tmp_path_factory.mktemp("pg-live")
-    keys = str(workdir / "keys")  # a PostgreSQL database has no file to keep its keys beside
-    cli("keys", "init", "--dir", keys)
-    with postgres_server() as url:
-        cli(
-            "seed",
-            "--db",
-            url,
-            "--keys",
-            keys,
-            "--region",
-            "gansu",
-            "--entities",
-            "5",
-            "--seed",
-            "3",
-        )
-        first = start_service(url, workdir, keys=keys)
-        second = start_service(url, workdir, keys=keys)
-        try:
-            yield first, second
-        finally:
-            first.stop()
-            second.stop()
+    with seeded_platforms(tmp_path_factory.mktemp("pg-live"), "gansu", 5, 3, processes=2) as both:
+        yield both
 
 
 @pytest.mark.postgres
 def test_a_heartbeat_to_one_process_reaches_a_dashboard_served_by_the_other(
-    two_processes_on_postgres: tuple[ServiceProcess, ServiceProcess],
+    two_processes_on_postgres: list[ServiceProcess],
 ) -> None:
     first, second = two_processes_on_postgres
     seconds = watch_a_change(first, second, "hall-pg-" + secrets.token_hex(3))

@@ -9,8 +9,8 @@ import pytest
 
 from report_service import crypto
 
-from .platform_client import cli, start_service
-from .postgres_server import pg_bin, postgres_server
+from .platform_client import start_service
+from .postgres_server import pg_bin, seeded_platforms
 from .test_region_rules import EXPECTED, check_region, load_casebooks
 
 pytestmark = pytest.mark.postgres
@@ -20,28 +20,8 @@ pytestmark = pytest.mark.postgres
 def pg_platform(tmp_path_factory):
     if pg_bin() is None:
         pytest.skip(reason="PostgreSQL not installed: `make test` installs it; this machine cannot")
-    workdir = tmp_path_factory.mktemp("pg")
-    keys = str(workdir / "keys")  # a PostgreSQL database has no file to keep its keys beside
-    cli("keys", "init", "--dir", keys)
-    with postgres_server() as url:
-        cli(
-            "seed",
-            "--db",
-            url,
-            "--keys",
-            keys,
-            "--region",
-            "wuhai",
-            "--entities",
-            "30",
-            "--seed",
-            "3",
-        )
-        service = start_service(url, workdir, keys=keys)
-        try:
-            yield service
-        finally:
-            service.stop()
+    with seeded_platforms(tmp_path_factory.mktemp("pg"), "wuhai", 30, 3) as (service,):
+        yield service
 
 
 def test_core_on_postgresql(pg_platform, tmp_path):
