@@ -295,7 +295,9 @@ def test_lanzhou_spot_checks():
     assert all(x["agencies"] is None for x in p["domains"])
     assert p["floor_date"]["source"] == DEFAULT  # Lanzhou's own scheme names no floor
     assert "2021年1月1日" in p["floor_date"]["borrowed"]["quote"]
-    assert p["rules"]["exclude_classified"]["source"] == "不含涉密等法律法规规定不予公开的违法违规信息"
+    assert (
+        p["rules"]["exclude_classified"]["source"] == "不含涉密等法律法规规定不予公开的违法违规信息"
+    )
     assert (
         p["rules"]["exclude_no_punishment"]["source"]
         == "企业行为已依法不予行政处罚的，不列入违法违规记录"
