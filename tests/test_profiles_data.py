@@ -135,8 +135,11 @@ def test_every_rule_is_sourced(profile):
         else:
             quotes = field["source"] if isinstance(field["source"], list) else [field["source"]]
             assert all(isinstance(q, str) and q.strip() for q in quotes), region
-    scope = p["domain_scope_source"]
-    assert scope["source"] == DEFAULT and scope["reason"] or scope["source"]
+    scope = p["domain_scope_source"]  # where the domains' data_scope and lists come from
+    if scope["source"] == DEFAULT:
+        assert scope["reason"].strip(), region
+    else:
+        assert isinstance(scope["source"], (str, list)) and scope["source"], region
 
 
 def test_domain_codes_names_unique(profile):
