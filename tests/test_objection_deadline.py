@@ -23,6 +23,7 @@ from report_service.importer import import_lines
 from report_service.profiles import load_profile
 from report_service.service import Caller, ReportRequest
 
+from .calendar_support import profiles_as_of
 from .casebook import company_and_person, id_number, penalty, uscc
 from .conftest import enroll
 
@@ -65,8 +66,10 @@ class Clock:
 
 
 @pytest.fixture()
-def file_objection(tmp_path):
-    """Files an objection against a one-record report of `region` issued on a given day."""
+def file_objection(tmp_path, monkeypatch):
+    """Files an objection against a one-record report of `region` issued on a given day (on the
+    calendar as the notices up to 2026 left it)."""
+    monkeypatch.setattr(objections, "load_profile", profiles_as_of())
     clock = Clock()
     service = open_platform(str(tmp_path / "p.db"), clock=clock)
 
