@@ -69,6 +69,23 @@ class Domain:
 
 
 @dataclass(frozen=True, slots=True)
+class ObjectionDeadline:
+    """How long an objection may take, and whether the region's scheme says so."""
+
+    working_days: int
+    basis: str  # "seed": the region's scheme states it; "deployment_default": the platform's
+    source: str  # the scheme's words (for a default: what the scheme says instead), or ""
+
+    @classmethod
+    def from_json(cls, data: Any) -> ObjectionDeadline:
+        w = "catalog.objection_deadline"
+        basis = _get(data, "basis", str, w)
+        if basis not in ("seed", "deployment_default"):
+            raise ProtocolViolation(f"{w}: unknown basis {basis!r}")
+        return cls(_get(data, "working_days", int, w), basis, _get(data, "source", str, w))
+
+
+@dataclass(frozen=True, slots=True)
 class Catalog:
     region: str
     report_title: str
@@ -77,6 +94,9 @@ class Catalog:
     earliest_date: dt.date | None  # the region's floor date
     max_period_years: int
     report_validity_days: int
+    # parts in every report whatever domains are chosen (Heihe: 企业参保欠缴, 住房公积金欠缴)
+    sections: tuple[Domain, ...] = ()
+    objection_deadline: ObjectionDeadline | None = None  # None: a platform that does not say
 
     @classmethod
     def from_json(cls, data: Any) -> Catalog:
@@ -88,6 +108,7 @@ class Catalog:
         if not domains:
             raise ProtocolViolation("catalog: no domains")
         floor = _opt(data, "earliest_date", str, w)
+        deadline = _opt(data, "objection_deadline", dict, w)
         return cls(
             region=_get(data, "region", str, w),
             report_title=_get(data, "report_title", str, w),
@@ -96,6 +117,11 @@ class Catalog:
             earliest_date=None if floor is None else _date(floor, w),
             max_period_years=_get(data, "max_period_years", int, w),
             report_validity_days=_get(data, "report_validity_days", int, w),
+            sections=tuple(
+                Domain(code=_get(d, "code", str, w), name=_get(d, "name", str, w))
+                for d in _opt(data, "sections", list, w) or ()
+            ),
+            objection_deadline=None if deadline is None else ObjectionDeadline.from_json(deadline),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -108,6 +134,14 @@ class Catalog:
             "earliest_date": None if self.earliest_date is None else self.earliest_date.isoformat(),
             "max_period_years": self.max_period_years,
             "report_validity_days": self.report_validity_days,
+            "sections": [{"code": d.code, "name": d.name} for d in self.sections],
+            "objection_deadline": None
+            if self.objection_deadline is None
+            else {
+                "working_days": self.objection_deadline.working_days,
+                "basis": self.objection_deadline.basis,
+                "source": self.objection_deadline.source,
+            },
         }
 
 

@@ -239,6 +239,7 @@ class Stage:
             total_records=report.meta.total_records if report else 0,
             report_id=report.meta.report_id if report else "",
             verification_code=report.meta.verification_code if report else "",
+            objection_deadline=catalog.objection_deadline if catalog else None,
             valid_until=report.meta.valid_until.isoformat() if report else "",
             objection_record=s.objection_record,
             offline=identity is not None,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
-from .api_models import DomainResult, Enterprise, Verification
+from .api_models import DomainResult, Enterprise, ObjectionDeadline, Verification
 from .i18n import DEFAULT_LANGUAGE
 from .periods import Period
 
@@ -164,6 +164,7 @@ class Snapshot:
     valid_until: str = ""
     print_phase: str = ""  # "a4", "receipt"
     verification: Verification | None = None
+    objection_deadline: ObjectionDeadline | None = None  # the region's, from the catalog
     objection_record: str = ""
     objection_due: str = ""
     offline: bool = False  # the platform is unreachable: this request will be queued

@@ -265,7 +265,7 @@ def create_app(
 
     @app.get("/v1/catalog")
     async def catalog(caller: Signed) -> JSONResponse:
-        return _json(service.profile(caller).catalog())
+        return _json(service.profile(caller).catalog(service.today()))
 
     @app.post("/v1/sessions/id-card")
     async def id_card_session(body: IdCardBody, caller: Signed) -> JSONResponse:

@@ -53,7 +53,8 @@ def key_dir_for(url: str, keys: str | None) -> KeyDir:
 
 
 def schema_state(engine: Engine) -> str:
-    """`empty` (a new database), `legacy` (version 1: secrets in `settings`), `current`."""
+    """`empty` (a new database), `legacy` (version 1: secrets in `settings`), `outdated` (an
+    earlier version without secrets: tables to upgrade), `current`."""
     tables = set(inspect(engine).get_table_names())
     if not tables & {"settings", "persons", "reports", "terminals"}:
         return "empty"
@@ -68,6 +69,8 @@ def schema_state(engine: Engine) -> str:
             f"the database has schema version {rows['schema_version']}, newer than this "
             f"report-service ({db.SCHEMA_VERSION}); upgrade report-service"
         )
+    if int(rows["schema_version"]) < db.SCHEMA_VERSION:
+        return "outdated"
     return "current"
 
 
@@ -80,6 +83,11 @@ def open_keys(engine: Engine, url: str, keys: str | None, *, create: bool) -> Ke
         raise SetupError(
             "this database was made by an earlier report-service and still holds its keys; "
             "move them out with `report-service migrate --db URL [--keys DIR]` first"
+        )
+    if state == "outdated":
+        raise SetupError(
+            f"this database has an earlier schema than this report-service ({db.SCHEMA_VERSION}); "
+            "upgrade its tables with `report-service migrate --db URL [--keys DIR]` first"
         )
     if state == "empty" and not create:
         raise SetupError("the database is empty (create it with `seed` or `import`)")

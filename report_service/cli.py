@@ -1,5 +1,5 @@
 """`report-service`: serve, import, seed, terminals add-token | list | revoke, persons
-remove-role, issue-login-qr, reports revoke, keys init, migrate.
+remove-role, issue-login-qr, reports revoke, keys init, profiles show, holidays check, migrate.
 
 Every command that opens a database takes `--keys DIR` (or $REPORT_SERVICE_KEYS); without it a
 SQLite database keeps its keys in `<database file>.keys/` beside it (bootstrap.py).
@@ -142,6 +142,29 @@ def build_parser() -> argparse.ArgumentParser:
     init = keys.add_parser("init", help="make a new key directory (mode 0700, files 0600)")
     init.add_argument("--dir", required=True)
     init.set_defaults(func=commands.keys_init)
+
+    profiles = sub.add_parser("profiles", help="the region profiles").add_subparsers(
+        dest="profiles_command", required=True
+    )
+    show = profiles.add_parser(
+        "show",
+        help="every rule of a region with its source: the seed's words or a deployment default",
+    )
+    show.add_argument("region", choices=regions())
+    show.add_argument("--json", action="store_true", help="JSON instead of text")
+    show.set_defaults(func=commands.show_profile)
+
+    holidays = sub.add_parser("holidays", help="the holiday calendar").add_subparsers(
+        dest="holidays_command", required=True
+    )
+    check = holidays.add_parser(
+        "check", help="a year's working-day pattern around each holiday, and its problems"
+    )
+    check.add_argument("year", type=_int_in(2000, 2100))
+    check.add_argument(
+        "--file", help="a holidays_cn.json to check instead of the installed one (an edited copy)"
+    )
+    check.set_defaults(func=commands.check_holidays)
 
     migrate = with_db(
         sub.add_parser(

@@ -255,3 +255,24 @@ def migrate(args: argparse.Namespace) -> int:
         raise CliError(f"no database at {file}")
     print(migrate_database(args.db, args.keys))
     return 0
+
+
+def show_profile(args: argparse.Namespace) -> int:
+    """Every sourced field of the region's profile; status 1 when a quote is not in the seed."""
+    from .profiles import load_profile
+    from .profiles_show import problems, show_json, show_text
+
+    profile = load_profile(args.region)
+    print(show_json(profile) if args.json else show_text(profile))
+    return 1 if problems(profile) else 0
+
+
+def check_holidays(args: argparse.Namespace) -> int:
+    from .holidays_check import run
+
+    try:
+        status, text = run(args.year, args.file)
+    except (ValueError, KeyError) as exc:  # a copy being edited may not parse yet
+        raise CliError(f"cannot read the calendar: {exc}") from None
+    print(text)
+    return status

@@ -34,7 +34,7 @@ class Base(DeclarativeBase):
     pass
 
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3  # 3: records.confirmed_by_effective_document (issue 18)
 REPORT_KEY_SCOPE = "uq_reports_request_key"
 
 
@@ -117,6 +117,8 @@ class Record(Base):
     repaired_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
     list_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
     classified: Mapped[bool] = mapped_column(Boolean, default=False)
+    # whether a legally effective legal document (生效法律文书) confirms it; NULL: not said
+    confirmed_by_effective_document: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
 
     __table_args__ = (Index("ix_records_uscc_date", "uscc", "date"),)
 

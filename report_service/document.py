@@ -21,9 +21,13 @@ class RecordLine:
 
 @dataclass(frozen=True)
 class DomainResult:
+    """A domain's conclusion, or a section's (a part the profile puts in every report)."""
+
     code: str
     name: str
     records: tuple[RecordLine, ...] = ()
+    section: bool = False
+    clean_text: str = "该领域无违法违规记录"  # the conclusion when there is no record
 
     @property
     def conclusion(self) -> str:
@@ -45,7 +49,16 @@ class ReportDocument:
     period_to: dt.date
     issued_at: dt.datetime  # timezone-aware
     valid_until: dt.date
-    domains: tuple[DomainResult, ...] = field(default_factory=tuple)
+    domains: tuple[DomainResult, ...] = field(default_factory=tuple)  # the sections last
+
+    @property
+    def domain_count(self) -> int:
+        """The domains the report covers (its sections not counted)."""
+        return sum(not d.section for d in self.domains)
+
+    @property
+    def section_names(self) -> tuple[str, ...]:
+        return tuple(d.name for d in self.domains if d.section)
 
     @property
     def total_records(self) -> int:

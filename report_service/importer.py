@@ -21,8 +21,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from . import db, ids
-from .entities import ENTITY_KINDS, ROLES
-from .profiles import RECORD_KINDS, load_profile, regions
+from .entities import ENTITY_KINDS, ROLES, kind_not_eligible
+from .profiles import KIND_LABELS, LIST_KINDS, RECORD_KINDS, Domain, Profile, load_profile, regions
 from .service import PlatformService
 from .text import describe, unsafe_char
 
@@ -35,7 +35,14 @@ _FIELDS = {
     "person": ({"type", "id_number", "name", "roles"}, set()),
     "record": (
         {"type", "record_id", "uscc", "domain", "kind", "date", "agency", "document_no", "title"},
-        {"procedure", "decision", "repaired_on", "list_name", "classified"},
+        {
+            "procedure",
+            "decision",
+            "repaired_on",
+            "list_name",
+            "classified",
+            "confirmed_by_effective_document",
+        },
     ),
 }
 
@@ -59,6 +66,11 @@ class Parsed:
 
 class _Bad(ValueError):
     pass
+
+
+def _refused(code: str, message: str) -> _Bad:
+    """A refusal under a region's rules: a stable code, then the Chinese reason and next step."""
+    return _Bad(f"{code}: {message}")
 
 
 def _one_of(value: Any, allowed: Iterable[str]) -> bool:
@@ -182,6 +194,9 @@ def _entity(obj: dict[str, Any]) -> dict[str, Any]:
         raise _Bad(f"unknown entity kind {obj['kind']!r}")
     if not _one_of(obj["region"], regions()):
         raise _Bad(f"unknown region {obj['region']!r}; one of {', '.join(regions())}")
+    profile = load_profile(obj["region"])
+    if obj["kind"] not in profile.entity_kinds:
+        raise _refused("entity_kind_not_eligible", kind_not_eligible(profile, obj["kind"]))
     return {
         "uscc": _uscc(obj),
         "name": _text(obj, "name"),
@@ -258,6 +273,8 @@ def _record(obj: dict[str, Any], regions: dict[str, str], today: dt.date) -> dic
     classified = obj.get("classified", False)
     if not isinstance(classified, bool):
         raise _Bad("'classified' must be true or false")
+    _in_scope(profile, resolved, kind, list_name)
+    confirmed = _effective_document(profile, obj)
     return {
         "record_id": _text(obj, "record_id", 64),
         "uscc": uscc,
@@ -272,7 +289,58 @@ def _record(obj: dict[str, Any], regions: dict[str, str], today: dt.date) -> dic
         "repaired_on": repaired_on,
         "list_name": list_name,
         "classified": classified,
+        "confirmed_by_effective_document": confirmed,
     }
+
+
+def _name(part: Domain) -> str:
+    return f"“{part.name}”（{part.code}）"
+
+
+def _in_scope(profile: Profile, part: Domain, kind: str, list_name: Any) -> None:
+    """The record's kind (and list) must be what the region collects under that domain."""
+    label = KIND_LABELS[kind]
+    if kind not in part.data_scope:
+        homes = [d for d in profile.parts if kind in d.data_scope]
+        where = (
+            f"{label}归入：{'、'.join(_name(d) for d in homes)}，请改正 domain。"
+            if homes
+            else f"{profile.region_name}没有归集{label}的领域，该记录不能导入。"
+        )
+        scope = "、".join(KIND_LABELS[k] for k in part.data_scope)
+        raise _refused(
+            "record_out_of_scope",
+            f"{profile.region_name}的{_name(part)}归集{scope}，不归集{label}。{where}",
+        )
+    if kind in LIST_KINDS and list_name not in part.lists:
+        homes = [d for d in profile.parts if list_name in d.lists]
+        where = (
+            f"该名单属于：{'、'.join(_name(d) for d in homes)}。"
+            if homes
+            else f"{profile.region_name}的方案没有列出该名单。"
+        )
+        named = "、".join(part.lists) or "无"
+        raise _refused(
+            "list_not_in_domain",
+            f"名单“{list_name}”不是{_name(part)}归集的{label}（该领域：{named}）。{where}"
+            "请核对 list_name 与 domain。",
+        )
+
+
+def _effective_document(profile: Profile, obj: dict[str, Any]) -> bool | None:
+    """`confirmed_by_effective_document`: true, false or absent; a region whose report counts
+    only confirmed records needs it said on every record (absent would hide the record)."""
+    value = obj.get("confirmed_by_effective_document")
+    if value is not None and not isinstance(value, bool):
+        raise _Bad("'confirmed_by_effective_document' must be true, false or null")
+    if value is None and profile.rules.require_effective_document:
+        rule = profile.sources["rules.require_effective_document"]
+        raise _refused(
+            "effective_document_required",
+            f"{profile.region_name}的报告只计入生效法律文书确认的违法行为（“{rule.quotes[0]}”）："
+            "请为每条记录填写 confirmed_by_effective_document（true 或 false）。",
+        )
+    return value
 
 
 def _upsert(conn: Connection, table: Any, rows: list[dict[str, Any]], keys: list[str]) -> None:

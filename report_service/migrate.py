@@ -1,4 +1,7 @@
-"""`report-service migrate`: a schema-version-1 database to version 2 (db.py).
+"""`report-service migrate`: an earlier database to the current schema version (db.py).
+
+Version 2 to 3 adds `records.confirmed_by_effective_document` (NULL for the records already held:
+"not said", which a region requiring it does not count). Version 1 to 3 does that and the rest.
 
 Version 1 kept the platform's signing key and the ID-hash pepper in `settings`, person names and
 objection contacts in plaintext, and idempotency keys unique across the platform. This moves the
@@ -35,9 +38,18 @@ def migrate_database(url: str, keys: str | None) -> str:
     try:
         state = schema_state(engine)
         if state == "current":
-            return "nothing to do: the database is at schema version 2 and holds no keys"
+            return (
+                f"nothing to do: the database is at schema version {db.SCHEMA_VERSION} "
+                "and holds no keys"
+            )
         if state == "empty":
             raise SetupError("the database is empty: nothing to migrate")
+        if state == "outdated":  # keys already out: the tables only
+            with engine.begin() as conn:
+                _upgrade_tables(conn)
+                _set_version(conn, None)
+            log.info("database tables upgraded to schema version %d", db.SCHEMA_VERSION)
+            return f"upgraded the tables to schema version {db.SCHEMA_VERSION}"
         where = key_dir_for(url, keys)
         ring = _key_dir_from_legacy(engine, where.path)
         with engine.begin() as conn:
@@ -88,8 +100,9 @@ def _add_column(conn: Connection, table: str, column: Column[Any]) -> None:
     conn.exec_driver_sql(f'ALTER TABLE {table} ADD COLUMN "{column.name}" {kind}')
 
 
-def _upgrade(conn: Connection, ring: Keyring) -> None:
-    db.all_tables().create_all(conn)  # tables version 1 did not have
+def _upgrade_tables(conn: Connection) -> None:
+    """Tables and columns an earlier version did not have (version 1 and 2)."""
+    db.all_tables().create_all(conn)
     tables = db.Base.metadata.tables
     p, o = tables["persons"].c, tables["objections"].c
     for name, column in (
@@ -98,8 +111,15 @@ def _upgrade(conn: Connection, ring: Keyring) -> None:
         ("objections", o.contact_sealed),
         ("sessions", tables["sessions"].c.ticket),
         ("terminals", tables["terminals"].c.revoked_at),
+        ("records", tables["records"].c.confirmed_by_effective_document),  # version 3
     ):
         _add_column(conn, name, column)
+
+
+def _upgrade(conn: Connection, ring: Keyring) -> None:
+    _upgrade_tables(conn)
+    tables = db.Base.metadata.tables
+    p, o = tables["persons"].c, tables["objections"].c
     if "name" in _columns(conn, "persons"):
         for pid, id_hash, name in conn.execute(text("SELECT id, id_hash, name FROM persons")):
             conn.execute(
@@ -123,13 +143,16 @@ def _upgrade(conn: Connection, ring: Keyring) -> None:
         for index in table.indexes:
             _create_index(conn, index)
     conn.execute(delete(db.Setting).where(db.Setting.key.in_(LEGACY_SECRETS)))
+    _set_version(conn, ring)
+
+
+def _set_version(conn: Connection, ring: Keyring | None) -> None:
+    """The schema version (and, moving keys out, the keys id) in `settings`."""
+    rows = [{"key": "schema_version", "value": str(db.SCHEMA_VERSION)}]
+    if ring is not None:
+        rows.append({"key": "keys_id", "value": ring.keys_id})
     dialect = sqlite if conn.dialect.name == "sqlite" else postgresql
-    stmt = dialect.insert(db.Setting).values(
-        [
-            {"key": "schema_version", "value": str(db.SCHEMA_VERSION)},
-            {"key": "keys_id", "value": ring.keys_id},
-        ]
-    )
+    stmt = dialect.insert(db.Setting).values(rows)
     conn.execute(
         stmt.on_conflict_do_update(index_elements=["key"], set_={"value": stmt.excluded.value})
     )

@@ -1,4 +1,5 @@
-"""Objections to a record of a report (异议), answered within five working days.
+"""Objections to a record of a report (异议), answered within the region's working days (its
+profile's `objection_deadline_working_days`: Wuhai's seed states 5; elsewhere a default of 5).
 
 One objection per record while it is being handled: a second one for the same record before the
 first's due date is refused, also when two arrive at once. A revoked report takes none. The
@@ -6,6 +7,7 @@ contact number is sealed at rest (AES-GCM, bound to the objection)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import re
@@ -20,11 +22,12 @@ from . import db
 from .clock import Clock
 from .errors import conflict, forbidden, unprocessable
 from .keys import Keyring
-from .profiles import load_profile
+from .profiles import Profile, load_profile
 from .reports import ReportIssuer, random_code
 from .sessions import SessionPerson
 from .signing import Caller
 from .text import unsafe_char
+from .workdays import Coverage
 
 log = logging.getLogger("report_service")
 
@@ -75,8 +78,9 @@ class Objections:
             )
         now = self.clock()
         today = now.date()
-        calendar = load_profile(report.region).calendar
-        due_by = calendar.add_working_days(today, 5)
+        profile = load_profile(report.region)
+        calendar = profile.calendar
+        due_by = calendar.add_working_days(today, profile.objection_days)
         if gap := calendar.gap(due_by):  # a later year's holidays may shift the due date
             log.warning("objection due %s: %s", due_by.isoformat(), gap)
         objection_id = "OB" + today.strftime("%Y%m%d") + random_code(8)
@@ -110,4 +114,27 @@ class Objections:
                 "objection_exists", "这条记录已有正在处理的异议，请等待答复，不必重复提交。"
             )
         log.info("objection filed objection=%s report=%s", objection_id, report_id)
-        return {"objection_id": objection_id, "due_by": due_by.isoformat()}
+        return {"objection_id": objection_id, "due_by": due_by.isoformat()} | due_terms(
+            profile, due_by
+        )
+
+
+def due_terms(profile: Profile, due_by: dt.date) -> dict[str, Any]:
+    """What the due date rests on: the region's deadline and its source, and whether the
+    holidays of the due date's year are the State Council's notice or not yet published."""
+    deadline = profile.sources["objection_deadline_working_days"]
+    coverage = profile.calendar.coverage(due_by)
+    terms: dict[str, Any] = {
+        "working_days": profile.objection_days,
+        "deadline_basis": "deployment_default" if deadline.is_default else "seed",
+        "calendar": {
+            Coverage.NOTICE: "notice",
+            Coverage.PROVISIONAL: "provisional",
+            Coverage.NONE: "weekends_only",
+        }[coverage],
+    }
+    if coverage is not Coverage.NOTICE:  # the rule for a year whose notice is not out yet
+        terms["calendar_note"] = (
+            f"{due_by.year}年的节假日安排尚未公布，答复日期按法定节假日推算，以官方公布为准。"
+        )
+    return terms

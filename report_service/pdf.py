@@ -414,6 +414,13 @@ def document_text(doc: ReportDocument) -> str:
     return "".join(parts)
 
 
+def _total_line(doc: ReportDocument, total: int) -> str:
+    """合计 with the sections named: they are in the report whatever domains were chosen."""
+    sections = "、".join(doc.section_names)
+    also = f"及{sections}" if sections else ""
+    return f"合计：查询{doc.domain_count}个领域{also}，共{total}条记录"
+
+
 def render_report_pdf(doc: ReportDocument, font_path: str | None = None) -> bytes:
     """Render doc as an A4 PDF; the same doc always gives the same bytes. Raises
     UnprintableText, before any work, when a character is in none of the fonts."""
@@ -431,7 +438,7 @@ def render_report_pdf(doc: ReportDocument, font_path: str | None = None) -> byte
             _draw_header(c, doc, page.header)
         _draw_table(c, page)
         if page.total_y is not None:
-            c.put(X0, page.total_y, 10.0, f"合计：查询{len(doc.domains)}个领域，共{total}条记录")
+            c.put(X0, page.total_y, 10.0, _total_line(doc, total))
         _draw_footer(c, doc, page.number, len(pages))
         contents.append(c.content())
     return write_pdf(doc, codes.fonts(), contents)

@@ -183,7 +183,7 @@ def _record_lines(font: _Font, n: int, rec: RecordLine) -> list[Line]:
 def _domain_rows(font: _Font, doc: ReportDocument, n: int, dom: DomainResult) -> list[Row]:
     if dom.records:
         return _rows_of(font, doc, n, dom)
-    key = (font.path, n, dom.name, doc.period_from, doc.period_to)
+    key = (font.path, n, dom.name, dom.clean_text, doc.period_from, doc.period_to)
     found = _clean_rows.get(key)
     if found is None:  # rows are never changed once made: the cached one can be shared
         found = _rows_of(font, doc, n, dom)
@@ -193,7 +193,7 @@ def _domain_rows(font: _Font, doc: ReportDocument, n: int, dom: DomainResult) ->
 
 def _rows_of(font: _Font, doc: ReportDocument, n: int, dom: DomainResult) -> list[Row]:
     period = f"自{doc.period_from.isoformat()}至{doc.period_to.isoformat()}，"
-    found = f"有{len(dom.records)}条记录" if dom.records else "该领域无违法违规记录"
+    found = f"有{len(dom.records)}条记录" if dom.records else dom.clean_text
     conclusion = _wrap(font, [_Keep(period), _Keep(found)], SIZE, _cell_width(2))
     name = [Line(0.0, t) for t in _wrap(font, [dom.name], SIZE, _cell_width(1))]
     rows = [

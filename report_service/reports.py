@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from . import db, rules
 from .clock import Clock, aware
 from .document import ReportDocument
+from .entities import kind_not_eligible
 from .errors import conflict, forbidden, gone, not_found, unprocessable
 from .profiles import Domain, Profile, load_profile
 from .report_build import (
@@ -391,6 +392,8 @@ def _load(
             "not_authorized_for_entity",
             "您不是该经营主体的法定代表人或经办人，不能为其出具报告。",
         )
+    if entity.kind not in profile.entity_kinds:  # e.g. a 社会组织 where the scheme lists none
+        raise unprocessable("entity_kind_not_eligible", kind_not_eligible(profile, entity.kind))
     period = {"uscc": request.uscc, "start": request.period_from, "end": request.period_to}
     return _Loaded(entity.name, entity.kind, conn.execute(_RECORDS, period).all())
 
@@ -413,7 +416,8 @@ def _report_row(
         "uscc": request.uscc,
         "entity_name": document.entity_name,
         "region": caller.region,
-        "domains": json.dumps([d.code for d in domains]),
+        # the parts the report covers: the chosen domains and the profile's sections
+        "domains": json.dumps([d.code for d in document.domains]),
         "period_from": request.period_from,
         "period_to": request.period_to,
         "issued_at": document.issued_at,

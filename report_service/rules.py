@@ -24,6 +24,7 @@ class RecordLike(Protocol):
     repaired_on: dt.date | None
     list_name: str | None
     classified: bool
+    confirmed_by_effective_document: bool | None  # a 生效法律文书 confirms it; None: not said
 
 
 def add_years(day: dt.date, years: int) -> dt.date:
@@ -43,6 +44,8 @@ def validate_period(profile: Profile, start: dt.date, end: dt.date, today: dt.da
             "period_before_floor",
             f"本地区报告只覆盖{profile.floor_date.isoformat()}以后的信息，请把开始日期选在此后。",
         )
+    if profile.max_period_from_floor and profile.floor_date:
+        return  # any period from the floor on: records since the floor can all be reported
     if end > add_years(start, profile.max_period_years):
         raise unprocessable(
             "period_too_long", f"查询期间最长{profile.max_period_years}年，请缩短查询期间。"
@@ -68,7 +71,11 @@ def record_shown(
     profile: Profile, record: RecordLike, start: dt.date, end: dt.date, today: dt.date
 ) -> bool:
     rules = profile.rules
-    if record.kind not in rules.record_kinds_shown:
+    part = profile.part(record.domain)
+    # the domain's data scope, also for records stored before the import checked it
+    if part is None or not part.collects(record.kind, record.list_name):
+        return False
+    if rules.require_effective_document and record.confirmed_by_effective_document is not True:
         return False
     if not start <= record.date <= end:
         return False
@@ -91,11 +98,12 @@ def repaired_by(record: RecordLike, day: dt.date) -> bool:
     return record.repaired_on is not None and record.repaired_on <= day
 
 
-def _line(record: RecordLike, today: dt.date) -> RecordLine:
+def _line(record: RecordLike, today: dt.date, part: Domain) -> RecordLine:
     return RecordLine(
         record_id=record.record_id,
         kind=record.kind,
-        kind_label=KIND_LABELS[record.kind],
+        # a section's records are labelled in its own (the seed's) words, e.g. 企业参保欠缴
+        kind_label=part.name if part.section else KIND_LABELS[record.kind],
         date=record.date,
         agency=record.agency,
         document_no=record.document_no,
@@ -113,7 +121,10 @@ def assemble(
     end: dt.date,
     today: dt.date,
 ) -> tuple[DomainResult, ...]:
-    by_domain: dict[str, list[RecordLike]] = {d.code: [] for d in domains}
+    """The chosen domains, then every section of the profile: a section (Heihe's arrears) is in
+    each report whatever domains were chosen."""
+    parts = (*domains, *profile.sections)
+    by_domain: dict[str, list[RecordLike]] = {d.code: [] for d in parts}
     for record in records:
         bucket = by_domain.get(record.domain)
         if bucket is not None and record_shown(profile, record, start, end, today):
@@ -123,11 +134,15 @@ def assemble(
             code=d.code,
             name=d.name,
             records=tuple(
-                _line(r, today)
+                _line(r, today, d)
                 for r in sorted(by_domain[d.code], key=lambda r: (r.date, r.record_id))
             ),
+            section=d.section,
+            # the seed's own term: 该领域无违法记录 in Heihe; a section's words plus the
+            # seed's “…等信息” (Heihe: 专用信用报告内容包括企业参保欠缴、住房公积金欠缴…等信息)
+            clean_text=f"无{d.name}信息" if d.section else f"该领域无{profile.record_term}",
         )
-        for d in domains
+        for d in parts
     )
 
 
@@ -139,6 +154,7 @@ def summary_json(results: Sequence[DomainResult]) -> dict[str, object]:
                 "code": d.code,
                 "name": d.name,
                 "conclusion": d.conclusion,
+                "section": d.section,
                 "records": [
                     {
                         "record_id": r.record_id,

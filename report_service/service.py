@@ -123,7 +123,7 @@ class PlatformService:
             status = "valid"
         profile = load_profile(report.region)
         domains = tuple(
-            (c, d.name if (d := profile.domain(c)) else c) for c in json.loads(report.domains)
+            (c, d.name if (d := profile.part(c)) else c) for c in json.loads(report.domains)
         )
         return Verification(
             status,

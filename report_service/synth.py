@@ -95,6 +95,8 @@ def generate(
     seed: int,
     kinds_in_data_scope: bool = True,
     records: int | None = None,
+    entity_kinds: Sequence[str] = ENTITY_KINDS,
+    effective_document: bool = False,
 ) -> Iterator[dict[str, Any]]:
     """Yield import objects: `entities` entities, about 0.8x as many persons, then their records.
 
@@ -105,7 +107,9 @@ def generate(
     without it penalties may land in any domain and arrears in a domain that collects them, else
     one named for them (人力资源和社会保障, 公积金), else any. Serious-dishonesty records
     always need a domain with `lists`; business-abnormality records a domain that collects them
-    or, failing that, a market-regulation domain. A kind no domain can take is left out.
+    or, failing that (out of scope only), a market-regulation domain. A kind no domain can take
+    is left out. Entities are of `entity_kinds` only (the kinds the region's scheme lists);
+    `effective_document` gives every record `confirmed_by_effective_document`.
     """
     if entities < 0:
         raise ValueError("entities must be >= 0")
@@ -113,11 +117,14 @@ def generate(
         raise ValueError("records must be >= 0")
     rng = random.Random(f"{region}:{seed}")  # str seeds go through SHA-512: stable across runs
     reg = load_geography(region)  # an unknown region raises ValueError
-    ents = _make_entities(rng, reg, entities)
+    eligible = [k for k in ENTITY_KINDS if k in entity_kinds]  # in the import format's order
+    ents = _make_entities(rng, reg, entities, eligible)
     for e in ents:
         yield {"type": "entity", "uscc": e.uscc, "name": e.name, "kind": e.kind, "region": region}
     yield from _make_persons(rng, reg, ents)
-    yield from make_records(rng, reg, ents, list(domains), kinds_in_data_scope, records)
+    yield from make_records(
+        rng, reg, ents, list(domains), kinds_in_data_scope, records, effective_document
+    )
 
 
 # --- entities --------------------------------------------------------------------------------
@@ -199,10 +206,13 @@ def _entity_name(
     return f"{local_place(city, county)}{brand}{rng.choice(pools.service_institutions)}", "52"
 
 
-def _make_entities(rng: random.Random, reg: Geography, n: int) -> list[SynthEntity]:
-    kinds = list(ENTITY_KINDS)
-    rng.shuffle(kinds)  # one of each kind first, so small data sets still cover all nine
-    kinds = kinds[:n] + [_weighted(rng, _ENTITY_WEIGHTS) for _ in range(n - len(kinds))]
+def _make_entities(
+    rng: random.Random, reg: Geography, n: int, eligible: Sequence[str]
+) -> list[SynthEntity]:
+    kinds = list(eligible)
+    rng.shuffle(kinds)  # one of each kind first, so small data sets still cover them all
+    weights = {k: w for k, w in _ENTITY_WEIGHTS.items() if k in eligible}
+    kinds = kinds[:n] + [_weighted(rng, weights) for _ in range(n - len(kinds))]
     city_weights = [c.weight for c in reg.cities]
     names: set[str] = set()  # membership only, never iterated
     usccs: set[str] = set()
@@ -310,9 +320,14 @@ def generate_region(
     """What `report-service seed` loads: `generate` over the region profile's report domains."""
     from .profiles import load_profile  # the profile loader reads package data; import on use
 
+    profile = load_profile(region)
     domains = [
         {"code": d.code, "name": d.name, "data_scope": list(d.data_scope), "lists": list(d.lists)}
-        for d in load_profile(region).domains
+        for d in profile.parts  # the sections too: Heihe's arrears are filed under them
     ]
-    # the seeds leave arrears and most list names off the domain tables: spread kinds anyway
-    return generate(region, domains, entities, seed, kinds_in_data_scope=False, records=records)
+    # every record fits its domain's data scope and list names, as the import requires
+    return generate(
+        region, domains, entities, seed, kinds_in_data_scope=True, records=records,
+        entity_kinds=profile.entity_kinds,
+        effective_document=profile.rules.require_effective_document,
+    )  # fmt: skip

@@ -64,6 +64,8 @@ def _candidates(
         # a region whose seed names no list still gets entries, under a generic list name
         return listed if listed or in_scope else list(domains)
     if kind == "business_abnormality":
+        if in_scope:  # only where the region collects it (the import refuses it elsewhere)
+            return scoped
         market = [
             d for d in domains if any(w in str(d.get("name", "")) for w in table.market_words)
         ]
@@ -98,6 +100,9 @@ _SCENARIOS: tuple[dict[str, Any], ...] = (
     {"kind": "administrative_penalty", "window": "mid"},
     {"kind": "administrative_penalty", "window": "late"},
 )
+# A region whose report counts only records a legally effective document confirms (Huzhou) gets
+# one record that says it is not confirmed, so the rule has a case to act on.
+_UNCONFIRMED = {"kind": "administrative_penalty", "unconfirmed": True, "window": "late"}
 _WINDOWS = {
     "early": (DATE_START, _HUZHOU_FLOOR - dt.timedelta(days=1)),
     "mid": (_HUZHOU_FLOOR, _COMMON_FLOOR - dt.timedelta(days=1)),
@@ -112,13 +117,17 @@ def make_records(
     domains: list[Mapping[str, Any]],
     in_scope: bool,
     target: int | None = None,
+    effective_document: bool = False,
 ) -> Iterator[dict[str, Any]]:
+    """With `effective_document`, every record says whether a legally effective document
+    confirms it (`confirmed_by_effective_document`), as the region's import requires."""
     cands = {k: _candidates(domains, k, in_scope) for k in RECORD_KINDS}
     available = [k for k in RECORD_KINDS if cands[k]]
     if not ents or not available:
         return
     clean = set(rng.sample(range(len(ents)), round(len(ents) * 0.4)))  # membership only
-    pending = [s for s in _SCENARIOS if s["kind"] in available]
+    scenarios = (*_SCENARIOS, _UNCONFIRMED) if effective_document else _SCENARIOS
+    pending = [s for s in scenarios if s["kind"] in available]
     counts = list(range(1, 21))
     count_weights = [1 / k for k in counts]  # mostly a few records, sometimes many
     scale = _count_scale(target, len(ents) - len(clean), counts, count_weights)
@@ -149,7 +158,7 @@ def make_records(
                 )
         if specs:
             dirty.append((ent, len(specs)))
-        yield from _records_for(rng, reg, ent, specs, cands, record_ids)
+        yield from _records_for(rng, reg, ent, specs, cands, record_ids, effective_document)
     # A small data set may run out of dirty entities before every case is placed: the rest
     # come last, so larger sets are as before.
     held = {id(e): n for e, n in dirty}
@@ -162,7 +171,7 @@ def make_records(
         )  # fmt: skip
         if found is not None:
             held[id(found)] = held.get(id(found), 0) + 1
-            yield from _records_for(rng, reg, found, [spec], cands, record_ids)
+            yield from _records_for(rng, reg, found, [spec], cands, record_ids, effective_document)
 
 
 def _records_for(
@@ -172,8 +181,13 @@ def _records_for(
     specs: list[dict[str, Any]],
     cands: Mapping[str, Sequence[Mapping[str, Any]]],
     record_ids: set[str],
+    effective_document: bool = False,
 ) -> Iterator[dict[str, Any]]:
     records = [_make_record(rng, reg, ent, rng.choice(cands[s["kind"]]), s) for s in specs]
+    if effective_document:  # most records rest on a document in force; some do not (yet)
+        for rec, spec in zip(records, specs, strict=True):
+            confirmed = not spec.get("unconfirmed") and rng.random() < 0.9
+            rec["confirmed_by_effective_document"] = confirmed
     records.sort(key=lambda r: r["date"])
     for rec in records:
         rid = "R" + "".join(rng.choice("0123456789") for _ in range(10))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from kivy.properties import ListProperty, StringProperty
 
+from kiosk.api_models import ObjectionDeadline
 from kiosk.side_trips import OBJECTION_REASONS
 from kiosk.steps import Snapshot
 
@@ -17,6 +18,7 @@ class ObjectionScreen(KioskScreen):
     headline_id = "objection.title"
     record_label = StringProperty("")
     record_text = StringProperty("")
+    deadline_text = StringProperty("")  # the answer's deadline, and whether the region sets it
     reason_label = StringProperty("")
     reason_texts = ListProperty([""] * len(OBJECTION_REASONS))
     reasons = ListProperty(list(OBJECTION_REASONS))
@@ -45,6 +47,7 @@ class ObjectionScreen(KioskScreen):
                     self.record_text = (
                         f"{domain.name}\n{record.date}  {record.title}\n{record.agency}"
                     )
+        self.deadline_text = deadline_text(snapshot.objection_deadline, t)
         self.reason_label = t("objection.reason")
         self.reason_texts = [t(f"objection.reason.{key}") for key in self.reasons]
         self.contact_label = t("objection.contact")
@@ -59,4 +62,17 @@ class ObjectionScreen(KioskScreen):
         self.phone = keyed(self.phone, key, PHONE_MAX)
 
     def clear(self) -> None:
-        self.reason = self.phone = self.record_text = self._record = ""
+        self.reason = self.phone = self.record_text = self._record = self.deadline_text = ""
+
+
+def deadline_text(deadline: ObjectionDeadline | None, t: Translator) -> str:
+    """The deadline as the platform's catalog gives it: the region's rule in its own words, or
+    the platform's default labelled as such; then how working days are counted in a year whose
+    holiday notice is not out yet (以官方公布为准). Nothing from a platform that does not say."""
+    if deadline is None:
+        return ""
+    if deadline.basis == "seed":
+        rule = t("objection.deadline.seed", days=deadline.working_days, source=deadline.source)
+    else:
+        rule = t("objection.deadline.default", days=deadline.working_days)
+    return f"{rule}\n{t('objection.deadline.calendar')}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from report_service.ids import id_check_digit, uscc_check_char
+from report_service.profiles import LIST_KINDS, Domain, Profile, load_profile
 
 DIVISIONS = {
     "gansu": "620102",
@@ -41,6 +42,8 @@ def penalty(rid: str, code: str, domain: str, date: str, **extra: object) -> dic
         "repaired_on": None,
         "list_name": None,
         "classified": False,
+        # valid in every region; Huzhou's import requires it (only confirmed records count there)
+        "confirmed_by_effective_document": True,
     }
     base.update(extra)
     return base
@@ -64,13 +67,21 @@ def other(
     }
 
 
-def casebook(
-    region: str, domain_code: str, domain_name: str, list_name: str
-) -> tuple[list[str], dict[str, str]]:
-    """One entity, one legal representative, one record per rule case. Returns lines and ids."""
+def _home(profile: Profile, kind: str) -> Domain | None:
+    """The first domain (or section) of the region that collects `kind`."""
+    return next((d for d in profile.parts if kind in d.data_scope), None)
+
+
+def casebook(region: str) -> tuple[list[str], dict[str, str]]:
+    """One entity, one legal representative, one record per rule case, each filed under a domain
+    that collects its kind in the region (a kind no domain collects is left out: the import
+    refuses it). Returns the lines and the ids, with `domain:<CASE>` the code each case went to."""
+    profile = load_profile(region)
     code = uscc(region, 4242)
     person = id_number(region, 421)
     p = f"{region[:2].upper()}CASE"
+    home = _home(profile, "administrative_penalty")
+    assert home is not None
     rows: list[dict[str, object]] = [
         {
             "type": "entity",
@@ -85,22 +96,35 @@ def casebook(
             "name": "规则测试人",
             "roles": [{"uscc": code, "role": "legal_representative"}],
         },
-        penalty(f"{p}-GENERAL", code, domain_code, "2022-03-01"),
-        penalty(f"{p}-SIMPLE", code, domain_code, "2022-04-01", procedure="simple"),
-        penalty(f"{p}-NOPUNISH", code, domain_code, "2022-04-02", decision="no_punishment"),
-        penalty(f"{p}-REPAIRED", code, domain_name, "2022-05-01", repaired_on="2023-01-01"),
-        penalty(f"{p}-CLASSIFIED", code, domain_code, "2022-06-01", classified=True),
-        penalty(f"{p}-EARLY", code, domain_code, "2020-08-01"),
-        other(f"{p}-DISHONEST", code, domain_code, "serious_dishonesty", "2023-02-01", list_name),
-        other(f"{p}-ABNORMAL", code, domain_code, "business_abnormality", "2023-03-01"),
-        other(f"{p}-SIARREARS", code, domain_code, "social_insurance_arrears", "2023-04-01"),
-        other(f"{p}-HFARREARS", code, domain_code, "housing_fund_arrears", "2023-05-01"),
+        penalty(f"{p}-GENERAL", code, home.code, "2022-03-01"),
+        penalty(f"{p}-SIMPLE", code, home.code, "2022-04-01", procedure="simple"),
+        penalty(f"{p}-NOPUNISH", code, home.code, "2022-04-02", decision="no_punishment"),
+        penalty(f"{p}-REPAIRED", code, home.name, "2022-05-01", repaired_on="2023-01-01"),
+        penalty(f"{p}-CLASSIFIED", code, home.code, "2022-06-01", classified=True),
+        penalty(f"{p}-EARLY", code, home.code, "2020-08-01"),
+        # not confirmed by a legally effective document: counts only where that is no condition
+        penalty(
+            f"{p}-UNCONFIRMED", code, home.code, "2022-07-01", confirmed_by_effective_document=False
+        ),
     ]
-    return [json.dumps(r, ensure_ascii=False) for r in rows], {
-        "uscc": code,
-        "id_number": person,
-        "prefix": p,
-    }
+    cases = (
+        ("DISHONEST", "serious_dishonesty", "2023-02-01"),
+        ("ABNORMAL", "business_abnormality", "2023-03-01"),
+        ("SIARREARS", "social_insurance_arrears", "2023-04-01"),
+        ("HFARREARS", "housing_fund_arrears", "2023-05-01"),
+    )
+    for case, kind, date in cases:
+        part = _home(profile, kind)
+        if part is not None:
+            listed = part.lists[0] if kind in LIST_KINDS else None
+            rows.append(other(f"{p}-{case}", code, part.code, kind, date, listed))
+    info = {"uscc": code, "id_number": person, "prefix": p}
+    for row in rows[2:]:
+        case = str(row["record_id"]).split("-", 1)[1]
+        domain = profile.resolve_domain(str(row["domain"]))
+        assert domain is not None
+        info[f"domain:{case}"] = domain.code
+    return [json.dumps(r, ensure_ascii=False) for r in rows], info
 
 
 def company_and_person(

@@ -8,11 +8,13 @@ import logging
 
 import pytest
 
+from report_service import objections
 from report_service.bootstrap import open_platform
 from report_service.clock import CST
 from report_service.importer import import_lines
 from report_service.service import Caller, ReportRequest
 
+from .calendar_support import profiles_as_of
 from .casebook import company_and_person, id_number, penalty, uscc
 
 PROVISIONAL = (
@@ -29,8 +31,10 @@ class Clock:
 
 
 @pytest.fixture()
-def file_on(tmp_path):
-    """Files an objection against a one-record Gansu report issued on the given day."""
+def file_on(tmp_path, monkeypatch):
+    """Files an objection against a one-record Gansu report issued on the given day, on the
+    calendar as the notices up to 2026 left it."""
+    monkeypatch.setattr(objections, "load_profile", profiles_as_of())
     clock = Clock()
     service = open_platform(str(tmp_path / "p.db"), clock=clock)
     company, person = uscc("gansu", 7301), id_number("gansu", 731)

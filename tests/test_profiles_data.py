@@ -16,13 +16,23 @@ RECORD_KINDS = {
     "social_insurance_arrears",
     "housing_fund_arrears",
 }
-RULE_FLAGS = [
+RULE_KEYS = [
     "exclude_simple_procedure",
     "exclude_no_punishment",
     "exclude_credit_repaired",
     "exclude_classified",
+    "require_effective_document",
 ]
-RULE_KEYS = ["record_kinds_shown", *RULE_FLAGS]
+SOURCED_KEYS = [
+    "floor_date",
+    "max_period_years",
+    "max_period_from_floor",
+    "report_validity_days",
+    "objection_deadline_working_days",
+    "entity_kinds",
+    "record_term",
+]
+DEFAULT = "deployment default"
 CODE_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 
 EXPECTED = {
@@ -41,41 +51,20 @@ EXPECTED = {
 }
 
 EXPECTED_RULES = {
-    "gansu": (
-        ["administrative_penalty", "serious_dishonesty", "business_abnormality"],
-        True,
-        True,
-        False,
-        True,
-    ),
-    "lanzhou": (
-        ["administrative_penalty", "serious_dishonesty", "business_abnormality"],
-        True,
-        True,
-        False,
-        True,
-    ),
-    "huzhou": (
-        ["administrative_penalty", "serious_dishonesty", "business_abnormality"],
-        True,  # seed silent; DESIGN §4's general exclusion of simple-procedure penalties
-        True,
-        True,
-        True,
-    ),
-    "wuhai": (
-        ["administrative_penalty", "serious_dishonesty", "business_abnormality"],
-        True,
-        True,
-        False,
-        True,
-    ),
-    "heihe": (
-        ["administrative_penalty", "social_insurance_arrears", "housing_fund_arrears"],
-        True,
-        True,
-        False,
-        True,
-    ),
+    # region: simple procedure, no punishment, credit repaired, classified, effective document
+    "gansu": (True, True, False, True, False),
+    "lanzhou": (True, True, False, True, False),
+    "huzhou": (True, True, True, True, True),  # simple: seed silent, DESIGN §4's general rule
+    "wuhai": (True, True, False, True, False),
+    "heihe": (True, True, False, True, False),
+}
+# the record kinds each region's domains and sections collect (their data scopes)
+EXPECTED_KINDS = {
+    "gansu": {"administrative_penalty", "serious_dishonesty", "business_abnormality"},
+    "lanzhou": {"administrative_penalty", "serious_dishonesty", "business_abnormality"},
+    "huzhou": {"administrative_penalty"},
+    "wuhai": {"administrative_penalty", "serious_dishonesty", "business_abnormality"},
+    "heihe": {"administrative_penalty", "social_insurance_arrears", "housing_fund_arrears"},
 }
 
 
@@ -112,11 +101,15 @@ def test_header_fields(profile):
     assert p["platform_name"] == platform
     assert p["domains_announced"] == announced
     assert len(p["domains"]) == n_domains
-    assert p["floor_date"] == floor
-    assert isinstance(p["floor_date_source"], str) and p["floor_date_source"]
-    assert p["max_period_years"] == 5
-    assert p["report_validity_days"] == 30
-    assert p["report_validity_note"] == "not stated in the seed; platform setting"
+    assert p["floor_date"]["value"] == floor
+    assert p["max_period_years"]["value"] == 5
+    assert p["max_period_from_floor"]["value"] is (floor is not None)
+    assert p["report_validity_days"] == {
+        "value": 30,
+        "source": DEFAULT,
+        "reason": p["report_validity_days"]["reason"],
+    }
+    assert p["objection_deadline_working_days"]["value"] == 5
     src = p["source"]
     assert {"document", "issuer", "date", "seed_file"} <= set(src)
     assert src["document"] and src["seed_file"].endswith(".txt")
@@ -127,8 +120,26 @@ def test_header_fields(profile):
 
 def test_floor_date_is_iso(profile):
     _, p = profile
-    if p["floor_date"] is not None:
-        assert dt.date.fromisoformat(p["floor_date"]).isoformat() == p["floor_date"]
+    floor = p["floor_date"]["value"]
+    if floor is not None:
+        assert dt.date.fromisoformat(floor).isoformat() == floor
+
+
+def test_every_rule_is_sourced(profile):
+    """Each rule field quotes the seed, or says it is a deployment default and why."""
+    region, p = profile
+    for field in [p[k] for k in SOURCED_KEYS] + [p["rules"][k] for k in RULE_KEYS]:
+        assert "value" in field
+        if field["source"] == DEFAULT:
+            assert field["reason"].strip(), region
+        else:
+            quotes = field["source"] if isinstance(field["source"], list) else [field["source"]]
+            assert all(isinstance(q, str) and q.strip() for q in quotes), region
+    scope = p["domain_scope_source"]  # where the domains' data_scope and lists come from
+    if scope["source"] == DEFAULT:
+        assert scope["reason"].strip(), region
+    else:
+        assert isinstance(scope["source"], (str, list)) and scope["source"], region
 
 
 def test_domain_codes_names_unique(profile):
@@ -143,8 +154,9 @@ def test_domain_codes_names_unique(profile):
 
 def test_domain_fields(profile):
     _, p = profile
-    for d in p["domains"]:
-        assert set(d) == {"code", "name", "data_scope", "lists", "agencies", "aliases"}
+    for d in p["domains"] + p["sections"]:
+        keys = {"code", "name", "data_scope", "lists", "agencies", "aliases"}
+        assert set(d) == keys | ({"source"} if d in p["sections"] else set())
         assert d["data_scope"] and set(d["data_scope"]) <= RECORD_KINDS
         assert len(set(d["data_scope"])) == len(d["data_scope"])
         assert all(isinstance(x, str) and x.strip() == x and x for x in d["lists"])
@@ -171,25 +183,14 @@ def test_rules(profile):
     region, p = profile
     rules = p["rules"]
     assert set(rules) == set(RULE_KEYS)
-    for k in RULE_FLAGS:
-        assert isinstance(rules[k], bool), k
-    assert set(rules["record_kinds_shown"]) <= RECORD_KINDS
-    kinds, simple, no_punish, repaired, classified = EXPECTED_RULES[region]
-    assert rules["record_kinds_shown"] == kinds
-    assert rules["exclude_simple_procedure"] is simple
-    assert rules["exclude_no_punishment"] is no_punish
-    assert rules["exclude_credit_repaired"] is repaired
-    assert rules["exclude_classified"] is classified
-    assert set(p["rule_sources"]) == set(RULE_KEYS)
-    for k in RULE_KEYS:
-        assert isinstance(p["rule_sources"][k], str) and p["rule_sources"][k].strip(), k
+    assert tuple(rules[k]["value"] for k in RULE_KEYS) == EXPECTED_RULES[region]
+    assert "record_kinds_shown" not in rules and "rule_sources" not in p  # one source: the scopes
 
 
-def test_domain_kinds_are_shown(profile):
-    _, p = profile
-    shown = set(p["rules"]["record_kinds_shown"])
-    for d in p["domains"]:
-        assert set(d["data_scope"]) <= shown, d["name"]
+def test_kinds_shown_are_the_data_scopes(profile):
+    region, p = profile
+    kinds = {k for d in p["domains"] + p["sections"] for k in d["data_scope"]}
+    assert kinds == EXPECTED_KINDS[region]
 
 
 def test_shared_codes_mean_the_same_concept():
@@ -295,11 +296,14 @@ def test_lanzhou_spot_checks():
     assert d["法院执行"]["lists"] == ["失信被执行人"]
     assert d["城管"]["aliases"] == ["城市管理"]
     assert all(x["agencies"] is None for x in p["domains"])
-    assert "2021年1月1日" in p["floor_date_source"]
-    assert "不含涉密等法律法规规定不予公开的违法违规信息" in p["rule_sources"]["exclude_classified"]
+    assert p["floor_date"]["source"] == DEFAULT  # Lanzhou's own scheme names no floor
+    assert "2021年1月1日" in p["floor_date"]["borrowed"]["quote"]
     assert (
-        "企业行为已依法不予行政处罚的，不列入违法违规记录"
-        in p["rule_sources"]["exclude_no_punishment"]
+        p["rules"]["exclude_classified"]["source"] == "不含涉密等法律法规规定不予公开的违法违规信息"
+    )
+    assert (
+        p["rules"]["exclude_no_punishment"]["source"]
+        == "企业行为已依法不予行政处罚的，不列入违法违规记录"
     )
 
 
@@ -311,10 +315,10 @@ def test_huzhou_spot_checks():
     assert all(
         d["data_scope"] == ["administrative_penalty"] and d["lists"] == [] for d in p["domains"]
     )
-    assert "确保2020年5月1日以后的违法违规行为信息" in p["floor_date_source"]
+    assert "确保2020年5月1日以后的违法违规行为信息" in p["floor_date"]["source"]
     assert (
         "经失信主体消除影响后已信用修复的行政处罚，不列入违法违规记录"
-        in p["rule_sources"]["exclude_credit_repaired"]
+        in p["rules"]["exclude_credit_repaired"]["source"]
     )
 
 
@@ -348,9 +352,9 @@ def test_heihe_spot_checks():
     names = [d["name"] for d in p["domains"]]
     assert names[0] == "人力资源和社会保障" and names[-1] == "城市管理"
     assert "园林绿化" in names
-    assert p["floor_date"] is None
-    assert "参保欠缴" in p["rule_sources"]["record_kinds_shown"]
-    assert "信用修复记录" in p["rule_sources"]["exclude_credit_repaired"]
+    assert p["floor_date"]["value"] is None
+    assert [x["name"] for x in p["sections"]] == ["企业参保欠缴", "住房公积金欠缴"]
+    assert "信用修复记录" in p["rules"]["exclude_credit_repaired"]["source"]
 
 
 # ------------------------------------------------------------------------------------- holidays
@@ -358,9 +362,9 @@ def test_heihe_spot_checks():
 
 def test_holidays_calendar():
     h = load("holidays_cn.json")
-    assert h["source"]
-    assert set(h["years"]) == {"2023", "2024", "2025", "2026"}
+    assert {"2023", "2024", "2025", "2026"} <= set(h["years"])  # a later notice is added as data
     for year, y in h["years"].items():
+        assert f"{year}年部分节假日安排的通知" in y["notice"]
         hol = [dt.date.fromisoformat(x) for x in y["holidays"]]
         work = [dt.date.fromisoformat(x) for x in y["workdays"]]
         assert len(set(hol)) == len(hol) and len(set(work)) == len(work)
@@ -418,8 +422,7 @@ def test_statutory_section():
     assert s["source"] == "全国年节及纪念日放假办法（2024年11月10日修订，2025年1月1日起施行）"
     assert "补假" in s["note"] and "第六条" in s["rule_source"]
     assert set(s["years"]) == set(LUNAR_DAYS)
-    # the provisional years start where the notices end
-    assert min(map(int, s["years"])) == max(map(int, h["years"])) + 1
+    assert s["first_year"] == 2025  # the 2024 revision's 施行 year
     for year, festivals in s["years"].items():
         assert {name: len(days) for name, days in festivals.items()} == STATUTORY_DAYS, year
         assert list(festivals) == list(STATUTORY_DAYS)  # in the order of 第二条

@@ -9,20 +9,24 @@ from report_service.profiles import load_profile
 from .casebook import casebook
 from .conftest import enroll, import_jsonl
 
-# Which casebook records each region's seed says a report shows.
+# Which casebook records each region's seed says a report shows (the casebook files each case
+# under a domain that collects its kind; a kind no domain of the region collects is not in it).
 EXPECTED = {
-    # 甘营商〔2024〕12号: 行政处罚（适用简易程序的除外）、严重失信主体名单; records since 2021-01-01
-    "gansu": {"GENERAL", "REPAIRED", "DISHONEST", "ABNORMAL"},
+    # 甘营商〔2024〕12号: 行政处罚（适用简易程序的除外）、严重失信主体名单; records since 2021-01-01;
+    # 附表1 row 5 市场监管: 经营异常名录(经营异常状态)、行政处罚、严重违法失信主体名单
+    "gansu": {"GENERAL", "REPAIRED", "UNCONFIRMED", "DISHONEST", "ABNORMAL"},
     # Lanzhou: 已依法不予行政处罚的不列入; 不含涉密; provincial simple-procedure rule and floor
-    "lanzhou": {"GENERAL", "REPAIRED", "DISHONEST", "ABNORMAL"},
-    # Huzhou: 不予行政处罚的、已信用修复的行政处罚不列入; records since 2020-05-01; the seed is
-    # silent on simple procedure, so DESIGN §4's general exclusion applies
-    "huzhou": {"GENERAL", "EARLY", "DISHONEST", "ABNORMAL"},
-    # Wuhai: 以普通程序作出的行政处罚 and 严重失信主体名单; 简易程序 and 不予处罚 excluded
-    "wuhai": {"GENERAL", "REPAIRED", "DISHONEST", "ABNORMAL"},
-    # Heihe: 行政处罚记录 (no simple procedure, no 不予处罚), 参保欠缴、住房公积金欠缴及信用修复记录 shown;
-    # it names no floor date
-    "heihe": {"GENERAL", "REPAIRED", "EARLY", "SIARREARS", "HFARREARS"},
+    "lanzhou": {"GENERAL", "REPAIRED", "UNCONFIRMED", "DISHONEST", "ABNORMAL"},
+    # Huzhou: 不予行政处罚的、已信用修复的行政处罚不列入; records since 2020-05-01;
+    # “除生效法律文书确认市场主体违法行为外，其他情况均应当视为无违法违规记录”: UNCONFIRMED is not a
+    # record; the seed names no list and no 经营异常名录, so no domain collects them
+    "huzhou": {"GENERAL", "EARLY"},
+    # Wuhai: 以普通程序作出的行政处罚 and 严重失信主体名单; 简易程序 and 不予处罚 excluded;
+    # row 23 市场监管: 行政处罚、经营异常名录、严重失信主体名单
+    "wuhai": {"GENERAL", "REPAIRED", "UNCONFIRMED", "DISHONEST", "ABNORMAL"},
+    # Heihe: 行政处罚记录 (no simple procedure, no 不予处罚), 参保欠缴、住房公积金欠缴及信用修复记录 shown
+    # (the arrears in sections of their own); it names no floor date
+    "heihe": {"GENERAL", "REPAIRED", "UNCONFIRMED", "EARLY", "SIARREARS", "HFARREARS"},
 }
 PERIODS = {
     "gansu": ("2021-01-01", "2025-12-31"),
@@ -37,14 +41,9 @@ def load_casebooks(platform, workdir) -> dict[str, dict[str, str]]:
     books = {}
     lines: list[str] = []
     for region in EXPECTED:
-        profile = load_profile(region)
-        domain = profile.domains[0]
-        with_list = next((d for d in profile.domains if d.lists), domain)
-        rows, info = casebook(
-            region, domain.code, domain.name, (with_list.lists or ("测试名单",))[0]
-        )
+        rows, info = casebook(region)
         lines += rows
-        books[region] = info | {"domain": domain.code}
+        books[region] = info
     import_jsonl(platform, workdir / "cases.jsonl", lines)
     return books
 
@@ -58,13 +57,21 @@ def check_region(platform, info: dict[str, str], region: str) -> None:
     r = terminal.report(session["session_token"], info["uscc"], start, end)
     assert r.status_code == 201, r.text
     summary = r.json()["summary"]
-    shown = {rec["record_id"].split("-", 1)[1] for d in summary["domains"] for rec in d["records"]}
-    assert shown == EXPECTED[region]
+    shown = {
+        rec["record_id"].split("-", 1)[1]: d["code"]
+        for d in summary["domains"]
+        for rec in d["records"]
+    }
+    assert set(shown) == EXPECTED[region]
+    assert all(shown[case] == info[f"domain:{case}"] for case in shown)  # where it was filed
     assert summary["total_records"] == len(EXPECTED[region])
-    first = summary["domains"][0]
-    assert first["code"] == info["domain"] and first["conclusion"] == "records"
-    assert all(d["conclusion"] == "clean" and d["records"] == [] for d in summary["domains"][1:])
-    assert len(summary["domains"]) == len(load_profile(region).domains)
+    for d in summary["domains"]:
+        assert d["conclusion"] == ("records" if d["code"] in shown.values() else "clean")
+    profile = load_profile(region)
+    assert len(summary["domains"]) == len(profile.domains) + len(profile.sections)
+    assert [d["code"] for d in summary["domains"] if d["section"]] == [
+        s.code for s in profile.sections
+    ]
     repaired = [
         rec["repaired_on"] for d in summary["domains"] for rec in d["records"] if rec["repaired_on"]
     ]
@@ -109,10 +116,10 @@ def test_chosen_domains_only(platform, loaded):
     terminal = enroll(platform, "gansu")
     token = terminal.login_card(info["id_number"], "规则测试人")["session_token"]
     codes = [d.code for d in load_profile("gansu").domains]
-    r = terminal.report(
-        token, info["uscc"], "2021-01-01", "2025-12-31", domains=[codes[5], codes[0]]
-    )
+    home = info["domain:GENERAL"]
+    r = terminal.report(token, info["uscc"], "2021-01-01", "2025-12-31", domains=[codes[5], home])
     assert r.status_code == 201, r.text
     domains = r.json()["summary"]["domains"]
-    assert [d["code"] for d in domains] == [codes[0], codes[5]]  # the profile's order
+    assert [d["code"] for d in domains] == [c for c in codes if c in (home, codes[5])]
+    # GENERAL, REPAIRED, UNCONFIRMED and (发展改革 collects the list) DISHONEST
     assert r.json()["summary"]["total_records"] == 4

@@ -25,7 +25,7 @@ RECORD_DATE = D(2023, 5, 1)
 @dataclasses.dataclass
 class Rec:
     record_id: str = "R1"
-    domain: str = ""
+    domain: str = "market_regulation"  # a domain of every region that collects penalties
     kind: str = "administrative_penalty"
     date: dt.date = RECORD_DATE
     agency: str = "某局"
@@ -36,6 +36,7 @@ class Rec:
     repaired_on: dt.date | None = None
     list_name: str | None = None
     classified: bool = False
+    confirmed_by_effective_document: bool | None = True
 
 
 def code_of(exc: pytest.ExceptionInfo[ApiError]) -> str:
@@ -47,13 +48,15 @@ def code_of(exc: pytest.ExceptionInfo[ApiError]) -> str:
     [
         ("gansu", D(2021, 1, 1), D(2025, 12, 31), None),
         ("gansu", D(2021, 11, 22), D(2026, 11, 22), None),  # exactly five years
-        ("gansu", D(2021, 11, 21), D(2026, 11, 22), "period_too_long"),
+        # from the floor a period may be longer than five years: records since the floor fit
+        ("gansu", D(2021, 1, 1), D(2026, 11, 22), None),
         ("gansu", D(2020, 12, 31), D(2021, 6, 1), "period_before_floor"),
         ("gansu", D(2024, 1, 2), D(2024, 1, 1), "period_reversed"),
         ("gansu", D(2026, 1, 1), D(2026, 11, 23), "period_in_future"),
         ("huzhou", D(2020, 5, 1), D(2025, 5, 1), None),
+        ("huzhou", D(2020, 5, 1), D(2026, 11, 22), None),  # six and a half years from the floor
         ("heihe", D(2016, 2, 29), D(2021, 2, 28), None),  # no floor; leap day start
-        ("heihe", D(2016, 2, 29), D(2021, 3, 1), "period_too_long"),
+        ("heihe", D(2016, 2, 29), D(2021, 3, 1), "period_too_long"),  # 5 years: a default
     ],
 )
 def test_validate_period(region, start, end, code):
@@ -120,7 +123,9 @@ def test_future_repair_is_not_reported_as_done():
         Rec("DONE", d0.code, repaired_on=TODAY),
         Rec("LATER", d0.code, date=D(2023, 6, 1), repaired_on=TODAY + dt.timedelta(days=1)),
     ]
-    (result,) = assemble(heihe, [d0], records, D(2021, 1, 1), D(2025, 12, 31), TODAY)
+    # the chosen domain, then Heihe's two sections, which every report has
+    result, *sections = assemble(heihe, [d0], records, D(2021, 1, 1), D(2025, 12, 31), TODAY)
+    assert [x.name for x in sections] == ["企业参保欠缴", "住房公积金欠缴"]
     assert {r.record_id: r.repaired_on for r in result.records} == {"DONE": TODAY, "LATER": None}
     (domain,) = summary_json([result])["domains"]
     assert [r["repaired_on"] for r in domain["records"]] == [TODAY.isoformat(), None]
@@ -139,12 +144,12 @@ def test_kinds_outside_the_region_and_window_are_hidden():
     assert not record_shown(
         heihe, Rec(kind="serious_dishonesty", procedure=None, decision=None), start, end, TODAY
     )
+    arrears = Rec(kind="housing_fund_arrears", procedure=None, decision=None)
     assert record_shown(
-        heihe, Rec(kind="housing_fund_arrears", procedure=None, decision=None), start, end, TODAY
+        heihe, dataclasses.replace(arrears, domain="housing_fund_arrears"), start, end, TODAY
     )
-    assert not record_shown(
-        gansu, Rec(kind="housing_fund_arrears", procedure=None, decision=None), start, end, TODAY
-    )
+    assert not record_shown(heihe, arrears, start, end, TODAY)  # not a kind 市场监管 collects
+    assert not record_shown(gansu, arrears, start, end, TODAY)
     assert not record_shown(gansu, Rec(date=D(2026, 1, 1)), start, end, TODAY)
     assert not record_shown(
         gansu, Rec(date=D(2020, 12, 31)), D(2020, 1, 1), end, TODAY
@@ -169,6 +174,7 @@ def test_assemble_and_summary_shape():
         "code": d1.code,
         "name": d1.name,
         "conclusion": "clean",
+        "section": False,
         "records": [],
     }
     assert set(first["records"][0]) == {

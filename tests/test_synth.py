@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from report_service.ids import id_birth_date, is_valid_id_number, is_valid_uscc
+from report_service.profiles import load_profile
 from report_service.synth import ENTITY_KINDS, RECORD_KINDS, generate, generate_region
 
 # A small stand-in for a region profile's domain list (the real profiles are data of their own).
@@ -340,9 +341,12 @@ def test_business_abnormality_falls_back_to_market_domain() -> None:
         },
         {"code": "env", "name": "生态环境", "data_scope": ["administrative_penalty"], "lists": []},
     ]
-    records = _split(list(generate("huzhou", domains, 100, 1)))[2]
+    records = _split(list(generate("huzhou", domains, 100, 1, kinds_in_data_scope=False)))[2]
     abnormal = [r for r in records if r["kind"] == "business_abnormality"]
     assert abnormal and {r["domain"] for r in abnormal} == {"market"}
+    # in scope, a region that collects no 经营异常名录 gets none (the import would refuse it)
+    in_scope = _split(list(generate("huzhou", domains, 100, 1)))[2]
+    assert {r["kind"] for r in in_scope} == {"administrative_penalty"}
 
 
 def test_no_domains_means_no_records() -> None:
@@ -399,14 +403,29 @@ def test_invariants_hold_for_any_seed(region: str, n: int, seed: int, in_scope: 
 def test_a_small_data_set_has_every_record_kind_and_exclusion_case(
     region: str, n: int, seed: int
 ) -> None:
-    assert_every_kind_and_exclusion(
-        [o for o in generate_region(region, n, seed) if o["type"] == "record"]
-    )
+    records = [o for o in generate_region(region, n, seed) if o["type"] == "record"]
+    profile = load_profile(region)
+    assert_every_kind_and_exclusion(records, profile.kinds_shown)
+    for r in records:  # every record fits its domain's scope, as the import requires
+        assert profile.part(r["domain"]).collects(r["kind"], r.get("list_name")), r
+    if profile.rules.require_effective_document:  # Huzhou: every record says, one says no
+        assert all(isinstance(r["confirmed_by_effective_document"], bool) for r in records)
+        assert any(r["confirmed_by_effective_document"] is False for r in records)
+    else:
+        assert all("confirmed_by_effective_document" not in r for r in records)
 
 
-def assert_every_kind_and_exclusion(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Every record kind and every exclusion case is there; returns the penalties."""
-    assert {r["kind"] for r in records} == set(RECORD_KINDS)
+@pytest.mark.parametrize("region", sorted(REGIONS))
+def test_seeded_entities_are_of_the_kinds_the_region_lists(region: str) -> None:
+    kinds = {o["kind"] for o in generate_region(region, 40, 1) if o["type"] == "entity"}
+    assert kinds == set(load_profile(region).entity_kinds)  # no 社会组织 in Lanzhou or Wuhai
+
+
+def assert_every_kind_and_exclusion(
+    records: list[dict[str, Any]], kinds: frozenset[str] | set[str] = frozenset(RECORD_KINDS)
+) -> list[dict[str, Any]]:
+    """Every record kind (of `kinds`) and every exclusion case is there; returns the penalties."""
+    assert {r["kind"] for r in records} == set(kinds)
     penalties = [r for r in records if r["kind"] == "administrative_penalty"]
     assert any(r["procedure"] == "simple" for r in penalties)
     assert any(r["decision"] == "no_punishment" for r in penalties)

@@ -1,0 +1,102 @@
+"""Each domain collects the record kinds and lists its seed's table names for it (issue 18): the
+import refuses anything else, by line, and a report never prints it.
+
+Gansu, 附表1 数据归集责任清单, row 5: “市场监管 | 经营异常名录(经营异常状态)、行政处罚、严重违法失信主体名单
+| 市场监督管理严重违法失信名单”; row 17: “发展改革 | 行政处罚、严重失信主体名单 | 公共资源配置黑名单、
+城市轨道交通领域黑名单、价格失信主体名单”; row 45: “法院失信执行 | 严重失信主体名单 | 失信被执行人”.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import pytest
+
+from report_service.profiles import load_profile
+
+from .casebook import company_and_person, id_number, other, penalty, uscc
+from .conftest import enroll, import_jsonl
+from .platform_client import cli
+
+COMPANY, PERSON = uscc("gansu", 1801), id_number("gansu", 181)
+
+
+def lines(*records: dict[str, object]) -> list[str]:
+    head = company_and_person("gansu", COMPANY, "甘肃范围测试有限公司", PERSON, "范测试", "agent")
+    return head + [json.dumps(r, ensure_ascii=False) for r in records]
+
+
+def refused(platform, tmp_path, rows: list[str]) -> str:
+    path = tmp_path / "scope.jsonl"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    run = cli("import", *platform.db_args(), str(path), check=False)
+    assert run.returncode == 2 and "nothing was imported" in run.stderr, run.stderr
+    return run.stderr
+
+
+def test_business_abnormality_outside_market_regulation_is_refused_by_line(platform, tmp_path):
+    abnormal = other("SCOPE-AB-1", COMPANY, "发展改革", "business_abnormality", "2024-03-01")
+    fine = penalty("SCOPE-OK-1", COMPANY, "发展改革", "2024-02-01")
+    stderr = refused(platform, tmp_path, lines(fine, abnormal))
+    assert (
+        "line 4: record_out_of_scope: 甘肃省的“发展改革”（development_reform）归集行政处罚、"
+        "严重失信主体名单，不归集经营异常名录。经营异常名录归入：“市场监管”（market_regulation），"
+        "请改正 domain。"
+    ) in stderr
+    assert "line 3" not in stderr  # the penalty is in scope; the file is refused as a whole
+
+
+def test_a_list_the_domain_does_not_name_is_refused(platform, tmp_path):
+    listed = other(
+        "SCOPE-LIST-1", COMPANY, "税务", "serious_dishonesty", "2024-03-01", "失信被执行人"
+    )
+    stderr = refused(platform, tmp_path, lines(listed))
+    assert (
+        "line 3: list_not_in_domain: 名单“失信被执行人”不是“税务”（taxation）归集的严重失信主体名单"
+        "（该领域：重大税收违法失信主体名单）。该名单属于：“法院失信执行”（court_enforcement）。"
+    ) in stderr
+
+
+def test_a_kind_the_region_does_not_collect_is_refused(platform, tmp_path):
+    """Gansu's tables collect no arrears (the kind is in no 数据范围 cell)."""
+    arrears = other(
+        "SCOPE-SI-1", COMPANY, "人力资源和社会保障", "social_insurance_arrears", "2024-03-01"
+    )
+    stderr = refused(platform, tmp_path, lines(arrears))
+    assert "line 3: record_out_of_scope: " in stderr
+    assert "甘肃省没有归集社会保险费欠缴的领域，该记录不能导入。" in stderr
+
+
+def test_the_report_leaves_out_a_record_stored_outside_its_scope(platform, tmp_path):
+    """A record stored before the import checked the scope (written here straight into the
+    database) is not printed; the same kind filed under 市场监管 is."""
+    inside = other("SCOPE-AB-IN", COMPANY, "市场监管", "business_abnormality", "2024-05-01")
+    import_jsonl(platform, tmp_path / "inside.jsonl", lines(inside))
+    with sqlite3.connect(platform.db) as conn:
+        conn.execute(
+            "INSERT INTO records (record_id, uscc, domain, kind, date, agency, document_no, title,"
+            " classified) VALUES ('SCOPE-AB-OUT', ?, 'development_reform', 'business_abnormality',"
+            " '2024-06-01', '兰州市市场监督管理局', '兰市监异〔2024〕9号', '列入经营异常名录', 0)",
+            (COMPANY,),
+        )
+    terminal = enroll(platform, "gansu")
+    token = terminal.login_card(PERSON, "范测试")["session_token"]
+    r = terminal.report(token, COMPANY, "2024-01-01", "2024-12-31")
+    assert r.status_code == 201, r.text
+    shown = {
+        rec["record_id"]: d["code"] for d in r.json()["summary"]["domains"] for rec in d["records"]
+    }
+    assert shown == {"SCOPE-AB-IN": "market_regulation"}
+
+
+@pytest.mark.parametrize("region", ["gansu", "lanzhou", "huzhou", "wuhai", "heihe"])
+def test_seed_output_fits_every_domain_scope(region, tmp_path):
+    """`report-service seed` makes only records the import accepts under the new rules."""
+    out = tmp_path / "seed.jsonl"
+    cli("seed", "--db", str(tmp_path / "p.db"), "--region", region, "--entities", "30",
+        "--seed", "5", "--out", str(out))  # fmt: skip
+    profile = load_profile(region)
+    records = [json.loads(x) for x in out.read_text(encoding="utf-8").splitlines()]
+    for r in (r for r in records if r["type"] == "record"):
+        assert profile.part(r["domain"]).collects(r["kind"], r.get("list_name")), r
