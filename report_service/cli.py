@@ -147,7 +147,7 @@ def cmd_issue_login_qr(args: argparse.Namespace) -> int:
 
     from .db import Person
 
-    if not ids.is_valid_id_number(args.id_number.upper()):
+    if not ids.is_valid_card_number(args.id_number.upper()):
         print("invalid ID number (length, birth date or check digit)", file=sys.stderr)
         return 2
     service = _service(args.db, must_exist=True)
