@@ -251,6 +251,8 @@ def build_kiosk(config: KioskConfig) -> Kiosk:
         clock=time.monotonic,
         language=config.ui.language,
         elderly=config.ui.elderly_mode,
+        hall_name=config.hall_name,
+        report_title=wording.report_title,
     )
     runner = JourneyRunner(journey, devices["id_card"], devices["qr_camera"])
     if drainer is not None:

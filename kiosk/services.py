@@ -93,6 +93,9 @@ class KioskServices:
             login.session_token, report_id, record_id, reason, contact
         )
 
+    async def print_objection_slip(self, objection: Objection, report_id: str, record: str) -> None:
+        await self.printing.print_objection(objection, report_id, record)
+
     async def call_help(self, step: str) -> None:
         # the platform's assistance call arrives with the dashboard issue; staff see it here now
         self.help_calls += 1

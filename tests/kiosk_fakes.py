@@ -98,6 +98,8 @@ class FakeServices:
     fetches: list[tuple[str, Sequence[str] | None, Period, str]] = field(default_factory=list)
     prints: list[str] = field(default_factory=list)
     objections: list[tuple[str, str, str]] = field(default_factory=list)
+    slips: list[tuple[str, str, str]] = field(default_factory=list)  # (objection, report, record)
+    slip_failures: list[PrintFailure] = field(default_factory=list)
     help_calls: list[str] = field(default_factory=list)
     hold: Callable[[], object] | None = None  # awaited inside slow calls, to interleave intents
 
@@ -150,6 +152,11 @@ class FakeServices:
     ) -> Objection:
         self.objections.append((record_id, reason, contact))
         return Objection("OB1", dt.date(2026, 11, 27))
+
+    async def print_objection_slip(self, objection: Objection, report_id: str, record: str) -> None:
+        self.slips.append((objection.objection_id, report_id, record))
+        if self.slip_failures:
+            raise self.slip_failures.pop(0)
 
     async def call_help(self, step: str) -> None:
         self.help_calls.append(step)

@@ -64,8 +64,21 @@ def test_compiled_catalogs_match_their_sources(language: str, tmp_path: Path) ->
 
 
 def test_placeholders_are_filled_in_each_language() -> None:
-    assert Translator()("summary.records", count=3, domains=2) == "共3条记录，涉及2个领域"
+    zh, en = Translator(), Translator("en")
+    assert zh("summary.records", count=3, domains=zh("count.domains", count=2)) == (
+        "共3条记录，涉及2个领域"
+    )
+    # English counts in the singular and the plural
+    assert en("summary.records", count=1, domains=en("count.domains", count=1)) == (
+        "1 record in 1 domain"
+    )
+    assert en("summary.records", count=3, domains=en("count.domains", count=2)) == (
+        "3 records in 2 domains"
+    )
+    assert en("scope.selected", count=1) == "1 domain chosen"
+    assert en("summary.others_clean", count="37").endswith("other 37 domains")  # from a Snapshot
+    assert en.has("summary.clean") and not en.has("summary.nothing")
     assert Translator("en")("countdown", seconds=7).startswith("Returning to the start in 7 s")
     assert (
-        Translator()("objection_done.due", nope=1) == "我们将在{due}前答复您。"
+        Translator()("objection_done.due", nope=1) == "信用平台将在{due}前答复您。"
     )  # a typo never crashes
