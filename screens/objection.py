@@ -43,7 +43,8 @@ class ObjectionScreen(KioskScreen):
             for record in domain.records:
                 if record.record_id == snapshot.objection_record:
                     self.record_text = (
-                        f"{domain.name}\n{record.date}  {record.title}\n{record.agency}"
+                        f"{domain.name}  {record.date}  {record.title}\n"
+                        f"{record.agency}  {record.document_no}"
                     )
         self.reason_label = t("objection.reason")
         self.reason_texts = [t(f"objection.reason.{key}") for key in self.reasons]

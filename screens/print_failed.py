@@ -7,19 +7,25 @@ from kivy.properties import StringProperty
 from kiosk.steps import Snapshot
 
 from .base import KioskScreen, Translator
+from .notice import next_step
 
 
 class PrintFailedScreen(KioskScreen):
     headline_id = "print_failed.title"
     reason = StringProperty("")
+    next_label = StringProperty("")
+    next_text = StringProperty("")
     retry_text = StringProperty("")
     help_text = StringProperty("")
 
     def show(self, snapshot: Snapshot, t: Translator) -> None:
         super().show(snapshot, t)
-        self.reason = t(snapshot.message_id or "error.print_failed")
+        message_id = snapshot.message_id or "error.print_failed"
+        self.reason = t(message_id)
+        self.next_text = next_step(t, message_id)
+        self.next_label = t("next.title") if self.next_text else ""
         self.retry_text = t("print_failed.retry")
         self.help_text = t("attract.help")
 
     def speech(self) -> str:
-        return f"{self.headline} {self.reason}"
+        return f"{self.headline} {self.reason} {self.next_text}"
