@@ -273,4 +273,5 @@ def test_the_objection_slip_says_its_number_due_date_and_how_to_follow_up() -> N
     flat = text.replace("\n", "")
     # how to follow up: where, what to bring, whom to call
     assert "请携带本回执到兰州新区政务服务中心信用窗口" in flat and "12345" in flat
-    assert "联系电话" in flat and "1391234" not in flat  # says how the answer comes, shows no number
+    # it says how the answer comes, and shows no phone number
+    assert "联系电话" in flat and "1391234" not in flat
