@@ -126,12 +126,15 @@ class KioskTestCase(GraphicUnitTest):
         Window.size = size
 
     def start(
-        self, services: FakeServices | None = None, *, voice: Voice | None = None
+        self, services: FakeServices | None = None, *, voice: Voice | None = None, **hall: str
     ) -> FakeServices:
-        """A real Journey on a real JourneyRunner, and the app on the offscreen window."""
+        """A real Journey on a real JourneyRunner, and the app on the offscreen window; `hall`:
+        the hall's name and the report's title, as the terminal's config and enrollment give."""
         self.services = services or FakeServices()
         self.clock = ManualClock()
-        self.journey = Journey(self.services, idle_timeout_s=60, countdown_s=10, clock=self.clock)
+        self.journey = Journey(
+            self.services, idle_timeout_s=60, countdown_s=10, clock=self.clock, **hall
+        )
         self.cards = CardSlot()
         self.camera = QrSlot()
         self.runner = JourneyRunner(

@@ -9,6 +9,7 @@ import asyncio
 import dataclasses
 import datetime as dt
 
+from kiosk.errors import ApiError
 from kiosk.journey import Journey
 from kiosk.periods import PRESETS, Bounds, Period, preset_period
 from kiosk.ports import PrintFailure
@@ -161,3 +162,12 @@ def test_a_slip_that_did_not_print_says_so_and_prints_again() -> None:
     journey.back_to_summary()
     run(journey.reprint_objection_slip())  # not on the objection screens: ignored
     assert journey.step is Step.SUMMARY and len(services.slips) == 2
+
+
+def test_a_card_number_the_platform_refuses_leaves_the_person_at_the_qr_reader() -> None:
+    refusal = ApiError(422, "invalid_id_number", "证件号码校验不通过")
+    journey, _ = make(FakeServices(login_answer=refusal))
+    run(journey.card_presented(Card(id_number="USA620180010100")))
+    assert journey.step is Step.ATTRACT  # a login QR shown now logs in at once
+    assert journey.snapshot.message_id == "error.card_not_accepted"
+    assert journey.snapshot.person == ""  # nothing of the card kept
