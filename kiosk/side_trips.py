@@ -99,10 +99,13 @@ class SideTrips:
             return
         assert report is not None
         record = next(
-            f"{r.document_no} {r.title}".strip()
-            for d in report.meta.domains
-            for r in d.records
-            if r.record_id == session.objection_record
+            (
+                f"{r.document_no} {r.title}".strip()
+                for d in report.meta.domains
+                for r in d.records
+                if r.record_id == session.objection_record
+            ),
+            session.objection_record,  # the record's own id, should the report not name it
         )
         gen = stage.begin(Step.OBJECTION_DONE, print_phase="slip")
         session.printing = True  # the idle clock waits for the paper
