@@ -7,7 +7,8 @@ shorter path than the default walk that shows the screens issue 17 fixed, writte
   countdown dialog;
 - en: a login QR (no enterprise step in the step bar, no card to take away), the domain picker with
   nothing chosen, English plurals, an error screen with its next step (the same login QR again),
-  a report that cannot be verified, the 2017 foreigner card signing in;
+  a report that cannot be verified, the 2017 foreigner card signing in, a card that was read but
+  cannot be used (the login QR and help offered, never "place it again");
 - portrait: two enterprises, the custom period, the domain picker, a summary with records, an
   objection form, the report printed.
 """
@@ -23,6 +24,7 @@ from kiosk.steps import Step
 from .walkthrough import (
     CARD_FOREIGN_2017,
     CARD_ONE_ENTERPRISE,
+    CARD_REFUSED,
     CARD_TWO_ENTERPRISES,
     WalkThrough,
 )
@@ -137,6 +139,15 @@ def english(w: WalkThrough) -> None:
     w.step("home_again", Step.ATTRACT, lambda: r.tap(w.t("button.home")))
     r.tap(w.t("attract.language"))
     w.step("foreigner_card_2017", Step.CHOOSE_SCOPE, lambda: w.rig.insert_card(CARD_FOREIGN_2017))
+    w.go_home()
+    r.tap(w.t("attract.language"))
+    # a card read whole that cannot be used here: said so, with the login QR and help offered
+    w.step(
+        "card_not_accepted",
+        Step.ATTRACT,
+        lambda: w.rig.insert_card(CARD_REFUSED),
+        message="error.card_not_accepted",
+    )
 
 
 def portrait(w: WalkThrough) -> None:

@@ -28,7 +28,7 @@ from .robot import Robot, RobotError
 log = logging.getLogger(__name__)
 
 # indexes into the card simulator's cards (kiosk.demo_rig.demo_people)
-CARD_TWO_ENTERPRISES, CARD_ONE_ENTERPRISE, CARD_EXPIRED, CARD_FOREIGN_2017 = 0, 1, 2, 3
+CARD_TWO_ENTERPRISES, CARD_ONE_ENTERPRISE, CARD_EXPIRED, CARD_FOREIGN_2017, CARD_REFUSED = range(5)
 READER_POLL_S = 0.3  # GA/T 467 readers are polled for a card about three times a second
 
 

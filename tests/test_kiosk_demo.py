@@ -121,6 +121,7 @@ MODES = {  # the other walks: their window and one step of each part issue 17 fi
         "error_with_next_step": "error",
         "verify_not_found": "verify_result",
         "foreigner_card_2017": "choose_scope",
+        "card_not_accepted": "attract",
     }),
     "portrait": ((1080, 1920), {
         "choose_enterprise": "choose_scope",
