@@ -235,6 +235,8 @@ def build_kiosk(config: KioskConfig) -> Kiosk:
         language=config.ui.language,
         elderly=config.ui.elderly_mode,
         service_desk=config.hall.service_desk,
+        hall_name=config.hall_name,
+        report_title=wording.report_title,
     )
     restart = hall_parts.Restart()
     hall = hall_parts.hall_link(

@@ -18,6 +18,7 @@ from .errors import ConfigInvalid
 from .i18n import DEFAULT_LANGUAGE, LANGUAGES
 
 DEVICE_KINDS = ("id_card", "qr_camera", "a4_printer", "receipt_printer")
+ORIENTATIONS = ("landscape", "portrait")
 _SECRET_WORDS = ("pin", "password", "secret", "private_key", "token")
 
 
@@ -34,6 +35,12 @@ class UiConfig:
     countdown_s: float = 10.0
     elderly_mode: bool = False
     voice_prompts: bool = True  # used only in elderly mode, and only when espeak-ng is installed
+    orientation: str = "landscape"  # or "portrait": a 1080x1920 terminal (docs/kiosk.md)
+
+    @property
+    def window_size(self) -> tuple[int, int]:
+        """The window when it is not full screen (windowed, headless)."""
+        return (1080, 1920) if self.orientation == "portrait" else (1920, 1080)
 
 
 @dataclass(frozen=True)
@@ -149,9 +156,19 @@ def parse_config(
         countdown_s=c.number(ui_raw, "ui.countdown_s", 10.0, low=5, high=30),
         elderly_mode=c.boolean(ui_raw, "ui.elderly_mode", False),
         voice_prompts=c.boolean(ui_raw, "ui.voice_prompts", True),
+        orientation=c.choice(ui_raw, "ui.orientation", ORIENTATIONS, "landscape"),
     )
     c.only(
-        ui_raw, "ui", {"language", "idle_timeout_s", "countdown_s", "elderly_mode", "voice_prompts"}
+        ui_raw,
+        "ui",
+        {
+            "language",
+            "idle_timeout_s",
+            "countdown_s",
+            "elderly_mode",
+            "voice_prompts",
+            "orientation",
+        },
     )
     if ui.countdown_s >= ui.idle_timeout_s:
         problems.append("ui.countdown_s: must be shorter than ui.idle_timeout_s")

@@ -69,7 +69,9 @@ class DemoPerson:
 
 def demo_people() -> list[DemoPerson]:
     """The demo's people in the order of the simulator's cards file: two enterprises, one
-    enterprise, and an expired card (the reader refuses it before the platform is asked)."""
+    enterprise, an expired card (the reader refuses it before the platform is asked), the holder
+    of a 2017 foreigner permanent residence card (a 15-character number), and a card read whole
+    whose number the kiosk cannot accept (its check digit is wrong)."""
     roles: dict[str, tuple[str, ...]] = {}
     for line in DEMO_PEOPLE.read_text(encoding="utf-8").splitlines():
         row = json.loads(line)

@@ -1,6 +1,8 @@
 """Screen text from the gettext catalogs in kiosk/locale (zh_CN default, English).
 
 Message ids are keys ("summary.print"); `make i18n` compiles each kiosk.po into the kiosk.mo read here.
+A message that counts something has plural forms (`msgid_plural`, English "1 record", "2 records"):
+it is looked up by the number given as `count`.
 """
 
 from __future__ import annotations
@@ -33,6 +35,12 @@ class Translator:
 
     def __call__(self, message_id: str, **args: object) -> str:
         text = self._catalog.gettext(message_id)
+        count = args.get("count")
+        if isinstance(count, str) and count.isdigit():  # from a Snapshot's message_args
+            count = int(count)
+        if isinstance(count, int):  # an entry with plural forms gives the one for `count`
+            counted = self._catalog.ngettext(message_id, message_id, count)
+            text = text if counted == message_id else counted
         if args:
             try:
                 return text.format(**args)
@@ -41,4 +49,4 @@ class Translator:
         return text
 
     def has(self, message_id: str) -> bool:
-        return self._catalog.gettext(message_id) != message_id
+        return self._catalog.gettext(message_id) != message_id  # plural entries: their singular

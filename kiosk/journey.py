@@ -46,6 +46,8 @@ class Journey:
         language: str = DEFAULT_LANGUAGE,
         elderly: bool = False,
         service_desk: str = "",
+        hall_name: str = "",
+        report_title: str = "",
     ) -> None:
         self.services = services
         self.offline = offline
@@ -57,6 +59,9 @@ class Journey:
             idle_timeout_s=idle_timeout_s,
             countdown_s=countdown_s,
             service_desk=service_desk,
+            today=services.today,
+            hall_name=hall_name,
+            report_title=report_title,
         )
         # without an offline side an unreachable platform is only an error message
         self._offline = (
@@ -130,6 +135,7 @@ class Journey:
     ) -> None:
         stage = self._stage
         gen = stage.begin(Step.AUTHENTICATING)
+        stage.session.login_method = method  # after a QR login there is no card to take away
         self.services.audit("login_started", method=method)
         try:
             catalog = await self._load_catalog()
@@ -233,21 +239,39 @@ class Journey:
         self._stage.show(Step.CHOOSE_DOMAINS)
 
     @intent
+    def tick_all_domains(self, ticked: bool) -> None:
+        """On the picker, every domain ticked or none, in one tap."""
+        catalog = self._stage.catalog
+        if self.step is Step.CHOOSE_DOMAINS and catalog is not None:
+            self._stage.session.selected = {d.code for d in catalog.domains} if ticked else set()
+            self._stage.show(Step.CHOOSE_DOMAINS)
+
+    @intent
     def finish_domains(self) -> None:
         if self.step is not Step.CHOOSE_DOMAINS:
             return
-        if not self._stage.session.selected:
+        session, catalog = self._stage.session, self._stage.catalog
+        if not session.selected:  # the screen greys the button out; a late tap still ends here
             self._stage.show(Step.CHOOSE_DOMAINS, message_id="scope.pick_one_domain")
             return
+        if catalog is not None and session.selected == {d.code for d in catalog.domains}:
+            session.selected = None  # every domain ticked is the whole report: ask for "all"
         self._stage.show(Step.CHOOSE_SCOPE)
 
     @intent
     def choose_period_preset(self, preset: str) -> None:
         if self.step is not Step.CHOOSE_SCOPE or preset not in PRESETS:
             return
+        bounds = self._bounds()
+        period = preset_period(preset, bounds)
+        problem = custom_period_error(period.start, period.end, bounds)
+        if problem is not None:  # last year, wholly before a recent floor
+            args = {"years": str(bounds.max_years), "floor": str(bounds.floor or "")}
+            self._stage.show(Step.CHOOSE_SCOPE, message_id=problem, message_args=args)
+            return
         session = self._stage.session
         session.period_preset = preset
-        session.period = preset_period(preset, self._bounds())
+        session.period = period
         self._stage.show(Step.CHOOSE_SCOPE)
 
     @intent
@@ -277,9 +301,7 @@ class Journey:
             self._stage.show(Step.CONFIRM)
 
     def _bounds(self) -> Bounds:
-        catalog = self._stage.catalog
-        assert catalog is not None
-        return Bounds(catalog.earliest_date, catalog.max_period_years, self.services.today())
+        return self._stage.bounds()
 
     # --- the report ----------------------------------------------------------------------------
     @intent
@@ -371,6 +393,10 @@ class Journey:
     @intent
     async def submit_objection(self, reason: str, contact: str) -> None:
         await self._trips.submit_objection(reason, contact)
+
+    @intent
+    async def reprint_objection_slip(self) -> None:
+        await self._trips.print_objection_slip()
 
     @intent
     def back_to_summary(self) -> None:

@@ -11,7 +11,8 @@ _BY_CODE: dict[str, str] = {
     "identity_mismatch": "error.not_authorized",
     "not_authorized_for_entity": "error.not_authorized",
     "id_card_expired": "error.card_expired",
-    "invalid_id_number": "error.card_unreadable",
+    # the card was read; the platform cannot take its number: a login QR or staff instead
+    "invalid_id_number": "error.card_not_accepted",
     "login_qr_invalid": "error.login_qr_invalid",
     "login_qr_used": "error.login_qr_used",
     "login_qr_expired": "error.login_qr_expired",
@@ -41,6 +42,9 @@ _BY_CODE: dict[str, str] = {
     "invalid_enrollment_token": "error.out_of_service",
     "enrollment_token_used": "error.out_of_service",
 }
+
+# refusals the person can answer at once where they are: a login QR at the attract screen
+ANSWERED_ON_ATTRACT = frozenset({"error.card_not_accepted"})
 
 # codes after which the terminal cannot serve anyone until a technician acts
 TERMINAL_FAULT_CODES = frozenset(

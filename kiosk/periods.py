@@ -7,7 +7,8 @@ import datetime as dt
 from dataclasses import dataclass
 
 CST = dt.timezone(dt.timedelta(hours=8))  # China has one time zone and no daylight saving
-PRESETS = ("last_1_year", "last_3_years", "since_floor")
+# the quick choices, in the order the scope screen offers them
+PRESETS = ("this_year", "last_year", "last_1_year", "last_2_years", "last_3_years", "since_floor")
 DEFAULT_PRESET = "last_3_years"
 
 
@@ -53,15 +54,20 @@ def _years_after(day: dt.date, years: int) -> dt.date:
 
 
 def preset_period(preset: str, bounds: Bounds) -> Period:
-    if preset == "last_1_year":
-        start = _years_before(bounds.today, 1)
-    elif preset == "last_3_years":
-        start = _years_before(bounds.today, 3)
+    """The period a quick choice stands for today, never starting before the earliest allowed
+    start (the journey still checks it: last year can lie wholly before a recent floor)."""
+    today, end = bounds.today, bounds.today
+    if preset == "this_year":
+        start = dt.date(today.year, 1, 1)
+    elif preset == "last_year":
+        start, end = dt.date(today.year - 1, 1, 1), dt.date(today.year - 1, 12, 31)
+    elif preset in ("last_1_year", "last_2_years", "last_3_years"):
+        start = _years_before(today, int(preset.split("_")[1]))
     elif preset == "since_floor":
         start = bounds.earliest
     else:
         raise ValueError(f"unknown period preset {preset!r}")
-    return Period(max(start, bounds.earliest), bounds.today)
+    return Period(max(start, bounds.earliest), end)
 
 
 def custom_period_error(start: dt.date, end: dt.date, bounds: Bounds) -> str | None:

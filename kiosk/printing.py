@@ -16,7 +16,7 @@ from devices.errors import DeviceError
 from devices.receipt.model import Receipt
 from devices.state import DeviceState, DeviceStatus, PaperState
 
-from .api_models import Enterprise
+from .api_models import Enterprise, Objection
 from .ports import FetchedReport, PrintFailure
 from .receipts import ReceiptWording
 
@@ -92,6 +92,11 @@ class PrintOrchestrator:
         """Offline: the pickup receipt, with the ticket as QR."""
         receipt = self.wording.for_pickup(ticket, uscc, submitted_at, pickup_after)
         await self._run("pickup", self.receipt, lambda: self.receipt.print_receipt(receipt))
+
+    async def print_objection(self, objection: Objection, report_id: str, record: str) -> None:
+        """The objection slip: its number, when the answer is due, how to follow up."""
+        receipt = self.wording.for_objection(objection, report_id, record)
+        await self._run("objection_slip", self.receipt, lambda: self.receipt.print_receipt(receipt))
 
     async def _run(
         self, phase: str, device: A4Printer | ReceiptPrinter, job: Callable[[], object]

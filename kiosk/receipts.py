@@ -14,9 +14,11 @@ from dataclasses import dataclass
 from devices.receipt.model import Receipt
 from identifiers import contains_id_number, mask_uscc
 
-from .api_models import Enterprise, ReportMeta
+from .api_models import Enterprise, Objection, ReportMeta
 
 log = logging.getLogger(__name__)
+
+CST = dt.timezone(dt.timedelta(hours=8))  # the hall's time on paper
 
 
 def _when(moment: dt.datetime | str) -> str:
@@ -40,14 +42,15 @@ def report_receipt(
         fields=(
             ("企业名称:", enterprise),
             ("报告编号:", report_no),
-            ("验证码:", verification_code),
+            ("核验码:", verification_code),  # the word the screen and the PDF use
             ("出具时间:", _when(issued_at)),
             ("终端:", terminal),
             ("服务大厅:", hall),
         ),
         qr_payload=verify_url,
         qr_caption="扫码核验报告真伪",
-        notes=("凭报告编号和验证码可在线核验报告。",),
+        # the address in words too: a checker without a phone types it into a browser
+        notes=("凭核验码可在以下网址核验报告：", verify_url),
     )
 
 
@@ -79,6 +82,36 @@ def pickup_receipt(
     )
 
 
+def objection_slip(
+    objection_id: str,
+    due_by: dt.date,
+    report_no: str,
+    record: str,
+    filed_at: dt.datetime | str,
+    terminal: str,
+    hall: str,
+) -> Receipt:
+    """What the person takes home after an objection: its number, when the answer is due, and
+    how to follow it up. No name and no contact number on it."""
+    return Receipt(
+        title="信用报告异议回执",
+        fields=(
+            ("异议编号:", objection_id),
+            ("答复期限:", f"{due_by.isoformat()} 前"),
+            ("报告编号:", report_no),
+            ("异议记录:", record),
+            ("提交时间:", _when(filed_at)),
+            ("服务大厅:", hall),
+            ("终端:", terminal),
+        ),
+        notes=(
+            "信用平台将在答复期限前通过您留下的联系电话答复。",
+            f"查询进度或逾期未获答复：请携带本回执到{hall}信用窗口，"
+            "或拨打12345政务服务便民热线，报异议编号查询。",
+        ),
+    )
+
+
 @dataclass(frozen=True)
 class ReceiptWording:
     """This terminal's lines on every receipt, and the region's term for the report (from the
@@ -99,6 +132,17 @@ class ReceiptWording:
             hall=self.hall_name,
             verify_url=self.verify_url_prefix + meta.verification_code,
             title=self.report_title + "打印凭证" if self.report_title else "信用报告打印凭证",
+        )
+
+    def for_objection(self, objection: Objection, report_id: str, record: str) -> Receipt:
+        return objection_slip(
+            objection_id=objection.objection_id,
+            due_by=objection.due_by,
+            report_no=report_id,
+            record=record,
+            filed_at=dt.datetime.now(CST),
+            terminal=self.terminal_id,
+            hall=self.hall_name,
         )
 
     def for_pickup(

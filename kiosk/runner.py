@@ -176,11 +176,11 @@ class JourneyRunner:
         removed = getattr(reader, "wait_card_removed", None)
 
         def notice(exc: DeviceError) -> str | None:
-            if isinstance(exc, InputRejected):
+            if isinstance(exc, InputRejected):  # the card was read: never "place it again"
                 return (
                     "error.card_expired"
                     if exc.code == "id_card.expired"
-                    else "error.card_unreadable"
+                    else "error.card_not_accepted"
                 )
             return "error.card_removed" if isinstance(exc, UserActionError) else None
 

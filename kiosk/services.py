@@ -95,6 +95,9 @@ class KioskServices:
             login.session_token, report_id, record_id, reason, contact
         )
 
+    async def print_objection_slip(self, objection: Objection, report_id: str, record: str) -> None:
+        await self.printing.print_objection(objection, report_id, record)
+
     async def call_help(self, call_id: str, reason: str, step: str) -> HelpCallState:
         """Tell the hall's staff now; with the platform away the call waits in the outbox (and
         the screen says where the service desk is)."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .api_models import Enterprise, Login
+from .api_models import Enterprise, Login, Objection
 from .offline import OfflineIdentity, Queued
 from .periods import DEFAULT_PRESET, Period
 from .ports import FetchedReport
@@ -19,6 +19,7 @@ from .steps import Step
 @dataclass(repr=False)  # it holds PII: a repr must never reach a log
 class Session:
     login: Login | None = None  # the platform's session, after an online login
+    login_method: str = ""  # "card" or "qr": a QR login leaves no card to take away
     enterprise: Enterprise | None = None
     selected: set[str] | None = None  # the chosen domains; None: all
     period: Period | None = None
@@ -29,6 +30,7 @@ class Session:
     printing: bool = False  # a job is in the printer: the session stays until the paper is out
     reprint_from: str = "a4"  # where a reprint starts after a failure
     objection_record: str = ""
+    objection: Objection | None = None  # the filed objection: its number and due date, for the slip
     return_to: Step | None = None  # where closing help goes back to
     # a card the reader checked, standing in for the platform should it drop before the report
     fallback_identity: Callable[[], OfflineIdentity] | None = None

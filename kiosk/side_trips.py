@@ -11,7 +11,7 @@ import re
 import time
 
 from .errors import KioskError
-from .ports import Services
+from .ports import PrintFailure, Services
 from .stage import Stage
 from .steps import STEPS, Step
 from .tickets import new_call_id
@@ -90,7 +90,39 @@ class SideTrips:
             return
         if stage.current(gen):
             self.services.audit("objection_filed")
-            stage.show(Step.OBJECTION_DONE, objection_due=result.due_by.isoformat())
+            session.objection = result
+            await self.print_objection_slip()
+
+    async def print_objection_slip(self) -> None:
+        """The slip with the objection's number, due date and how to follow up; shown on screen
+        too, so a slip that did not print loses nothing (and can be printed again)."""
+        stage, session = self.stage, self.stage.session
+        objection, report = session.objection, session.report
+        if stage.step not in (Step.OBJECTION, Step.OBJECTION_DONE) or objection is None:
+            return
+        assert report is not None
+        record = next(
+            (
+                f"{r.document_no} {r.title}".strip()
+                for d in report.meta.domains
+                for r in d.records
+                if r.record_id == session.objection_record
+            ),
+            session.objection_record,  # the record's own id, should the report not name it
+        )
+        gen = stage.begin(Step.OBJECTION_DONE, print_phase="slip")
+        session.printing = True  # the idle clock waits for the paper
+        try:
+            await self.services.print_objection_slip(objection, report.meta.report_id, record)
+        except PrintFailure as exc:
+            self.services.audit("print_failed", phase="objection_slip", code=exc.code)
+            if stage.current(gen):
+                stage.show(Step.OBJECTION_DONE, message_id="objection_done.slip_failed")
+            return
+        finally:
+            session.printing = False
+        if stage.current(gen):
+            stage.show(Step.OBJECTION_DONE)
 
     def back_to_summary(self) -> None:
         if self.stage.step in (Step.OBJECTION, Step.OBJECTION_DONE) and self.stage.session.report:

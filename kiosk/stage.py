@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import logging
 import time
 from collections.abc import Callable
@@ -17,9 +18,10 @@ from collections.abc import Callable
 from .api_models import Catalog
 from .availability import Fault
 from .errors import ApiError, KioskError
-from .messages import TERMINAL_FAULT_CODES
+from .messages import ANSWERED_ON_ATTRACT, TERMINAL_FAULT_CODES
+from .periods import Bounds
 from .session import Session
-from .steps import RESTING, STEPS, Back, Snapshot, Step
+from .steps import ENTERPRISE_GROUP, PROGRESS, RESTING, SCOPE_GROUP, STEPS, Back, Snapshot, Step
 
 log = logging.getLogger(__name__)
 
@@ -47,9 +49,15 @@ class Stage:
         idle_timeout_s: float,
         countdown_s: float,
         service_desk: str = "",
+        today: Callable[[], dt.date] = dt.date.today,
+        hall_name: str = "",
+        report_title: str = "",
     ) -> None:
         self._audit = audit
         self._clock = clock
+        self._today = today
+        self.hall_name = hall_name
+        self.report_title = report_title  # the region's term, from the enrollment, until a catalog
         self.default_language = language  # the hall's: each person starts from these
         self.default_elderly = elderly
         self.language = language
@@ -66,7 +74,7 @@ class Stage:
         self.help_calls: dict[str, CallState] = {}  # this terminal's recent calls, oldest first
         self.last_activity = clock()
         self._listeners: list[Callable[[Snapshot], None]] = []
-        self._snapshot = Snapshot(step=Step.ATTRACT)
+        self._snapshot = self._build(Step.ATTRACT)  # the hall and the title from the first
 
     # --- observation -------------------------------------------------------------------------
     def subscribe(self, listener: Callable[[Snapshot], None]) -> None:
@@ -175,6 +183,8 @@ class Stage:
             self.out_of_service(exc.message_id)
         elif isinstance(exc, ApiError) and exc.message_id == "error.session_expired":
             self.reset(Step.ERROR, message_id=exc.message_id)
+        elif back_to is Step.ATTRACT and exc.message_id in ANSWERED_ON_ATTRACT:
+            self.show(Step.ATTRACT, message_id=exc.message_id)  # where a login QR works at once
         elif back_to is Step.ATTRACT:
             self.show(Step.ERROR, message_id=exc.message_id)
         else:
@@ -213,6 +223,21 @@ class Stage:
             if shown != self._snapshot.countdown:
                 self.publish(dataclasses.replace(self._snapshot, countdown=shown))
 
+    # --- what the session's screens show -------------------------------------------------------
+    def bounds(self) -> Bounds:
+        catalog = self.catalog
+        assert catalog is not None
+        return Bounds(catalog.earliest_date, catalog.max_period_years, self._today())
+
+    def progress_groups(self) -> tuple[str, ...]:
+        """The step bar's groups for this person: a step they skip is not listed."""
+        s, skipped = self.session, set()
+        if s.pickup_ticket is not None:  # a pickup has its request already: no choices
+            skipped = {ENTERPRISE_GROUP, SCOPE_GROUP}
+        elif s.offline_identity is None and s.login is not None and len(s.login.enterprises) < 2:
+            skipped = {ENTERPRISE_GROUP}
+        return tuple(group for group in PROGRESS if group not in skipped)
+
     # --- snapshots ---------------------------------------------------------------------------
     def publish(self, snapshot: Snapshot) -> None:
         self._snapshot = snapshot
@@ -224,17 +249,22 @@ class Stage:
         login, report, identity, queued = s.login, s.report, s.offline_identity, s.queued
         person = login.person_name_masked if login else identity.masked_name if identity else ""
         call = self.help_calls.get(s.help_call) if s.help_call else None
+        objection = s.objection
         return Snapshot(
             step=step,
             person=person,
+            hall_name=self.hall_name,
+            login_method=s.login_method,
+            progress_groups=self.progress_groups(),
             enterprises=login.enterprises if login else (),
             enterprise=s.enterprise,
             domains=tuple((d.code, d.name) for d in catalog.domains) if catalog else (),
             selected_domains=None if s.selected is None else frozenset(s.selected),
             period_preset=s.period_preset,
             period=s.period,
+            period_bounds=self.bounds() if catalog else None,
             floor=catalog.earliest_date.isoformat() if catalog and catalog.earliest_date else None,
-            report_title=catalog.report_title if catalog else "",
+            report_title=catalog.report_title if catalog else self.report_title,
             results=report.meta.domains if report else (),
             total_records=report.meta.total_records if report else 0,
             report_id=report.meta.report_id if report else "",
@@ -242,6 +272,8 @@ class Stage:
             objection_deadline=catalog.objection_deadline if catalog else None,
             valid_until=report.meta.valid_until.isoformat() if report else "",
             objection_record=s.objection_record,
+            objection_id=objection.objection_id if objection else "",
+            objection_due=objection.due_by.isoformat() if objection else "",
             offline=identity is not None,
             ticket=queued.ticket if queued else s.pickup_ticket or "",
             pickup_after=queued.pickup_after.strftime("%Y-%m-%d %H:%M") if queued else "",

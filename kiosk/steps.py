@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from .api_models import DomainResult, Enterprise, ObjectionDeadline, Verification
 from .i18n import DEFAULT_LANGUAGE
-from .periods import Period
+from .periods import Bounds, Period
 
 
 class Step(enum.StrEnum):
@@ -69,6 +69,7 @@ PROGRESS = (
     "progress.print",
 )
 _AUTH, _ENTERPRISE, _SCOPE, _SUMMARY, _PRINT = PROGRESS
+ENTERPRISE_GROUP, SCOPE_GROUP = _ENTERPRISE, _SCOPE  # the groups a session can skip
 
 
 @dataclass(frozen=True)
@@ -149,12 +150,17 @@ class Snapshot:
 
     step: Step
     person: str = ""  # masked name, e.g. 张*
+    hall_name: str = ""  # the hall this terminal stands in, on every screen
+    login_method: str = ""  # "card" or "qr": how the person signed in ("" before)
+    # the header's step bar: the groups this person goes through (one enterprise: no choice)
+    progress_groups: tuple[str, ...] = PROGRESS
     enterprises: tuple[Enterprise, ...] = ()
     enterprise: Enterprise | None = None
     domains: tuple[tuple[str, str], ...] = ()  # the catalog's (code, name)
     selected_domains: frozenset[str] | None = None  # None: all domains
     period_preset: str | None = None  # None: a custom period
     period: Period | None = None
+    period_bounds: Bounds | None = None  # what a period may be: the floor, the longest, today
     floor: str | None = None
     report_title: str = ""
     results: tuple[DomainResult, ...] = ()
@@ -166,6 +172,7 @@ class Snapshot:
     verification: Verification | None = None
     objection_deadline: ObjectionDeadline | None = None  # the region's, from the catalog
     objection_record: str = ""
+    objection_id: str = ""  # the platform's number for a filed objection
     objection_due: str = ""
     offline: bool = False  # the platform is unreachable: this request will be queued
     ticket: str = ""  # a queued request's pickup ticket (also shown after a pickup)
@@ -220,5 +227,6 @@ class Snapshot:
 
     @property
     def progress(self) -> int | None:
+        """The current group's place in `progress_groups` (None: no step bar here)."""
         group = self.rule.progress
-        return None if group is None else PROGRESS.index(group)
+        return None if group not in self.progress_groups else self.progress_groups.index(group)

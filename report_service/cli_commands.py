@@ -50,7 +50,7 @@ def _id_number(text: str) -> str:
     """An ID number from the command line, or from standard input for "-" (kept out of the
     process list and shell history)."""
     value = sys.stdin.readline().strip() if text == "-" else text.strip()
-    if not ids.is_valid_id_number(value.upper()):
+    if not ids.is_valid_card_number(value.upper()):
         raise CliError("invalid ID number (length, birth date or check digit)")
     return value.upper()
 

@@ -20,6 +20,7 @@ from identifiers import (
     id_check_digit,
     id_number_problem,
     mask_name,
+    old_foreign_number_problem,
     uscc_check_char,
     uscc_problem,
 )
@@ -31,6 +32,7 @@ __all__ = [
     "id_birth_date",
     "id_check_digit",
     "id_number_error",
+    "is_valid_card_number",
     "is_valid_id_number",
     "is_valid_uscc",
     "mask_id_number",
@@ -90,6 +92,16 @@ def id_number_error(s: object, *, today: dt.date | None = None) -> str | None:
 def is_valid_id_number(s: object, *, today: dt.date | None = None) -> bool:
     """True when `s` is a valid 18-digit ID number (a final lowercase x is accepted)."""
     return id_number_error(s, today=today) is None
+
+
+def is_valid_card_number(s: object, *, today: dt.date | None = None) -> bool:
+    """The number on any card a kiosk's reader decodes: an 18-character GB 11643 number (resident
+    card, HK/Macao/Taiwan residence permit, the 2023 foreigner permanent residence card), or the
+    2017 foreigner permanent residence card's 15 characters, which have their own check (3
+    capital letters and 12 digits; no public check-digit rule to test them against)."""
+    if isinstance(s, str) and len(s) == 15:
+        return old_foreign_number_problem(s) is None
+    return is_valid_id_number(s, today=today)
 
 
 def mask_id_number(s: str) -> str:

@@ -207,7 +207,7 @@ def _entity(obj: dict[str, Any]) -> dict[str, Any]:
 
 def _person(obj: dict[str, Any], regions: dict[str, str]) -> dict[str, Any]:
     id_number = obj.get("id_number")
-    if not isinstance(id_number, str) or not ids.is_valid_id_number(id_number.upper()):
+    if not isinstance(id_number, str) or not ids.is_valid_card_number(id_number.upper()):
         raise _Bad("invalid id_number (length, birth date or check digit)")  # never echo the number
     roles = obj["roles"]
     if not isinstance(roles, list):

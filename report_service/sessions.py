@@ -93,8 +93,10 @@ class Logins:
     ) -> dict[str, Any]:
         self._check_failures(caller)
         id_number = id_number.strip().upper()
-        if not ids.is_valid_id_number(id_number):
-            raise unprocessable("invalid_id_number", "身份证号码校验不通过，请重新放置身份证。")
+        if not ids.is_valid_card_number(id_number):  # every card kind the readers decode
+            raise unprocessable(
+                "invalid_id_number", "证件号码校验不通过，请改用登录二维码或到窗口办理。"
+            )
         if valid_until is not None and valid_until < self.clock().date():
             raise unprocessable("id_card_expired", "身份证已过有效期，请使用有效证件或扫码登录。")
         with self._counting(caller), self.sessions.begin() as s:

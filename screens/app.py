@@ -158,12 +158,19 @@ class KioskApp(App):
                 self.voice.stop()
             self._spoken = None
             return
+        counting = snapshot.countdown is not None
         key = (snapshot.step, snapshot.language, snapshot.message_id, snapshot.print_phase)
-        if key == self._spoken:
+        if (key, counting) == self._spoken:
             return
-        self._spoken = key
-        words = " ".join(part for part in (message, screen.speech()) if part)
-        self.voice.say(words, snapshot.language)
+        dismissed = self._spoken == (key, True) and not counting
+        self._spoken = (key, counting)
+        if counting:  # the countdown is read out when it appears, not every second
+            self.voice.say(self.root.ids.countdown.speech(), snapshot.language)
+        elif dismissed:  # the person is back: no need to read the screen again
+            self.voice.stop()
+        else:
+            words = " ".join(part for part in (message, screen.speech()) if part)
+            self.voice.say(words, snapshot.language)
 
     # --- screens -> core ---------------------------------------------------------------------
     def intent(self, name: str, *args: Any) -> None:

@@ -77,7 +77,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "run":
         return run(args.config, windowed=args.windowed, log_level=args.log_level)
     headless = args.headless or not (args.window or has_display())
-    prepare_kivy(headless=headless, log_level=args.log_level)
+    # headless, the walk-through turns the window to portrait too: the offscreen surface keeps
+    # its first size (a window may shrink, never grow), so it starts square
+    size = (1920, 1920) if headless else (1920, 1080)
+    prepare_kivy(headless=headless, size=size, log_level=args.log_level)
     from .demo import run_demo
 
     # paths on a command line are relative to the current directory (those inside a config file
@@ -104,18 +107,21 @@ def run(config_path: Path, *, windowed: bool, log_level: str) -> int:
     except (KioskError, DeviceError, OSError) as exc:
         print(f"kiosk: cannot start: {exc}", file=sys.stderr)
         return 1
-    prepare_kivy(headless=not has_display(), log_level=log_level)
+    prepare_kivy(headless=not has_display(), size=config.ui.window_size, log_level=log_level)
     from kivy.config import Config
 
     if windowed:
         Config.set("graphics", "fullscreen", "0")
     else:
         Config.set("graphics", "show_cursor", "0")  # a touch kiosk: no pointer on its screen
+    from kivy.core.window import Window
+
     from .app import KioskApp
     from .demo import finish_each_frame, log_when_ready
     from .voice import Voice
     from .watchdog import feed_watchdog
 
+    warn_orientation(config.ui.orientation, Window.size)
     try:
         kiosk.runner.start()
         voice = Voice.find() if config.ui.voice_prompts else Voice(None)
@@ -139,6 +145,23 @@ def run(config_path: Path, *, windowed: bool, log_level: str) -> int:
     if restarting:
         log.warning("stopped for a restart staff asked for (systemd starts the app again)")
     return 0
+
+
+def warn_orientation(orientation: str, size: tuple[int, int]) -> bool:
+    """The screens lay out for the window's shape; a panel mounted on its side whose video output
+    is not turned shows the landscape layout sideways. Says so once; returns whether it did."""
+    portrait = size[1] > size[0]
+    if portrait == (orientation == "portrait"):
+        return False
+    log.warning(
+        "ui.orientation is %s but the display is %dx%d: turn the display's output (for the cage "
+        "compositor `cage -r`, for X `xrandr --rotate left`) so the kiosk gets a %s window",
+        orientation,
+        size[0],
+        size[1],
+        orientation,
+    )
+    return True
 
 
 if __name__ == "__main__":

@@ -32,6 +32,7 @@ from kiosk.steps import Step
 from .app import KioskApp
 from .dashboard_shots import DashboardCamera
 from .robot import Robot
+from .tours import run_tours
 from .voice import Voice
 from .walkthrough import WalkThrough, write_summary
 
@@ -159,6 +160,7 @@ def walk_through(
         try:
             robot.wait(lambda: app.snapshot is not None, 60, lambda: "the app did not start")
             script.run()
+            run_tours(script)  # elderly mode, English, portrait: shorter walks of their own
         except BaseException as exc:  # reported below, after the window has closed
             failure.append(exc)
             log.exception("the walk-through stopped")
@@ -166,6 +168,7 @@ def walk_through(
             robot.on_kivy(app.stop)
 
     app.bind(on_start=lambda *_: threading.Thread(target=drive, daemon=True).start())
+    Window.size = (1920, 1080)  # the surface is square (screens.cli): landscape first
     say("no display: running the scripted walk-through on the offscreen window")
     try:
         app.run()
@@ -175,9 +178,11 @@ def walk_through(
     summary = script.summary()
     summary["artifacts"]["state"] = "state"
     path = write_summary(out, summary)
-    failed = [s["name"] for s in script.steps if not s["ok"]]
+    failed = script.failed_steps()
+    others = sum(len(walk["steps"]) for walk in script.modes.values())
     say(
-        f"{len(script.steps)} steps, {len(failed)} failed; taps from card to print: "
+        f"{len(script.steps)} steps (and {others} in {', '.join(script.modes)}), "
+        f"{len(failed)} failed; taps from card to print: "
         f"{summary['taps_to_print']}; print tap to paper: {summary['time_to_paper_ms']} ms"
     )
     say(f"wrote {path} and the screenshots, report.pdf and receipt.png beside it")

@@ -18,7 +18,8 @@ class DoneScreen(KioskScreen):
 
     def show(self, snapshot: Snapshot, t: Translator) -> None:
         super().show(snapshot, t)
-        self.take_text = t("done.take")
+        # after a QR login there is no card to take away
+        self.take_text = t("done.take_qr" if snapshot.login_method == "qr" else "done.take")
         self.report_text = (
             t("summary.report_id", report_id=snapshot.report_id) if snapshot.report_id else ""
         )

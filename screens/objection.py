@@ -45,7 +45,8 @@ class ObjectionScreen(KioskScreen):
             for record in domain.records:
                 if record.record_id == snapshot.objection_record:
                     self.record_text = (
-                        f"{domain.name}\n{record.date}  {record.title}\n{record.agency}"
+                        f"{domain.name}  {record.date}  {record.title}\n"
+                        f"{record.agency}  {record.document_no}"
                     )
         self.deadline_text = deadline_text(snapshot.objection_deadline, t)
         self.reason_label = t("objection.reason")

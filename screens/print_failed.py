@@ -8,21 +8,27 @@ from kiosk.steps import Snapshot
 
 from .base import KioskScreen, Translator
 from .help import help_state_text
+from .notice import next_step
 
 
 class PrintFailedScreen(KioskScreen):
     headline_id = "print_failed.title"
     reason = StringProperty("")
+    next_label = StringProperty("")
+    next_text = StringProperty("")
     retry_text = StringProperty("")
     help_text = StringProperty("")
     call_text = StringProperty("")
 
     def show(self, snapshot: Snapshot, t: Translator) -> None:
         super().show(snapshot, t)
-        self.reason = t(snapshot.message_id or "error.print_failed")
+        message_id = snapshot.message_id or "error.print_failed"
+        self.reason = t(message_id)
+        self.next_text = next_step(t, message_id)
+        self.next_label = t("next.title") if self.next_text else ""
         self.call_text = help_state_text(snapshot, t)
         self.retry_text = t("print_failed.retry")
         self.help_text = t("attract.help")
 
     def speech(self) -> str:
-        return f"{self.headline} {self.reason} {self.call_text}"
+        return f"{self.headline} {self.reason} {self.next_text} {self.call_text}"

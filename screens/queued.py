@@ -22,7 +22,7 @@ class QueuedScreen(KioskScreen):
         super().show(snapshot, t)
         self.ticket_text = t("queued.ticket", ticket=snapshot.ticket) if snapshot.ticket else ""
         self.when_text = t("queued.when", time=snapshot.pickup_after)
-        self.take_text = t("queued.take")
+        self.take_text = t("queued.take_qr" if snapshot.login_method == "qr" else "queued.take")
         self.reprint_text = t("queued.reprint")
         self.finish_text = t("done.finish")
         self.can_reprint = snapshot.message_id == "offline_mode.receipt_failed"

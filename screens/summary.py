@@ -56,9 +56,8 @@ class SummaryScreen(KioskScreen):
         with_records = [d for d in results if d.records]
         clean = len(results) - len(with_records)
         if with_records:
-            self.overview = t(
-                "summary.records", count=snapshot.total_records, domains=len(with_records)
-            )
+            domains = t("count.domains", count=len(with_records))
+            self.overview = t("summary.records", count=snapshot.total_records, domains=domains)
         else:
             self.overview = t("summary.clean", count=len(results))
         self.report_text = (

@@ -1,8 +1,11 @@
-"""Look of the kiosk: the CJK font, sizes that hold on 1920x1080 and 1280x1024, two palettes.
+"""Look of the kiosk: the CJK font, sizes that hold on 1920x1080, 1280x1024 and portrait 1080x1920,
+two palettes.
 
-Sizes follow the window height (both target screens are about 1000 px high and 17-24" across, so a
-pixel is about the same size on both); widths come from size_hint so the 5:4 screen only wraps more.
-Touch targets are also at least 15 mm by Kivy's metrics (set KIVY_DPI where a screen lies about it).
+Sizes follow the window's shorter side (the target panels are about 1000 px on their short side and
+17-24" across, so a pixel is about the same size on all of them, landscape or turned on its side);
+widths come from size_hint so the 5:4 screen only wraps more, and screens lay out top to bottom when
+the window is taller than wide (`portrait`). Touch targets are also at least 15 mm by Kivy's metrics
+(set KIVY_DPI where a screen lies about it).
 """
 
 from __future__ import annotations
@@ -60,6 +63,9 @@ class Palette:
     step_todo: Rgba
     pressed: Rgba
     alert: Rgba  # a forged or revoked report
+    dialog: Rgba  # the idle countdown's box, opaque over the dimmed page
+    dialog_text: Rgba
+    scroll: Rgba  # the scroll bar of a list longer than its area
     # button role -> (background, text, border)
     buttons: dict[str, tuple[Rgba, Rgba, Rgba]] = field(default_factory=dict)
 
@@ -83,9 +89,12 @@ NORMAL = Palette(
     overlay_text=_WHITE,
     step_done=(0.62, 0.75, 0.92, 1),
     step_current=_WHITE,
-    step_todo=(0.55, 0.62, 0.72, 1),
+    step_todo=(0.75, 0.80, 0.88, 1),  # 7:1 on the header, like the elderly palette
     pressed=(0.02, 0.18, 0.38, 1),
     alert=(0.70, 0.07, 0.07, 1),
+    dialog=_WHITE,
+    dialog_text=_INK,
+    scroll=_BLUE,
     buttons={
         "primary": (_BLUE, _WHITE, _BLUE),
         "secondary": ((0.86, 0.89, 0.93, 1), _INK, (0.70, 0.74, 0.80, 1)),
@@ -111,6 +120,9 @@ HIGH_CONTRAST = Palette(
     step_todo=(0.75, 0.75, 0.75, 1),
     pressed=(0.5, 0.5, 0.5, 1),
     alert=(1.0, 0.55, 0.55, 1),
+    dialog=_BLACK,
+    dialog_text=_WHITE,
+    scroll=_YELLOW,
     buttons={
         "primary": (_YELLOW, _BLACK, _YELLOW),
         "secondary": (_BLACK, _WHITE, _WHITE),
@@ -152,27 +164,30 @@ class Theme(EventDispatcher):
     padding = NumericProperty(24)
     radius = NumericProperty(10)
     window_height = NumericProperty(REFERENCE_HEIGHT)
+    short_side = NumericProperty(REFERENCE_HEIGHT)  # what sizes follow, in either orientation
+    portrait = BooleanProperty(False)  # taller than wide: screens stack their parts
 
     def fit(self, width: float, height: float) -> None:
         self.window_height = max(float(height), 1.0)
+        self.short_side = max(min(float(width), float(height)), 1.0)
+        self.portrait = height > width
         self._recompute()
 
     def on_elderly(self, *_: object) -> None:
         self._recompute()
 
-    def on_window_height(self, *_: object) -> None:
-        self._recompute()
-
     def _recompute(self) -> None:
-        scale = self.window_height / REFERENCE_HEIGHT
+        # a portrait panel is a landscape one turned on its side: the same pixel, the same sizes
+        side = self.short_side
+        scale = side / REFERENCE_HEIGHT
         sizes = _FONTS[bool(self.elderly)]
         floor = sizes[0]  # never below the smallest size of the mode, on any screen
         self.font_small, self.font_normal, self.font_large, self.font_title = (
             max(floor, round(size * scale)) for size in sizes
         )
         share, minimum_mm = (0.085, 18.0) if self.elderly else (0.075, MIN_TOUCH_MM)
-        self.touch = max(mm(minimum_mm), round(self.window_height * share))
-        self.spacing = round(self.window_height * 0.015)
-        self.padding = round(self.window_height * 0.022)
-        self.radius = round(self.window_height * 0.01)
+        self.touch = max(mm(minimum_mm), round(side * share))
+        self.spacing = round(side * 0.015)
+        self.padding = round(side * 0.022)
+        self.radius = round(side * 0.01)
         self.palette = HIGH_CONTRAST if self.elderly else NORMAL

@@ -9,6 +9,7 @@ from kivy.properties import BooleanProperty, StringProperty
 from kiosk.steps import Snapshot
 
 from .base import KioskScreen, Translator
+from .notice import next_step
 
 STATUSES = ("valid", "expired", "revoked", "unknown")
 
@@ -25,6 +26,8 @@ class VerifyResultScreen(KioskScreen):
     domains_label = StringProperty("")
     domains = StringProperty("")
     again_text = StringProperty("")
+    next_label = StringProperty("")
+    next_text = StringProperty("")  # not valid: what to do about it
 
     def show(self, snapshot: Snapshot, t: Translator) -> None:
         result = snapshot.verification
@@ -36,6 +39,8 @@ class VerifyResultScreen(KioskScreen):
         self.period_label = t("confirm.period")
         self.domains_label = t("confirm.domains")
         self.again_text = t("verify.again")
+        self.next_text = next_step(t, f"verify.{self.status}")
+        self.next_label = t("next.title") if self.next_text else ""
         if result is None:
             self.clear()
             return

@@ -29,7 +29,7 @@ from .robot import Robot, RobotError
 log = logging.getLogger(__name__)
 
 # indexes into the card simulator's cards (kiosk.demo_rig.demo_people)
-CARD_TWO_ENTERPRISES, CARD_ONE_ENTERPRISE, CARD_EXPIRED = 0, 1, 2
+CARD_TWO_ENTERPRISES, CARD_ONE_ENTERPRISE, CARD_EXPIRED, CARD_FOREIGN_2017, CARD_REFUSED = range(5)
 READER_POLL_S = 0.3  # GA/T 467 readers are polled for a card about three times a second
 
 
@@ -48,6 +48,8 @@ class WalkThrough:
     artifacts: dict[str, str] = field(default_factory=dict)
     figures: dict[str, Any] = field(default_factory=dict)
     dashboard: DashboardCamera | None = None  # the hall dashboard in Chromium, where there is one
+    modes: dict[str, dict[str, Any]] = field(default_factory=dict)  # the other walks, by mode
+    folder: str = "screens"  # where the current walk's screenshots go
     _receipts_seen: int = 0
 
     def __post_init__(self) -> None:
@@ -65,7 +67,7 @@ class WalkThrough:
         """Do `action`, wait for the `expect` screen (showing `message`), save a screenshot; raise
         SceneFailed to end the scene when that does not happen."""
         number = len(self.steps) + 1
-        shot = Path("screens") / f"{number:02d}-{name}.png"
+        shot = Path(self.folder) / f"{number:02d}-{name}.png"
         entry: dict[str, Any] = {"name": name, "screen": expect.value, "screenshot": str(shot)}
         try:
             if action is not None:
@@ -81,7 +83,9 @@ class WalkThrough:
         entry["screen"] = self.robot.shown()[1]
         self.robot.screenshot(self.out / shot)
         self.steps.append(entry)
-        print(f"[demo] {number:2d} {name:<28} {'ok' if entry['ok'] else 'FAILED'}", flush=True)
+        where = self.folder.removeprefix("screens").strip("/")
+        where, status = (where + "/" if where else ""), ("ok" if entry["ok"] else "FAILED")
+        print(f"[demo] {where}{number:2d} {name:<28} {status}", flush=True)
         if not entry["ok"]:
             raise SceneFailed(name)
 
@@ -93,6 +97,27 @@ class WalkThrough:
             log.error("scene %s stopped early", name)
         finally:
             self.go_home()
+
+    @contextmanager
+    def mode(self, name: str, **settings: Any) -> Iterator[None]:
+        """Another walk (elderly, English, portrait): its steps and screenshots on their own,
+        under `screens/<name>/` and `modes.<name>` in summary.json."""
+        steps, folder = self.steps, self.folder
+        self.steps, self.folder = [], f"screens/{name}"
+        started = time.monotonic()
+        try:
+            yield
+        finally:
+            seconds = round(time.monotonic() - started, 1)
+            self.modes[name] = {**settings, "steps": self.steps, "walk_through_s": seconds}
+            self.steps, self.folder = steps, folder
+
+    def failed_steps(self) -> list[str]:
+        """The names of the steps that failed, the other modes' as `mode/name`."""
+        failed = [s["name"] for s in self.steps if not s["ok"]]
+        for mode, walk in self.modes.items():
+            failed += [f"{mode}/{s['name']}" for s in walk["steps"] if not s["ok"]]
+        return failed
 
     def go_home(self) -> None:
         self.rig.remove_card()
@@ -345,6 +370,7 @@ class WalkThrough:
             "time_to_paper_ms": self.figures.get("time_to_paper_ms"),
             "artifacts": {k: str(Path(v)) for k, v in self.artifacts.items()},
             "figures": self.figures,
+            "modes": self.modes,
         }
 
 

@@ -5,17 +5,16 @@ Their look lives in widgets.kv; the Python side only holds state and forwards to
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 from collections.abc import Sequence
 from typing import Any, TypeVar, cast
 
 from kivy.animation import Animation
+from kivy.clock import Clock
 from kivy.properties import (
     BooleanProperty,
     ListProperty,
     NumericProperty,
-    ObjectProperty,
     OptionProperty,
     StringProperty,
 )
@@ -24,13 +23,12 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.floatlayout import FloatLayout
 from kivy.uix.gridlayout import GridLayout
 from kivy.uix.label import Label
+from kivy.uix.layout import Layout
 from kivy.uix.scrollview import ScrollView
 from kivy.uix.widget import Widget
 
 from kiosk.i18n import Translator
-from kiosk.steps import PROGRESS, Snapshot
-
-from .dates import step_date
+from kiosk.steps import Snapshot
 
 
 class KioskButton(ButtonBehavior, Label):
@@ -65,7 +63,16 @@ class Text(Label):
     size_name = OptionProperty("normal", options=["small", "normal", "large", "title"])
     scale = NumericProperty(1.0)
     tone = OptionProperty(
-        "text", options=["text", "muted", "header_text", "overlay_text", "banner_text", "alert"]
+        "text",
+        options=[
+            "text",
+            "muted",
+            "header_text",
+            "overlay_text",
+            "banner_text",
+            "alert",
+            "dialog_text",
+        ],
     )
     wrap = BooleanProperty(True)
 
@@ -123,11 +130,86 @@ class KioskScroll(ScrollView):
         super().update_from_scroll(*largs)
 
 
+class ScrollArea(BoxLayout):
+    """A list that may be longer than its area, and says so unmistakably: big ▲ / ▼ buttons beside
+    it and a bar between them showing which part is in view; none of it while the list fits.
+
+    In a kv rule its one child is the list (it goes into the inner ScrollView); a finger can also
+    drag the list. Which part is in view is the screen's own business, not the journey's.
+    """
+
+    controls_shown = BooleanProperty(False)
+    can_up = BooleanProperty(False)
+    can_down = BooleanProperty(False)
+    view = ListProperty([0.0, 1.0])  # the shown part of the list, as shares from its top
+
+    PAGE = 0.8  # a tap on ▲ / ▼ moves this much of the visible height: the last lines stay in view
+
+    def on_kv_post(self, base_widget: Widget) -> None:
+        self.ids.scroll.bind(scroll_y=self._update, height=self._update)
+
+    def add_widget(self, widget: Widget, *args: Any, **kwargs: Any) -> None:
+        if isinstance(widget, (KioskScroll, ScrollRail)):  # the rule's own parts
+            super().add_widget(widget, *args, **kwargs)
+            return
+        # the list, from a screen's rule (Kivy applies the class rule, with the scroll view, first)
+        scroll = next(w for w in self.children if isinstance(w, KioskScroll))
+        scroll.add_widget(widget, *args, **kwargs)
+        widget.bind(height=self._update)
+        self._update()
+
+    def _update(self, *_: object) -> None:
+        scroll = self.ids.scroll
+        content = scroll.children[0] if scroll.children else None
+        length = content.height if content is not None else 0.0
+        overflow = length - scroll.height
+        self.controls_shown = overflow > 1
+        if not self.controls_shown:
+            self.can_up = self.can_down = False
+            self.view = [0.0, 1.0]
+            return
+        self.can_up = scroll.scroll_y < 0.999
+        self.can_down = scroll.scroll_y > 0.001
+        top = (1.0 - scroll.scroll_y) * overflow / length
+        self.view = [top, min(1.0, top + scroll.height / length)]
+
+    def page(self, direction: int) -> None:
+        """One page down (1) or up (-1)."""
+        scroll = self.ids.scroll
+        content = scroll.children[0] if scroll.children else None
+        if content is None or content.height <= scroll.height:
+            return
+        step = self.PAGE * scroll.height / (content.height - scroll.height)
+        scroll.scroll_y = min(1.0, max(0.0, scroll.scroll_y - direction * step))
+
+    def show_widget(self, widget: Widget) -> None:
+        """Scroll so that `widget`, a part of the list, starts at the top of the view (its first
+        line is what the person reads first, even when the part is longer than the view)."""
+        scroll = self.ids.scroll
+        content = scroll.children[0] if scroll.children else None
+        if any(
+            w._trigger_layout.is_triggered for w in widget.walk_reverse() if isinstance(w, Layout)
+        ):
+            # heights are still being worked out (as Kivy's own scroll_to does): next frame
+            Clock.schedule_once(lambda _dt: self.show_widget(widget))
+            return
+        if content is None or content.height <= scroll.height:
+            return
+        _, top = content.to_widget(*widget.to_window(widget.x, widget.top))
+        below = content.height - top  # from the list's top down to the part's top
+        scroll.scroll_y = min(1.0, max(0.0, 1.0 - below / (content.height - scroll.height)))
+
+
+class ScrollRail(BoxLayout):
+    """The ▲ / ▼ buttons and the bar between them, beside a ScrollArea's list."""
+
+
 class InfoRow(BoxLayout):
     """A label and its value side by side (confirm, verify result, staff status)."""
 
     label = StringProperty("")
     value = StringProperty("")
+    shown = BooleanProperty(True)  # False: takes no room (a value the platform did not give)
 
 
 class BusyIndicator(Widget):
@@ -152,6 +234,7 @@ class StepLabel(Label):
 
 class Header(BoxLayout):
     title = StringProperty("")
+    hall = StringProperty("")  # the hall's name under the title: where the person is
     person = StringProperty("")
     language_text = StringProperty("")
     elderly_text = StringProperty("")
@@ -160,19 +243,23 @@ class Header(BoxLayout):
     show_help = BooleanProperty(False)
 
     def show(self, snapshot: Snapshot, t: Translator) -> None:
-        self.title = snapshot.report_title or t("app.title")
+        # one title on every screen, from the first: the region's term for the report
+        title = snapshot.report_title
+        self.title = t("header.title", report=title) if title else t("app.title")
+        self.hall = snapshot.hall_name
         self.person = t("header.person", name=snapshot.person) if snapshot.person else ""
         self.language_text = t("attract.language")
         self.elderly_text = t("attract.standard" if snapshot.elderly else "attract.elderly")
         self.help_text = t("attract.help")
         self.show_controls = snapshot.show_controls
         self.show_help = snapshot.show_help
-        current = snapshot.progress
+        current, groups = snapshot.progress, snapshot.progress_groups
         self.ids.steps.shown = current is not None
-        labels = [f"{i + 1}  {t(message_id)}" for i, message_id in enumerate(PROGRESS)]
+        # a step this person skips (one enterprise: no choice) is not listed
+        labels = [f"{i + 1}  {t(message_id)}" for i, message_id in enumerate(groups)]
         states = [
             "todo" if current is None or i > current else "current" if i == current else "done"
-            for i in range(len(PROGRESS))
+            for i in range(len(groups))
         ]
         self.ids.steps.set_steps(labels, states)
 
@@ -216,20 +303,32 @@ class Footer(BoxLayout):
 
 
 class CountdownOverlay(FloatLayout):
-    """Covers the screen in the last seconds before the session is wiped; a touch dismisses it."""
+    """The last seconds before the session is wiped: a dialog over the dimmed page with the
+    seconds left and a big Continue button; a touch anywhere also keeps the session."""
 
     active = BooleanProperty(False)
+    title = StringProperty("")
     text = StringProperty("")
     seconds = StringProperty("")
+    continue_text = StringProperty("")
 
     def show(self, countdown: int | None, t: Translator) -> None:
         self.active = countdown is not None
         self.seconds = "" if countdown is None else str(countdown)
+        self.title = "" if countdown is None else t("countdown.title")
         self.text = "" if countdown is None else t("countdown", seconds=countdown)
+        self.continue_text = "" if countdown is None else t("countdown.continue")
+
+    def speech(self) -> str:
+        return f"{self.title} {self.text}"
 
     def on_touch_down(self, touch: object) -> bool:
-        # the root has already reported the activity; swallow the touch so nothing underneath fires
-        return bool(self.active)
+        # the root has already reported the activity; the dialog's button gets the touch, and
+        # nothing underneath does
+        if not self.active:
+            return False
+        super().on_touch_down(touch)
+        return True
 
     def on_touch_move(self, touch: object) -> bool:
         return bool(self.active)
@@ -286,30 +385,3 @@ def keyed(text: str, key: str, limit: int) -> str:
     if key in "0123456789" and len(key) == 1 and len(text) < limit:
         return text + key
     return text
-
-
-class DateStepper(BoxLayout):
-    """One date with - / + buttons for its year, month and day."""
-
-    label = StringProperty("")
-    date = ObjectProperty(dt.date(2000, 1, 1))
-    parts = ListProperty(["{value}", "{value}", "{value}"])  # "{value}年" etc. in the language
-    year_text = StringProperty("")
-    month_text = StringProperty("")
-    day_text = StringProperty("")
-
-    def step(self, part: str, delta: int) -> None:
-        self.date = step_date(self.date, part, delta)
-
-    def on_date(self, *_: object) -> None:
-        self._refresh()
-
-    def on_parts(self, *_: object) -> None:
-        self._refresh()
-
-    def _refresh(self) -> None:
-        values = (f"{self.date.year:04d}", f"{self.date.month:02d}", f"{self.date.day:02d}")
-        self.year_text, self.month_text, self.day_text = (
-            template.replace("{value}", value)
-            for template, value in zip(self.parts, values, strict=True)
-        )

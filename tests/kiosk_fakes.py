@@ -99,6 +99,8 @@ class FakeServices:
     fetches: list[tuple[str, Sequence[str] | None, Period, str]] = field(default_factory=list)
     prints: list[str] = field(default_factory=list)
     objections: list[tuple[str, str, str]] = field(default_factory=list)
+    slips: list[tuple[str, str, str]] = field(default_factory=list)  # (objection, report, record)
+    slip_failures: list[PrintFailure] = field(default_factory=list)
     help_calls: list[str] = field(default_factory=list)
     help_reasons: list[str] = field(default_factory=list)
     help_answer: str | KioskError = "open"  # the platform's answer to a help call
@@ -153,6 +155,11 @@ class FakeServices:
     ) -> Objection:
         self.objections.append((record_id, reason, contact))
         return Objection("OB1", dt.date(2026, 11, 27))
+
+    async def print_objection_slip(self, objection: Objection, report_id: str, record: str) -> None:
+        self.slips.append((objection.objection_id, report_id, record))
+        if self.slip_failures:
+            raise self.slip_failures.pop(0)
 
     async def call_help(self, call_id: str, reason: str, step: str) -> HelpCallState:
         self.help_calls.append(step)

@@ -18,16 +18,19 @@ os.environ["KIVY_NO_FILELOG"] = "1"
 
 import dataclasses
 import datetime as dt
+import json
 import queue
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from kivy.config import Config
 
-# the offscreen GL surface keeps the size the window is first created with: make it the largest
+# the offscreen GL surface keeps the size the window is first created with: windows may shrink,
+# never grow. 1920x1920 holds both landscape 1920x1080 and portrait 1080x1920
 Config.set("graphics", "width", "1920")
-Config.set("graphics", "height", "1080")
+Config.set("graphics", "height", "1920")
 Config.set("graphics", "maxfps", "0")  # frames as fast as the tests ask for them
 
 from kivy.clock import Clock  # noqa: E402
@@ -37,9 +40,9 @@ from kivy.tests.common import GraphicUnitTest, UnitTestTouch  # noqa: E402
 from kivy.uix.label import Label  # noqa: E402
 from kivy.uix.widget import Widget  # noqa: E402
 
-from kiosk.api_models import Verification  # noqa: E402
+from kiosk.api_models import DomainResult, RecordLine, Verification  # noqa: E402
 from kiosk.journey import Journey  # noqa: E402
-from kiosk.periods import Period  # noqa: E402
+from kiosk.periods import Bounds, Period  # noqa: E402
 from kiosk.runner import JourneyRunner  # noqa: E402
 from kiosk.steps import Snapshot, Step  # noqa: E402
 from screens.app import KioskApp  # noqa: E402
@@ -50,6 +53,8 @@ from screens.widgets import KioskButton  # noqa: E402
 from .kiosk_fakes import ACME, BETA, CATALOG, TODAY, Card, FakeServices, report  # noqa: E402
 
 __all__ = ["Card", "KioskTestCase", "Window", "sample_snapshots", "visible_widgets"]
+
+PROFILES = Path(__file__).resolve().parents[1] / "report_service" / "profiles"
 
 
 class ManualClock:
@@ -121,12 +126,15 @@ class KioskTestCase(GraphicUnitTest):
         Window.size = size
 
     def start(
-        self, services: FakeServices | None = None, *, voice: Voice | None = None
+        self, services: FakeServices | None = None, *, voice: Voice | None = None, **hall: str
     ) -> FakeServices:
-        """A real Journey on a real JourneyRunner, and the app on the offscreen window."""
+        """A real Journey on a real JourneyRunner, and the app on the offscreen window; `hall`:
+        the hall's name and the report's title, as the terminal's config and enrollment give."""
         self.services = services or FakeServices()
         self.clock = ManualClock()
-        self.journey = Journey(self.services, idle_timeout_s=60, countdown_s=10, clock=self.clock)
+        self.journey = Journey(
+            self.services, idle_timeout_s=60, countdown_s=10, clock=self.clock, **hall
+        )
         self.cards = CardSlot()
         self.camera = QrSlot()
         self.runner = JourneyRunner(
@@ -214,26 +222,61 @@ class KioskTestCase(GraphicUnitTest):
         self.wait_for_step(snapshot.step)
 
 
+def gansu_domains() -> tuple[tuple[str, str], ...]:
+    """The 38 report domains of Gansu's profile: the longest list a hall has, real names."""
+    data = json.loads((PROFILES / "gansu.json").read_text(encoding="utf-8"))
+    return tuple((d["code"], d["name"]) for d in data["domains"])
+
+
+def full_report(domains: tuple[tuple[str, str], ...], records: int = 2) -> tuple[DomainResult, ...]:
+    """Results for every domain: `records` records in the first, the rest clean (the summary's
+    longest realistic case: one domain with records, 37 without)."""
+    lines = tuple(
+        RecordLine(
+            f"REC{i}",
+            "administrative_penalty",
+            "2025-03-10",
+            "兰州市市场监督管理局",
+            f"兰市监处罚〔2025〕{101 + i}号",
+            "未按规定公示食品经营许可信息",
+            "2025-09-01" if i == 0 else None,
+        )
+        for i in range(records)
+    )
+    first, *rest = domains
+    return (
+        DomainResult(first[0], first[1], clean=not lines, records=lines),
+        *(DomainResult(code, name, clean=True, records=()) for code, name in rest),
+    )
+
+
 def sample_snapshots(language: str = "zh_CN", elderly: bool = False) -> dict[Step, Snapshot]:
-    """One realistic Snapshot per step (the data a logged-in agent of two enterprises would see)."""
+    """One realistic Snapshot per step (the data a logged-in agent of two enterprises would see,
+    in Gansu: 38 domains)."""
     meta = report(records=2).meta
+    domains = gansu_domains()
+    results = full_report(domains)
     base = Snapshot(
         step=Step.ATTRACT,
         person="张*",
+        hall_name="兰州新区政务服务中心",
+        login_method="card",
         enterprises=(ACME, BETA),
         enterprise=ACME,
-        domains=tuple((d.code, d.name) for d in CATALOG.domains),
-        selected_domains=frozenset({"D01", "D03"}),
+        domains=domains,
+        selected_domains=frozenset(code for code, _ in domains[:3]),
         period_preset="last_3_years",
         period=Period(dt.date(2023, 11, 22), TODAY),
+        period_bounds=Bounds(dt.date(2021, 1, 1), 5, TODAY),
         floor="2021-01-01",
         report_title=CATALOG.report_title,
-        results=meta.domains,
-        total_records=meta.total_records,
+        results=results,
+        total_records=sum(len(d.records) for d in results),
         report_id=meta.report_id,
         verification_code=meta.verification_code,
         valid_until=meta.valid_until.isoformat(),
-        objection_record="REC1",
+        objection_record="REC0",
+        objection_id="GS-OBJ-20261122-0007",
         objection_due="2026-11-27",
         staff_status={"a4_printer": "online", "receipt_printer": "paper_low", "id_card": "online"},
         show_back=False,  # Back where the journey offers it to this person: below
@@ -289,3 +332,33 @@ def sample_snapshots(language: str = "zh_CN", elderly: bool = False) -> dict[Ste
         },
     }
     return {step: dataclasses.replace(base, step=step, **extra.get(step, {})) for step in Step}
+
+
+def screen_variants(language: str = "zh_CN", elderly: bool = False) -> list[tuple[str, Snapshot]]:
+    """Every step's sample, and the variants of a screen that lay out differently: what the layout
+    check renders."""
+    samples = sample_snapshots(language, elderly)
+    variants = [(step.value, snapshot) for step, snapshot in samples.items()]
+    domains, summary, scope = (
+        samples[Step.CHOOSE_DOMAINS],
+        samples[Step.SUMMARY],
+        samples[Step.CHOOSE_SCOPE],
+    )
+    unknown = Verification("unknown", "", "", "", {}, ())
+    variants += [
+        ("choose_domains_none", dataclasses.replace(domains, selected_domains=frozenset())),
+        ("choose_domains_all", dataclasses.replace(
+            domains, selected_domains=frozenset(code for code, _ in domains.domains))),
+        ("choose_scope_preset", dataclasses.replace(
+            scope, period_preset="last_1_year", message_id="")),
+        ("summary_clean", dataclasses.replace(
+            summary, results=full_report(summary.domains, records=0), total_records=0)),
+        ("summary_one_record", dataclasses.replace(
+            summary, results=full_report(summary.domains, records=1), total_records=1)),
+        ("verify_unknown", dataclasses.replace(
+            samples[Step.VERIFY_RESULT], verification=unknown)),
+        ("error_no_enterprise", dataclasses.replace(
+            samples[Step.ERROR], message_id="error.no_enterprise")),
+        ("countdown", dataclasses.replace(scope, countdown=8, message_id="")),
+    ]  # fmt: skip
+    return variants

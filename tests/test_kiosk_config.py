@@ -58,6 +58,24 @@ def test_a_good_file_loads_with_paths_relative_to_it(tmp_path: Path) -> None:
     assert config.devices["receipt_printer"].options == {"host": "192.168.1.50", "paper_mm": 80}
     assert config.ui.idle_timeout_s == 90 and config.ui.elderly_mode is True
     assert config.ui.countdown_s == 10
+    assert config.ui.orientation == "landscape" and config.ui.window_size == (1920, 1080)
+
+
+def test_a_portrait_terminal_is_one_line_of_config(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, GOOD.replace("[ui]", '[ui]\norientation = "portrait"')))
+    assert config.ui.orientation == "portrait" and config.ui.window_size == (1080, 1920)
+    with pytest.raises(ConfigInvalid) as caught:
+        load_config(write(tmp_path, GOOD.replace("[ui]", '[ui]\norientation = "upright"')))
+    assert "ui.orientation: 'upright' is not one of landscape, portrait" in str(caught.value)
+
+
+def test_a_display_of_the_other_shape_is_reported(caplog: pytest.LogCaptureFixture) -> None:
+    from screens.cli import warn_orientation
+
+    assert not warn_orientation("portrait", (1080, 1920))
+    assert not warn_orientation("landscape", (1920, 1080))
+    assert warn_orientation("portrait", (1920, 1080))
+    assert "cage -r" in caplog.text and "1920x1080" in caplog.text
 
 
 @pytest.mark.parametrize(

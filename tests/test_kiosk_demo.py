@@ -107,6 +107,58 @@ def test_every_step_of_the_walk_through_reached_its_screen(demo: dict[str, Any])
         assert picture.std() > 10, f"{step['screenshot']} is a blank picture"
 
 
+MODES = {  # the other walks: their window and one step of each part issue 17 fixed
+    "elderly": ((1920, 1080), {
+        "custom_period": "choose_scope",
+        "every_domain_in_one_tap": "choose_domains",
+        "summary_37_clean_domains": "summary",
+        "objection_slip_printed": "objection_done",
+        "idle_countdown_dialog": "done",
+    }),
+    "en": ((1920, 1080), {
+        "domain_picker_nothing_chosen": "choose_domains",
+        "printed_after_qr_login": "done",
+        "error_with_next_step": "error",
+        "verify_not_found": "verify_result",
+        "foreigner_card_2017": "choose_scope",
+        "card_not_accepted": "attract",
+    }),
+    "portrait": ((1080, 1920), {
+        "choose_enterprise": "choose_scope",
+        "custom_period": "choose_scope",
+        "domain_picker": "choose_domains",
+        "summary_with_records": "summary",
+        "objection_form": "objection",
+        "printed": "done",
+    }),
+}  # fmt: skip
+
+
+def test_elderly_english_and_portrait_walks_show_their_screens(demo: dict[str, Any]) -> None:
+    summary, out = demo["summary"], demo["out"]
+    assert sorted(summary["modes"]) == sorted(MODES)
+    for mode, (size, scenes) in MODES.items():
+        walk = summary["modes"][mode]
+        assert walk["window"] == list(size)
+        assert not [s for s in walk["steps"] if not s["ok"]], mode
+        screens = {s["name"]: s["screen"] for s in walk["steps"]}
+        for name, screen in scenes.items():
+            assert screens.get(name) == screen, (mode, name, screens.get(name))
+        for step in walk["steps"]:
+            assert step["screenshot"].startswith(f"screens/{mode}/"), step
+            picture = cv2.imread(str(out / step["screenshot"]))
+            assert picture is not None and picture.shape[:2] == (size[1], size[0]), step
+            assert picture.std() > 10, f"{step['screenshot']} is a blank picture"
+    elderly = cv2.imread(str(out / summary["modes"]["elderly"]["steps"][0]["screenshot"]))
+    assert elderly[5, 960].sum() < 60  # the high-contrast palette: a black header
+
+
+def test_the_objection_slip_came_off_the_receipt_printer(demo: dict[str, Any]) -> None:
+    slip = cv2.imread(str(demo["out"] / demo["summary"]["artifacts"]["objection_slip_png"]))
+    assert slip is not None and slip.shape[0] > 300  # a rendered receipt, many lines long
+    assert (slip < 128).any()
+
+
 def test_default_path_takes_at_most_five_taps_and_reaches_paper(demo: dict[str, Any]) -> None:
     summary = demo["summary"]
     assert 1 <= summary["taps_to_print"] <= 5

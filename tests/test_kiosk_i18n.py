@@ -64,8 +64,37 @@ def test_compiled_catalogs_match_their_sources(language: str, tmp_path: Path) ->
 
 
 def test_placeholders_are_filled_in_each_language() -> None:
-    assert Translator()("summary.records", count=3, domains=2) == "共3条记录，涉及2个领域"
+    zh, en = Translator(), Translator("en")
+    assert zh("summary.records", count=3, domains=zh("count.domains", count=2)) == (
+        "共3条记录，涉及2个领域"
+    )
+    # English counts in the singular and the plural
+    assert en("summary.records", count=1, domains=en("count.domains", count=1)) == (
+        "1 record in 1 domain"
+    )
+    assert en("summary.records", count=3, domains=en("count.domains", count=2)) == (
+        "3 records in 2 domains"
+    )
+    assert en("scope.selected", count=1) == "1 domain chosen"
+    assert en("summary.others_clean", count="37").endswith("other 37 domains")  # from a Snapshot
+    assert en.has("summary.clean") and not en.has("summary.nothing")
     assert Translator("en")("countdown", seconds=7).startswith("Returning to the start in 7 s")
     assert (
-        Translator()("objection_done.due", nope=1) == "我们将在{due}前答复您。"
+        Translator()("objection_done.due", nope=1) == "信用平台将在{due}前答复您。"
     )  # a typo never crashes
+
+
+def test_every_error_names_its_next_step_in_both_languages() -> None:
+    """Whom to ask, where, what to bring: every message an error screen can show has a next step
+    (`next.<id>`), and no message a card that was read can get says to place it again."""
+    ids = po_ids("zh_CN")
+    errors = {i for i in ids if i.startswith(("error.", "pickup.not", "pickup.refused"))}
+    errors |= {"verify.unknown", "verify.revoked", "verify.expired", "pickup.platform_unavailable"}
+    assert len(errors) > 25
+    for language in LANGUAGES:
+        t = Translator(language)
+        missing = sorted(i for i in errors if not t.has(f"next.{i}"))
+        assert not missing, f"{language}: no next step for {missing}"
+    for message_id in ("error.card_not_accepted", "next.error.card_not_accepted"):
+        assert "重新放置" not in Translator()(message_id)
+    assert "登录二维码" in Translator()("error.card_not_accepted")

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 import zxingcpp
 from escpos.printer import Network
@@ -21,11 +22,12 @@ from PIL import Image
 
 from devices.errors import ConfigError, DeviceOffline, DeviceTimeout, DriverMissing, HardwareError
 from devices.receipt.backends import file_printer, network_printer, serial_printer, usb_printer
+from devices.receipt.decoded import Line
 from devices.receipt.decoder import decode
 from devices.receipt.device import ReceiptPrinter
 from devices.receipt.layout import LayoutOptions, build_receipt
 from devices.receipt.model import Receipt
-from devices.receipt.preview import render_png
+from devices.receipt.preview import CELL_H, CELL_W, LINE_GAP, MARGIN, render_png
 from devices.receipt.simulator import ReceiptSimulator, SimulatorSettings
 from devices.registry import create
 from devices.state import DeviceState, PaperState
@@ -72,7 +74,7 @@ def test_receipt_arrives_decoded_at_the_simulator(sim: ReceiptSimulator) -> None
     device.print_receipt(receipt())
     (printed,) = sim.wait_for_receipts(1)
     assert printed.texts[0] == "信用报告打印凭证"
-    assert "报告编号：GS-2025-000123" in printed.texts and "验证码：7KQ4-M2XD" in printed.texts
+    assert "报告编号：GS-2025-000123" in printed.texts and "核验码：7KQ4-M2XD" in printed.texts
     assert printed.qr_payloads == [URL] and printed.cut == "full"
     assert (
         sim.raw.count(build_receipt(receipt(), LayoutOptions(paper_mm=58))) == 1
@@ -410,4 +412,27 @@ def test_profile_without_native_qr_or_cutter_gets_raster_and_no_cut(sim: Receipt
     assert sim.receipts == []  # nothing cut: the tear-off receipt is still on the printer
     stream = decode(sim.raw.replace(b"\x10\x04\x01", b"").replace(b"\x10\x04\x04", b""))
     assert stream.tail is not None and len(stream.tail.images) == 1 and not stream.tail.qr_codes
+    device.close()
+
+
+def test_preview_keeps_latin_letters_apart(sim: ReceiptSimulator, tmp_path: Path) -> None:
+    """A checker reads a code off the rendering: each of its letters stands on its own, W and M
+    included (they are wider than the printer's 12-dot Latin column at the Chinese glyph size)."""
+    device = printer(sim, paper_mm=80)
+    code = "BWYCMW6J72"
+    device.print_receipt(report_receipt("某公司", "R1", code, "09:30", "K7", "大厅", URL))
+    (printed,) = sim.wait_for_receipts(1)
+    image = Image.open(sim.render_png(printed, tmp_path / "receipt.png")).convert("L")
+    ink = np.asarray(image) < 128
+    # the rows of the code's line, laid out as the preview lays out lines (title first)
+    top = MARGIN
+    for element in printed.elements:
+        assert isinstance(element, Line), "the code's line comes before any picture"
+        if element.text == f"核验码：{code}":
+            break
+        top += CELL_H * element.height + LINE_GAP
+    label = 4 * 2 * CELL_W  # "核验码：": four two-column characters
+    columns = ink[top : top + CELL_H, MARGIN + label :].any(axis=0)
+    starts = np.flatnonzero(np.diff(columns.astype(int)) == 1)
+    assert len(starts) == len(code), f"{len(starts)} separate glyphs for {code!r}"
     device.close()

@@ -194,8 +194,12 @@ def test_report_receipt_prints_every_required_item() -> None:
     text = "\n".join(printed.texts)
     assert printed.lines[0].text == "专项信用报告凭证" and printed.lines[0].bold
     assert printed.lines[0].align == "center" and printed.lines[0].width == 2
-    for item in ("报告编号：GS-2025-000123", "验证码：7KQ4-M2XD", "出具时间：2025-03-01 09:30"):
+    for item in ("报告编号：GS-2025-000123", "核验码：7KQ4-M2XD", "出具时间：2025-03-01 09:30"):
         assert item in text
+    assert "验证码" not in text  # the screen and the PDF say 核验码: the receipt says the same
+    # the verify address in words, for a checker without a phone (wrapped at 58 mm)
+    assert "凭核验码可在以下网址核验报告：" in text
+    assert "https://verify.example.cn/r/GS-2025-000123" in text.replace("\n", "")
     assert "终端：KIOSK-07" in text and "服务大厅：兰州市政务服务中心" in text
     assert "企业名称：甘肃省示范科技发展有限" in text and "公司" in text  # wrapped at 58 mm
     assert printed.qr_payloads == ["https://verify.example.cn/r/GS-2025-000123"]
@@ -248,3 +252,26 @@ def test_the_kiosks_pickup_receipt_names_the_enterprise_by_its_code_and_masks_on
     looks_like_id = "11010519491231002X"
     masked = wording.for_pickup("QT-7K3M-9Q2P-4X8A-BCDE", looks_like_id, at, later)
     assert masked.fields[0] == ("统一社会信用代码:", "1101************2X")
+
+
+def test_the_objection_slip_says_its_number_due_date_and_how_to_follow_up() -> None:
+    import datetime as dt
+
+    from kiosk.api_models import Objection
+    from kiosk.receipts import ReceiptWording
+
+    wording = ReceiptWording("K7", "兰州新区政务服务中心", "https://v.cn/r/")
+    objection = Objection("GS-OBJ-20261122-0007", dt.date(2026, 11, 27))
+    slip = wording.for_objection(objection, "R20261122ABCDEFGHJK", "兰市监处罚〔2025〕101号 处罚")
+    printed = decode(build_receipt(slip, LayoutOptions(paper_mm=80))).receipts[0]
+    text = "\n".join(printed.texts)
+    assert printed.texts[0] == "信用报告异议回执"
+    assert "异议编号：GS-OBJ-20261122-0007" in text
+    assert "答复期限：2026-11-27 前" in text
+    assert "报告编号：R20261122ABCDEFGHJK" in text
+    assert "异议记录：兰市监处罚〔2025〕101号 处罚" in text
+    flat = text.replace("\n", "")
+    # how to follow up: where, what to bring, whom to call
+    assert "请携带本回执到兰州新区政务服务中心信用窗口" in flat and "12345" in flat
+    # it says how the answer comes, and shows no phone number
+    assert "联系电话" in flat and "1391234" not in flat

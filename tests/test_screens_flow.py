@@ -42,9 +42,12 @@ class DefaultPathTest(KioskTestCase):
         self.assertEqual(self.taps, 3)
         self.assertEqual(services.fetches[0][:2], (ACME.uscc, None))
         self.assertEqual(services.prints, ["a4"])
-        # the header followed along: step 5 of 5 is the current one
+        # the header followed along; with one enterprise there was no choice: no such step listed
         steps = self.app.root.ids.header.ids.steps.children[::-1]
-        self.assertEqual([s.state for s in steps], ["done"] * 4 + ["current"])
+        self.assertEqual(
+            [s.text for s in steps], ["1  身份认证", "2  选择范围", "3  报告概要", "4  打印"]
+        )
+        self.assertEqual([s.state for s in steps], ["done"] * 3 + ["current"])
         self.tap(self.button("完成"))
         self.wait_for_step(Step.ATTRACT)
 
@@ -67,24 +70,40 @@ class DefaultPathTest(KioskTestCase):
         self.wait_for_step(Step.SUMMARY)
         self.assertEqual(services.fetches[0][0], BETA.uscc)
 
+    def domain_buttons(self) -> list[str]:
+        return sorted(
+            w.text
+            for w in visible_widgets(self.app.root)
+            if isinstance(w, KioskButton) and "领域" in w.text
+        )
+
     def test_domain_picker_sends_only_the_chosen_domains(self) -> None:
         services = self.start()
         self.cards.put(Card())
         self.wait_for_step(Step.CHOOSE_SCOPE)
         self.tap(self.button("选择部分领域"))
         self.wait_for_step(Step.CHOOSE_DOMAINS)
-        names = [
-            w.text
-            for w in visible_widgets(self.app.root)
-            if isinstance(w, KioskButton) and w.text.startswith("领域")
-        ]
-        self.assertEqual(sorted(names), [f"领域{i}" for i in range(1, 6)])
-        self.tap(self.button("选好了"))  # nothing chosen yet: a message, not a crash
-        self.wait_for(lambda: "请至少选择一个领域" in self.app.root.ids.banner.text)
+        self.assertEqual(self.domain_buttons(), [f"领域{i}" for i in range(1, 6)])
+        # nothing chosen: Done is greyed out, the screen says why, and a tap does nothing
+        self.assertIn("还没有选择领域，请至少选择一个", self.texts())
+        self.assertTrue(self.button("选好了").blocked)
+        self.tap(self.button("选好了"))
+        self.settle(3)
+        self.assertEqual(self.current, "choose_domains")
+        # every domain in one tap, and none in one tap
+        self.tap(self.button("全选"))
+        self.wait_for(lambda: self.domain_buttons() == [f"✓ 领域{i}" for i in range(1, 6)])
+        self.assertIn("已选5个领域", self.texts())
+        self.assertFalse(self.button("选好了").blocked)
+        self.tap(self.button("全不选"))
+        self.wait_for(lambda: self.domain_buttons() == [f"领域{i}" for i in range(1, 6)])
+        self.assertTrue(self.button("选好了").blocked)
         for name in ("领域2", "领域4"):
             self.tap(self.button(name))
-        self.wait_for(lambda: self.button("领域4").role == "selected")
-        self.assertEqual(self.button("领域2").role, "selected")
+        self.wait_for(
+            lambda: self.domain_buttons() == ["✓ 领域2", "✓ 领域4", "领域1", "领域3", "领域5"]
+        )
+        self.assertEqual(self.button("✓ 领域2").role, "selected")
         self.assertEqual(self.button("领域1").role, "secondary")
         self.assertIn("已选2个领域", self.texts())
         self.tap(self.button("选好了"))
@@ -97,35 +116,46 @@ class DefaultPathTest(KioskTestCase):
         self.wait_for_step(Step.SUMMARY)
         self.assertEqual(services.fetches[0][1], ["D02", "D04"])
 
-    def test_custom_period_with_steppers_and_its_error(self) -> None:
+    def test_custom_period_in_a_few_taps_with_its_range_and_error(self) -> None:
         services = self.start()
         self.cards.put(Card())
         self.wait_for_step(Step.CHOOSE_SCOPE)
+        # the allowed range is on screen: the region's floor, today, the longest period
+        self.assertIn("可查询2021-01-01至2026-11-22的记录；\n一次最长5年", self.texts())
+        self.tap(self.button("去年"))  # a quick choice: last calendar year
+        self.wait_for(lambda: "2025-01-01 至 2025-12-31" in self.texts())
         self.tap(self.button("自定义期间"))
         self.settle(3)
-        start = self.app.root.ids.manager.current_screen.custom.ids.start
-        steppers = [w for w in start.walk() if isinstance(w, KioskButton)]
-        year_minus, year_plus = steppers[0], steppers[1]
-        for _ in range(3):  # start year 2023 -> 2020: before the region's floor (2021-01-01)
-            self.tap(year_minus)
-        banner = self.app.root.ids.banner
-        self.wait_for(lambda: "2021-01-01" in banner.text)
+        # years before the floor are not offered at all
         self.assertEqual(
-            banner.text, "本地区报告只覆盖2021-01-01以后的信息，请把开始日期选在此后。"
-        )
-        self.assertIn("2020年", self.texts())  # the user's dates stay, to be corrected
-        self.assertIn("2023-11-22 至 2026-11-22", self.texts())  # the period still in force
-        self.tap(self.button("下一步"))  # greyed out while the dates are refused
+            sorted(w.text for w in visible_widgets(self.app.root) if isinstance(w, KioskButton)
+                   and w.text.endswith("年") and w.text[:4].isdigit()),
+            [f"{y}年" for y in range(2021, 2027)],
+        )  # fmt: skip
+        taps = self.taps
+        for label in ("2021年", "1月", "2026年", "11月"):  # start, then (by itself) the end
+            self.tap(self.button(label))
+        self.assertEqual(self.taps - taps, 4)
+        banner = self.app.root.ids.banner
+        # 2021-01-01 to 2026-11-22 is longer than five years: refused, and Next is greyed out
+        self.wait_for(lambda: banner.text == "查询期间最长5年，请缩短查询期间。")
+        self.assertIn("开始日期\n2021-01-01", self.texts())  # the user's dates stay
+        self.assertIn("结束日期\n2026-11-22", self.texts())  # the end month's last day: today
+        self.tap(self.button("下一步"))
         self.settle(3)
         self.assertEqual(self.current, "choose_scope")
-        self.tap(year_plus)
-        self.wait_for(lambda: "2021-11-22 至 2026-11-22" in self.texts())
+        self.tap(self.button("开始日期\n2021-01-01"))
+        self.tap(self.button("2022年"))
+        self.wait_for(lambda: "2022-01-01 至 2026-11-22" in self.texts())
         self.assertEqual(banner.text, "")
+        self.tap(self.button("后一天"))  # one day later, in one tap
+        self.wait_for(lambda: "2022-01-02 至 2026-11-22" in self.texts())
         self.tap(self.button("下一步"))
         self.wait_for_step(Step.CONFIRM)
         self.tap(self.button("生成报告"))
         self.wait_for_step(Step.SUMMARY)
-        self.assertEqual(services.fetches[0][2].start.isoformat(), "2021-11-22")
+        self.assertEqual(services.fetches[0][2].start.isoformat(), "2022-01-02")
+        self.assertEqual(services.fetches[0][2].end.isoformat(), "2026-11-22")
 
 
 class MessagesAndIdleTest(KioskTestCase):
@@ -151,7 +181,14 @@ class MessagesAndIdleTest(KioskTestCase):
         self.clock.now += 52  # idle for 52 of 60 s: the last 10 s are counted down on screen
         self.wait_for(lambda: overlay.active and overlay.seconds == "8")
         self.assertEqual(overlay.opacity, 1)
-        self.assertIn("8秒后返回首页，触摸屏幕继续办理", self.texts())
+        # a dialog: the question, the seconds left, and a big button to carry on
+        for text in ("您还在办理吗？", "8", "8秒后返回首页，触摸屏幕继续办理"):
+            self.assertIn(text, self.texts())
+        self.tap(self.button("继续办理"))
+        self.wait_for(lambda: not overlay.active)
+        self.assertEqual(self.current, "choose_scope")
+        self.clock.now += 52
+        self.wait_for(lambda: overlay.active and overlay.seconds == "8")
         # a touch on the Next button under the overlay: the session goes on, nothing is pressed
         self.tap(self.button("下一步"))
         self.wait_for(lambda: not overlay.active)
@@ -272,6 +309,7 @@ class SideDoorsTest(KioskTestCase):
         self.assertIn("其余1个领域均无违法违规记录", self.texts())
         self.tap(self.button("对此记录提出异议"))
         self.wait_for_step(Step.OBJECTION)
+        self.assertIn("联系电话（必填，用于答复您）", self.texts())  # it says it is required
         self.tap(self.button("提交异议"))  # no reason yet
         self.wait_for(lambda: self.app.root.ids.banner.text == "请选择一项异议理由。")
         self.tap(self.button("记录内容有误"))
@@ -280,8 +318,14 @@ class SideDoorsTest(KioskTestCase):
         self.assertIn("13912345678", self.texts())
         self.tap(self.button("提交异议"))
         self.wait_for_step(Step.OBJECTION_DONE)
-        self.assertIn("我们将在2026-11-27前答复您。", self.texts())
+        # the number and the due date on screen, and the slip from the receipt printer
+        self.wait_for(
+            lambda: "请取走异议回执：上面有异议编号、答复期限和查询方法。" in self.texts()
+        )
+        self.assertIn("异议编号：OB1", self.texts())
+        self.assertIn("信用平台将在2026-11-27前答复您。", self.texts())
         self.assertEqual(services.objections, [("REC0", "记录内容有误", "13912345678")])
+        self.assertEqual(services.slips, [("OB1", "R20261122ABCDEFGHJK", "文号0 处罚")])
         self.tap(self.button("返回报告概要"))
         self.wait_for_step(Step.SUMMARY)
 

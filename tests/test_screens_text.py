@@ -19,19 +19,19 @@ from kivy.metrics import mm
 from PIL import ImageFont
 
 from kiosk.i18n import LANGUAGES, locale_dir
-from screens.dates import step_date
+from screens.dates import month_open, step_date, with_month, with_year, year_choices
 from screens.theme import FONT_CANDIDATES, Theme, register_cjk_font
 from screens.voice import Voice
 from screens.widgets import keyed
 
 WQY = FONT_CANDIDATES[0]
 # characters the screens draw that are not in a catalog: keypad, steppers, PIN dots, data
-SCREEN_SYMBOLS = "0123456789+-●:：、，,()（）*-_ABCDEFGHJKLMNPQRSTUVWXYZ"
+SCREEN_SYMBOLS = "0123456789+-●:：、，,()（）*-_ABCDEFGHJKLMNPQRSTUVWXYZ▲▼✓"
 
 
 def catalog_texts(language: str) -> list[str]:
     po = (locale_dir() / language / "LC_MESSAGES" / "kiosk.po").read_text(encoding="utf-8")
-    strings = re.findall(r'^msgstr "(.*)"$', po, flags=re.M)
+    strings = re.findall(r'^msgstr(?:\[\d\])? "(.*)"$', po, flags=re.M)  # plural forms too
     return [s.encode().decode("unicode_escape").encode("latin-1").decode() for s in strings if s]
 
 
@@ -80,8 +80,11 @@ def test_theme_sizes_hold_on_both_target_screens() -> None:
         assert theme.palette.name == "high_contrast"
     theme.fit(1920, 1080)
     theme.elderly = False
-    at_1080 = theme.font_normal
-    theme.fit(1920, 2160)  # a 4K panel: everything scales with the height
+    at_1080, touch = theme.font_normal, theme.touch
+    assert not theme.portrait
+    theme.fit(1080, 1920)  # the same panel turned on its side: the same sizes, stacked layouts
+    assert (theme.font_normal, theme.touch) == (at_1080, touch) and theme.portrait
+    theme.fit(3840, 2160)  # a 4K panel: everything scales with the shorter side
     assert theme.font_normal == 2 * at_1080
 
 
@@ -166,3 +169,21 @@ def test_keypad_editing() -> None:
     assert keyed("", "delete", 12) == ""
     assert keyed("1", "x", 12) == "1"
     assert keyed("1", "²", 12) == keyed("1", "٣", 12) == "1"  # digits, but not ASCII ones
+
+
+def test_the_custom_period_picker_stays_within_the_allowed_range() -> None:
+    low, high = dt.date(2021, 1, 1), dt.date(2026, 11, 22)
+    start, end = dt.date(2023, 11, 22), dt.date(2026, 11, 22)
+    # a year, then a month: a start gets the month's first day, an end its last
+    assert with_year(start, 2024, low, high) == dt.date(2024, 11, 22)
+    assert with_month(start, 3, False, low, high) == dt.date(2023, 3, 1)
+    assert with_month(dt.date(2024, 1, 1), 2, True, low, high) == dt.date(2024, 2, 29)
+    # never past today or before the floor, whatever is tapped
+    assert with_month(end, 12, True, low, high) == high
+    assert with_year(dt.date(2024, 2, 29), 2026, low, high) == dt.date(2026, 2, 28)
+    assert with_year(dt.date(2023, 12, 31), 2026, low, high) == high
+    # months wholly outside the range are not offered; the years are the floor's to this one
+    assert not month_open(2026, 12, low, high) and month_open(2026, 11, low, high)
+    assert not month_open(2020, 12, low, high) and month_open(2021, 1, low, high)
+    assert year_choices(low, high, 5) == [2021, 2022, 2023, 2024, 2025, 2026]
+    assert year_choices(dt.date(1990, 1, 1), high, 5) == [2021, 2022, 2023, 2024, 2025, 2026]

@@ -86,7 +86,7 @@ def render_png(receipt: DecodedReceipt, path: str | Path, *, paper_mm: int = 80)
     y = MARGIN
     for block_height, what, align in blocks:
         if isinstance(what, Line):
-            _draw_line(draw, what, y, dots)
+            _draw_line(page, draw, what, y, dots)
         elif what is not None:
             page.paste(what, (_x(align, what.width, dots), y))
         y += block_height
@@ -98,7 +98,27 @@ def render_png(receipt: DecodedReceipt, path: str | Path, *, paper_mm: int = 80)
     return target
 
 
-def _draw_line(draw: ImageDraw.ImageDraw, line: Line, y: int, dots: int) -> None:
+def _squeezed(
+    page: PILImage.Image,
+    ch: str,
+    font: ImageFont.FreeTypeFont,
+    at: tuple[int, int],
+    cell: int,
+    height: int,
+    stroke: int,
+) -> None:
+    """One glyph drawn narrower, to keep a one-dot gap to its neighbours on both sides."""
+    from PIL import Image, ImageDraw
+
+    wide = int(font.getlength(ch)) + 2 + 2 * stroke
+    glyph = Image.new("L", (wide, height), 0)
+    ImageDraw.Draw(glyph).text((1 + stroke, 0), ch, font=font, fill=255, stroke_width=stroke)
+    page.paste(0, (at[0] + 1, at[1]), mask=glyph.resize((cell - 2, height)))
+
+
+def _draw_line(
+    page: PILImage.Image, draw: ImageDraw.ImageDraw, line: Line, y: int, dots: int
+) -> None:
     width = sum(char_columns(ch) * CELL_W * span.width for span in line.spans for ch in span.text)
     x = _x(line.align, width, dots)
     for span in line.spans:
@@ -107,7 +127,10 @@ def _draw_line(draw: ImageDraw.ImageDraw, line: Line, y: int, dots: int) -> None
             cell = char_columns(ch) * CELL_W * span.width
             glyph_w = draw.textlength(ch, font=font)
             stroke = 1 if span.bold else 0
-            draw.text((x + (cell - glyph_w) / 2, y), ch, font=font, fill=0, stroke_width=stroke)
+            if glyph_w <= cell - 2:
+                draw.text((x + (cell - glyph_w) / 2, y), ch, font=font, fill=0, stroke_width=stroke)
+            else:  # W or M is wider than its 12-dot column: squeeze it in, as Font A is narrow
+                _squeezed(page, ch, font, (x, y), cell, CELL_H * span.height, stroke)
             if span.underline:
                 bottom = y + CELL_H * span.height
                 draw.line((x, bottom, x + cell, bottom), fill=0, width=2)
