@@ -2,7 +2,7 @@
 shorter path than the default walk that shows the screens issue 17 fixed, written to
 `screens/<mode>/` and listed under `modes` in summary.json (docs/kiosk.md).
 
-- elderly: a card, the custom period, all 38 domains in one tap, a summary with 37 clean domains,
+- elderly: a card with two enterprises, the custom period, all 38 domains in one tap, a summary with 37 clean domains,
   an objection with "other" as the reason and its printed slip, the report printed, the idle
   countdown dialog;
 - en: a login QR (no enterprise step in the step bar, no card to take away), the domain picker with
@@ -76,7 +76,12 @@ def sent(w: WalkThrough, start: str) -> None:
 def elderly(w: WalkThrough) -> None:
     r = w.robot
     w.step("attract", Step.ATTRACT, lambda: r.tap(w.t("attract.elderly")))
-    w.step("card_on_reader", Step.CHOOSE_SCOPE, lambda: w.rig.insert_card(CARD_ONE_ENTERPRISE))
+    # the enterprise whose one shown record the default walk printed without objecting: the
+    # platform refuses a second objection to a record while the first is open
+    two = w.people[CARD_TWO_ENTERPRISES]
+    w.step("card_on_reader", Step.CHOOSE_ENTERPRISE,
+           lambda: w.rig.insert_card(CARD_TWO_ENTERPRISES))  # fmt: skip
+    w.step("choose_enterprise", Step.CHOOSE_SCOPE, lambda: r.tap_value(two.enterprises[1]))
     custom_period(w, 2024, 1)
     sent(w, "2024-01-01")
     w.step("custom_period", Step.CHOOSE_SCOPE)
