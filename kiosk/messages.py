@@ -30,6 +30,13 @@ _BY_CODE: dict[str, str] = {
     "record_not_in_report": "error.objection_invalid",
     "invalid_reason": "error.objection_invalid",
     "invalid_contact": "error.objection_invalid",
+    "objection_exists": "error.objection_exists",
+    "report_revoked": "error.report_revoked",
+    "unprintable_character": "error.report_unprintable",
+    "entity_kind_not_eligible": "error.entity_not_eligible",
+    "too_many_attempts": "error.too_many_attempts",
+    # a login QR honoured late fetches its queued report only
+    "session_restricted": "error.session_expired",
     # the terminal itself is refused: staff must act, the user cannot
     "signature_missing": "error.out_of_service",
     "bad_timestamp": "error.out_of_service",
@@ -50,6 +57,21 @@ ANSWERED_ON_ATTRACT = frozenset({"error.card_not_accepted"})
 TERMINAL_FAULT_CODES = frozenset(
     code for code, mid in _BY_CODE.items() if mid in ("error.out_of_service", "error.clock_skew")
 )
+
+
+# refusals of the hall's staff pages, or of calls a person's session never makes: when one does
+# reach a kiosk, "error.request_refused" (start again, then the credit window) is the right answer
+GENERIC_ON_PURPOSE = frozenset({
+    "malformed_json", "method_not_allowed", "request_timeout", "payload_too_large",
+    "invalid_request", "invalid_public_key", "invalid_idempotency_key", "idempotency_key_reused",
+    "staff_login_required", "login_failed", "account_locked", "not_this_terminal", "not_your_hall",
+    "csrf_failed", "command_not_allowed", "metrics_forbidden", "not_found", "help_call_not_found",
+    "alert_not_found", "command_not_found", "terminal_not_found", "bundle_not_found",
+    "call_id_reused", "help_call_already", "command_finished", "terminal_never_seen",
+    "events_racing", "unknown_command", "event_time_out_of_range", "duplicate_event_id",
+    "invalid_bundle", "too_many_requests", "too_many_logins", "weak_password",
+    "invalid_username", "username_taken", "invalid_role",
+})  # fmt: skip
 
 
 def message_id_for(code: str) -> str:

@@ -159,6 +159,31 @@ def test_platform_refusals_carry_their_code_and_screen_message(kiosk_api: dict[s
     assert info.value.message_id == "error.person_not_found"
 
 
+def test_a_second_objection_to_a_record_gets_its_own_message(kiosk_api: dict[str, Any]) -> None:
+    """The platform refuses a second objection while the first is open; the person is told so,
+    not "请求被拒绝"."""
+
+    async def body(api: ReportApi) -> Any:
+        login = await api.login_id_card(PERSON, "接口测试人", None)
+        meta = await api.create_report(
+            login.session_token,
+            COMPANY,
+            None,
+            dt.date(2024, 1, 1),
+            dt.date.today(),
+            "kapi-obj-twice1",
+        )
+        for _ in range(2):
+            await api.file_objection(
+                login.session_token, meta.report_id, "KAPI-001", "已完成信用修复", "13912345678"
+            )
+
+    with pytest.raises(ApiError) as info:
+        with_api(kiosk_api, body)
+    assert info.value.status == 409 and info.value.code == "objection_exists"
+    assert info.value.message_id == "error.objection_exists"
+
+
 def test_an_unenrolled_key_is_refused(kiosk_api: dict[str, Any]) -> None:
     async def body(api: ReportApi) -> Any:
         await api.catalog()
