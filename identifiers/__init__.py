@@ -20,6 +20,7 @@ from .credit_codes import (
 from .id_numbers import (
     CARD_KINDS,
     EARLIEST_BIRTH,
+    OLD_FOREIGN_NUMBER_IN_TEXT,
     CardKind,
     IdProblem,
     card_number_problem,
@@ -35,6 +36,7 @@ __all__ = [
     "CARD_KINDS",
     "COMPOUND_SURNAMES",
     "EARLIEST_BIRTH",
+    "OLD_FOREIGN_NUMBER_IN_TEXT",
     "USCC_CHARSET",
     "USCC_LENGTH",
     "CardKind",

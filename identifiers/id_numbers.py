@@ -104,10 +104,15 @@ def card_number_problem(
 # part of a longer run of letters or digits (a credit code's digits must not match).
 _IN_TEXT = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
 _LATEST_PLAUSIBLE_BIRTH = dt.date(2100, 1, 1)
+# the 2017 foreigner card's number in free text: 3 letters, 12 digits (its own search pattern, for
+# the scrubbers of logs, telemetry and diagnostics, which match shapes, not check characters)
+OLD_FOREIGN_NUMBER_IN_TEXT = r"(?<![0-9A-Za-z])[A-Za-z]{3}[0-9]{12}(?![0-9A-Za-z])"
+_OLD_FOREIGN_IN_TEXT = re.compile(OLD_FOREIGN_NUMBER_IN_TEXT)
 
 
 def contains_id_number(text: str) -> bool:
-    """True when `text` holds a real ID number (a valid birth date and check character).
+    """True when `text` holds a real ID number (a valid birth date and check character), or a 2017
+    foreigner card's number (3 letters, 12 digits holding a birth date).
 
     The last safety net before paper, which cannot be recalled: full-width digits count, and a
     lower-case x too.
@@ -118,4 +123,14 @@ def contains_id_number(text: str) -> bool:
         )
         if id_number_problem(candidate, today=_LATEST_PLAUSIBLE_BIRTH) is None:
             return True
-    return False
+    # the 2017 foreigner card's number carries its holder's birth date (YYMMDD) after 3 letters
+    # and 4 digits; a code that merely shares the shape but holds no date is let through
+    return any(_plausible_yymmdd(m.group(0)[7:13]) for m in _OLD_FOREIGN_IN_TEXT.finditer(text))
+
+
+def _plausible_yymmdd(digits: str) -> bool:
+    try:
+        dt.date(2000 + int(digits[:2]), int(digits[2:4]), int(digits[4:6]))
+    except ValueError:
+        return False
+    return True

@@ -6,10 +6,13 @@ A missing or mistyped field raises ProtocolViolation: the kiosk never guesses at
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import ProtocolViolation
+
+log = logging.getLogger(__name__)
 
 
 def _get(obj: Any, key: str, kind: type | tuple[type, ...], where: str) -> Any:
@@ -97,6 +100,7 @@ class Catalog:
     # parts in every report whatever domains are chosen (Heihe: 企业参保欠缴, 住房公积金欠缴)
     sections: tuple[Domain, ...] = ()
     objection_deadline: ObjectionDeadline | None = None  # None: a platform that does not say
+    max_period_from_floor: bool = False  # max_period.from_floor: any start from the floor
 
     @classmethod
     def from_json(cls, data: Any) -> Catalog:
@@ -109,6 +113,7 @@ class Catalog:
             raise ProtocolViolation("catalog: no domains")
         floor = _opt(data, "earliest_date", str, w)
         deadline = _opt(data, "objection_deadline", dict, w)
+        max_period = _opt(data, "max_period", dict, w) or {}
         return cls(
             region=_get(data, "region", str, w),
             report_title=_get(data, "report_title", str, w),
@@ -121,7 +126,8 @@ class Catalog:
                 Domain(code=_get(d, "code", str, w), name=_get(d, "name", str, w))
                 for d in _opt(data, "sections", list, w) or ()
             ),
-            objection_deadline=None if deadline is None else ObjectionDeadline.from_json(deadline),
+            objection_deadline=_deadline(deadline),
+            max_period_from_floor=_opt(max_period, "from_floor", bool, w) is True,
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -142,7 +148,23 @@ class Catalog:
                 "basis": self.objection_deadline.basis,
                 "source": self.objection_deadline.source,
             },
+            "max_period": {
+                "years": self.max_period_years,
+                "from_floor": self.max_period_from_floor,
+            },
         }
+
+
+def _deadline(data: dict[str, Any] | None) -> ObjectionDeadline | None:
+    """The catalog's objection deadline; one this kiosk cannot read is not shown rather than
+    refusing the whole catalog (and with it every login)."""
+    if data is None:
+        return None
+    try:
+        return ObjectionDeadline.from_json(data)
+    except ProtocolViolation as exc:
+        log.warning("catalog: objection deadline not shown: %s", exc)
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -289,6 +311,8 @@ def _verify_period(period: dict[str, Any] | None) -> dict[str, str] | None:
 class Objection:
     objection_id: str
     due_by: dt.date
+    # the due date counts days of a year whose holiday notice is not out (calendar_note): 以官方公布为准
+    provisional: bool = False
 
     @classmethod
     def from_json(cls, data: Any) -> Objection:
@@ -296,6 +320,7 @@ class Objection:
         return cls(
             objection_id=_get(data, "objection_id", str, w),
             due_by=_date(_get(data, "due_by", str, w), w),
+            provisional=bool(_opt(data, "calendar_note", str, w)),
         )
 
 

@@ -35,6 +35,7 @@ _BY_CODE: dict[str, str] = {
     "unprintable_character": "error.report_unprintable",
     "entity_kind_not_eligible": "error.entity_not_eligible",
     "too_many_attempts": "error.too_many_attempts",
+    "records_unconfirmed": "error.records_unconfirmed",
     # a login QR honoured late fetches its queued report only
     "session_restricted": "error.session_expired",
     # the terminal itself is refused: staff must act, the user cannot
@@ -52,6 +53,16 @@ _BY_CODE: dict[str, str] = {
 
 # refusals the person can answer at once where they are: a login QR at the attract screen
 ANSWERED_ON_ATTRACT = frozenset({"error.card_not_accepted"})
+
+# refusals nothing on the screen that asked can change: the error screen and its next step
+DEAD_ENDS = frozenset(
+    {
+        "error.entity_not_eligible",
+        "error.report_unprintable",
+        "error.report_revoked",
+        "error.records_unconfirmed",
+    }
+)
 
 # codes after which the terminal cannot serve anyone until a technician acts
 TERMINAL_FAULT_CODES = frozenset(

@@ -23,6 +23,8 @@ class Bounds:
     floor: dt.date | None  # the region's earliest date, None when it has none
     max_years: int
     today: dt.date
+    # the region lets a period start anywhere from its floor: max_years only covers that span
+    from_floor: bool = False
 
     @property
     def earliest(self) -> dt.date:

@@ -82,6 +82,9 @@ def pickup_receipt(
     )
 
 
+PROVISIONAL_DUE = "答复期限按法定节假日推算，当年节假日安排以国务院办公厅公布为准。"
+
+
 def objection_slip(
     objection_id: str,
     due_by: dt.date,
@@ -90,9 +93,11 @@ def objection_slip(
     filed_at: dt.datetime | str,
     terminal: str,
     hall: str,
+    provisional: bool = False,
 ) -> Receipt:
     """What the person takes home after an objection: its number, when the answer is due, and
     how to follow it up. No name and no contact number on it."""
+    counted = (PROVISIONAL_DUE,) if provisional else ()
     return Receipt(
         title="信用报告异议回执",
         fields=(
@@ -105,6 +110,7 @@ def objection_slip(
             ("终端:", terminal),
         ),
         notes=(
+            *counted,
             "信用平台将在答复期限前通过您留下的联系电话答复。",
             f"查询进度或逾期未获答复：请携带本回执到{hall}信用窗口，"
             "或拨打12345政务服务便民热线，报异议编号查询。",
@@ -143,6 +149,7 @@ class ReceiptWording:
             filed_at=dt.datetime.now(CST),
             terminal=self.terminal_id,
             hall=self.hall_name,
+            provisional=objection.provisional,
         )
 
     def for_pickup(

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from .api_models import Catalog
 from .availability import Fault
 from .errors import ApiError, KioskError
-from .messages import ANSWERED_ON_ATTRACT, TERMINAL_FAULT_CODES
+from .messages import ANSWERED_ON_ATTRACT, DEAD_ENDS, TERMINAL_FAULT_CODES
 from .periods import Bounds
 from .session import Session
 from .steps import ENTERPRISE_GROUP, PROGRESS, RESTING, SCOPE_GROUP, STEPS, Back, Snapshot, Step
@@ -185,7 +185,7 @@ class Stage:
             self.reset(Step.ERROR, message_id=exc.message_id)
         elif back_to is Step.ATTRACT and exc.message_id in ANSWERED_ON_ATTRACT:
             self.show(Step.ATTRACT, message_id=exc.message_id)  # where a login QR works at once
-        elif back_to is Step.ATTRACT:
+        elif back_to is Step.ATTRACT or exc.message_id in DEAD_ENDS:
             self.show(Step.ERROR, message_id=exc.message_id)
         else:
             self.show(back_to, message_id=exc.message_id)
@@ -227,7 +227,12 @@ class Stage:
     def bounds(self) -> Bounds:
         catalog = self.catalog
         assert catalog is not None
-        return Bounds(catalog.earliest_date, catalog.max_period_years, self._today())
+        return Bounds(
+            catalog.earliest_date,
+            catalog.max_period_years,
+            self._today(),
+            from_floor=catalog.max_period_from_floor,
+        )
 
     def progress_groups(self) -> tuple[str, ...]:
         """The step bar's groups for this person: a step they skip is not listed."""
@@ -274,6 +279,7 @@ class Stage:
             objection_record=s.objection_record,
             objection_id=objection.objection_id if objection else "",
             objection_due=objection.due_by.isoformat() if objection else "",
+            objection_due_provisional=objection.provisional if objection else False,
             offline=identity is not None,
             ticket=queued.ticket if queued else s.pickup_ticket or "",
             pickup_after=queued.pickup_after.strftime("%Y-%m-%d %H:%M") if queued else "",

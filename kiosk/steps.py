@@ -174,6 +174,7 @@ class Snapshot:
     objection_record: str = ""
     objection_id: str = ""  # the platform's number for a filed objection
     objection_due: str = ""
+    objection_due_provisional: bool = False  # counted past the published holiday notices
     offline: bool = False  # the platform is unreachable: this request will be queued
     ticket: str = ""  # a queued request's pickup ticket (also shown after a pickup)
     pickup_after: str = ""  # when the queued report can be picked up, "YYYY-MM-DD HH:MM"

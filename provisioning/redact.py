@@ -11,12 +11,15 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 
+from identifiers import OLD_FOREIGN_NUMBER_IN_TEXT
+
 # each (name, pattern); order matters: key blocks before the base64 runs inside them
 PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("key", re.compile(r"-----BEGIN [A-Z0-9 ]+-----.*?(?:-----END [A-Z0-9 ]+-----|\Z)", re.S)),
     ("pin_hash", re.compile(r"pbkdf2_sha256\$[^\s\"']+")),
     ("id_number", re.compile(r"(?<![0-9A-Za-z])[1-9]\d{5}(?:18|19|20)\d{2}[01]\d[0-3]\d\d{3}[\dXx](?![0-9A-Za-z])")),
     ("id_number", re.compile(r"(?<![0-9A-Za-z])[1-9]\d{14}(?![0-9A-Za-z])")),  # 15-digit, 1st generation
+    ("id_number", re.compile(OLD_FOREIGN_NUMBER_IN_TEXT)),  # the 2017 foreigner card
     ("credit_code", re.compile(r"(?<![0-9A-Za-z])[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}(?![0-9A-Za-z])")),
     ("phone", re.compile(r"(?<![0-9])1[3-9]\d{9}(?![0-9])")),
     ("key", re.compile(r"(?<![A-Za-z0-9+/=])[A-Za-z0-9+/]{40,}={0,2}(?![A-Za-z0-9+/=])")),

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from typing import Protocol
 
 from .document import DomainResult, RecordLine
-from .errors import unprocessable
+from .errors import conflict, unprocessable
 from .profiles import KIND_LABELS, Domain, Profile
 
 
@@ -75,8 +75,6 @@ def record_shown(
     # the domain's data scope, also for records stored before the import checked it
     if part is None or not part.collects(record.kind, record.list_name):
         return False
-    if rules.require_effective_document and record.confirmed_by_effective_document is not True:
-        return False
     if not start <= record.date <= end:
         return False
     if profile.floor_date and record.date < profile.floor_date:
@@ -90,6 +88,14 @@ def record_shown(
             return False
         if rules.exclude_credit_repaired and repaired_by(record, today):
             return False
+    if rules.require_effective_document:
+        confirmed = record.confirmed_by_effective_document
+        if confirmed is None:  # stored before the field existed: neither a record nor none
+            raise conflict(
+                "records_unconfirmed",
+                "该企业有记录尚未注明是否经生效法律文书确认，暂时无法出具报告，请到信用窗口办理。",
+            )
+        return confirmed
     return True
 
 

@@ -26,6 +26,8 @@ class ObjectionDoneScreen(KioskScreen):
             t("objection_done.number", id=snapshot.objection_id) if snapshot.objection_id else ""
         )
         self.due_text = t("objection_done.due", due=snapshot.objection_due)
+        if snapshot.objection_due_provisional:
+            self.due_text += "\n" + t("objection_done.provisional")
         failed = snapshot.message_id == "objection_done.slip_failed"
         self.printing = snapshot.print_phase == "slip"
         self.slip_text = (

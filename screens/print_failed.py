@@ -24,9 +24,10 @@ class PrintFailedScreen(KioskScreen):
         super().show(snapshot, t)
         message_id = snapshot.message_id or "error.print_failed"
         self.reason = t(message_id)
-        self.next_text = next_step(t, message_id)
-        self.next_label = t("next.title") if self.next_text else ""
         self.call_text = help_state_text(snapshot, t)
+        # once staff are called (or could not be), what the call says is the next step
+        self.next_text = "" if self.call_text else next_step(t, message_id)
+        self.next_label = t("next.title") if self.next_text else ""
         self.retry_text = t("print_failed.retry")
         self.help_text = t("attract.help")
 

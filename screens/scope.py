@@ -241,6 +241,12 @@ def allowed(bounds: Bounds | None, t: Translator) -> str:
     if bounds is None:
         return ""
     years = bounds.max_years
+    if bounds.floor is not None and bounds.from_floor:  # no length limit to speak of
+        return t(
+            "period.allowed_from_floor",
+            floor=bounds.floor.isoformat(),
+            today=bounds.today.isoformat(),
+        )
     if bounds.floor is None:
         return t("period.allowed_open", today=bounds.today.isoformat(), years=years, count=years)
     return t(

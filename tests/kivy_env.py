@@ -40,7 +40,7 @@ from kivy.tests.common import GraphicUnitTest, UnitTestTouch  # noqa: E402
 from kivy.uix.label import Label  # noqa: E402
 from kivy.uix.widget import Widget  # noqa: E402
 
-from kiosk.api_models import DomainResult, RecordLine, Verification  # noqa: E402
+from kiosk.api_models import DomainResult, ObjectionDeadline, RecordLine, Verification  # noqa: E402
 from kiosk.journey import Journey  # noqa: E402
 from kiosk.periods import Bounds, Period  # noqa: E402
 from kiosk.runner import JourneyRunner  # noqa: E402
@@ -324,6 +324,13 @@ def sample_snapshots(language: str = "zh_CN", elderly: bool = False) -> dict[Ste
             "pickup_after": "2026-11-22 11:00",
             "message_id": "offline_mode.receipt_failed",
         },
+        Step.LOCKED: {
+            "person": "",
+            "message_args": {
+                "message": "更换打印纸，约10分钟",
+                "desk": "一楼综合咨询台（3号窗口）",
+            },
+        },
         Step.PICKUP_AUTH: {
             "person": "",
             "enterprises": (),
@@ -360,5 +367,16 @@ def screen_variants(language: str = "zh_CN", elderly: bool = False) -> list[tupl
         ("error_no_enterprise", dataclasses.replace(
             samples[Step.ERROR], message_id="error.no_enterprise")),
         ("countdown", dataclasses.replace(scope, countdown=8, message_id="")),
+        # a region whose periods may start anywhere from its floor (Gansu, Wuhai, Huzhou)
+        ("choose_scope_from_floor", dataclasses.replace(
+            scope, period_bounds=Bounds(dt.date(2021, 1, 1), 6, TODAY, from_floor=True))),
+        ("objection_deadline", dataclasses.replace(
+            samples[Step.OBJECTION], message_id="",
+            objection_deadline=ObjectionDeadline(5, "deployment_default", "及时处理"))),
+        ("objection_done_provisional", dataclasses.replace(
+            samples[Step.OBJECTION_DONE], objection_due="2027-01-08",
+            objection_due_provisional=True)),
+        ("print_failed_staff_called", dataclasses.replace(
+            samples[Step.PRINT_FAILED], help_state="open", service_desk="一楼综合咨询台")),
     ]  # fmt: skip
     return variants

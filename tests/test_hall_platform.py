@@ -226,14 +226,14 @@ def test_events_are_stored_once_and_personal_data_never(
     platform: ServiceProcess, hall: str
 ) -> None:
     kiosk = Kiosk(platform, hall)
-    planted = ("620102198506120035", "916201020009900016", "13912345678")
+    planted = ("620102198506120035", "916201020009900016", "13912345678", "USA620180010100")
     events = [
         {"event_id": "ev-" + secrets.token_hex(6), "kind": "print_done",
          "at": dt.datetime.now(dt.UTC).isoformat(), "fields": {"phase": "a4", "note": f"for {p}"}}
         for p in planted
     ]  # fmt: skip
-    assert kiosk.events(events).json() == {"accepted": 3, "duplicates": 0}
-    assert kiosk.events(events).json() == {"accepted": 0, "duplicates": 3}
+    assert kiosk.events(events).json() == {"accepted": 4, "duplicates": 0}
+    assert kiosk.events(events).json() == {"accepted": 0, "duplicates": 4}
     kiosk.heartbeat(beat(last_error=f"card {planted[0]} refused",
                          **{"devices.a4_printer.detail": planted[1]}))  # fmt: skip
     kiosk.assist()

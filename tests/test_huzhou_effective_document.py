@@ -19,6 +19,9 @@ import json
 import sqlite3
 from pathlib import Path
 
+import pytest
+
+from report_service.errors import ApiError
 from report_service.profiles import load_profile
 from report_service.rules import record_shown
 from report_service.terminal_client import TerminalClient
@@ -108,16 +111,23 @@ def test_the_condition_is_the_profiles_data_not_the_regions_name():
         (gansu, False, True),
         (gansu, None, True),
         (strict, False, False),
-        (strict, None, False),
         (strict, True, True),
     ):
         record = Rec(confirmed_by_effective_document=confirmed)
         assert record_shown(profile, record, start, end, today) is shown, (confirmed, shown)
+    # unknown under the rule: no report rather than a clean one
+    with pytest.raises(ApiError) as refused:
+        record_shown(strict, Rec(confirmed_by_effective_document=None), start, end, today)
+    assert refused.value.code == "records_unconfirmed"
 
 
-def test_a_schema_2_database_is_upgraded_and_its_old_records_do_not_count(tmp_path):
-    """Records imported before the field existed have it unset (NULL): Huzhou does not count
-    them until they are imported again with the field."""
+def test_a_schema_2_database_is_upgraded_and_its_old_records_refuse_a_false_clean_report(
+    tmp_path,
+):
+    """Records imported before the field existed have it unset (NULL). Counting them would break
+    the seed's rule; dropping them would sign a 无违法违规记录 report for an enterprise with
+    penalties. Huzhou refuses reports for such an enterprise until its records are imported again
+    with the field, and `migrate` says so."""
     db = str(tmp_path / "v2.db")
     rows = lines(penalty("HZ-OLD-1", COMPANY, "市场监管", "2024-03-01"))
     (tmp_path / "v2.jsonl").write_text("\n".join(rows) + "\n", encoding="utf-8")
@@ -127,7 +137,9 @@ def test_a_schema_2_database_is_upgraded_and_its_old_records_do_not_count(tmp_pa
         conn.execute("UPDATE settings SET value = '2' WHERE key = 'schema_version'")
     refused = cli("terminals", "list", "--db", db, check=False)
     assert refused.returncode == 2 and "report-service migrate" in refused.stderr
-    assert "upgraded the tables to schema version 3" in cli("migrate", "--db", db).stdout
+    upgraded = cli("migrate", "--db", db).stdout
+    assert "upgraded the tables to schema version 3" in upgraded
+    assert "1 records have no confirmed_by_effective_document" in upgraded
     assert "nothing to do" in cli("migrate", "--db", db).stdout
     service = start_service(db, tmp_path)
     try:
@@ -135,6 +147,20 @@ def test_a_schema_2_database_is_upgraded_and_its_old_records_do_not_count(tmp_pa
         terminal = TerminalClient.enroll(service.base_url, token.stdout.strip())
         session = terminal.login_card(PERSON, "文测试")["session_token"]
         r = terminal.report(session, COMPANY, "2024-01-01", "2024-12-31")
+        assert r.status_code == 409 and r.json()["error"]["code"] == "records_unconfirmed", r.text
+        # a period without the unconfirmed record is reported as usual
+        r = terminal.report(session, COMPANY, "2025-01-01", "2025-12-31")
         assert r.status_code == 201 and r.json()["summary"]["total_records"] == 0, r.text
+        # imported again with the field: reported, and counted as the seed says
+        again = json.loads(rows[-1])
+        again["confirmed_by_effective_document"] = True
+        (tmp_path / "v3.jsonl").write_text(
+            "\n".join([*rows[:-1], json.dumps(again, ensure_ascii=False)]) + "\n",
+            encoding="utf-8",
+        )
+        cli("import", "--db", db, str(tmp_path / "v3.jsonl"))
+        session = terminal.login_card(PERSON, "文测试")["session_token"]
+        r = terminal.report(session, COMPANY, "2024-01-01", "2024-12-31")
+        assert r.status_code == 201 and r.json()["summary"]["total_records"] == 1, r.text
     finally:
         service.stop()

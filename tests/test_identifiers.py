@@ -118,6 +118,10 @@ def test_id_numbers_are_found_in_free_text_only_when_real() -> None:
     assert not contains_id_number("A11010519491231002X")  # part of a longer code
     assert not contains_id_number(USCC_EXAMPLE)
     assert not contains_id_number(with_check("11010518991231002"))  # born before 1900
+    # the 2017 foreigner card: 3 letters, 4 digits, the birth date (YYMMDD), 2 digits
+    assert contains_id_number("持证人 USA620180010100 已核验")
+    assert not contains_id_number("USA620199130100")  # month 13: no birth date where it stands
+    assert not contains_id_number("R20261206USA620180010100")  # inside a longer code
 
 
 # --- GB 32100 credit codes -----------------------------------------------------------------------

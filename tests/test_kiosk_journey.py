@@ -202,6 +202,16 @@ def test_an_expired_session_ends_the_session() -> None:
     assert journey.snapshot.enterprise is None
 
 
+def test_a_refusal_no_choice_can_change_goes_to_the_error_screen_with_its_next_step() -> None:
+    """A social organisation where the region's lists have none: choosing another period or other
+    domains would be refused again, so the person is not sent round scope and confirm."""
+    refused = ApiError(422, "entity_kind_not_eligible", "")
+    journey, _, _, _ = make(FakeServices(report_answer=refused))
+    to_summary(journey)
+    assert journey.step is Step.ERROR
+    assert journey.snapshot.message_id == "error.entity_not_eligible"
+
+
 def test_cancel_during_fetch_drops_the_late_answer() -> None:
     async def scenario() -> None:
         gate = asyncio.Event()

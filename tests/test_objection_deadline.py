@@ -55,6 +55,12 @@ def test_the_catalog_says_the_deadline_and_where_it_comes_from(platform, region)
         and kiosk.objection_deadline.basis == (deadline["basis"])
     )
     assert Catalog.from_json(kiosk.to_json()) == kiosk
+    # a region whose periods may start anywhere from its floor says so; Heihe has no floor
+    assert kiosk.max_period_from_floor is (region != "heihe")
+    # a basis this kiosk does not know hides the deadline, never the whole catalog (every login)
+    odd = {**catalog, "objection_deadline": {**deadline, "basis": "ministry_rule"}}
+    assert Catalog.from_json(odd).objection_deadline is None
+    assert Catalog.from_json(odd).domains == kiosk.domains
 
 
 class Clock:

@@ -275,3 +275,9 @@ def test_the_objection_slip_says_its_number_due_date_and_how_to_follow_up() -> N
     assert "请携带本回执到兰州新区政务服务中心信用窗口" in flat and "12345" in flat
     # it says how the answer comes, and shows no phone number
     assert "联系电话" in flat and "1391234" not in flat
+    assert "以国务院办公厅公布为准" not in flat  # a due date within the published notices
+    # a due date counted past the published holiday notices says so on the slip
+    later = Objection("GS-OBJ-20261230-0001", dt.date(2027, 1, 8), provisional=True)
+    slip = wording.for_objection(later, "R20261230ABCDEFGHJK", "兰市监处罚〔2025〕101号 处罚")
+    printed = decode(build_receipt(slip, LayoutOptions(paper_mm=80))).receipts[0]
+    assert "以国务院办公厅公布为准" in "".join(printed.texts).replace("\n", "")

@@ -19,6 +19,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from identifiers import OLD_FOREIGN_NUMBER_IN_TEXT
+
 from ..clock import CST
 from ..errors import conflict, forbidden, unprocessable
 from ..signing import Caller
@@ -28,10 +30,11 @@ from .schemas import Assistance, Events, Heartbeat
 
 log = logging.getLogger("report_service.hall")
 
-# an 18-character ID number or credit code, a 15-character old ID number, a mobile number
+# an 18-character ID number or credit code, a 15-character old ID number, a mobile number, the
+# 2017 foreigner card's number
 PII_SHAPES = re.compile(
     r"(?<![0-9A-Za-z])(?:[0-9]{17}[0-9Xx]|[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}"
-    r"|[0-9]{15}|1[3-9][0-9]{9})(?![0-9A-Za-z])"
+    r"|[0-9]{15}|1[3-9][0-9]{9})(?![0-9A-Za-z])|" + OLD_FOREIGN_NUMBER_IN_TEXT
 )
 REDACTED = "[已删除]"
 MAX_BUNDLE_BYTES = 2 * 1024 * 1024
