@@ -31,7 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,6 +41,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from benchmarks.quick import add_quick, apply_quick
+from benchmarks.report_api import proc_cpu, process_tree
 from report_service import crypto
 from tests.platform_client import free_port
 from tests.postgres_server import pg_bin, postgres_server
@@ -86,6 +87,9 @@ class Figures:
     report_statuses: dict[int, int] = field(default_factory=dict)
     dashboard_events: list[float] = field(default_factory=list)
     offline_detection: list[float] = field(default_factory=list)
+    # cores busy during the load phase: this process (the load generator) and the serve processes
+    generator_cores: float = 0.0
+    server_cores: float = 0.0
 
 
 KEYS: dict[str, str] = {}  # database URL -> its key directory (PostgreSQL has no file beside it)
@@ -105,7 +109,8 @@ def report_service(*args: str, stdin: str | None = None) -> str:
 
 
 @contextlib.contextmanager
-def serving(db: str, workers: int, workdir: Path) -> Iterator[str]:
+def serving(db: str, workers: int, workdir: Path) -> Iterator[tuple[str, Callable[[], float]]]:
+    """The serve process's URL, and a reading of the CPU seconds its process tree has used."""
     port = free_port()
     log = open(workdir / f"serve-{port}.log", "wb")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(
@@ -119,7 +124,7 @@ def serving(db: str, workers: int, workdir: Path) -> Iterator[str]:
                 if httpx.get(url + "/healthz", timeout=1).status_code == 200:
                     break
             time.sleep(0.1)
-        yield url
+        yield url, lambda: sum(proc_cpu(pid) for pid in process_tree(proc.pid))
     finally:
         proc.terminate()
         proc.wait(30)
@@ -289,7 +294,7 @@ async def watch(url: str, watched: list[Terminal], silent: list[Terminal], until
 
 
 async def load(url: str, pairs: list[tuple[str, str]], people: list[dict[str, Any]],
-               args: argparse.Namespace) -> Figures:  # fmt: skip
+               args: argparse.Namespace, server_cpu: Callable[[], float]) -> Figures:  # fmt: skip
     limits = httpx.Limits(max_connections=400, max_keepalive_connections=400)
     http = httpx.AsyncClient(base_url=url, timeout=30, limits=limits)
     semaphore = asyncio.Semaphore(50)
@@ -312,6 +317,7 @@ async def load(url: str, pairs: list[tuple[str, str]], people: list[dict[str, An
     figures = Figures()
     started = time.monotonic()
     until = started + args.duration
+    cpu_before = time.process_time(), server_cpu()
     print(f"  {len(terminals)} terminals enrolled, {len(busy)} with a session; load for "
           f"{args.duration:.0f} s", flush=True)  # fmt: skip
     tasks = [heartbeats(http, t, until, figures, started + 10 if t in silent else None)
@@ -319,6 +325,9 @@ async def load(url: str, pairs: list[tuple[str, str]], people: list[dict[str, An
     tasks += [reports(http, busy, args.report_rate, until, figures),
               watch(url, watched, silent, until + 2, figures)]  # fmt: skip
     await asyncio.gather(*tasks)
+    wall = time.monotonic() - started
+    figures.generator_cores = (time.process_time() - cpu_before[0]) / wall
+    figures.server_cores = (server_cpu() - cpu_before[1]) / wall
     await http.aclose()
     return figures
 
@@ -329,8 +338,8 @@ def run_database(name: str, db: str, args: argparse.Namespace, workdir: Path) ->
     )
     people = prepare(db, args, workdir)
     pairs = tokens(db, args.terminals)
-    with serving(db, args.workers, workdir) as url:
-        figures = asyncio.run(load(url, pairs, people, args))
+    with serving(db, args.workers, workdir) as (url, server_cpu):
+        figures = asyncio.run(load(url, pairs, people, args, server_cpu))
     row = {
         "database": name,
         "heartbeats": len(figures.heartbeats), "hb_p50": pct(figures.heartbeats, 0.5),
@@ -343,13 +352,15 @@ def run_database(name: str, db: str, args: argparse.Namespace, workdir: Path) ->
         "ev_p99": pct(figures.dashboard_events, 0.99),
         "offline_seen": len(figures.offline_detection),
         "offline_max_s": max(figures.offline_detection, default=float("nan")),
+        "generator_cores": figures.generator_cores, "server_cores": figures.server_cores,
     }  # fmt: skip
     print(f"[{name}] heartbeats {row['heartbeats']} p50 {row['hb_p50']:.1f} ms p99 {row['hb_p99']:.1f} ms "
           f"errors {row['hb_errors']}; reports {row['reports']} ({row['report_rate']:.1f}/s) "
           f"p50 {row['rep_p50']:.1f} ms p99 {row['rep_p99']:.1f} ms errors {row['rep_errors']} "
           f"{row['statuses']}; dashboard events {row['events']} p50 {row['ev_p50']:.0f} ms "
           f"p99 {row['ev_p99']:.0f} ms; offline seen {row['offline_seen']}/{SILENT}, at most "
-          f"{row['offline_max_s']:.1f} s after the third missed beat", flush=True)  # fmt: skip
+          f"{row['offline_max_s']:.1f} s after the third missed beat; cores busy: load generator "
+          f"{row['generator_cores']:.2f}, platform {row['server_cores']:.2f}", flush=True)  # fmt: skip
     return row
 
 
@@ -392,14 +403,16 @@ def print_markdown(rows: list[dict[str, Any]], args: argparse.Namespace, load: f
     print(f"`{cmd}`\n")
     print(
         "| database | heartbeats | hb p50 | hb p99 | hb errors | reports/s | report p50 | report p99 "
-        "| report errors | dashboard event p50 | p99 | offline seen | detection after 3 beats |"
+        "| report errors | dashboard event p50 | p99 | offline seen | detection after 3 beats "
+        "| cores: generator | cores: platform |"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         print(f"| {r['database']} | {r['heartbeats']} | {r['hb_p50']:.1f} ms | {r['hb_p99']:.1f} ms | "
               f"{r['hb_errors']} | {r['report_rate']:.1f} | {r['rep_p50']:.1f} ms | {r['rep_p99']:.1f} ms | "
               f"{r['rep_errors']} | {r['ev_p50']:.0f} ms | {r['ev_p99']:.0f} ms | "
-              f"{r['offline_seen']}/{SILENT} | ≤ {r['offline_max_s']:.1f} s |")  # fmt: skip
+              f"{r['offline_seen']}/{SILENT} | ≤ {r['offline_max_s']:.1f} s | "
+              f"{r['generator_cores']:.2f} | {r['server_cores']:.2f} |")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -343,7 +343,7 @@ class Server:
 
     def cpu_seconds(self) -> float:
         """utime + stime of the serve process and all its descendants (the uvicorn workers)."""
-        return sum(_proc_cpu(pid) for pid in _process_tree(self.proc.pid))
+        return sum(proc_cpu(pid) for pid in process_tree(self.proc.pid))
 
     def stop(self) -> None:
         if self.proc.poll() is not None:
@@ -370,12 +370,12 @@ def _stat_fields(pid: int) -> list[str] | None:
     return raw[raw.rindex(")") + 2 :].split()  # fields from 3 (state) on; comm may hold spaces
 
 
-def _proc_cpu(pid: int) -> float:
+def proc_cpu(pid: int) -> float:
     f = _stat_fields(pid)
     return (int(f[11]) + int(f[12])) / CLK_TCK if f else 0.0  # fields 14 utime, 15 stime
 
 
-def _process_tree(root: int) -> list[int]:
+def process_tree(root: int) -> list[int]:
     parents: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit() and (f := _stat_fields(int(entry.name))):

@@ -14,6 +14,8 @@ from .errors import ProtocolViolation
 
 log = logging.getLogger(__name__)
 
+DEFAULT_RECORD_TERM = "违法违规记录"  # what an older platform's catalog means by a record
+
 
 def _get(obj: Any, key: str, kind: type | tuple[type, ...], where: str) -> Any:
     if not isinstance(obj, dict) or key not in obj or not isinstance(obj[key], kind):
@@ -101,6 +103,7 @@ class Catalog:
     sections: tuple[Domain, ...] = ()
     objection_deadline: ObjectionDeadline | None = None  # None: a platform that does not say
     max_period_from_floor: bool = False  # max_period.from_floor: any start from the floor
+    record_term: str = DEFAULT_RECORD_TERM  # the region's word for a record (Heihe: 违法记录)
 
     @classmethod
     def from_json(cls, data: Any) -> Catalog:
@@ -128,6 +131,7 @@ class Catalog:
             ),
             objection_deadline=_deadline(deadline),
             max_period_from_floor=_opt(max_period, "from_floor", bool, w) is True,
+            record_term=_opt(data, "record_term", str, w) or DEFAULT_RECORD_TERM,
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -152,6 +156,7 @@ class Catalog:
                 "years": self.max_period_years,
                 "from_floor": self.max_period_from_floor,
             },
+            "record_term": self.record_term,
         }
 
 
@@ -217,6 +222,7 @@ class DomainResult:
     name: str
     clean: bool
     records: tuple[RecordLine, ...]
+    section: bool = False  # a part of every report, not a chosen domain (Heihe: 企业参保欠缴)
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,6 +263,7 @@ class ReportMeta:
                     name=_get(d, "name", str, w),
                     clean=conclusion == "clean",
                     records=records,
+                    section=_opt(d, "section", bool, w) is True,
                 )
             )
         return cls(

@@ -280,6 +280,8 @@ class Stage:
             objection_id=objection.objection_id if objection else "",
             objection_due=objection.due_by.isoformat() if objection else "",
             objection_due_provisional=objection.provisional if objection else False,
+            sections=tuple((d.code, d.name) for d in catalog.sections) if catalog else (),
+            record_term=catalog.record_term if catalog else "违法违规记录",
             offline=identity is not None,
             ticket=queued.ticket if queued else s.pickup_ticket or "",
             pickup_after=queued.pickup_after.strftime("%Y-%m-%d %H:%M") if queued else "",

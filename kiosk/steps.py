@@ -175,6 +175,8 @@ class Snapshot:
     objection_id: str = ""  # the platform's number for a filed objection
     objection_due: str = ""
     objection_due_provisional: bool = False  # counted past the published holiday notices
+    sections: tuple[tuple[str, str], ...] = ()  # (code, name): in every report, whatever domains
+    record_term: str = "违法违规记录"  # the region's word for a record, from the catalog
     offline: bool = False  # the platform is unreachable: this request will be queued
     ticket: str = ""  # a queued request's pickup ticket (also shown after a pickup)
     pickup_after: str = ""  # when the queued report can be picked up, "YYYY-MM-DD HH:MM"

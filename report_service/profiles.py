@@ -179,6 +179,7 @@ class Profile:
                 "from_floor": self.max_period_from_floor and self.floor_date is not None,
             },
             "report_validity_days": self.report_validity_days,
+            "record_term": self.record_term,  # the seed's word for a record: 违法记录 in Heihe
             "entity_kinds": list(self.entity_kinds),
             "objection_deadline": {
                 "working_days": self.objection_days,

@@ -54,12 +54,19 @@ class SummaryScreen(KioskScreen):
         super().show(snapshot, t)
         results = snapshot.results
         with_records = [d for d in results if d.records]
-        clean = len(results) - len(with_records)
+        chosen = [d for d in results if not d.section]  # a section is no domain: counted apart
+        clean = sum(1 for d in chosen if not d.records)
         if with_records:
-            domains = t("count.domains", count=len(with_records))
-            self.overview = t("summary.records", count=snapshot.total_records, domains=domains)
+            n = sum(1 for d in with_records if not d.section)
+            where = [t("count.domains", count=n)] if n else []
+            where += [d.name for d in with_records if d.section]
+            self.overview = t(
+                "summary.records",
+                count=snapshot.total_records,
+                domains=t("list.separator").join(where),
+            )
         else:
-            self.overview = t("summary.clean", count=len(results))
+            self.overview = t("summary.clean", count=len(chosen), term=snapshot.record_term)
         self.report_text = (
             t("summary.report_id", report_id=snapshot.report_id) if snapshot.report_id else ""
         )
@@ -74,8 +81,12 @@ class SummaryScreen(KioskScreen):
             for record in domain.records:
                 body.add_widget(record_card(record, t, self._pool))
         if with_records and clean:
-            text = t("summary.others_clean", count=clean)
+            text = t("summary.others_clean", count=clean, term=snapshot.record_term)
             body.add_widget(self._pool.take(DomainHeading, text=text))
+        for section in results:
+            if section.section and not section.records:
+                text = t("summary.section_clean", name=section.name)
+                body.add_widget(self._pool.take(DomainHeading, text=text))
         self._shown = key
 
     def speech(self) -> str:

@@ -373,6 +373,15 @@ def screen_variants(language: str = "zh_CN", elderly: bool = False) -> list[tupl
         ("objection_deadline", dataclasses.replace(
             samples[Step.OBJECTION], message_id="",
             objection_deadline=ObjectionDeadline(5, "deployment_default", "及时处理"))),
+        ("confirm_sections", dataclasses.replace(samples[Step.CONFIRM], sections=(
+            ("social_insurance_arrears", "企业参保欠缴"), ("housing_fund_arrears", "住房公积金欠缴")))),
+        # Heihe: a chosen domain and the two sections every report has, one with a record
+        ("summary_sections", dataclasses.replace(summary, total_records=1, results=(
+            DomainResult("transport", "交通运输", clean=True, records=()),
+            DomainResult("social_insurance_arrears", "企业参保欠缴", clean=False,
+                         records=summary.results[0].records[:1], section=True),
+            DomainResult("housing_fund_arrears", "住房公积金欠缴", clean=True, records=(),
+                         section=True)))),
         ("objection_done_provisional", dataclasses.replace(
             samples[Step.OBJECTION_DONE], objection_due="2027-01-08",
             objection_due_provisional=True)),
