@@ -42,8 +42,8 @@ class ConfirmScreen(KioskScreen):
                 t("scope.selected", count=len(chosen)) + "\n" + t("list.separator").join(names)
             )
         if snapshot.sections:  # Heihe's arrears: no choice of domains leaves them out
-            names = t("list.separator").join(name for _, name in snapshot.sections)
-            self.domains += "\n" + t("confirm.sections", names=names)
+            sections = t("list.separator").join(name for _, name in snapshot.sections)
+            self.domains += "\n" + t("confirm.sections", names=sections)
         period = snapshot.period
         self.period = (
             t("period.range", start=period.start.isoformat(), end=period.end.isoformat())
