@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .workdays import Coverage, HolidayCalendar, with_make_up_days
+from .workdays import Coverage, HolidayCalendar, consecutive_runs, with_make_up_days
 
 _DAY = dt.timedelta(days=1)
 WEEKDAYS = "一二三四五六日"
@@ -43,16 +42,6 @@ def load_calendar_data(path: str | None) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ValueError("holidays_cn.json is not a JSON object")
     return data
-
-
-def _blocks(days: Iterable[dt.date]) -> list[list[dt.date]]:
-    blocks: list[list[dt.date]] = []
-    for day in sorted(set(days)):
-        if blocks and blocks[-1][-1] + _DAY == day:
-            blocks[-1].append(day)
-        else:
-            blocks.append([day])
-    return blocks
 
 
 def _cell(calendar: HolidayCalendar, day: dt.date) -> str:
@@ -102,7 +91,7 @@ def check_year(data: dict[str, Any], year: int) -> YearCheck:
         )
         off = set(with_make_up_days(festivals))
         worked = set()
-    for block in _blocks(off):
+    for block in consecutive_runs(off):
         out.lines.append(_block_line(calendar, block, worked, festivals))
     swaps = "、".join(f"{d:%m-%d}{WEEKDAYS[d.weekday()]}" for d in sorted(worked))
     out.lines.append(f"  调休上班 ({len(worked)}): {swaps or 'none'}")
@@ -153,7 +142,7 @@ def _notice_problems(
             problems.append(f"{day} is an adjusted working day outside {year}")
         if not any(abs((day - h).days) <= SWAP_REACH for h in off):
             problems.append(f"{day} is an adjusted working day far from every holiday")
-    blocks = _blocks(off)
+    blocks = consecutive_runs(off)
     for block in blocks:
         outside = [d for d in block if d.year != year]
         if outside and dt.date(year, 1, 1) not in block:  # only 元旦's period reaches back

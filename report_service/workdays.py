@@ -26,7 +26,7 @@ def _dates(values: Iterable[str]) -> set[dt.date]:
     return {dt.date.fromisoformat(v) for v in values}
 
 
-def _blocks(days: Iterable[dt.date]) -> list[list[dt.date]]:
+def consecutive_runs(days: Iterable[dt.date]) -> list[list[dt.date]]:
     """Runs of consecutive days, in date order."""
     blocks: list[list[dt.date]] = []
     for day in sorted(set(days)):
@@ -41,7 +41,7 @@ def with_make_up_days(statutory: Iterable[dt.date]) -> frozenset[dt.date]:
     """The statutory days plus their 补假: each one on a Saturday or Sunday gives a day off on the
     first weekday after its holiday block that is not already off (第六条)."""
     off = set(statutory)
-    for block in _blocks(off):
+    for block in consecutive_runs(off):
         owed = sum(day.weekday() >= 5 for day in block)
         day = block[-1]
         while owed:
