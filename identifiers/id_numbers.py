@@ -19,7 +19,8 @@ from typing import Literal
 DIGITS = "0123456789"  # explicit: str.isdigit() also accepts full-width and superscript digits
 _WEIGHTS = tuple(pow(2, 17 - i, 11) for i in range(17))  # 7, 9, 10, 5, 8, 4, 2, 1, 6, 3, ...
 _CHECK_MAP = "10X98765432"
-_OLD_FOREIGN_NUMBER = re.compile(r"[A-Z]{3}[0-9]{12}")
+_OLD_FOREIGN_SHAPE = r"[A-Z]{3}[0-9]{12}"  # 3 letters (the nationality), 12 digits
+_OLD_FOREIGN_NUMBER = re.compile(_OLD_FOREIGN_SHAPE)
 EARLIEST_BIRTH = dt.date(1900, 1, 1)
 
 CardKind = Literal["resident", "hmt_residence_permit", "foreign_permanent_residence"]
@@ -106,7 +107,7 @@ _IN_TEXT = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
 _LATEST_PLAUSIBLE_BIRTH = dt.date(2100, 1, 1)
 # the 2017 foreigner card's number in free text: 3 letters, 12 digits (its own search pattern, for
 # the scrubbers of logs, telemetry and diagnostics, which match shapes, not check characters)
-OLD_FOREIGN_NUMBER_IN_TEXT = r"(?<![0-9A-Za-z])[A-Za-z]{3}[0-9]{12}(?![0-9A-Za-z])"
+OLD_FOREIGN_NUMBER_IN_TEXT = rf"(?<![0-9A-Za-z])(?i:{_OLD_FOREIGN_SHAPE})(?![0-9A-Za-z])"
 _OLD_FOREIGN_IN_TEXT = re.compile(OLD_FOREIGN_NUMBER_IN_TEXT)
 
 

@@ -108,10 +108,7 @@ class Catalog:
     @classmethod
     def from_json(cls, data: Any) -> Catalog:
         w = "catalog"
-        domains = tuple(
-            Domain(code=_get(d, "code", str, w), name=_get(d, "name", str, w))
-            for d in _get(data, "domains", list, w)
-        )
+        domains = _domains(_get(data, "domains", list, w), w)
         if not domains:
             raise ProtocolViolation("catalog: no domains")
         floor = _opt(data, "earliest_date", str, w)
@@ -125,10 +122,7 @@ class Catalog:
             earliest_date=None if floor is None else _date(floor, w),
             max_period_years=_get(data, "max_period_years", int, w),
             report_validity_days=_get(data, "report_validity_days", int, w),
-            sections=tuple(
-                Domain(code=_get(d, "code", str, w), name=_get(d, "name", str, w))
-                for d in _opt(data, "sections", list, w) or ()
-            ),
+            sections=_domains(_opt(data, "sections", list, w) or [], w),
             objection_deadline=_deadline(deadline),
             max_period_from_floor=_opt(max_period, "from_floor", bool, w) is True,
             record_term=_opt(data, "record_term", str, w) or DEFAULT_RECORD_TERM,
@@ -158,6 +152,10 @@ class Catalog:
             },
             "record_term": self.record_term,
         }
+
+
+def _domains(items: list[Any], w: str) -> tuple[Domain, ...]:
+    return tuple(Domain(code=_get(d, "code", str, w), name=_get(d, "name", str, w)) for d in items)
 
 
 def _deadline(data: dict[str, Any] | None) -> ObjectionDeadline | None:

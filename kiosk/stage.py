@@ -15,7 +15,7 @@ import logging
 import time
 from collections.abc import Callable
 
-from .api_models import Catalog
+from .api_models import DEFAULT_RECORD_TERM, Catalog
 from .availability import Fault
 from .errors import ApiError, KioskError
 from .messages import ANSWERED_ON_ATTRACT, DEAD_ENDS, TERMINAL_FAULT_CODES
@@ -281,7 +281,7 @@ class Stage:
             objection_due=objection.due_by.isoformat() if objection else "",
             objection_due_provisional=objection.provisional if objection else False,
             sections=tuple((d.code, d.name) for d in catalog.sections) if catalog else (),
-            record_term=catalog.record_term if catalog else "违法违规记录",
+            record_term=catalog.record_term if catalog else DEFAULT_RECORD_TERM,
             offline=identity is not None,
             ticket=queued.ticket if queued else s.pickup_ticket or "",
             pickup_after=queued.pickup_after.strftime("%Y-%m-%d %H:%M") if queued else "",

@@ -11,7 +11,13 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
-from .api_models import DomainResult, Enterprise, ObjectionDeadline, Verification
+from .api_models import (
+    DEFAULT_RECORD_TERM,
+    DomainResult,
+    Enterprise,
+    ObjectionDeadline,
+    Verification,
+)
 from .i18n import DEFAULT_LANGUAGE
 from .periods import Bounds, Period
 
@@ -176,7 +182,7 @@ class Snapshot:
     objection_due: str = ""
     objection_due_provisional: bool = False  # counted past the published holiday notices
     sections: tuple[tuple[str, str], ...] = ()  # (code, name): in every report, whatever domains
-    record_term: str = "违法违规记录"  # the region's word for a record, from the catalog
+    record_term: str = DEFAULT_RECORD_TERM  # the region's word for a record, from the catalog
     offline: bool = False  # the platform is unreachable: this request will be queued
     ticket: str = ""  # a queued request's pickup ticket (also shown after a pickup)
     pickup_after: str = ""  # when the queued report can be picked up, "YYYY-MM-DD HH:MM"

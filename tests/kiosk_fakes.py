@@ -21,6 +21,7 @@ from kiosk.api_models import (
 from kiosk.errors import KioskError
 from kiosk.periods import Period
 from kiosk.ports import CardLike, FetchedReport, PrintFailure
+from report_service.profiles import load_profile
 
 TODAY = dt.date(2026, 11, 22)
 CST = dt.timezone(dt.timedelta(hours=8))
@@ -179,3 +180,14 @@ class FakeServices:
 
     def staff_status(self) -> dict[str, str]:
         return {"a4_printer": "online"}
+
+
+class RegionServices(FakeServices):
+    """The fake platform, with the catalog the real platform gives for `region`."""
+
+    def __init__(self, region: str) -> None:
+        super().__init__(report_answer=report(records=1))
+        self.region_catalog = Catalog.from_json(load_profile(region).catalog(TODAY))
+
+    async def catalog(self) -> Catalog:
+        return self.region_catalog

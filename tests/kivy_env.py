@@ -187,6 +187,13 @@ class KioskTestCase(GraphicUnitTest):
         self.wait_for(shown, timeout)
         self.settle(3)  # texture sizes feed back into layouts: let them settle
 
+    def card_to_confirm(self) -> None:
+        """A card on the reader, the default scope taken: the confirm screen."""
+        self.cards.put(Card())
+        self.wait_for_step(Step.CHOOSE_SCOPE)
+        self.tap(self.button("下一步"))
+        self.wait_for_step(Step.CONFIRM)
+
     @property
     def current(self) -> str:
         return str(self.app.root.ids.manager.current)

@@ -14,6 +14,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from kiosk.api import ApiSettings, ReportApi
+from kiosk.api_models import Login, ReportMeta
 from kiosk.errors import ApiError, IntegrityFailure, PlatformUnavailable, ProtocolViolation
 from kiosk.signing import TerminalCredentials, load_platform_key, public_key_b64
 from report_service.profiles import load_profile
@@ -120,6 +121,15 @@ def test_catalog_login_report_and_verified_pdf(kiosk_api: dict[str, Any]) -> Non
     assert objection.due_by > dt.date.today()
 
 
+async def report_since_2024(api: ReportApi, key: str) -> tuple[Login, ReportMeta]:
+    """The test person's card session and a report on the test company since 2024."""
+    login = await api.login_id_card(PERSON, "接口测试人", None)
+    meta = await api.create_report(
+        login.session_token, COMPANY, None, dt.date(2024, 1, 1), dt.date.today(), key
+    )
+    return login, meta
+
+
 def test_a_tampered_pdf_is_refused(kiosk_api: dict[str, Any], platform: ServiceProcess) -> None:
     platform_key = load_platform_key(kiosk_api["enrollment"].platform_public_key)
     real = httpx.AsyncHTTPTransport()
@@ -134,15 +144,7 @@ def test_a_tampered_pdf_is_refused(kiosk_api: dict[str, Any], platform: ServiceP
             return httpx.Response(200, headers=response.headers, content=bytes(data))
 
     async def body(api: ReportApi) -> Any:
-        login = await api.login_id_card(PERSON, "接口测试人", None)
-        meta = await api.create_report(
-            login.session_token,
-            COMPANY,
-            None,
-            dt.date(2024, 1, 1),
-            dt.date.today(),
-            "kapi-key-tamper01",
-        )
+        login, meta = await report_since_2024(api, "kapi-key-tamper01")
         await api.report_pdf(login.session_token, meta, platform_key)
 
     with pytest.raises(IntegrityFailure):
@@ -164,15 +166,7 @@ def test_a_second_objection_to_a_record_gets_its_own_message(kiosk_api: dict[str
     not "请求被拒绝"."""
 
     async def body(api: ReportApi) -> Any:
-        login = await api.login_id_card(PERSON, "接口测试人", None)
-        meta = await api.create_report(
-            login.session_token,
-            COMPANY,
-            None,
-            dt.date(2024, 1, 1),
-            dt.date.today(),
-            "kapi-obj-twice1",
-        )
+        login, meta = await report_since_2024(api, "kapi-obj-twice1")
         for _ in range(2):
             await api.file_objection(
                 login.session_token, meta.report_id, "KAPI-001", "已完成信用修复", "13912345678"

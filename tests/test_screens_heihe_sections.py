@@ -8,26 +8,25 @@ from . import kivy_env  # noqa: F401  # isort: skip  (sets up Kivy before it is 
 
 import dataclasses
 
-from kiosk.api_models import Catalog, DomainResult, RecordLine
+from kiosk.api_models import DomainResult, RecordLine
 from kiosk.steps import Step
-from report_service.profiles import load_profile
 
-from .kiosk_fakes import TODAY, FakeServices, report
-from .kivy_env import Card, KioskTestCase
+from .kiosk_fakes import RegionServices, report
+from .kivy_env import KioskTestCase
 
 ARREARS = RecordLine(
     "HH-1", "social_insurance_arrears", "2025-03-01", "黑河市社保中心", "", "欠缴", None
 )
 
 
-class HeiheServices(FakeServices):
+class HeiheServices(RegionServices):
     """The fake platform with Heihe's real catalog and a report of one chosen domain, clean, and
     the two sections, one of them with a record."""
 
     def __init__(self) -> None:
-        catalog = Catalog.from_json(load_profile("heihe").catalog(TODAY))
-        assert catalog.sections, "Heihe's catalog names its sections"
-        first, second = catalog.sections[:2]
+        super().__init__("heihe")
+        assert self.region_catalog.sections, "Heihe's catalog names its sections"
+        first, second = self.region_catalog.sections[:2]
         base = report(records=0)
         meta = dataclasses.replace(
             base.meta,
@@ -38,22 +37,15 @@ class HeiheServices(FakeServices):
             ),
             total_records=1,
         )
-        super().__init__(report_answer=dataclasses.replace(base, meta=meta))
-        self.heihe = catalog
-
-    async def catalog(self) -> Catalog:
-        return self.heihe
+        self.report_answer = dataclasses.replace(base, meta=meta)
 
 
 class HeiheSectionsTest(KioskTestCase):
     def test_the_arrears_are_announced_then_reported_apart_from_the_domains(self) -> None:
         services = HeiheServices()
-        first, second = (s.name for s in services.heihe.sections[:2])
+        first, second = (s.name for s in services.region_catalog.sections[:2])
         self.start(services)
-        self.cards.put(Card())
-        self.wait_for_step(Step.CHOOSE_SCOPE)
-        self.tap(self.button("下一步"))
-        self.wait_for_step(Step.CONFIRM)
+        self.card_to_confirm()
         confirm = "\n".join(self.texts())
         self.assertIn(f"另含：{first}、{second}", confirm)
         self.tap(self.button("生成报告"))

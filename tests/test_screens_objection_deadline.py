@@ -10,34 +10,18 @@ from __future__ import annotations
 
 from . import kivy_env  # noqa: F401  # isort: skip  (sets up Kivy before it is imported)
 
-from kiosk.api_models import Catalog
 from kiosk.steps import Step
-from report_service.profiles import load_profile
 
-from .kiosk_fakes import TODAY, FakeServices, report
-from .kivy_env import Card, KioskTestCase
+from .kiosk_fakes import RegionServices
+from .kivy_env import KioskTestCase
 
 CALENDAR_RULE = "工作日按国务院办公厅公布的节假日安排计算；下一年的安排尚未公布时按法定节假日推算，以官方公布为准。"
-
-
-class RegionServices(FakeServices):
-    """The fake platform, with the catalog the real platform gives for `region`."""
-
-    def __init__(self, region: str) -> None:
-        super().__init__(report_answer=report(records=1))
-        self.region_catalog = Catalog.from_json(load_profile(region).catalog(TODAY))
-
-    async def catalog(self) -> Catalog:
-        return self.region_catalog
 
 
 class ObjectionDeadlineTest(KioskTestCase):
     def open_objection(self, region: str) -> list[str]:
         self.start(RegionServices(region))
-        self.cards.put(Card())
-        self.wait_for_step(Step.CHOOSE_SCOPE)
-        self.tap(self.button("下一步"))
-        self.wait_for_step(Step.CONFIRM)
+        self.card_to_confirm()
         self.tap(self.button("生成报告"))
         self.wait_for_step(Step.SUMMARY)
         self.tap(self.button("对此记录提出异议"))
