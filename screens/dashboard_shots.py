@@ -41,7 +41,7 @@ class DashboardCamera:
         driver = self._open()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if words in driver.find_element("tag name", "body").text:
+            if words in self._body_text(driver):
                 time.sleep(0.3)  # the redraw that brought the words has settled
                 driver.save_screenshot(str(path))
                 return True
@@ -49,6 +49,20 @@ class DashboardCamera:
         driver.save_screenshot(str(path))  # what it showed instead, for whoever looks
         log.error("the dashboard never showed %r", words)
         return False
+
+    @staticmethod
+    def _body_text(driver: Any) -> str:
+        """The page's text; "" while the page after the login is still replacing the form (its
+        body is briefly missing or stale then)."""
+        from selenium.common.exceptions import (
+            NoSuchElementException,
+            StaleElementReferenceException,
+        )
+
+        try:
+            return str(driver.find_element("tag name", "body").text)
+        except (NoSuchElementException, StaleElementReferenceException):
+            return ""
 
     def _open(self) -> Any:
         if self._driver is not None:
