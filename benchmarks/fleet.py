@@ -41,6 +41,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from benchmarks.quick import add_quick, apply_quick
+from benchmarks.raw_http import ConnectionPool
 from benchmarks.report_api import proc_cpu, process_tree
 from report_service import crypto
 from tests.platform_client import free_port
@@ -87,6 +88,7 @@ class Figures:
     report_statuses: dict[int, int] = field(default_factory=dict)
     dashboard_events: list[float] = field(default_factory=list)
     offline_detection: list[float] = field(default_factory=list)
+    measure_from: float = 0.0  # monotonic time the warm-up ends: only what is due later counts
     # cores busy during the load phase: this process (the load generator) and the serve processes
     generator_cores: float = 0.0
     server_cores: float = 0.0
@@ -156,20 +158,30 @@ def tokens(db: str, count: int) -> list[tuple[str, str]]:
     return out
 
 
-async def enroll(http: httpx.AsyncClient, hall: str, token: str) -> Terminal:
+FAILED = (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError)
+
+
+def answer_of(status: int, content: bytes, expected: int = 200) -> Any:
+    if status != expected:
+        raise RuntimeError(f"HTTP {status}: {content[:300]!r}")
+    return json.loads(content)
+
+
+async def enroll(pool: ConnectionPool, hall: str, token: str) -> Terminal:
     key = Ed25519PrivateKey.generate()
     raw = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     body = {"enrollment_token": token, "public_key": crypto.b64encode(raw), "hardware": {}}
-    answer = await http.post("/v1/terminals/enroll", json=body)
-    answer.raise_for_status()
-    return Terminal(answer.json()["terminal_id"], hall, key)
+    answer = await pool.request("POST", "/v1/terminals/enroll",
+                                {"Content-Type": "application/json"}, json.dumps(body).encode())  # fmt: skip
+    return Terminal(answer_of(*answer)["terminal_id"], hall, key)
 
 
-async def signed(http: httpx.AsyncClient, terminal: Terminal, method: str, path: str,
-                 body: Any, extra: dict[str, str] | None = None) -> httpx.Response:  # fmt: skip
+async def signed(pool: ConnectionPool, terminal: Terminal, method: str, path: str,
+                 body: Any, extra: dict[str, str] | None = None) -> tuple[int, bytes]:  # fmt: skip
     raw = json.dumps(body).encode()
-    headers = {**terminal.headers(method, path, raw), **(extra or {})}
-    return await http.request(method, path, content=raw, headers=headers)
+    return await pool.request(
+        method, path, {**terminal.headers(method, path, raw), **(extra or {})}, raw
+    )
 
 
 def beat_body(interval: int, paper: str = "full") -> dict[str, Any]:
@@ -184,65 +196,69 @@ def beat_body(interval: int, paper: str = "full") -> dict[str, Any]:
     }  # fmt: skip
 
 
-async def heartbeats(http: httpx.AsyncClient, terminal: Terminal, until: float,
+async def heartbeats(http: ConnectionPool, terminal: Terminal, until: float,
                      figures: Figures, stop_at: float | None = None) -> None:  # fmt: skip
     await asyncio.sleep(random.uniform(0, terminal.interval_s))
     path = f"/v1/terminals/{terminal.terminal_id}/heartbeat"
     while time.monotonic() < until and (stop_at is None or time.monotonic() < stop_at):
-        started = time.perf_counter()
+        started = time.monotonic()
         try:
-            answer = await signed(http, terminal, "POST", path, beat_body(terminal.interval_s))
-            ok = answer.status_code == 200
-        except httpx.HTTPError:
+            status, _ = await signed(http, terminal, "POST", path, beat_body(terminal.interval_s))
+            ok = status == 200
+        except FAILED:
             ok = False
-        if ok:
-            figures.heartbeats.append((time.perf_counter() - started) * 1000)
+        if started < figures.measure_from:
+            pass  # warm-up
+        elif ok:
+            figures.heartbeats.append((time.monotonic() - started) * 1000)
         else:
             figures.heartbeat_errors += 1
         terminal.last_beat = time.monotonic()  # type: ignore[attr-defined]
         await asyncio.sleep(terminal.interval_s * random.uniform(0.9, 1.1))
 
 
-async def reports(http: httpx.AsyncClient, busy: list[Terminal], rate: float, until: float,
+async def reports(http: ConnectionPool, busy: list[Terminal], rate: float, until: float,
                   figures: Figures) -> None:  # fmt: skip
     today = dt.date.today()
     period = {"from": (today - dt.timedelta(days=3 * 365)).isoformat(), "to": today.isoformat()}
     pending: set[asyncio.Task[None]] = set()
 
-    async def one(terminal: Terminal) -> None:
+    async def one(terminal: Terminal, due: float) -> None:
         body = {"uscc": random.choice(terminal.enterprises), "domains": "all", "period": period}
         extra = {"Authorization": f"Bearer {terminal.session}",
                  "Idempotency-Key": secrets.token_urlsafe(12)}  # fmt: skip
-        started = time.perf_counter()
         try:
-            answer = await signed(http, terminal, "POST", "/v1/reports", body, extra)
-            status = answer.status_code
-        except httpx.HTTPError:
+            status, _ = await signed(http, terminal, "POST", "/v1/reports", body, extra)
+        except FAILED:
             status = 0
+        if due < figures.measure_from:
+            return  # warm-up
         figures.report_statuses[status] = figures.report_statuses.get(status, 0) + 1
         if status == 201:
-            figures.reports.append((time.perf_counter() - started) * 1000)
+            figures.reports.append((time.monotonic() - due) * 1000)  # from when it was due
         else:
             figures.report_errors += 1
 
-    while time.monotonic() < until:
-        await asyncio.sleep(random.expovariate(rate))  # open loop: arrivals do not wait
-        task = asyncio.create_task(one(random.choice(busy)))
+    due = time.monotonic()
+    while True:  # open loop: arrivals keep their schedule whatever the answers do
+        due += random.expovariate(rate)
+        if due >= until:
+            break
+        await asyncio.sleep(due - time.monotonic())
+        task = asyncio.create_task(one(random.choice(busy), due))
         pending.add(task)
         task.add_done_callback(pending.discard)
     await asyncio.gather(*pending)
 
 
-async def login(http: httpx.AsyncClient, terminal: Terminal, person: dict[str, Any]) -> None:
+async def login(http: ConnectionPool, terminal: Terminal, person: dict[str, Any]) -> None:
     body = {"id_number": person["id_number"], "name": person["name"], "valid_until": None}
-    answer = await signed(http, terminal, "POST", "/v1/sessions/id-card", body)
-    answer.raise_for_status()
-    data = answer.json()
+    data = answer_of(*await signed(http, terminal, "POST", "/v1/sessions/id-card", body))
     terminal.session = data["session_token"]
     terminal.enterprises = [e["uscc"] for e in data["enterprises"]]
 
 
-async def watch(url: str, watched: list[Terminal], silent: list[Terminal], until: float,
+async def watch(url: str, pool: ConnectionPool, watched: list[Terminal], silent: list[Terminal], until: float,
                 figures: Figures) -> None:  # fmt: skip
     """The dashboard stream of the watched hall: paper changes of one terminal, the silent ones."""
     staff = httpx.AsyncClient(base_url=url, timeout=30)
@@ -256,15 +272,15 @@ async def watch(url: str, watched: list[Terminal], silent: list[Terminal], until
     online_seen: set[str] = set()  # offline counts once a terminal had been seen online
 
     async def change() -> None:
-        http = httpx.AsyncClient(base_url=url, timeout=30)
         paper = "full"
         while time.monotonic() < until - 3:
             await asyncio.sleep(2)
             paper = "low" if paper == "full" else "full"
-            sent[paper] = time.monotonic()
-            await signed(http, changer, "POST", f"/v1/terminals/{changer.terminal_id}/heartbeat",
-                         beat_body(changer.interval_s, paper))  # fmt: skip
-        await http.aclose()
+            if time.monotonic() >= figures.measure_from:
+                sent[paper] = time.monotonic()
+            with contextlib.suppress(*FAILED):
+                await signed(pool, changer, "POST", f"/v1/terminals/{changer.terminal_id}/heartbeat",
+                             beat_body(changer.interval_s, paper))  # fmt: skip
 
     changing = asyncio.create_task(change())
     async with staff.stream("GET", f"/halls/{WATCHED_HALL}/events", timeout=None) as stream:
@@ -295,15 +311,8 @@ async def watch(url: str, watched: list[Terminal], silent: list[Terminal], until
 
 async def load(url: str, pairs: list[tuple[str, str]], people: list[dict[str, Any]],
                args: argparse.Namespace, server_cpu: Callable[[], float]) -> Figures:  # fmt: skip
-    limits = httpx.Limits(max_connections=400, max_keepalive_connections=400)
-    http = httpx.AsyncClient(base_url=url, timeout=30, limits=limits)
-    semaphore = asyncio.Semaphore(50)
-
-    async def enroll_one(hall: str, token: str) -> Terminal:
-        async with semaphore:
-            return await enroll(http, hall, token)
-
-    terminals = await asyncio.gather(*(enroll_one(h, t) for h, t in pairs))
+    http = ConnectionPool(url, args.connections)
+    terminals = await asyncio.gather(*(enroll(http, h, t) for h, t in pairs))
     watched = [t for t in terminals if t.hall == WATCHED_HALL]
     silent = watched[1 : 1 + SILENT]
     for terminal in silent:
@@ -314,21 +323,25 @@ async def load(url: str, pairs: list[tuple[str, str]], people: list[dict[str, An
         *(login(http, t, with_roles[i % len(with_roles)]) for i, t in enumerate(busy))
     )
     busy = [t for t in busy if t.enterprises]
-    figures = Figures()
-    started = time.monotonic()
-    until = started + args.duration
-    cpu_before = time.process_time(), server_cpu()
+    figures = Figures(measure_from=time.monotonic() + args.warmup)
+    until = figures.measure_from + args.duration
     print(f"  {len(terminals)} terminals enrolled, {len(busy)} with a session; load for "
-          f"{args.duration:.0f} s", flush=True)  # fmt: skip
-    tasks = [heartbeats(http, t, until, figures, started + 10 if t in silent else None)
+          f"{args.warmup:.0f} s of warm-up, then {args.duration:.0f} s measured", flush=True)  # fmt: skip
+    stop_silent = figures.measure_from + 10
+    tasks = [heartbeats(http, t, until, figures, stop_silent if t in silent else None)
              for t in terminals if t is not watched[0]]  # fmt: skip
     tasks += [reports(http, busy, args.report_rate, until, figures),
-              watch(url, watched, silent, until + 2, figures)]  # fmt: skip
-    await asyncio.gather(*tasks)
-    wall = time.monotonic() - started
-    figures.generator_cores = (time.process_time() - cpu_before[0]) / wall
-    figures.server_cores = (server_cpu() - cpu_before[1]) / wall
-    await http.aclose()
+              watch(url, http, watched, silent, until + 2, figures)]  # fmt: skip
+
+    async def cores() -> None:  # the cores each side used in the measured window
+        await asyncio.sleep(args.warmup)
+        before = time.process_time(), server_cpu()
+        await asyncio.sleep(args.duration)
+        figures.generator_cores = (time.process_time() - before[0]) / args.duration
+        figures.server_cores = (server_cpu() - before[1]) / args.duration
+
+    await asyncio.gather(*tasks, cores())
+    await http.close()
     return figures
 
 
@@ -368,11 +381,17 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--terminals", type=int, default=3000)
     p.add_argument("--report-rate", type=float, default=150.0, help="report requests per second")
-    p.add_argument("--duration", type=float, default=60.0, help="seconds of load per database")
+    p.add_argument("--duration", type=float, default=60.0, help="seconds measured per database")
+    p.add_argument("--warmup", type=float, default=35.0,
+                   help="seconds of the same load before (every terminal has beaten once)")  # fmt: skip
     p.add_argument("--entities", type=int, default=2000)
     p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--connections", type=int, default=128,
+                   help="keep-alive connections the simulated terminals share")  # fmt: skip
     p.add_argument("--databases", default="sqlite,postgres")
-    add_quick(p, terminals=40, report_rate=10.0, duration=8.0, entities=30, databases="sqlite")
+    add_quick(
+        p, terminals=40, report_rate=10.0, duration=8.0, warmup=2.0, entities=30, databases="sqlite"
+    )
     args = apply_quick(p.parse_args(argv))
     wanted = [d.strip() for d in args.databases.split(",") if d.strip()]
     load_at_start = os.getloadavg()[0]

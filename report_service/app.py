@@ -150,7 +150,7 @@ def create_app(
     settings = settings or Settings()
     workers = Workers(settings.db_wait_s)
     verify_limit = RateLimiter(settings.verify_per_minute)
-    hall = HallService.build(service.engine, service.clock, hall_settings)
+    hall = HallService.build(service.engine, service.clock, service.auth, hall_settings)
     latency = metrics.Latency()
     app = FastAPI(
         lifespan=_lifespan(hall),
@@ -357,7 +357,7 @@ def create_app(
             {"terminal_id": terminal_id, "revoked": True, "already_revoked": bool(already)}
         )
 
-    add_terminal_routes(app, hall, Depends(signed))
+    add_terminal_routes(app, hall, Depends(signed_later), workers.call)
     add_staff_routes(app, hall)
 
     @app.get("/metrics", response_class=Response)

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from . import crypto, db, ids
+from . import crypto, db, ids, serving
 from .bootstrap import key_dir_for, open_platform
 from .importer import MAX_ERRORS, ImportFileError, import_lines
 from .keys import init_key_dir
@@ -56,8 +56,6 @@ def _id_number(text: str) -> str:
 
 
 def serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
     public_url = args.public_url or f"http://{args.host}:{args.port}"
     # the schema and keys are made once here, before the workers start and open them
     _service(args, public_url).engine.dispose()
@@ -74,18 +72,19 @@ def serve(args: argparse.Namespace) -> int:
             "REPORT_SERVICE_HELP_ALERT_S": str(args.help_alert_after),
         }
     )
-    uvicorn.run(
-        "report_service.asgi:app_from_env",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        log_level=args.log_level,
-        access_log=False,  # ours (http_guard.py) leaves secrets and personal data out
-        proxy_headers=bool(args.forwarded_allow_ips),
-        forwarded_allow_ips=args.forwarded_allow_ips,
-        timeout_graceful_shutdown=3,  # open dashboard streams must not hold a stop
-    )
+    options = {
+        "log_level": args.log_level,
+        "access_log": False,  # ours (http_guard.py) leaves secrets and personal data out
+        "proxy_headers": bool(args.forwarded_allow_ips),
+        "forwarded_allow_ips": args.forwarded_allow_ips,
+        "timeout_graceful_shutdown": 3,  # open dashboard streams must not hold a stop
+    }
+    try:
+        serving.serve(
+            "report_service.asgi:app_from_env", args.host, args.port, args.workers, options
+        )
+    except serving.PortInUse as exc:
+        raise CliError(str(exc)) from None
     return 0
 
 

@@ -34,7 +34,7 @@ class Base(DeclarativeBase):
     pass
 
 
-SCHEMA_VERSION = 3  # 3: records.confirmed_by_effective_document (issue 18)
+SCHEMA_VERSION = 4  # 3: records.confirmed_by_effective_document; 4: alerts by terminal
 REPORT_KEY_SCOPE = "uq_reports_request_key"
 
 

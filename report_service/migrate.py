@@ -1,7 +1,8 @@
 """`report-service migrate`: an earlier database to the current schema version (db.py).
 
 Version 2 to 3 adds `records.confirmed_by_effective_document` (NULL for the records already held:
-"not said", which a region requiring it does not count). Version 1 to 3 does that and the rest.
+"not said", which a region requiring it does not count); 3 to 4 indexes alerts by terminal (every
+heartbeat looks its terminal's up). Version 1 to 4 does those and the rest.
 
 Version 1 kept the platform's signing key and the ID-hash pepper in `settings`, person names and
 objection contacts in plaintext, and idempotency keys unique across the platform. This moves the
@@ -131,6 +132,8 @@ def _upgrade_tables(conn: Connection) -> None:
         ("records", tables["records"].c.confirmed_by_effective_document),  # version 3
     ):
         _add_column(conn, name, column)
+    for index in tables["alerts"].indexes:  # version 4
+        index.create(conn, checkfirst=True)
 
 
 def _upgrade(conn: Connection, ring: Keyring) -> None:

@@ -39,7 +39,7 @@ from .report_build import (
     validate,
 )
 from .sessions import SessionPerson
-from .signing import Caller, SignedRequest
+from .signing import Caller, NonceLedger, PendingNonce, SignedRequest
 
 log = logging.getLogger("report_service")
 
@@ -89,33 +89,12 @@ def random_code(n: int) -> str:
     return "".join(CODE_ALPHABET[b % 32] for b in secrets.token_bytes(n))
 
 
-class NonceLedger(Protocol):
-    """Records a signed request's nonce (signing.RequestAuth)."""
-
-    def record_nonce(self, signed: SignedRequest, conn: Connection | None = None) -> None: ...
-
-
 class SessionResolver(Protocol):
     """The person of a bearer's session (sessions.Logins)."""
 
     def session_for(
         self, caller: Caller, bearer: str | None, session: Any = None
     ) -> SessionPerson: ...
-
-
-class _PendingNonce:
-    """A signed request's nonce, recorded exactly once whatever the request's outcome."""
-
-    def __init__(self, ledger: NonceLedger, signed: SignedRequest | None) -> None:
-        self.ledger = ledger
-        self.signed = signed
-        self.recorded: SignedRequest | None = None
-
-    def record(self, conn: Connection | None = None) -> None:
-        signed, self.signed = self.signed, None
-        if signed is not None:
-            self.recorded = signed  # in conn's transaction: undone if that rolls back
-            self.ledger.record_nonce(signed, conn)
 
 
 @dataclass(frozen=True)
@@ -141,7 +120,7 @@ class Plan:
     domains: tuple[Domain, ...]
     loaded: _Loaded | None
     today: dt.date
-    pending: _PendingNonce
+    pending: PendingNonce
     receipt: dict[str, Any] | None = None
 
     @property
@@ -213,7 +192,7 @@ class ReportIssuer:
         """Validate and load; a known Idempotency-Key's report comes back as `plan.receipt`.
         With `signed`, its nonce is recorded with the report, or on its own for any other end
         (here on a refusal; `render` and `store` callers see to the rest)."""
-        pending = _PendingNonce(self.nonces, signed)
+        pending = PendingNonce(self.nonces, signed)
         try:
             key = check_idempotency_key(idempotency_key)
             fingerprint = request.fingerprint()
@@ -317,7 +296,7 @@ class ReportIssuer:
     def _persist(
         self,
         row: dict[str, Any],
-        pending: _PendingNonce,
+        pending: PendingNonce,
         shared: Connection | None,
         scope: dict[str, Any],
     ) -> StoredRow | None:
@@ -328,7 +307,7 @@ class ReportIssuer:
                 pending.record(conn)
                 conn.execute(_INSERT_REPORT, row)
         except Exception as exc:
-            pending.signed = pending.recorded  # rolled back with the report: record it alone
+            pending.rolled_back()  # with the report: record it alone
             if not isinstance(exc, IntegrityError):
                 raise
             # The nonce (a replay racing its original) or the key (a retry racing the first

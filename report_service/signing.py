@@ -8,7 +8,7 @@ import hashlib
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import and_, bindparam, delete, exists, insert, select
@@ -57,6 +57,33 @@ class SignedRequest:
     nonce: str
     seen_at: int
     session: Any = None  # the bearer's session row, looked up with the terminal (or None)
+
+
+class NonceLedger(Protocol):
+    """Records a signed request's nonce (RequestAuth)."""
+
+    def record_nonce(self, signed: SignedRequest, conn: Connection | None = None) -> None: ...
+
+
+class PendingNonce:
+    """A signed request's nonce, recorded exactly once whatever the request's outcome: with the
+    request's writes (`record(conn)`), or on its own (`record()`) when they do not commit."""
+
+    def __init__(self, ledger: NonceLedger, signed: SignedRequest | None) -> None:
+        self.ledger = ledger
+        self.signed = signed
+        self.recorded: SignedRequest | None = None
+
+    def record(self, conn: Connection | None = None) -> None:
+        signed, self.signed = self.signed, None
+        if signed is not None:
+            self.recorded = signed  # in conn's transaction: undone if that rolls back
+            self.ledger.record_nonce(signed, conn)
+
+    def rolled_back(self) -> None:
+        """The transaction it was recorded in rolled back: it is to be recorded again."""
+        if self.recorded is not None:
+            self.signed, self.recorded = self.recorded, None
 
 
 class RequestAuth:
@@ -164,4 +191,13 @@ def _replayed() -> Exception:
     return unauthorized("replayed_nonce", "重复的请求已被拒绝。")
 
 
-__all__ = ["MAX_SKEW_S", "Caller", "RequestAuth", "SignedRequest", "bearer_token", "token_hash"]
+__all__ = [
+    "MAX_SKEW_S",
+    "Caller",
+    "NonceLedger",
+    "PendingNonce",
+    "RequestAuth",
+    "SignedRequest",
+    "bearer_token",
+    "token_hash",
+]

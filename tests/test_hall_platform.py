@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from report_service import crypto
+
 from .hall_support import Kiosk, Staff, add_staff, beat, cli_input, terminal_in
 from .platform_client import ServiceProcess, cli, start_service
 
@@ -110,6 +112,37 @@ def test_a_terminal_speaks_only_for_itself_and_only_signed(
     assert unsigned.status_code == 401
     assert me.client.request("POST", f"/v1/terminals/{other.id}/assistance",
                              {"call_id": "call-abcdef12", "reason": "other", "step": "attract"}).status_code == 403  # fmt: skip
+
+
+def test_a_replayed_terminal_call_is_refused_whether_it_was_answered_or_refused(
+    platform: ServiceProcess, hall: str
+) -> None:
+    """The nonce is written with the call's own writes; a refused call's nonce is kept too."""
+    kiosk, other = Kiosk(platform, hall), Kiosk(platform, hall)
+    mine = f"/v1/terminals/{kiosk.id}"
+    foreign = [{"command_id": "C0000000000000000", "status": "executed"}]
+    event = {"event_id": "ev-" + secrets.token_hex(6), "kind": "session_started",
+             "at": NOW_CST.isoformat(timespec="seconds"), "fields": {}}  # fmt: skip
+    help_call = {
+        "call_id": "call-" + secrets.token_hex(6),
+        "reason": "user_request",
+        "step": "summary",
+    }
+    calls = [
+        (mine + "/heartbeat", beat(), 200),
+        (mine + "/heartbeat", beat(command_results=foreign), 422),
+        (f"/v1/terminals/{other.id}/heartbeat", beat(), 403),
+        (mine + "/events", {"events": [event]}, 200),
+        (mine + "/events", {"events": [event, event]}, 422),
+        (mine + "/assistance", help_call, 200),
+    ]
+    for path, body, status in calls:
+        nonce = crypto.b64url_encode(secrets.token_bytes(16))
+        first = kiosk.client.request("POST", path, body, nonce=nonce)
+        assert first.status_code == status, (path, first.text)
+        again = kiosk.client.request("POST", path, body, nonce=nonce)
+        assert again.status_code == 401, (path, again.text)
+        assert again.json()["error"]["code"] == "replayed_nonce"
 
 
 def test_help_call_acknowledged_by_staff_reaches_the_next_heartbeat(

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy.engine import Engine
 
 from ..db import session_factory
+from ..signing import NonceLedger
 from .context import HallContext, HallSettings
 from .feed import HallFeed
 from .operations import Operations
@@ -33,8 +34,10 @@ class HallService:
         cls,
         engine: Engine,
         clock: Callable[[], dt.datetime],
+        nonces: NonceLedger,
         settings: HallSettings | None = None,
     ) -> HallService:
+        """`nonces` records signed terminal calls' nonces (signing.RequestAuth)."""
         feed = HallFeed(engine)
         ctx = HallContext(
             engine,
@@ -43,7 +46,7 @@ class HallService:
             settings or HallSettings(),
             on_change=feed.publish,
         )
-        return cls(ctx, feed, Telemetry(ctx), Operations(ctx), StaffAccounts(ctx))
+        return cls(ctx, feed, Telemetry(ctx, nonces), Operations(ctx), StaffAccounts(ctx))
 
 
 __all__ = ["HallService", "HallSettings"]

@@ -70,7 +70,7 @@ def refusing(command: Callable[[argparse.Namespace, Any], int]) -> Callable[...,
 
 
 def _hall(service: Any) -> HallService:
-    return HallService.build(service.engine, service.clock)
+    return HallService.build(service.engine, service.clock, service.auth)
 
 
 def _region(hall: HallService, hall_id: str, given: str | None) -> str:

@@ -145,6 +145,9 @@ class Alert(Base):
     # "terminal:kind:subject" while uncleared, NULL after: one active row per condition
     active_key: Mapped[str | None] = mapped_column(String(100), nullable=True, unique=True)
 
+    # every heartbeat asks for its terminal's active alerts, among all ever raised (version 4)
+    __table_args__ = (Index("ix_alerts_terminal", "terminal_id"),)
+
 
 class Staff(Base):
     """A hall staff account; the password is kept as a memory-hard (scrypt) hash."""

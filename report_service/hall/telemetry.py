@@ -13,6 +13,8 @@ import json
 import logging
 import re
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import select
@@ -23,8 +25,8 @@ from identifiers import OLD_FOREIGN_NUMBER_IN_TEXT
 
 from ..clock import CST
 from ..errors import conflict, forbidden, unprocessable
-from ..signing import Caller
-from . import alerts, models
+from ..signing import Caller, NonceLedger, PendingNonce, SignedRequest
+from . import alerts, models, steady
 from .context import HallContext, aware
 from .schemas import Assistance, Events, Heartbeat
 
@@ -63,27 +65,56 @@ def own_terminal(caller: Caller, terminal_id: str) -> None:
         raise forbidden("not_this_terminal", "终端只能报告自己的状态。")
 
 
+@contextmanager
+def _settled(pending: PendingNonce) -> Iterator[None]:
+    """Whatever happens inside, the request's nonce ends up recorded: a refused call's too."""
+    try:
+        yield
+    except Exception:
+        pending.record()  # on its own; nothing if it committed with the call's writes
+        raise
+
+
 class Telemetry:
-    def __init__(self, ctx: HallContext) -> None:
+    def __init__(self, ctx: HallContext, nonces: NonceLedger) -> None:
         self.ctx = ctx
+        self.nonces = nonces
+
+    @contextmanager
+    def _writing(self, pending: PendingNonce) -> Iterator[Session]:
+        """A transaction that commits the request's nonce with its writes. Nothing is flushed
+        before the end, so the reads come first and, on SQLite, the one write lock is held only
+        for the writes themselves (every terminal's heartbeat queues for it)."""
+        try:
+            with self.ctx.sessions.begin() as s, s.no_autoflush:
+                yield s
+                pending.record(s.connection())
+        except Exception:
+            pending.rolled_back()
+            raise
 
     # ---- heartbeat ----------------------------------------------------------------------------
-    def heartbeat(self, caller: Caller, terminal_id: str, beat: Heartbeat) -> dict[str, Any]:
-        own_terminal(caller, terminal_id)
-        data = scrub(beat.model_dump(), "heartbeat", terminal_id)
-        now = self.ctx.now()
-        with self.ctx.sessions.begin() as s:
-            self.ctx.ensure_hall(s, caller.hall_id, caller.region)
-            state = s.get(models.TerminalState, terminal_id)
-            changed = self._store(s, state, caller, data, now)
-            state = s.get(models.TerminalState, terminal_id)
-            assert state is not None
-            changed |= self._apply_results(s, terminal_id, data["command_results"], now)
-            changed |= alerts.reconcile(s, state, now, alerts.conditions(data))
-            commands = self._commands_for(s, terminal_id, now)
-            calls = self._calls_for(s, terminal_id)
-            if changed:
-                self.ctx.bump(s, caller.hall_id)
+    def heartbeat(self, signed: SignedRequest, terminal_id: str, beat: Heartbeat) -> dict[str, Any]:
+        pending = PendingNonce(self.nonces, signed)
+        with _settled(pending):
+            caller = signed.caller
+            own_terminal(caller, terminal_id)
+            data = scrub(beat.model_dump(), "heartbeat", terminal_id)
+            now = self.ctx.now()
+            after = self.ctx.settings.offline_after_beats
+            values = steady.state_values(caller.hall_id, data, now, after)
+            with self._writing(pending) as s:
+                if steady.store_if_steady(s.connection(), terminal_id, values, data):
+                    return {"commands": [], "help_calls": [], "next_interval_s": beat.interval_s}
+                self.ctx.ensure_hall(s, caller.hall_id, caller.region)
+                state = s.get(models.TerminalState, terminal_id)
+                state, changed = self._store(s, state, caller, values, now)
+                changed |= self._apply_results(s, terminal_id, data["command_results"], now)
+                changed |= alerts.reconcile(s, state, now, alerts.conditions(data))
+                commands = self._commands_for(s, terminal_id, now)
+                calls = self._calls_for(s, terminal_id)
+                if changed:
+                    self.ctx.bump(s, caller.hall_id)
         self.ctx.notify_committed(s)
         open_call = any(c["status"] != "resolved" for c in calls)
         return {
@@ -98,41 +129,25 @@ class Telemetry:
         s: Session,
         state: models.TerminalState | None,
         caller: Caller,
-        data: dict[str, Any],
+        values: dict[str, Any],
         now: dt.datetime,
-    ) -> bool:
-        devices = json.dumps({k: v for k, v in data["devices"].items() if v is not None})
-        values = {
-            "hall_id": caller.hall_id,
-            "last_seen": now,
-            "interval_s": data["interval_s"],
-            "availability": data["availability"],
-            "reason": data["reason"],
-            "devices": devices,
-            "queue": json.dumps(data["queue"]),
-            "counters": json.dumps(data["counters"]),
-            "app_version": data["app_version"],
-            "uptime_s": data["uptime_s"],
-            "last_error": data["last_error"],
-            "link": "online",
-            "offline_at": now
-            + dt.timedelta(seconds=self.ctx.settings.offline_after_beats * data["interval_s"]),
-        }
+    ) -> tuple[models.TerminalState, bool]:
+        """The terminal's state row with this heartbeat applied; whether staff would see a change."""
         if state is None:
-            s.add(models.TerminalState(terminal_id=caller.terminal_id, **values))
+            state = models.TerminalState(terminal_id=caller.terminal_id, **values)
+            s.add(state)
             s.add(models.StatusChange(terminal_id=caller.terminal_id, at=now, link="online",
-                                      availability=data["availability"]))  # fmt: skip
-            return True
-        shown = ("availability", "reason", "devices", "queue", "app_version", "last_error", "link")
-        changed = any(getattr(state, k) != values[k] for k in shown)
-        if state.link != "online" or state.availability != data["availability"]:
+                                      availability=values["availability"]))  # fmt: skip
+            return state, True
+        changed = any(getattr(state, k) != values[k] for k in steady.SHOWN)
+        if state.link != "online" or state.availability != values["availability"]:
             s.add(models.StatusChange(terminal_id=state.terminal_id, at=now, link="online",
-                                      availability=data["availability"]))  # fmt: skip
+                                      availability=values["availability"]))  # fmt: skip
         if state.link != "online":
             alerts.reconcile(s, state, now, (), frozenset({"offline"}))
         for key, value in values.items():
             setattr(state, key, value)
-        return changed
+        return state, changed
 
     def _apply_results(
         self, s: Session, terminal_id: str, results: list[dict[str, Any]], now: dt.datetime
@@ -159,6 +174,8 @@ class Telemetry:
         ).all()  # fmt: skip
         out = []
         for command in rows:
+            if command.status not in ("pending", "sent"):  # its result came in this heartbeat
+                continue
             if aware(command.expires_at) <= now:
                 command.status, command.finished_at = "expired", now
                 continue
@@ -182,31 +199,34 @@ class Telemetry:
         return [call_json(c) for c in rows]
 
     # ---- events -------------------------------------------------------------------------------
-    def events(self, caller: Caller, terminal_id: str, batch: Events) -> dict[str, int]:
+    def events(self, signed: SignedRequest, terminal_id: str, batch: Events) -> dict[str, int]:
         """Store a batch; an event id seen before is a redelivery and changes nothing."""
-        own_terminal(caller, terminal_id)
-        now = self.ctx.now()
-        for event in batch.events:
-            if not now - EVENT_PAST <= event.at <= now + EVENT_FUTURE:
-                raise unprocessable("event_time_out_of_range", "事件时间不在允许范围内。")
-        ids = [e.event_id for e in batch.events]
-        if len(set(ids)) != len(ids):
-            raise unprocessable("duplicate_event_id", "同一批事件中有重复的事件编号。")
-        for attempt in (1, 2):  # a redelivery racing this one: the second pass sees its rows
-            try:
-                fresh = self._store_events(terminal_id, batch, ids, now)
-                break
-            except IntegrityError:
-                if attempt == 2:
-                    raise conflict(
-                        "events_racing", "事件正在另一请求中保存，请稍后重试。"
-                    ) from None
+        pending = PendingNonce(self.nonces, signed)
+        with _settled(pending):
+            own_terminal(signed.caller, terminal_id)
+            now = self.ctx.now()
+            for event in batch.events:
+                if not now - EVENT_PAST <= event.at <= now + EVENT_FUTURE:
+                    raise unprocessable("event_time_out_of_range", "事件时间不在允许范围内。")
+            ids = [e.event_id for e in batch.events]
+            if len(set(ids)) != len(ids):
+                raise unprocessable("duplicate_event_id", "同一批事件中有重复的事件编号。")
+            for attempt in (1, 2):  # a redelivery racing this one: the second pass sees its rows
+                try:
+                    fresh = self._store_events(pending, terminal_id, batch, ids, now)
+                    break
+                except IntegrityError:
+                    if attempt == 2:
+                        raise conflict(
+                            "events_racing", "事件正在另一请求中保存，请稍后重试。"
+                        ) from None
         return {"accepted": len(fresh), "duplicates": len(ids) - len(fresh)}
 
     def _store_events(
-        self, terminal_id: str, batch: Events, ids: list[str], now: dt.datetime
-    ) -> list[Any]:
-        with self.ctx.sessions.begin() as s:
+        self, pending: PendingNonce, terminal_id: str, batch: Events, ids: list[str],
+        now: dt.datetime,
+    ) -> list[Any]:  # fmt: skip
+        with self._writing(pending) as s:
             seen = set(s.scalars(
                 select(models.TerminalEvent.event_id).where(
                     models.TerminalEvent.terminal_id == terminal_id,
@@ -224,12 +244,21 @@ class Telemetry:
         return fresh
 
     # ---- help calls ---------------------------------------------------------------------------
-    def assistance(self, caller: Caller, terminal_id: str, call: Assistance) -> dict[str, Any]:
+    def assistance(
+        self, signed: SignedRequest, terminal_id: str, call: Assistance
+    ) -> dict[str, Any]:
         """Open a help call; the same call id again returns the call as it stands."""
+        pending = PendingNonce(self.nonces, signed)
+        with _settled(pending):
+            return self._assistance(pending, signed.caller, terminal_id, call)
+
+    def _assistance(
+        self, pending: PendingNonce, caller: Caller, terminal_id: str, call: Assistance
+    ) -> dict[str, Any]:
         own_terminal(caller, terminal_id)
         now = self.ctx.now()
         try:
-            with self.ctx.sessions.begin() as s:
+            with self._writing(pending) as s:
                 row = self._call(s, terminal_id, call.call_id)
                 if row is None:
                     self.ctx.ensure_hall(s, caller.hall_id, caller.region)
@@ -245,6 +274,7 @@ class Telemetry:
                     raise conflict("call_id_reused", "求助编号已用于另一次求助。")
                 answer = call_json(row)
         except IntegrityError:  # the same call raced in from a retry: it exists now
+            pending.record()  # on its own (a replay racing its original is refused here)
             with self.ctx.sessions() as s:
                 row = self._call(s, terminal_id, call.call_id)
                 assert row is not None
@@ -262,12 +292,20 @@ class Telemetry:
 
     # ---- diagnostics --------------------------------------------------------------------------
     def diagnostics(
-        self, caller: Caller, terminal_id: str, command_id: str, bundle: bytes
+        self, signed: SignedRequest, terminal_id: str, command_id: str, bundle: bytes
     ) -> dict[str, Any]:
+        pending = PendingNonce(self.nonces, signed)
+        with _settled(pending):
+            return self._diagnostics(pending, signed.caller, terminal_id, command_id, bundle)
+
+    def _diagnostics(
+        self, pending: PendingNonce, caller: Caller, terminal_id: str, command_id: str,
+        bundle: bytes,
+    ) -> dict[str, Any]:  # fmt: skip
         own_terminal(caller, terminal_id)
         if not bundle.startswith(b"\x1f\x8b") or len(bundle) > MAX_BUNDLE_BYTES:
             raise unprocessable("invalid_bundle", "诊断包应为不超过2MB的tar.gz文件。")
-        with self.ctx.sessions.begin() as s:
+        with self._writing(pending) as s:
             command = s.get(models.Command, command_id)
             if (
                 command is None

@@ -2,34 +2,37 @@
 diagnostics bundle a `collect_diagnostics` command uploads."""
 
 import re
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import FastAPI, Query, Request
 from fastapi.responses import JSONResponse
-from starlette.concurrency import run_in_threadpool
 
-from ..signing import Caller
+from ..signing import SignedRequest
 from . import HallService
 from .schemas import Assistance, Events, Heartbeat
 
+Run = Callable[..., Awaitable[Any]]
 DIAGNOSTICS_PATH = re.compile(r"^/v1/terminals/[^/]+/diagnostics$")
 
 
-def add_terminal_routes(app: FastAPI, hall: HallService, signed: Any) -> None:
-    """`signed` is the app's dependency that checks a terminal's request signature."""
-    Signed = Annotated[Caller, signed]
+def add_terminal_routes(app: FastAPI, hall: HallService, signed: Any, run: Run) -> None:
+    """`signed` is the app's dependency that checks a terminal's request signature, leaving its
+    nonce to be recorded with the call's writes; `run` runs database work on the app's bounded
+    database threads."""
+    Signed = Annotated[SignedRequest, signed]
 
     @app.post("/v1/terminals/{terminal_id}/heartbeat")
-    def heartbeat(terminal_id: str, body: Heartbeat, caller: Signed) -> JSONResponse:
-        return JSONResponse(hall.telemetry.heartbeat(caller, terminal_id, body))
+    async def heartbeat(terminal_id: str, body: Heartbeat, caller: Signed) -> JSONResponse:
+        return JSONResponse(await run(hall.telemetry.heartbeat, caller, terminal_id, body))
 
     @app.post("/v1/terminals/{terminal_id}/events")
-    def events(terminal_id: str, body: Events, caller: Signed) -> JSONResponse:
-        return JSONResponse(hall.telemetry.events(caller, terminal_id, body))
+    async def events(terminal_id: str, body: Events, caller: Signed) -> JSONResponse:
+        return JSONResponse(await run(hall.telemetry.events, caller, terminal_id, body))
 
     @app.post("/v1/terminals/{terminal_id}/assistance")
-    def assistance(terminal_id: str, body: Assistance, caller: Signed) -> JSONResponse:
-        return JSONResponse(hall.telemetry.assistance(caller, terminal_id, body))
+    async def assistance(terminal_id: str, body: Assistance, caller: Signed) -> JSONResponse:
+        return JSONResponse(await run(hall.telemetry.assistance, caller, terminal_id, body))
 
     @app.post("/v1/terminals/{terminal_id}/diagnostics")
     async def diagnostics(
@@ -39,7 +42,5 @@ def add_terminal_routes(app: FastAPI, hall: HallService, signed: Any) -> None:
         command_id: Annotated[str, Query(pattern=r"^C[0-9A-Z]{10,30}$")],
     ) -> JSONResponse:
         bundle = await request.body()
-        answer = await run_in_threadpool(
-            hall.telemetry.diagnostics, caller, terminal_id, command_id, bundle
-        )
+        answer = await run(hall.telemetry.diagnostics, caller, terminal_id, command_id, bundle)
         return JSONResponse(answer)

@@ -1,0 +1,95 @@
+"""The common heartbeat, stored in two statements.
+
+Nearly every heartbeat says what the one before said: the terminal is online, nothing staff see
+has changed, no command waits for it, no alert or help call is open. Such a heartbeat changes only
+when the terminal was last seen and its counters, so it needs no ORM session and no hall version
+bump: one read and one conditional update, in the transaction that records its nonce. Anything
+else takes the full path in telemetry.py, which stays the reference: this path only ever declines.
+(Measured: the full path cost ~2.4 ms of CPU a heartbeat, a province's 100 a second a fifth of a
+core before any report.)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from sqlalchemy import bindparam, exists, select, update
+from sqlalchemy.engine import Connection
+
+from . import alerts, models
+
+# what staff see of a terminal's state: a change in any of these takes the full path
+SHOWN = ("availability", "reason", "devices", "queue", "app_version", "last_error", "link")
+# what a steady heartbeat writes
+QUIET = ("last_seen", "interval_s", "counters", "uptime_s", "offline_at")
+
+_TS = models.TerminalState.__table__.c
+_AL = models.Alert.__table__.c
+_CMD = models.Command.__table__.c
+_HC = models.HelpCall.__table__.c
+_LOOK = select(
+    _TS.hall_id,
+    *(_TS[k] for k in SHOWN),
+    exists()
+    .where(_AL.terminal_id == _TS.terminal_id, _AL.active_key.is_not(None))
+    .label("alerting"),
+    exists()
+    .where(_CMD.terminal_id == _TS.terminal_id, _CMD.status.in_(("pending", "sent")))
+    .label("commanded"),
+    exists().where(_HC.terminal_id == _TS.terminal_id, _HC.status != "resolved").label("calling"),
+).where(_TS.terminal_id == bindparam("tid"))
+# link = 'online': a terminal the sweep has just marked offline takes the full path, which logs
+# its return; hall_id: a terminal moved to another hall too
+_TOUCH = (
+    update(models.TerminalState)
+    .where(
+        _TS.terminal_id == bindparam("tid"), _TS.link == "online", _TS.hall_id == bindparam("hall")
+    )
+    .values({_TS[k]: bindparam("new_" + k, type_=_TS[k].type) for k in QUIET})
+)
+
+
+def state_values(
+    hall_id: str, data: dict[str, Any], now: dt.datetime, offline_after_beats: int
+) -> dict[str, Any]:
+    """The terminal_state columns a (validated, scrubbed) heartbeat sets."""
+    return {
+        "hall_id": hall_id,
+        "last_seen": now,
+        "interval_s": data["interval_s"],
+        "availability": data["availability"],
+        "reason": data["reason"],
+        "devices": json.dumps({k: v for k, v in data["devices"].items() if v is not None}),
+        "queue": json.dumps(data["queue"]),
+        "counters": json.dumps(data["counters"]),
+        "app_version": data["app_version"],
+        "uptime_s": data["uptime_s"],
+        "last_error": data["last_error"],
+        "link": "online",
+        "offline_at": now + dt.timedelta(seconds=offline_after_beats * data["interval_s"]),
+    }
+
+
+def store_if_steady(
+    conn: Connection, terminal_id: str, values: dict[str, Any], data: dict[str, Any]
+) -> bool:
+    """Store a steady heartbeat in conn's transaction; False (nothing written) for any other."""
+    if data["command_results"] or alerts.conditions(data):
+        return False
+    row = conn.execute(_LOOK, {"tid": terminal_id}).first()
+    if (
+        row is None
+        or row.alerting
+        or row.commanded
+        or row.calling
+        or row.hall_id != values["hall_id"]
+    ):
+        return False
+    if any(row._mapping[k] != values[k] for k in SHOWN):
+        return False
+    params = {"tid": terminal_id, "hall": values["hall_id"]} | {
+        "new_" + k: values[k] for k in QUIET
+    }
+    return conn.execute(_TOUCH, params).rowcount == 1
