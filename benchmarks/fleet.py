@@ -158,7 +158,7 @@ def tokens(db: str, count: int) -> list[tuple[str, str]]:
     return out
 
 
-FAILED = (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError)
+FAILED = (OSError, TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError)
 
 
 def answer_of(status: int, content: bytes, expected: int = 200) -> Any:

@@ -66,11 +66,15 @@ class HttpConnection:
 
 
 class ConnectionPool:
-    """`size` connections shared by many simulated terminals: a request takes a free one, in
-    arrival order, so time spent waiting for one counts in its latency as a queue would."""
+    """`size` connections shared by many simulated terminals: a request takes a free one, so time
+    spent waiting for one counts in its latency as a queue would. They are taken in turn, as a
+    fleet's many connections spread over the server's processes (most recently used first would
+    load whichever process its few busy connections hashed to); a connection the server closed
+    while idle is reopened and the request sent once more, as an HTTP client does."""
 
-    def __init__(self, base_url: str, size: int) -> None:
+    def __init__(self, base_url: str, size: int, timeout_s: float = 60.0) -> None:
         self.host = base_url.removeprefix("http://")
+        self.timeout_s = timeout_s
         self._free: asyncio.Queue[HttpConnection] = asyncio.Queue()
         for _ in range(size):
             self._free.put_nowait(HttpConnection(base_url))
@@ -78,12 +82,18 @@ class ConnectionPool:
     async def request(
         self, method: str, path: str, headers: Mapping[str, str], body: bytes = b""
     ) -> tuple[int, bytes]:
-        """(status, body); OSError or asyncio.IncompleteReadError when the connection failed."""
+        """(status, body); OSError, TimeoutError or asyncio.IncompleteReadError when it failed."""
+        head = request_head(method, path, self.host, headers, len(body))
         conn = await self._free.get()
         try:
-            return await conn.request(
-                request_head(method, path, self.host, headers, len(body)), body
-            )
+            reused = conn.writer is not None
+            try:
+                return await asyncio.wait_for(conn.request(head, body), self.timeout_s)
+            except (ConnectionError, asyncio.IncompleteReadError) as exc:
+                if not reused or (isinstance(exc, asyncio.IncompleteReadError) and exc.partial):
+                    raise
+                await conn.close()  # closed by the server while idle: nothing was answered
+                return await asyncio.wait_for(conn.request(head, body), self.timeout_s)
         except BaseException:
             await conn.close()  # a half-read answer must not be read by the next request
             raise

@@ -56,6 +56,11 @@ def _id_number(text: str) -> str:
 
 
 def serve(args: argparse.Namespace) -> int:
+    if args.workers > 1:  # before the schema and keys: a second platform by mistake opens nothing
+        try:
+            serving.check_free(args.host, args.port)
+        except serving.PortInUse as exc:
+            raise CliError(str(exc)) from None
     public_url = args.public_url or f"http://{args.host}:{args.port}"
     # the schema and keys are made once here, before the workers start and open them
     _service(args, public_url).engine.dispose()
@@ -80,12 +85,11 @@ def serve(args: argparse.Namespace) -> int:
         "timeout_graceful_shutdown": 3,  # open dashboard streams must not hold a stop
     }
     try:
-        serving.serve(
+        return serving.serve(
             "report_service.asgi:app_from_env", args.host, args.port, args.workers, options
         )
     except serving.PortInUse as exc:
         raise CliError(str(exc)) from None
-    return 0
 
 
 def import_file(args: argparse.Namespace) -> int:

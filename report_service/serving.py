@@ -10,10 +10,13 @@ all on SIGTERM or SIGINT.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import logging
 import multiprocessing
 import signal
 import socket
+import sys
 import time
 from collections.abc import Sequence
 from multiprocessing.process import BaseProcess
@@ -22,8 +25,12 @@ from typing import Any
 
 log = logging.getLogger("report_service")
 
-RESTART_PAUSE_S = 1.0  # a process that dies at once is not restarted in a tight loop
+RESTART_PAUSE_S = 1.0  # doubled for each quick death in a row
+QUICK_DEATH_S = 10.0
+QUICK_DEATHS = 5  # in a row: the service gives up (the system's supervisor may restart it)
+STARTUP_FAILURE = 3  # uvicorn's exit status when the application cannot start
 STOP_WAIT_S = 10.0
+PR_SET_PDEATHSIG = 1
 
 
 class PortInUse(Exception):
@@ -31,46 +38,63 @@ class PortInUse(Exception):
 
 
 def serve(app: str, host: str, port: int, workers: int, options: dict[str, Any]) -> int:
-    """Run `app` (an importable factory) in `workers` processes until told to stop."""
+    """Run `app` (an importable factory) in `workers` processes until told to stop; non-zero
+    when the processes cannot start (a bad configuration, a port taken) or keep dying at once."""
     import uvicorn
 
     if workers == 1:
         uvicorn.run(app, factory=True, host=host, port=port, **options)
         return 0
-    _check_free(host, port)
+    check_free(host, port)
     if not logging.getLogger().handlers:
         logging.basicConfig(
             level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s"
         )
-    spawn = multiprocessing.get_context("spawn")
-    args = (app, host, port, options)
-    processes = [
-        spawn.Process(target=_worker, args=args, name=f"worker-{i}") for i in range(workers)
-    ]
-    for p in processes:
-        p.start()
-    log.info("serving on %s:%d with %d processes (SO_REUSEPORT)", host, port, workers)
     stopping: list[int] = []
 
     def stop(signum: int, _frame: FrameType | None) -> None:
         stopping.append(signum)
 
-    for signum in (signal.SIGTERM, signal.SIGINT):
+    for signum in (signal.SIGTERM, signal.SIGINT):  # before any process starts
         signal.signal(signum, stop)
+    spawn = multiprocessing.get_context("spawn")
+    args = (app, host, port, options)
+    processes = [
+        spawn.Process(target=_worker, args=args, name=f"worker-{i}") for i in range(workers)
+    ]
+    started = [time.monotonic()] * workers
+    for p in processes:
+        p.start()
+    log.info("serving on %s:%d with %d processes (SO_REUSEPORT)", host, port, workers)
+    quick_deaths = 0
     while not stopping:
         for i, p in enumerate(processes):
-            if not p.is_alive() and not stopping:
-                log.warning("serve process %s (pid %s) exited with %s; starting another",
-                            p.name, p.pid, p.exitcode)  # fmt: skip
-                time.sleep(RESTART_PAUSE_S)
-                processes[i] = spawn.Process(target=_worker, args=args, name=p.name)
-                processes[i].start()
+            if p.is_alive() or stopping:
+                continue
+            if p.exitcode == STARTUP_FAILURE:
+                log.error(
+                    "serve process %s could not start (exit %s); stopping", p.name, p.exitcode
+                )
+                _stop_all(processes)
+                return 1
+            quick = time.monotonic() - started[i] < QUICK_DEATH_S
+            quick_deaths = quick_deaths + 1 if quick else 0
+            if quick_deaths >= QUICK_DEATHS:
+                log.error("serve processes keep exiting at once (last %s); stopping", p.exitcode)
+                _stop_all(processes)
+                return 1
+            log.warning("serve process %s (pid %s) exited with %s; starting another",
+                        p.name, p.pid, p.exitcode)  # fmt: skip
+            time.sleep(RESTART_PAUSE_S * 2 ** min(quick_deaths, 4))
+            processes[i] = spawn.Process(target=_worker, args=args, name=p.name)
+            started[i] = time.monotonic()
+            processes[i].start()
         time.sleep(0.2)
     _stop_all(processes)
     return 0
 
 
-def _check_free(host: str, port: int) -> None:
+def check_free(host: str, port: int) -> None:
     """Refuse a port something else listens on: SO_REUSEPORT alone would share it silently with
     another process of this user, such as a second platform started by mistake."""
     with socket.socket(_family(host), socket.SOCK_STREAM) as probe:
@@ -88,12 +112,26 @@ def _family(host: str) -> socket.AddressFamily:
 def _worker(app: str, host: str, port: int, options: dict[str, Any]) -> None:
     import uvicorn
 
+    _die_with_parent()
     sock = socket.socket(_family(host), socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-    sock.bind((host, port))
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        log.error("cannot listen on %s:%d: %s", host, port, exc.strerror)
+        sys.exit(STARTUP_FAILURE)
     config = uvicorn.Config(app, factory=True, host=host, port=port, **options)
     uvicorn.Server(config).run(sockets=[sock])
+
+
+def _die_with_parent() -> None:
+    """A supervisor killed outright must not leave its processes serving the port (Linux)."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):  # not Linux: the system's supervisor stops the group
+        pass
 
 
 def _stop_all(processes: Sequence[BaseProcess]) -> None:

@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -145,8 +146,15 @@ class Alert(Base):
     # "terminal:kind:subject" while uncleared, NULL after: one active row per condition
     active_key: Mapped[str | None] = mapped_column(String(100), nullable=True, unique=True)
 
-    # every heartbeat asks for its terminal's active alerts, among all ever raised (version 4)
-    __table_args__ = (Index("ix_alerts_terminal", "terminal_id"),)
+    # every heartbeat asks for its terminal's active alerts; the index holds only those (v4)
+    __table_args__ = (
+        Index(
+            "ix_alerts_terminal_active",
+            "terminal_id",
+            sqlite_where=text("active_key IS NOT NULL"),
+            postgresql_where=text("active_key IS NOT NULL"),
+        ),
+    )
 
 
 class Staff(Base):

@@ -82,11 +82,10 @@ class Telemetry:
 
     @contextmanager
     def _writing(self, pending: PendingNonce) -> Iterator[Session]:
-        """A transaction that commits the request's nonce with its writes. Nothing is flushed
-        before the end, so the reads come first and, on SQLite, the one write lock is held only
-        for the writes themselves (every terminal's heartbeat queues for it)."""
+        """A transaction that commits the request's nonce with its writes (one commit, where a
+        separate nonce write would double the commits every terminal call queues for)."""
         try:
-            with self.ctx.sessions.begin() as s, s.no_autoflush:
+            with self.ctx.sessions.begin() as s:
                 yield s
                 pending.record(s.connection())
         except Exception:
