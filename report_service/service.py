@@ -44,9 +44,10 @@ class Verification:
     name: str | None = None
     issued_at: dt.datetime | None = None
     valid_until: dt.date | None = None
-    domains: tuple[tuple[str, str], ...] | None = None  # (code, name)
+    domains: tuple[tuple[str, str], ...] | None = None  # (code, name), the sections' too
     period: tuple[dt.date, dt.date] | None = None
     sha256: str | None = None
+    sections: frozenset[str] = frozenset()  # which of those codes are sections (Heihe's arrears)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -134,6 +135,7 @@ class PlatformService:
             domains,
             (report.period_from, report.period_to),
             report.sha256,
+            frozenset(d.code for d in profile.sections),
         )
 
     def verify(self, code: str) -> dict[str, Any]:

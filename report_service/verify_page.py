@@ -94,7 +94,8 @@ def render(v: Verification, code: str) -> str:
         sha256 = ""
         script = ""
     else:
-        domains = v.domains or ()
+        domains = [d for d in v.domains or () if d[0] not in v.sections]
+        sections = [name for code, name in v.domains or () if code in v.sections]
         facts = (
             '<section class="card"><dl>'
             + _row("主体名称", v.name or "")
@@ -107,7 +108,9 @@ def render(v: Verification, code: str) -> str:
             + "</dl></section>"
             + f'<section class="card"><h2>证明领域（{len(domains)}个）</h2><ul class="domains">'
             + "".join(f"<li>{e(name)}</li>" for _, name in domains)
-            + "</ul></section>"
+            + "</ul>"
+            + (f"<p>另含：{e('、'.join(sections))}（每份报告都包括）</p>" if sections else "")
+            + "</section>"
         )
         checker = (
             '<section class="card" id="checker"><h2>核对报告文件</h2>'

@@ -91,6 +91,11 @@ def test_a_report_of_one_domain_still_shows_the_arrears(heihe, tmp_path):
         "企业参保欠缴",
         "住房公积金欠缴",
     ]
+    page = terminal.http.get(
+        f"/v1/verify/{r.json()['verification_code']}", headers={"Accept": "text/html"}
+    ).text
+    assert "证明领域（1个）" in page  # the sections are not counted as domains
+    assert "另含：企业参保欠缴、住房公积金欠缴（每份报告都包括）" in page
 
 
 def test_arrears_filed_under_a_domain_are_refused_with_the_section_to_use(platform, tmp_path):
