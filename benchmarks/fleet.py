@@ -73,10 +73,8 @@ class Terminal:
     enterprises: list[str] = field(default_factory=list)
 
     def headers(self, method: str, path: str, body: bytes) -> dict[str, str]:
-        ts, nonce = str(int(time.time())), crypto.b64url_encode(secrets.token_bytes(16))
-        signature = self.key.sign(crypto.signing_string(method, path, ts, nonce, body))
-        return {"X-Terminal-Id": self.terminal_id, "X-Timestamp": ts, "X-Nonce": nonce,
-                "X-Signature": crypto.b64encode(signature), "Content-Type": "application/json"}  # fmt: skip
+        signed = crypto.signed_headers(self.terminal_id, self.key, method, path, body)
+        return {**signed, "Content-Type": "application/json"}
 
 
 @dataclass
@@ -207,12 +205,11 @@ async def heartbeats(http: ConnectionPool, terminal: Terminal, until: float,
             ok = status == 200
         except FAILED:
             ok = False
-        if started < figures.measure_from:
-            pass  # warm-up
-        elif ok:
-            figures.heartbeats.append((time.monotonic() - started) * 1000)
-        else:
-            figures.heartbeat_errors += 1
+        if started >= figures.measure_from:  # not in the warm-up
+            if ok:
+                figures.heartbeats.append((time.monotonic() - started) * 1000)
+            else:
+                figures.heartbeat_errors += 1
         terminal.last_beat = time.monotonic()  # type: ignore[attr-defined]
         await asyncio.sleep(terminal.interval_s * random.uniform(0.9, 1.1))
 

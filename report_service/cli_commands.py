@@ -84,12 +84,9 @@ def serve(args: argparse.Namespace) -> int:
         "forwarded_allow_ips": args.forwarded_allow_ips,
         "timeout_graceful_shutdown": 3,  # open dashboard streams must not hold a stop
     }
-    try:
-        return serving.serve(
-            "report_service.asgi:app_from_env", args.host, args.port, args.workers, options
-        )
-    except serving.PortInUse as exc:
-        raise CliError(str(exc)) from None
+    return serving.serve(
+        "report_service.asgi:app_from_env", args.host, args.port, args.workers, options
+    )
 
 
 def import_file(args: argparse.Namespace) -> int:

@@ -7,6 +7,7 @@ import binascii
 import hashlib
 import json
 import secrets
+import time
 from typing import NotRequired, TypedDict, cast
 
 from cryptography.exceptions import InvalidSignature
@@ -56,6 +57,27 @@ def signing_string(method: str, path: str, timestamp: str, nonce: str, body: byt
     """DESIGN §3: METHOD\\nPATH\\nTIMESTAMP\\nNONCE\\nhex(sha256(body)); PATH includes ?query."""
     digest = hashlib.sha256(body).hexdigest()
     return f"{method.upper()}\n{path}\n{timestamp}\n{nonce}\n{digest}".encode()
+
+
+def signed_headers(
+    terminal_id: str,
+    key: Ed25519PrivateKey,
+    method: str,
+    path: str,
+    body: bytes,
+    timestamp: int | None = None,
+    nonce: str | None = None,
+) -> dict[str, str]:
+    """The headers of a terminal request signed as DESIGN §3 says (a fresh nonce unless given)."""
+    ts = str(int(time.time()) if timestamp is None else timestamp)
+    nonce = nonce or b64url_encode(secrets.token_bytes(16))
+    signature = key.sign(signing_string(method, path, ts, nonce, body))
+    return {
+        "X-Terminal-Id": terminal_id,
+        "X-Timestamp": ts,
+        "X-Nonce": nonce,
+        "X-Signature": b64encode(signature),
+    }
 
 
 def load_public_key(b64: str) -> Ed25519PublicKey:

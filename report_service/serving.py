@@ -39,13 +39,13 @@ class PortInUse(Exception):
 
 def serve(app: str, host: str, port: int, workers: int, options: dict[str, Any]) -> int:
     """Run `app` (an importable factory) in `workers` processes until told to stop; non-zero
-    when the processes cannot start (a bad configuration, a port taken) or keep dying at once."""
+    when the processes cannot start (a bad configuration, a port taken) or keep dying at once.
+    With more than one, the caller has checked the port (`check_free`) before opening anything."""
     import uvicorn
 
     if workers == 1:
         uvicorn.run(app, factory=True, host=host, port=port, **options)
         return 0
-    check_free(host, port)
     if not logging.getLogger().handlers:
         logging.basicConfig(
             level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s"

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import secrets
-import time
 from typing import Any
 
 import httpx
@@ -55,15 +54,9 @@ class TerminalClient:
         timestamp: int | None = None,
         nonce: str | None = None,
     ) -> dict[str, str]:
-        ts = str(int(time.time()) if timestamp is None else timestamp)
-        nonce = nonce or crypto.b64url_encode(secrets.token_bytes(16))
-        message = crypto.signing_string(method, path, ts, nonce, body)
-        return {
-            "X-Terminal-Id": self.terminal_id,
-            "X-Timestamp": ts,
-            "X-Nonce": nonce,
-            "X-Signature": crypto.b64encode(self.key.sign(message)),
-        }
+        return crypto.signed_headers(
+            self.terminal_id, self.key, method, path, body, timestamp, nonce
+        )
 
     def request(
         self,

@@ -44,13 +44,20 @@ def served_by(service: ServiceProcess) -> dict[str, int]:
     return seen
 
 
+def listeners(port: int) -> int:
+    """Sockets listening on the port (/proc/net/tcp: state 0A)."""
+    rows = Path("/proc/net/tcp").read_text().splitlines()[1:]
+    return sum(1 for r in rows if r.split()[1].endswith(f":{port:04X}") and r.split()[3] == "0A")
+
+
 def worker_pids(service: ServiceProcess) -> list[int]:
     return [int(p) for p in re.findall(r"Started server process \[(\d+)\]", service.log_text())]
 
 
 def test_keep_alive_connections_are_spread_over_the_processes(two: ServiceProcess) -> None:
-    before = served_by(two)
     host, port = address(two)
+    assert listeners(port) == 2  # a socket each, which the kernel balances; not one shared
+    before = served_by(two)
     connections = [socket.create_connection((host, port)) for _ in range(24)]
     for conn in connections:  # held open: keep-alive connections, as a kiosk fleet keeps them
         conn.sendall(b"GET /healthz HTTP/1.1\r\nHost: kiosk\r\n\r\n")

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import bindparam, exists, select, update
 from sqlalchemy.engine import Connection
 
-from . import alerts, models
+from . import models
 
 # what staff see of a terminal's state: a change in any of these takes the full path
 SHOWN = ("availability", "reason", "devices", "queue", "app_version", "last_error", "link")
@@ -72,12 +72,9 @@ def state_values(
     }
 
 
-def store_if_steady(
-    conn: Connection, terminal_id: str, values: dict[str, Any], data: dict[str, Any]
-) -> bool:
-    """Store a steady heartbeat in conn's transaction; False (nothing written) for any other."""
-    if data["command_results"] or alerts.conditions(data):
-        return False
+def store_if_steady(conn: Connection, terminal_id: str, values: dict[str, Any]) -> bool:
+    """Store a heartbeat that raises no alert and reports no command result (the caller knows)
+    if nothing else changed either, in conn's transaction; False, with nothing written, if not."""
     row = conn.execute(_LOOK, {"tid": terminal_id}).first()
     if (
         row is None

@@ -65,20 +65,21 @@ def own_terminal(caller: Caller, terminal_id: str) -> None:
         raise forbidden("not_this_terminal", "终端只能报告自己的状态。")
 
 
-@contextmanager
-def _settled(pending: PendingNonce) -> Iterator[None]:
-    """Whatever happens inside, the request's nonce ends up recorded: a refused call's too."""
-    try:
-        yield
-    except Exception:
-        pending.record()  # on its own; nothing if it committed with the call's writes
-        raise
-
-
 class Telemetry:
     def __init__(self, ctx: HallContext, nonces: NonceLedger) -> None:
         self.ctx = ctx
         self.nonces = nonces
+
+    @contextmanager
+    def _signed(self, signed: SignedRequest) -> Iterator[PendingNonce]:
+        """The call's nonce, to commit with its writes (`_writing`); whatever happens inside, it
+        ends up recorded: a refused call's on its own."""
+        pending = PendingNonce(self.nonces, signed)
+        try:
+            yield pending
+        except Exception:
+            pending.record()  # nothing if it committed with the call's writes
+            raise
 
     @contextmanager
     def _writing(self, pending: PendingNonce) -> Iterator[Session]:
@@ -94,22 +95,23 @@ class Telemetry:
 
     # ---- heartbeat ----------------------------------------------------------------------------
     def heartbeat(self, signed: SignedRequest, terminal_id: str, beat: Heartbeat) -> dict[str, Any]:
-        pending = PendingNonce(self.nonces, signed)
-        with _settled(pending):
+        with self._signed(signed) as pending:
             caller = signed.caller
             own_terminal(caller, terminal_id)
             data = scrub(beat.model_dump(), "heartbeat", terminal_id)
             now = self.ctx.now()
             after = self.ctx.settings.offline_after_beats
             values = steady.state_values(caller.hall_id, data, now, after)
+            holding = alerts.conditions(data)
+            news = bool(holding or data["command_results"])
             with self._writing(pending) as s:
-                if steady.store_if_steady(s.connection(), terminal_id, values, data):
+                if not news and steady.store_if_steady(s.connection(), terminal_id, values):
                     return {"commands": [], "help_calls": [], "next_interval_s": beat.interval_s}
                 self.ctx.ensure_hall(s, caller.hall_id, caller.region)
                 state = s.get(models.TerminalState, terminal_id)
                 state, changed = self._store(s, state, caller, values, now)
                 changed |= self._apply_results(s, terminal_id, data["command_results"], now)
-                changed |= alerts.reconcile(s, state, now, alerts.conditions(data))
+                changed |= alerts.reconcile(s, state, now, holding)
                 commands = self._commands_for(s, terminal_id, now)
                 calls = self._calls_for(s, terminal_id)
                 if changed:
@@ -200,8 +202,7 @@ class Telemetry:
     # ---- events -------------------------------------------------------------------------------
     def events(self, signed: SignedRequest, terminal_id: str, batch: Events) -> dict[str, int]:
         """Store a batch; an event id seen before is a redelivery and changes nothing."""
-        pending = PendingNonce(self.nonces, signed)
-        with _settled(pending):
+        with self._signed(signed) as pending:
             own_terminal(signed.caller, terminal_id)
             now = self.ctx.now()
             for event in batch.events:
@@ -247,8 +248,7 @@ class Telemetry:
         self, signed: SignedRequest, terminal_id: str, call: Assistance
     ) -> dict[str, Any]:
         """Open a help call; the same call id again returns the call as it stands."""
-        pending = PendingNonce(self.nonces, signed)
-        with _settled(pending):
+        with self._signed(signed) as pending:
             return self._assistance(pending, signed.caller, terminal_id, call)
 
     def _assistance(
@@ -293,8 +293,7 @@ class Telemetry:
     def diagnostics(
         self, signed: SignedRequest, terminal_id: str, command_id: str, bundle: bytes
     ) -> dict[str, Any]:
-        pending = PendingNonce(self.nonces, signed)
-        with _settled(pending):
+        with self._signed(signed) as pending:
             return self._diagnostics(pending, signed.caller, terminal_id, command_id, bundle)
 
     def _diagnostics(
