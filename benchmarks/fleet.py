@@ -7,7 +7,10 @@ on SQLite and on PostgreSQL, in one run (issue: hall operations).
 Each database: `report-service seed`, `serve --workers 2`, then --terminals terminals enrolled in
 halls of 20, each sending a signed heartbeat every 30 s (random phase, ±10 % jitter: about 100/s for
 3,000), and report requests arriving open-loop (Poisson, --report-rate per second) from 200 of them,
-each with a card session. Meanwhile a staff member's dashboard stream watches one hall: a terminal
+each with a card session. A warm-up comes first (--warmup, 45 s): every terminal makes its first
+beat within its first interval, as on the day a fleet is enrolled, while the report arrivals ramp up
+from none to the full rate over that same interval; only what is due after the warm-up is measured.
+Meanwhile a staff member's dashboard stream watches one hall: a terminal
 there changes its paper state every 2 s (the time to the stream's event is measured), and five of its
 terminals (10 s interval) fall silent after 10 s (the time from their third missed beat to the
 dashboard showing them offline is measured). The load generator runs on the same two cores.
@@ -35,6 +38,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from cryptography.hazmat.primitives import serialization
@@ -42,7 +46,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from benchmarks.quick import add_quick, apply_quick
 from benchmarks.raw_http import ConnectionPool
-from benchmarks.report_api import proc_cpu, process_tree
+from benchmarks.report_api import CLK_TCK, proc_cpu, process_tree
 from report_service import crypto
 from tests.platform_client import free_port
 from tests.postgres_server import pg_bin, postgres_server
@@ -87,9 +91,9 @@ class Figures:
     dashboard_events: list[float] = field(default_factory=list)
     offline_detection: list[float] = field(default_factory=list)
     measure_from: float = 0.0  # monotonic time the warm-up ends: only what is due later counts
-    # cores busy during the load phase: this process (the load generator) and the serve processes
-    generator_cores: float = 0.0
-    server_cores: float = 0.0
+    # cores busy in the measured window: this process (the load generator), the serve processes,
+    # the PostgreSQL server's processes, and the whole machine (what else ran shows as the rest)
+    cores: dict[str, float] = field(default_factory=dict)
 
 
 KEYS: dict[str, str] = {}  # database URL -> its key directory (PostgreSQL has no file beside it)
@@ -129,6 +133,40 @@ def serving(db: str, workers: int, workdir: Path) -> Iterator[tuple[str, Callabl
         proc.terminate()
         proc.wait(30)
         log.close()
+
+
+def database_cpu(db: str) -> Callable[[], float]:
+    """CPU seconds of the PostgreSQL server's processes (its postmaster found by its port);
+    SQLite works inside the serve processes, so it reads 0 there."""
+    port = urlsplit(db).port if db.startswith("postgresql") else None
+    if port is None:
+        return lambda: 0.0
+    found = [pid for pid in _pids() if f"-p {port} " in _cmdline(pid) + " "]
+    if not found:
+        return lambda: float("nan")
+    return lambda: sum(proc_cpu(pid) for pid in process_tree(min(found)))
+
+
+def machine_cpu() -> float:
+    """CPU seconds every core of the machine has been busy (not idle or waiting for I/O)."""
+    with open("/proc/stat") as stat:
+        user, nice, system, _idle, _iowait, irq, softirq, steal = map(
+            int, stat.readline().split()[1:9]
+        )
+    return (user + nice + system + irq + softirq + steal) / CLK_TCK
+
+
+def _pids() -> list[int]:
+    return [int(entry.name) for entry in Path("/proc").iterdir() if entry.name.isdigit()]
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return (
+            Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        )
+    except OSError:
+        return ""
 
 
 def prepare(db: str, args: argparse.Namespace, workdir: Path) -> list[dict[str, Any]]:
@@ -215,7 +253,7 @@ async def heartbeats(http: ConnectionPool, terminal: Terminal, until: float,
 
 
 async def reports(http: ConnectionPool, busy: list[Terminal], rate: float, until: float,
-                  figures: Figures) -> None:  # fmt: skip
+                  figures: Figures, ramp_s: float) -> None:  # fmt: skip
     today = dt.date.today()
     period = {"from": (today - dt.timedelta(days=3 * 365)).isoformat(), "to": today.isoformat()}
     pending: set[asyncio.Task[None]] = set()
@@ -236,11 +274,13 @@ async def reports(http: ConnectionPool, busy: list[Terminal], rate: float, until
         else:
             figures.report_errors += 1
 
-    due = time.monotonic()
+    due = started = time.monotonic()
     while True:  # open loop: arrivals keep their schedule whatever the answers do
         due += random.expovariate(rate)
         if due >= until:
             break
+        if random.random() > (due - started) / ramp_s:  # thinned: the rate ramps up linearly
+            continue
         await asyncio.sleep(due - time.monotonic())
         task = asyncio.create_task(one(random.choice(busy), due))
         pending.add(task)
@@ -307,7 +347,7 @@ async def watch(url: str, pool: ConnectionPool, watched: list[Terminal], silent:
 
 
 async def load(url: str, pairs: list[tuple[str, str]], people: list[dict[str, Any]],
-               args: argparse.Namespace, server_cpu: Callable[[], float]) -> Figures:  # fmt: skip
+               args: argparse.Namespace, meters: dict[str, Callable[[], float]]) -> Figures:  # fmt: skip
     http = ConnectionPool(url, args.connections)
     terminals = await asyncio.gather(*(enroll(http, h, t) for h, t in pairs))
     watched = [t for t in terminals if t.hall == WATCHED_HALL]
@@ -327,15 +367,18 @@ async def load(url: str, pairs: list[tuple[str, str]], people: list[dict[str, An
     stop_silent = figures.measure_from + 10
     tasks = [heartbeats(http, t, until, figures, stop_silent if t in silent else None)
              for t in terminals if t is not watched[0]]  # fmt: skip
-    tasks += [reports(http, busy, args.report_rate, until, figures),
+    ramp_s = max(min(args.warmup, INTERVAL_S), 1e-3)  # the first beats' interval, within warm-up
+    tasks += [reports(http, busy, args.report_rate, until, figures, ramp_s),
               watch(url, http, watched, silent, until + 2, figures)]  # fmt: skip
 
     async def cores() -> None:  # the cores each side used in the measured window
+        meters["generator"] = time.process_time
         await asyncio.sleep(args.warmup)
-        before = time.process_time(), server_cpu()
+        before = {side: cpu() for side, cpu in meters.items()}
         await asyncio.sleep(args.duration)
-        figures.generator_cores = (time.process_time() - before[0]) / args.duration
-        figures.server_cores = (server_cpu() - before[1]) / args.duration
+        figures.cores = {
+            side: (cpu() - before[side]) / args.duration for side, cpu in meters.items()
+        }
 
     await asyncio.gather(*tasks, cores())
     await http.close()
@@ -349,7 +392,8 @@ def run_database(name: str, db: str, args: argparse.Namespace, workdir: Path) ->
     people = prepare(db, args, workdir)
     pairs = tokens(db, args.terminals)
     with serving(db, args.workers, workdir) as (url, server_cpu):
-        figures = asyncio.run(load(url, pairs, people, args, server_cpu))
+        meters = {"platform": server_cpu, "database": database_cpu(db), "machine": machine_cpu}
+        figures = asyncio.run(load(url, pairs, people, args, meters))
     row = {
         "database": name,
         "heartbeats": len(figures.heartbeats), "hb_p50": pct(figures.heartbeats, 0.5),
@@ -362,7 +406,7 @@ def run_database(name: str, db: str, args: argparse.Namespace, workdir: Path) ->
         "ev_p99": pct(figures.dashboard_events, 0.99),
         "offline_seen": len(figures.offline_detection),
         "offline_max_s": max(figures.offline_detection, default=float("nan")),
-        "generator_cores": figures.generator_cores, "server_cores": figures.server_cores,
+        **{f"{side}_cores": cores for side, cores in figures.cores.items()},
     }  # fmt: skip
     print(f"[{name}] heartbeats {row['heartbeats']} p50 {row['hb_p50']:.1f} ms p99 {row['hb_p99']:.1f} ms "
           f"errors {row['hb_errors']}; reports {row['reports']} ({row['report_rate']:.1f}/s) "
@@ -370,7 +414,8 @@ def run_database(name: str, db: str, args: argparse.Namespace, workdir: Path) ->
           f"{row['statuses']}; dashboard events {row['events']} p50 {row['ev_p50']:.0f} ms "
           f"p99 {row['ev_p99']:.0f} ms; offline seen {row['offline_seen']}/{SILENT}, at most "
           f"{row['offline_max_s']:.1f} s after the third missed beat; cores busy: load generator "
-          f"{row['generator_cores']:.2f}, platform {row['server_cores']:.2f}", flush=True)  # fmt: skip
+          f"{row['generator_cores']:.2f}, platform {row['platform_cores']:.2f}, database "
+          f"{row['database_cores']:.2f}, whole machine {row['machine_cores']:.2f}", flush=True)  # fmt: skip
     return row
 
 
@@ -379,8 +424,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--terminals", type=int, default=3000)
     p.add_argument("--report-rate", type=float, default=150.0, help="report requests per second")
     p.add_argument("--duration", type=float, default=60.0, help="seconds measured per database")
-    p.add_argument("--warmup", type=float, default=35.0,
-                   help="seconds of the same load before (every terminal has beaten once)")  # fmt: skip
+    p.add_argument("--warmup", type=float, default=45.0,
+                   help="seconds before the measured ones: every terminal beats once, reports ramp up")  # fmt: skip
     p.add_argument("--entities", type=int, default=2000)
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--connections", type=int, default=128,
@@ -420,15 +465,16 @@ def print_markdown(rows: list[dict[str, Any]], args: argparse.Namespace, load: f
     print(
         "| database | heartbeats | hb p50 | hb p99 | hb errors | reports/s | report p50 | report p99 "
         "| report errors | dashboard event p50 | p99 | offline seen | detection after 3 beats "
-        "| cores: generator | cores: platform |"
+        "| cores: generator | platform | database | machine |"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         print(f"| {r['database']} | {r['heartbeats']} | {r['hb_p50']:.1f} ms | {r['hb_p99']:.1f} ms | "
               f"{r['hb_errors']} | {r['report_rate']:.1f} | {r['rep_p50']:.1f} ms | {r['rep_p99']:.1f} ms | "
               f"{r['rep_errors']} | {r['ev_p50']:.0f} ms | {r['ev_p99']:.0f} ms | "
               f"{r['offline_seen']}/{SILENT} | ≤ {r['offline_max_s']:.1f} s | "
-              f"{r['generator_cores']:.2f} | {r['server_cores']:.2f} |")  # fmt: skip
+              f"{r['generator_cores']:.2f} | {r['platform_cores']:.2f} | {r['database_cores']:.2f} | "
+              f"{r['machine_cores']:.2f} |")  # fmt: skip
 
 
 if __name__ == "__main__":

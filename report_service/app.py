@@ -11,6 +11,7 @@ hang or turn into a 500.
 import asyncio
 import logging
 import os
+import time
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -55,6 +56,7 @@ from .schemas import EnrollBody, ErrorBody, IdCardBody, ObjectionBody, QrBody, R
 from .service import PlatformService
 from .sessions import QueuedUse
 from .signing import Caller, SignedRequest, bearer_token
+from .sqlite_writes import Checkpoints
 from .verify_page import page_headers, render, wants_html
 
 log = logging.getLogger("report_service")
@@ -74,46 +76,41 @@ class Settings:
 
 
 class Workers:
-    """Threads for blocking database work. Calls that may wait for the write lock take a token
-    of `calls`; health and verification take one of `reads`, so they never queue behind them.
+    """Threads for blocking database work. Calls that may wait for the write lock run on
+    `calls` threads; health and verification on `reads` threads of their own, so they never
+    queue behind them. A call still queued `wait_s` after it was asked for is refused (503)
+    when a thread reaches it, without running.
 
     Two call threads per process: the work is mostly CPU under the GIL, and more threads only
     contend with the event loop for it (measured at 10 closed-loop clients: p99 85-170 ms with
-    two, 350-570 ms with four, for the same reports per second). Plain asyncio, not anyio's
-    to_thread: that cost ~0.15 ms of CPU a call in the fleet benchmark's profile (its library
-    detection and cancel scopes), and a report makes two calls, a heartbeat two."""
+    two, 350-570 ms with four, for the same reports per second). A thread takes its next call
+    straight from its executor's queue: with an asyncio semaphore in front, a thread that had
+    finished waited for the event loop (often busy with a render) to release the token and
+    hand over the next call, and under the fleet benchmark the threads idled half the time
+    while requests queued for seconds. Plain asyncio, not anyio's to_thread: that cost
+    ~0.15 ms of CPU a call (its library detection and cancel scopes)."""
 
     def __init__(self, wait_s: float, calls: int = 2, reads: int = 4) -> None:
         self.wait_s = wait_s
-        self._sizes = (calls, reads)
-        self._gates: tuple[asyncio.Semaphore, ...] = ()
-        # a call given up on (its client went away) runs on; the pool bounds those too
-        self._pool = ThreadPoolExecutor(calls + reads + 4, thread_name_prefix="database")
-
-    def _gate(self, which: int) -> asyncio.Semaphore:
-        if not self._gates:  # made on the event loop, at first use
-            self._gates = tuple(asyncio.Semaphore(n) for n in self._sizes)
-        return self._gates[which]
+        self._calls = ThreadPoolExecutor(calls, thread_name_prefix="database")
+        self._reads = ThreadPoolExecutor(reads, thread_name_prefix="database-read")
 
     async def call(self, fn: Callable[..., T], *args: Any) -> T:
-        return await self._run(0, fn, *args)
+        return await self._run(self._calls, fn, *args)
 
     async def read(self, fn: Callable[..., T], *args: Any) -> T:
-        return await self._run(1, fn, *args)
+        return await self._run(self._reads, fn, *args)
 
-    async def _run(self, which: int, fn: Callable[..., T], *args: Any) -> T:
-        gate = self._gate(which)
-        if gate.locked():
-            try:
-                await asyncio.wait_for(gate.acquire(), self.wait_s)
-            except TimeoutError:
-                raise database_busy() from None
-        else:
-            await gate.acquire()  # free: returns at once
-        try:
-            return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
-        finally:
-            gate.release()
+    async def _run(self, pool: ThreadPoolExecutor, fn: Callable[..., T], *args: Any) -> T:
+        asked = time.monotonic()
+
+        def when_reached() -> T:
+            if time.monotonic() - asked > self.wait_s:
+                raise database_busy()
+            return fn(*args)
+
+        # a caller cancelled before a thread reached its call takes the call out of the queue
+        return await asyncio.get_running_loop().run_in_executor(pool, when_reached)
 
 
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -121,12 +118,16 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _lifespan(hall: HallService) -> Any:
+def _lifespan(hall: HallService, checkpoints: Checkpoints | None) -> Any:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         sweeper = asyncio.create_task(_sweep_forever(hall))
         hall.feed.start()
+        if checkpoints is not None:
+            checkpoints.start()
         yield
+        if checkpoints is not None:
+            checkpoints.close()
         hall.feed.close()
         sweeper.cancel()
 
@@ -154,7 +155,7 @@ def create_app(
     hall = HallService.build(service.engine, service.clock, service.auth, hall_settings)
     latency = metrics.Latency()
     app = FastAPI(
-        lifespan=_lifespan(hall),
+        lifespan=_lifespan(hall, Checkpoints.for_engine(service.engine)),
         title="Credit report platform API",
         version="1.0",
         description="Report API v1 for self-service kiosks (DESIGN §3).",

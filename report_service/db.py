@@ -29,6 +29,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
+from . import sqlite_writes
+
 
 class Base(DeclarativeBase):
     pass
@@ -223,7 +225,11 @@ def make_engine(url: str, wait_s: float = 30.0) -> Engine:
     url = normalise_url(url)
     wait_ms = int(wait_s * 1000)
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": wait_s, "check_same_thread": False})
+        args: dict[str, Any] = {"timeout": wait_s, "check_same_thread": False}
+        path = sqlite_file(url)
+        if path is not None:  # writers take turns without SQLite's sleeping retries
+            args["factory"] = sqlite_writes.connection_class(path, wait_s)
+        engine = create_engine(url, connect_args=args)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -237,6 +243,10 @@ def make_engine(url: str, wait_s: float = 30.0) -> Engine:
             # Page reads through a memory map, not read(): in WAL mode a connection re-reads
             # pages after any other connection's commit, i.e. on nearly every request.
             cur.execute("PRAGMA mmap_size=268435456")
+            # SQLite's own checkpoint runs in a committing writer, holding up the writers after
+            # it: the serve processes checkpoint in the background (sqlite_writes.Checkpoints)
+            # and this larger limit is the fallback for when nothing else does
+            cur.execute(f"PRAGMA wal_autocheckpoint={sqlite_writes.FALLBACK_CHECKPOINT_PAGES}")
             cur.close()
 
         return engine

@@ -24,6 +24,10 @@ def two(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceProcess]:
     db = str(workdir / "platform.db")
     cli("seed", "--db", db, "--region", "gansu", "--entities", "3", "--seed", "3")
     service = start_service(db, workdir, workers=2)
+    port = address(service)[1]
+    deadline = time.monotonic() + 30  # one process answering is "up"; both listening is ready
+    while listeners(port) < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
     yield service
     service.stop()
 
