@@ -46,7 +46,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from benchmarks.quick import add_quick, apply_quick
 from benchmarks.raw_http import ConnectionPool
-from benchmarks.report_api import CLK_TCK, proc_cpu, process_tree
+from benchmarks.report_api import CLK_TCK, proc_cpu, process_tree, stat_fields
 from report_service import crypto
 from tests.platform_client import free_port
 from tests.postgres_server import pg_bin, postgres_server
@@ -136,24 +136,35 @@ def serving(db: str, workers: int, workdir: Path) -> Iterator[tuple[str, Callabl
 
 
 def database_cpu(db: str) -> Callable[[], float]:
-    """CPU seconds of the PostgreSQL server's processes (its postmaster found by its port);
-    SQLite works inside the serve processes, so it reads 0 there."""
+    """CPU seconds of the PostgreSQL server's processes (its postmaster found by its port), with
+    those of its children that have ended; SQLite works inside the serve processes: 0 there."""
     port = urlsplit(db).port if db.startswith("postgresql") else None
     if port is None:
         return lambda: 0.0
-    found = [pid for pid in _pids() if f"-p {port} " in _cmdline(pid) + " "]
-    if not found:
+    found = {pid for pid in _pids() if f"-p {port} " in _cmdline(pid) + " "}
+    roots = [pid for pid in found if _parent(pid) not in found]
+    if len(roots) != 1:
         return lambda: float("nan")
-    return lambda: sum(proc_cpu(pid) for pid in process_tree(min(found)))
+    root = roots[0]
+    return lambda: sum(proc_cpu(pid) for pid in process_tree(root)) + _ended_children_cpu(root)
 
 
 def machine_cpu() -> float:
-    """CPU seconds every core of the machine has been busy (not idle or waiting for I/O)."""
+    """CPU seconds every core of the machine has been busy (not idle, waiting for I/O, or
+    stolen by the hypervisor for other guests)."""
     with open("/proc/stat") as stat:
-        user, nice, system, _idle, _iowait, irq, softirq, steal = map(
-            int, stat.readline().split()[1:9]
-        )
-    return (user + nice + system + irq + softirq + steal) / CLK_TCK
+        user, nice, system, _idle, _iowait, irq, softirq = map(int, stat.readline().split()[1:8])
+    return (user + nice + system + irq + softirq) / CLK_TCK
+
+
+def _parent(pid: int) -> int:
+    fields = stat_fields(pid)
+    return int(fields[1]) if fields else 0
+
+
+def _ended_children_cpu(pid: int) -> float:
+    fields = stat_fields(pid)
+    return (int(fields[13]) + int(fields[14])) / CLK_TCK if fields else 0.0  # cutime, cstime
 
 
 def _pids() -> list[int]:

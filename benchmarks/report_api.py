@@ -363,7 +363,7 @@ def _signal_group(pgid: int, sig: signal.Signals) -> None:
         os.killpg(pgid, sig)
 
 
-def _stat_fields(pid: int) -> list[str] | None:
+def stat_fields(pid: int) -> list[str] | None:
     try:
         raw = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
@@ -372,14 +372,14 @@ def _stat_fields(pid: int) -> list[str] | None:
 
 
 def proc_cpu(pid: int) -> float:
-    f = _stat_fields(pid)
+    f = stat_fields(pid)
     return (int(f[11]) + int(f[12])) / CLK_TCK if f else 0.0  # fields 14 utime, 15 stime
 
 
 def process_tree(root: int) -> list[int]:
     parents: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
-        if entry.name.isdigit() and (f := _stat_fields(int(entry.name))):
+        if entry.name.isdigit() and (f := stat_fields(int(entry.name))):
             parents.setdefault(int(f[1]), []).append(int(entry.name))
     tree, todo = [], [root]
     while todo:

@@ -79,7 +79,7 @@ class Workers:
     """Threads for blocking database work. Calls that may wait for the write lock run on
     `calls` threads; health and verification on `reads` threads of their own, so they never
     queue behind them. A call still queued `wait_s` after it was asked for is refused (503)
-    when a thread reaches it, without running.
+    and taken out of the queue; one already running is waited for.
 
     Two call threads per process: the work is mostly CPU under the GIL, and more threads only
     contend with the event loop for it (measured at 10 closed-loop clients: p99 85-170 ms with
@@ -104,13 +104,21 @@ class Workers:
     async def _run(self, pool: ThreadPoolExecutor, fn: Callable[..., T], *args: Any) -> T:
         asked = time.monotonic()
 
-        def when_reached() -> T:
+        def when_reached() -> T:  # a thread freed just after the caller gave up: do not run
             if time.monotonic() - asked > self.wait_s:
                 raise database_busy()
             return fn(*args)
 
-        # a caller cancelled before a thread reached its call takes the call out of the queue
-        return await asyncio.get_running_loop().run_in_executor(pool, when_reached)
+        queued = pool.submit(when_reached)
+        answer = asyncio.wrap_future(queued)
+        try:
+            done, _ = await asyncio.wait({answer}, timeout=self.wait_s)
+        except asyncio.CancelledError:  # the caller gave up: a call not started never runs
+            queued.cancel()
+            raise
+        if not done and queued.cancel():  # still queued: out of the queue, and a 503 now
+            raise database_busy()
+        return await answer  # running: its own waits are bounded by the database's timeout
 
 
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -155,7 +163,7 @@ def create_app(
     hall = HallService.build(service.engine, service.clock, service.auth, hall_settings)
     latency = metrics.Latency()
     app = FastAPI(
-        lifespan=_lifespan(hall, Checkpoints.for_engine(service.engine)),
+        lifespan=_lifespan(hall, Checkpoints.attach(service.engine)),
         title="Credit report platform API",
         version="1.0",
         description="Report API v1 for self-service kiosks (DESIGN §3).",

@@ -243,10 +243,6 @@ def make_engine(url: str, wait_s: float = 30.0) -> Engine:
             # Page reads through a memory map, not read(): in WAL mode a connection re-reads
             # pages after any other connection's commit, i.e. on nearly every request.
             cur.execute("PRAGMA mmap_size=268435456")
-            # SQLite's own checkpoint runs in a committing writer, holding up the writers after
-            # it: the serve processes checkpoint in the background (sqlite_writes.Checkpoints)
-            # and this larger limit is the fallback for when nothing else does
-            cur.execute(f"PRAGMA wal_autocheckpoint={sqlite_writes.FALLBACK_CHECKPOINT_PAGES}")
             cur.close()
 
         return engine

@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import fcntl
+import os
 import shutil
 import sqlite3
 import subprocess
@@ -16,8 +19,10 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from report_service.app import Workers
 from report_service.db import make_engine
-from report_service.sqlite_writes import Checkpoints
+from report_service.errors import ApiError
+from report_service.sqlite_writes import Checkpoints, connection_class
 
 from .platform_client import ROOT
 
@@ -59,6 +64,45 @@ def test_a_second_writer_waits_for_the_first_transaction_and_then_writes(db: str
         order.append("second writes")
     writer.join(5)
     assert order == ["read", "first commits", "second writes"]
+    assert rows(db) == [1, 2]
+
+
+def gate_free(db: str) -> bool:
+    """Whether another process could take the write gate now (a flock on `<db>-writer`)."""
+    fd = os.open(db + "-writer", os.O_RDWR | os.O_CREAT)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    finally:
+        os.close(fd)
+    return True
+
+
+def test_a_write_transaction_holds_the_gate_until_it_ends_and_a_read_never_takes_it(
+    db: str,
+) -> None:
+    engine = make_engine(db, wait_s=2)
+    with engine.connect() as conn:
+        conn.execute(text("SELECT count(*) FROM t"))
+        assert gate_free(db)  # reads never wait at the gate
+        conn.execute(text("INSERT INTO t VALUES (1, 'a')"))
+        assert not gate_free(db)  # from the first write...
+        conn.execute(text("UPDATE t SET v = 'b'"))
+        assert not gate_free(db)
+        conn.commit()
+        assert gate_free(db)  # ...to the commit
+        conn.execute(text("DELETE FROM t"))
+        assert not gate_free(db)
+        conn.rollback()
+        assert gate_free(db)
+        with pytest.raises(OperationalError):  # refused before its transaction began
+            conn.execute(text("INSERT INTO missing VALUES (1)"))
+        assert gate_free(db)
+    raw = sqlite3.connect(db, factory=connection_class(db, 2), isolation_level=None)
+    raw.execute("INSERT INTO t VALUES (2, 'autocommit')")  # no transaction to wait for
+    assert gate_free(db)
+    raw.close()
     assert rows(db) == [1, 2]
 
 
@@ -138,4 +182,34 @@ def test_background_checkpoints_copy_the_log_into_the_database_file(
 
 
 def test_checkpoints_are_only_for_a_sqlite_file() -> None:
-    assert Checkpoints.for_engine(make_engine("sqlite:///:memory:")) is None
+    assert Checkpoints.attach(make_engine("sqlite:///:memory:")) is None
+
+
+def test_a_call_queued_past_the_database_wait_is_answered_busy_and_never_runs() -> None:
+    workers = Workers(wait_s=0.3, calls=1)
+    release = threading.Event()
+    ran: list[str] = []
+
+    def holding() -> str:  # a call stuck on the database (a lock held elsewhere)
+        release.wait(10)
+        ran.append("first")
+        return "first"
+
+    async def scenario() -> tuple[str, str]:
+        first = asyncio.create_task(workers.call(holding))
+        await asyncio.sleep(0.05)
+        try:
+            await workers.call(ran.append, "queued")
+        except ApiError as exc:
+            refused = f"{exc.status} {exc.code}"
+        else:
+            refused = "ran"
+        stuck = "still running" if not release.is_set() else "done"
+        release.set()
+        await first
+        return refused, stuck
+
+    refused, stuck = asyncio.run(scenario())
+    assert (refused, stuck) == ("503 database_busy", "still running")  # not after the first
+    time.sleep(0.1)
+    assert ran == ["first"]  # the refused call was taken out of the queue
