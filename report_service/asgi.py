@@ -5,12 +5,15 @@ from __future__ import annotations
 import gc
 import logging
 import os
+import sys
 
 from fastapi import FastAPI
 
 from .app import Settings, create_app
 from .bootstrap import open_platform
 from .hall import HallSettings
+
+SWITCH_INTERVAL_S = 0.001
 
 
 def app_from_env() -> FastAPI:
@@ -39,4 +42,8 @@ def app_from_env() -> FastAPI:
     # benchmark, every request in the process held up, and the write lock with them)
     gc.collect()
     gc.freeze()
+    # A database thread holding the write gate waits for the GIL after each statement, behind
+    # the event loop's render: 1 ms turns instead of 5 shorten that wait for every writer
+    # (fleet benchmark, 150 reports/s: report p99 210-470 ms in three runs, 320-2,050 before)
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
     return app
