@@ -43,7 +43,7 @@ def app_from_env() -> FastAPI:
     gc.collect()
     gc.freeze()
     # A database thread holding the write gate waits for the GIL after each statement, behind
-    # the event loop's render: 1 ms turns instead of 5 shorten that wait for every writer
-    # (fleet benchmark, 150 reports/s: report p99 210-470 ms in three runs, 320-2,050 before)
+    # the event loop's render: 1 ms turns instead of 5 shorten that wait for every writer (the
+    # fleet benchmark's runs with and without it: benchmarks/RESULTS.md, 2026-12-06 08:00)
     sys.setswitchinterval(SWITCH_INTERVAL_S)
     return app
