@@ -383,7 +383,6 @@ async def load(url: str, pairs: list[tuple[str, str]], people: list[dict[str, An
               watch(url, http, watched, silent, until + 2, figures)]  # fmt: skip
 
     async def cores() -> None:  # the cores each side used in the measured window
-        meters["generator"] = time.process_time
         await asyncio.sleep(args.warmup)
         before = {side: cpu() for side, cpu in meters.items()}
         await asyncio.sleep(args.duration)
@@ -403,7 +402,8 @@ def run_database(name: str, db: str, args: argparse.Namespace, workdir: Path) ->
     people = prepare(db, args, workdir)
     pairs = tokens(db, args.terminals)
     with serving(db, args.workers, workdir) as (url, server_cpu):
-        meters = {"platform": server_cpu, "database": database_cpu(db), "machine": machine_cpu}
+        meters = {"generator": time.process_time, "platform": server_cpu,
+                  "database": database_cpu(db), "machine": machine_cpu}  # fmt: skip
         figures = asyncio.run(load(url, pairs, people, args, meters))
     row = {
         "database": name,

@@ -25,6 +25,8 @@ import re
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, Self
 
 from sqlalchemy import event
@@ -163,11 +165,17 @@ def connection_class(path: str, wait_s: float) -> type[sqlite3.Connection]:
         def executescript(self, sql_script: str, /) -> sqlite3.Cursor:
             return self._ours().executescript(sql_script)
 
-        def before(self, sql: str) -> None:
-            self.settle()
+        @contextmanager
+        def turn(self, sql: str) -> Iterator[None]:
+            """Around a statement: the gate taken if it opens a write transaction, and let go
+            if afterwards none is open (it ended, or never began)."""
             if not self._holding and not self.in_transaction and _WRITES.match(sql):
                 gate.acquire(wait_s)
                 self._holding = True
+            try:
+                yield
+            finally:
+                self.settle()
 
         def settle(self) -> None:
             """Out of a transaction (autocommit, COMMIT as SQL, a write refused before it
@@ -211,25 +219,16 @@ def connection_class(path: str, wait_s: float) -> type[sqlite3.Connection]:
         connection: GatedConnection
 
         def execute(self, sql: str, parameters: Any = (), /) -> Self:
-            self.connection.before(sql)
-            try:
+            with self.connection.turn(sql):
                 return super().execute(sql, parameters)
-            finally:
-                self.connection.settle()
 
         def executemany(self, sql: str, seq_of_parameters: Any, /) -> Self:
-            self.connection.before(sql)
-            try:
+            with self.connection.turn(sql):
                 return super().executemany(sql, seq_of_parameters)
-            finally:
-                self.connection.settle()
 
         def executescript(self, sql_script: str, /) -> sqlite3.Cursor:
-            self.connection.before(sql_script)
-            try:
+            with self.connection.turn(sql_script):
                 return super().executescript(sql_script)
-            finally:
-                self.connection.settle()
 
     return GatedConnection
 

@@ -41,6 +41,18 @@ def rows(db: str) -> list[int]:
         return [r[0] for r in conn.execute("SELECT k FROM t ORDER BY k")]
 
 
+def gate_free(db: str) -> bool:
+    """Whether another process could take the write gate now (a flock on `<db>-writer`)."""
+    fd = os.open(db + "-writer", os.O_RDWR | os.O_CREAT)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    finally:
+        os.close(fd)
+    return True
+
+
 def test_a_second_writer_waits_for_the_first_transaction_and_then_writes(db: str) -> None:
     engine = make_engine(db, wait_s=10)
     first_in = threading.Event()
@@ -56,6 +68,7 @@ def test_a_second_writer_waits_for_the_first_transaction_and_then_writes(db: str
     writer = threading.Thread(target=slow_writer)
     writer.start()
     first_in.wait(5)
+    assert not gate_free(db)  # the first writer's turn, seen from outside the process
     with engine.connect() as reader:  # a read does not queue behind the writer
         assert reader.execute(text("SELECT count(*) FROM t")).scalar() == 0
         order.append("read")
@@ -65,18 +78,6 @@ def test_a_second_writer_waits_for_the_first_transaction_and_then_writes(db: str
     writer.join(5)
     assert order == ["read", "first commits", "second writes"]
     assert rows(db) == [1, 2]
-
-
-def gate_free(db: str) -> bool:
-    """Whether another process could take the write gate now (a flock on `<db>-writer`)."""
-    fd = os.open(db + "-writer", os.O_RDWR | os.O_CREAT)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return False
-    finally:
-        os.close(fd)
-    return True
 
 
 def test_a_write_transaction_holds_the_gate_until_it_ends_and_a_read_never_takes_it(
@@ -138,6 +139,7 @@ def test_a_writer_in_another_process_holds_the_gate_until_it_commits(db: str) ->
     )  # fmt: skip
     assert holder.stdout is not None and holder.stdin is not None
     assert holder.stdout.readline().strip() == "in"
+    assert not gate_free(db)  # the other process holds the gate, not only SQLite's lock
     engine = make_engine(db, wait_s=0.5)
     with pytest.raises(OperationalError, match="locked"), engine.begin() as conn:
         conn.execute(text("INSERT INTO t VALUES (2, 'here')"))  # refused after 0.5 s, as SQLite
