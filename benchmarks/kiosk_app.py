@@ -34,10 +34,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from kiosk.memory import limit_arenas
+from kiosk.memory import tune_malloc
 from screens.cli import prepare_kivy
 
-limit_arenas()  # as `kiosk run` does: before the window's renderer starts its threads
+tune_malloc()  # as `kiosk run` does: before the window's renderer starts its threads
 prepare_kivy(
     headless=True, log_level="warning"
 )  # before anything imports Kivy (hence the noqa below)

@@ -15,7 +15,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from kiosk.memory import limit_arenas
+from kiosk.memory import tune_malloc
 
 log = logging.getLogger("kiosk")
 
@@ -67,7 +67,7 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    limit_arenas()  # before any thread starts (kiosk/memory.py)
+    tune_malloc()  # before any thread starts (kiosk/memory.py)
     faulthandler.register(
         signal.SIGUSR1, all_threads=True
     )  # `kill -USR1` dumps a hung kiosk's stacks

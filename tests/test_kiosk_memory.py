@@ -1,19 +1,24 @@
-"""Memory handed back between sessions: glibc's free pages, and the runner releasing them."""
+"""Memory handed back: glibc's free pages between sessions, large blocks as soon as they are
+freed, and the runner releasing them."""
 
 from __future__ import annotations
 
 import ctypes
 import os
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 from kiosk.journey import Journey
-from kiosk.memory import limit_arenas, release_free_memory
+from kiosk.memory import release_free_memory, tune_malloc
 from kiosk.runner import JourneyRunner
 from kiosk.steps import Step
 
 from .kiosk_fakes import Card, FakeServices
 
+ROOT = Path(__file__).resolve().parents[1]
 PAGE = os.sysconf("SC_PAGE_SIZE")
 BLOCK = 32 * 1024  # under malloc's mmap threshold: from the heap, which keeps it when freed
 BLOCKS = 2048  # 64 MiB
@@ -25,7 +30,7 @@ def rss_mib() -> float:
 
 
 def test_freed_heap_memory_goes_back_to_the_system() -> None:
-    assert limit_arenas() is True  # this machine runs glibc
+    assert tune_malloc() is True  # this machine runs glibc
     libc = ctypes.CDLL("libc.so.6")
     libc.malloc.restype = ctypes.c_void_p
     libc.free.argtypes = [ctypes.c_void_p]
@@ -40,6 +45,41 @@ def test_freed_heap_memory_goes_back_to_the_system() -> None:
     released = held - rss_mib()
     libc.free(guard)
     assert released > 32, f"only {released:.1f} MiB of 64 went back"
+
+
+LARGE_BLOCKS = """
+import ctypes, os, sys
+from kiosk.memory import tune_malloc
+assert tune_malloc()
+libc = ctypes.CDLL("libc.so.6")
+libc.malloc.restype = ctypes.c_void_p
+libc.free.argtypes = [ctypes.c_void_p]
+def rss():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+big = 2 * 1024 * 1024
+libc.free(libc.malloc(big))  # glibc's own rule would now serve blocks this size from the heap
+below = libc.malloc(32 * 1024)
+blocks = [libc.malloc(big) for _ in range(32)]
+above = libc.malloc(32 * 1024)  # freed heap space between these two is not the heap's top
+for block in blocks:
+    ctypes.memset(block, 1, big)
+held = rss()
+for block in blocks:
+    libc.free(block)
+print(held - rss())
+"""
+
+
+def test_freed_large_blocks_go_back_at_once_however_large_the_last_one_was() -> None:
+    """A label's texture is a block of 1-2 MB; freed, it must not stay in the heap. In a fresh
+    process, as `kiosk run` calls it: in this one the heap's layout is the test run's."""
+    done = subprocess.run(
+        [sys.executable, "-c", LARGE_BLOCKS], capture_output=True, text=True, timeout=60,
+        cwd=ROOT, check=True,
+    )  # fmt: skip
+    released = float(done.stdout)
+    assert released > 48, f"only {released:.1f} MiB of 64 went back"
 
 
 def test_the_runner_releases_memory_once_each_session_has_ended() -> None:
