@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx
 
+from report_service.db import SCHEMA_VERSION
 from report_service.terminal_client import TerminalClient
 
 __all__ = ["ServiceProcess", "TerminalClient", "cli", "free_port", "start_service"]
@@ -38,6 +39,17 @@ def cli(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     if check and result.returncode != 0:
         raise AssertionError(f"report-service {' '.join(args)} failed:\n{result.stderr}")
     return result
+
+
+def refused_until_migrated(*db_args: str) -> str:
+    """A database of an earlier schema version is refused until `migrate` upgrades it (db_args:
+    `--db URL` and any `--keys DIR`); what `migrate` said."""
+    refused = cli("terminals", "list", *db_args, check=False)
+    assert refused.returncode == 2 and "report-service migrate" in refused.stderr
+    upgraded = cli("migrate", *db_args).stdout
+    assert f"upgraded the tables to schema version {SCHEMA_VERSION}" in upgraded
+    assert cli("terminals", "list", *db_args).returncode == 0
+    return upgraded
 
 
 @dataclass

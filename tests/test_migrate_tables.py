@@ -11,9 +11,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from report_service.db import SCHEMA_VERSION
-
-from .platform_client import cli
+from .platform_client import cli, refused_until_migrated
 from .postgres_server import pg_bin, postgres_server
 
 
@@ -32,12 +30,8 @@ def test_a_version_3_database_gets_the_alerts_index_from_migrate(tmp_path: Path)
     with sqlite3.connect(db) as conn:  # what a version-3 database looks like
         conn.execute("DROP INDEX ix_alerts_terminal_active")
         conn.execute("UPDATE settings SET value = '3' WHERE key = 'schema_version'")
-    refused = cli("terminals", "list", "--db", db, check=False)
-    assert refused.returncode == 2 and "report-service migrate" in refused.stderr
-    upgraded = cli("migrate", "--db", db).stdout
-    assert f"upgraded the tables to schema version {SCHEMA_VERSION}" in upgraded
+    refused_until_migrated("--db", db)
     assert "ix_alerts_terminal_active" in indexes(db)
-    assert cli("terminals", "list", "--db", db).returncode == 0
 
 
 def pdf_storage(url: str) -> str:
@@ -65,9 +59,5 @@ def test_postgresql_stores_pdfs_uncompressed_when_created_and_after_migrate(
         with psycopg.connect(url) as conn:  # what a version-4 database looks like
             conn.execute("ALTER TABLE reports ALTER COLUMN pdf SET STORAGE EXTENDED")
             conn.execute("UPDATE settings SET value = '4' WHERE key = 'schema_version'")
-        refused = cli("terminals", "list", "--db", url, "--keys", keys, check=False)
-        assert refused.returncode == 2 and "report-service migrate" in refused.stderr
-        upgraded = cli("migrate", "--db", url, "--keys", keys).stdout
-        assert f"upgraded the tables to schema version {SCHEMA_VERSION}" in upgraded
+        refused_until_migrated("--db", url, "--keys", keys)
         assert pdf_storage(url) == "e"
-        assert cli("terminals", "list", "--db", url, "--keys", keys).returncode == 0
