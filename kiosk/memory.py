@@ -6,10 +6,11 @@ and keeps freed pages inside them: measured over 300 sessions, the memory in use
 while the free space held in arenas, and with it the resident size, kept growing. Two arenas and
 handing free pages back after each session keep it level.
 
-Large blocks (a label's texture, 1-2 MB) come from their own mappings, returned when freed. glibc
-raises that threshold to the largest such block freed, after which textures came from the heap
-and left holes in it: free space in the arenas grew 7 -> 11.5 MB over 300 sessions. A fixed
-threshold keeps it at ~1 MB. Elsewhere than glibc all of this is a no-op.
+Blocks above malloc's mmap threshold (a label's texture, 1-2 MiB) get mappings of their own,
+returned when freed. glibc raises the threshold to the largest such block freed, after which
+textures came from the heap and left holes in it: free space in the arenas grew 6.9 -> 11.5 MiB
+over 180 sessions (benchmarks/RESULTS.md). A fixed threshold kept it at 1.2 MiB. Elsewhere than
+glibc all of this is a no-op.
 """
 
 from __future__ import annotations
@@ -43,9 +44,15 @@ def tune_malloc(arenas: int = ARENAS, mmap_threshold: int = MMAP_THRESHOLD) -> b
     if libc is None:
         log.info("not glibc: malloc left as it is")
         return False
-    return bool(libc.mallopt(M_ARENA_MAX, arenas)) and bool(
-        libc.mallopt(M_MMAP_THRESHOLD, mmap_threshold)
-    )
+    done = True
+    for name, param, value in (
+        ("M_ARENA_MAX", M_ARENA_MAX, arenas),
+        ("M_MMAP_THRESHOLD", M_MMAP_THRESHOLD, mmap_threshold),
+    ):
+        if libc.mallopt(param, value) != 1:  # 1: set
+            log.warning("mallopt %s=%d refused", name, value)
+            done = False
+    return done
 
 
 def release_free_memory() -> bool:

@@ -1,8 +1,9 @@
 """The platform's database: SQLAlchemy 2 tables, engine set-up for SQLite or PostgreSQL.
 
-Schema version 2: no secrets in `settings` (keys.py), person names and objection contacts sealed
-(AES-GCM), idempotency keys scoped to (terminal, person). `migrate.py` brings a version 1
-database here."""
+Schema versions (`migrate.py` brings an earlier database to SCHEMA_VERSION): 2, no secrets in
+`settings` (keys.py), person names and objection contacts sealed (AES-GCM), idempotency keys
+scoped to (terminal, person); 3, records.confirmed_by_effective_document; 4, active alerts indexed
+by terminal; 5, reports' PDFs stored uncompressed in PostgreSQL (SQLite: no change)."""
 
 from __future__ import annotations
 
@@ -36,8 +37,7 @@ class Base(DeclarativeBase):
     pass
 
 
-SCHEMA_VERSION = 5  # 3: records.confirmed_by_effective_document; 4: alerts by terminal;
-# 5: reports' PDFs stored uncompressed in PostgreSQL
+SCHEMA_VERSION = 5  # what each version brought: the module's docstring
 REPORT_KEY_SCOPE = "uq_reports_request_key"
 
 

@@ -2,8 +2,9 @@
 
 Version 2 to 3 adds `records.confirmed_by_effective_document` (NULL for the records already held:
 "not said", which a region requiring it does not count); 3 to 4 indexes alerts by terminal (every
-heartbeat looks its terminal's up); 4 to 5 stores reports' PDFs uncompressed in PostgreSQL (SQLite:
-nothing to change). Version 1 to 5 does those and the rest.
+heartbeat looks its terminal's up); 4 to 5 stores reports' PDFs uncompressed in PostgreSQL from
+then on (those already stored stay as they are; SQLite: nothing to change). Version 1 to 5 does
+those and the rest. Stop the platform first: PostgreSQL's change waits for the reports table.
 
 Version 1 kept the platform's signing key and the ID-hash pepper in `settings`, person names and
 objection contacts in plaintext, and idempotency keys unique across the platform. This moves the

@@ -16,7 +16,14 @@ import httpx
 from report_service.db import SCHEMA_VERSION
 from report_service.terminal_client import TerminalClient
 
-__all__ = ["ServiceProcess", "TerminalClient", "cli", "free_port", "start_service"]
+__all__ = [
+    "ServiceProcess",
+    "TerminalClient",
+    "cli",
+    "free_port",
+    "refused_until_migrated",
+    "start_service",
+]
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -45,10 +52,12 @@ def refused_until_migrated(*db_args: str) -> str:
     """A database of an earlier schema version is refused until `migrate` upgrades it (db_args:
     `--db URL` and any `--keys DIR`); what `migrate` said."""
     refused = cli("terminals", "list", *db_args, check=False)
-    assert refused.returncode == 2 and "report-service migrate" in refused.stderr
+    if refused.returncode != 2 or "report-service migrate" not in refused.stderr:
+        raise AssertionError(f"not refused as outdated: {refused.returncode} {refused.stderr}")
     upgraded = cli("migrate", *db_args).stdout
-    assert f"upgraded the tables to schema version {SCHEMA_VERSION}" in upgraded
-    assert cli("terminals", "list", *db_args).returncode == 0
+    if f"upgraded the tables to schema version {SCHEMA_VERSION}" not in upgraded:
+        raise AssertionError(f"migrate said: {upgraded}")
+    cli("terminals", "list", *db_args)  # raises with its stderr when refused
     return upgraded
 
 

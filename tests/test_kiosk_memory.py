@@ -50,7 +50,8 @@ def test_freed_heap_memory_goes_back_to_the_system() -> None:
 LARGE_BLOCKS = """
 import ctypes, os, sys
 from kiosk.memory import tune_malloc
-assert tune_malloc()
+if sys.argv[1] == "tuned":
+    assert tune_malloc()
 libc = ctypes.CDLL("libc.so.6")
 libc.malloc.restype = ctypes.c_void_p
 libc.free.argtypes = [ctypes.c_void_p]
@@ -71,14 +72,22 @@ print(held - rss())
 """
 
 
-def test_freed_large_blocks_go_back_at_once_however_large_the_last_one_was() -> None:
-    """A label's texture is a block of 1-2 MB; freed, it must not stay in the heap. In a fresh
-    process, as `kiosk run` calls it: in this one the heap's layout is the test run's."""
+def released_mib(mode: str) -> float:
+    """MiB of 64 (32 blocks of 2 MiB) back with the system once freed, in a fresh process."""
     done = subprocess.run(
-        [sys.executable, "-c", LARGE_BLOCKS], capture_output=True, text=True, timeout=60,
-        cwd=ROOT, check=True,
+        [sys.executable, "-c", LARGE_BLOCKS, mode], capture_output=True, text=True, timeout=60,
+        cwd=ROOT, check=False,
     )  # fmt: skip
-    released = float(done.stdout)
+    assert done.returncode == 0, done.stderr
+    return float(done.stdout)
+
+
+def test_freed_large_blocks_go_back_at_once_however_large_the_last_one_was() -> None:
+    """A label's texture is a block of 1-2 MiB; freed, it must not stay in the heap. In fresh
+    processes, as `kiosk run` starts: this one's heap is laid out by the test run. Without the
+    fixed threshold the same blocks stay (the control: the case is real on this machine)."""
+    assert released_mib("glibc-default") < 16
+    released = released_mib("tuned")
     assert released > 48, f"only {released:.1f} MiB of 64 went back"
 
 
