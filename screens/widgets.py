@@ -145,8 +145,15 @@ class ScrollArea(BoxLayout):
 
     PAGE = 0.8  # a tap on ▲ / ▼ moves this much of the visible height: the last lines stay in view
 
+    def __init__(self, **kwargs: Any) -> None:
+        # whether the list overflows is decided a frame after its size last changed: by then Kivy
+        # has laid it out at the view's width and wrapped its text again. Decided at once, a list
+        # still sized for the width before the rail came or went made the rail flip for ever.
+        self._fit_later = Clock.create_trigger(self._fit, 0)
+        super().__init__(**kwargs)
+
     def on_kv_post(self, base_widget: Widget) -> None:
-        self.ids.scroll.bind(scroll_y=self._update, height=self._update)
+        self.ids.scroll.bind(scroll_y=self._update, size=self._fit_later)
 
     def add_widget(self, widget: Widget, *args: Any, **kwargs: Any) -> None:
         if isinstance(widget, (KioskScroll, ScrollRail)):  # the rule's own parts
@@ -155,7 +162,13 @@ class ScrollArea(BoxLayout):
         # the list, from a screen's rule (Kivy applies the class rule, with the scroll view, first)
         scroll = next(w for w in self.children if isinstance(w, KioskScroll))
         scroll.add_widget(widget, *args, **kwargs)
-        widget.bind(height=self._update)
+        widget.bind(size=self._fit_later)
+        self._fit_later()
+
+    def _fit(self, *_: object) -> None:
+        scroll = self.ids.scroll
+        content = scroll.children[0] if scroll.children else None
+        self.controls_shown = content is not None and content.height - scroll.height > 1
         self._update()
 
     def _update(self, *_: object) -> None:
@@ -163,8 +176,7 @@ class ScrollArea(BoxLayout):
         content = scroll.children[0] if scroll.children else None
         length = content.height if content is not None else 0.0
         overflow = length - scroll.height
-        self.controls_shown = overflow > 1
-        if not self.controls_shown:
+        if not self.controls_shown or overflow <= 1:
             self.can_up = self.can_down = False
             self.view = [0.0, 1.0]
             return

@@ -70,6 +70,14 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     return {"out": out, "done": done, "summary": summary, "base": base, "stale": stale}
 
 
+def test_no_screen_lays_itself_out_without_end(demo: dict[str, Any]) -> None:
+    """A list whose ▲ / ▼ rail flipped on and off for ever (each decision made on the list as laid
+    out at the width before the rail came or went) made the rail flicker and Kivy warn "too much
+    iteration" about a hundred times in the portrait walk."""
+    log = demo["done"].stdout + demo["done"].stderr
+    assert "too much iteration" not in log, log[log.find("too much iteration") - 200 :][:2000]
+
+
 def test_a_second_run_replaces_the_first_ones_files(demo: dict[str, Any]) -> None:
     assert demo["done"].returncode == 0, demo["done"].stdout[-2000:]
     assert not any(path.exists() for path in demo["stale"])
