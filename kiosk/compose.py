@@ -243,6 +243,7 @@ def build_kiosk(config: KioskConfig) -> Kiosk:
         config, api, journey.terminal, store, counters, devices,
         lambda: device_status(devices), restart,
     )  # fmt: skip
+    audit.listen(hall.heard)
     runner = JourneyRunner(journey, devices["id_card"], devices["qr_camera"])
     runner.add_task(hall.run)
     if drainer is not None:

@@ -3,8 +3,9 @@ uses the kiosk, it tells the platform whether it can serve, its devices, its que
 and the results of staff commands; the answer brings new commands and the state of its help calls.
 
 It runs on the runner's loop and never holds up a session: device status is read on a worker thread,
-every platform error is logged and the next beat is the retry. While a person waits for staff the
-platform asks for beats every few seconds, so the screen shows 工作人员已收到 within seconds of it.
+every platform error is logged and the next beat is the retry. A help call makes a beat at once,
+and while a person waits for staff the terminal beats every few seconds, so the screen shows
+工作人员已收到 within seconds of it.
 A required device in error takes the terminal out of service at once, and back when it recovers.
 """
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -29,6 +31,10 @@ from .terminal_state import TerminalState
 log = logging.getLogger(__name__)
 
 DEVICE_CHECK_S = 5.0  # how often devices are looked at between beats (a fault shows at once)
+# while one of its calls waits for staff the terminal beats this often whatever the interval, so
+# that the acknowledgement shows within 5 s (DESIGN §8) before the platform's answer asks for it
+HELP_POLL_S = 3.0
+WAITING_FOR_STAFF = frozenset({"sending", "open"})
 REASON = {"cover_open": "cover-open"}
 
 
@@ -100,18 +106,34 @@ class HallLink:
         self.wake()
 
     def wake(self) -> None:
-        """Beat now (a help call was made, availability changed)."""
+        """Beat now (a help call was made, availability changed); on the runner's loop."""
         self._wake.set()
 
+    def heard(self, record: Mapping[str, str]) -> None:
+        """An audit log listener: a help call was just made, so beat now and often until staff
+        answer."""
+        if record.get("event") == "help_called":
+            self.wake()
+
+    def interval_s(self) -> float:
+        """Seconds from one beat to the next: the platform's word, shorter while staff are
+        awaited."""
+        calls = self.terminal.calls().values()
+        if any(call.status in WAITING_FOR_STAFF for call in calls):
+            return min(self.next_interval_s, HELP_POLL_S)
+        return self.next_interval_s
+
     async def run(self) -> None:
-        next_beat = self._clock()
+        last_beat: float | None = None
         while True:
             await self.check_devices()
-            if self._clock() >= next_beat or self._wake.is_set():
+            due = -math.inf if last_beat is None else last_beat + self.interval_s()
+            if self._clock() >= due or self._wake.is_set():
                 self._wake.clear()
                 await self.beat()
-                next_beat = self._clock() + self.next_interval_s
-            wait = min(DEVICE_CHECK_S, max(0.0, next_beat - self._clock()))
+                last_beat = self._clock()
+                due = last_beat + self.interval_s()
+            wait = min(DEVICE_CHECK_S, max(0.0, due - self._clock()))
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=wait)
 

@@ -117,6 +117,36 @@ def test_paper_out_raises_an_alert_and_a_call_staff_answer_on_the_kiosk_screen(
     until(lambda: seen(hall)["availability"] == "in_service", 30, "back in service")
 
 
+def test_the_help_button_shows_the_staff_answer_within_5_s_of_it(hall: dict[str, Any]) -> None:
+    """Pressed just after a heartbeat (the next one 10 s away), at the attract screen."""
+    rig: Rig = hall["rig"]
+    journey, runner, staff, link = (
+        rig.kiosk.journey,
+        rig.kiosk.runner,
+        hall["staff"],
+        rig.kiosk.hall,
+    )
+    until(lambda: journey.step is Step.ATTRACT, 30, "the kiosk at rest")
+    beats = link.beats
+    until(lambda: link.beats > beats, 15, "a heartbeat")
+    runner.submit(lambda j: j.call_help()).result(10)
+    assert journey.step is Step.HELP
+    call = until(
+        lambda: [c for c in staff.state(hall["name"])["help_calls"] if c["status"] == "open"
+                 and c["terminal_id"] == hall["id"] and c["reason"] == "user_request"],
+        5, "the call on the dashboard",
+    )[0]  # fmt: skip
+    answer = staff.post(f"/halls/{hall['name']}/help-calls/{call['call_id']}/acknowledge")
+    assert answer.status_code == 200
+    answered = time.monotonic()
+    until(lambda: journey.snapshot.help_state == "acknowledged", 12, "the kiosk saw the answer")
+    assert time.monotonic() - answered <= 5.0  # DESIGN §8: within 5 seconds
+    assert journey.snapshot.help_staff == "赵工"
+    resolved = staff.post(f"/halls/{hall['name']}/help-calls/{call['call_id']}/resolve")
+    assert resolved.status_code == 200
+    runner.submit(lambda j: j.close_help()).result(10)
+
+
 def test_a_lock_from_the_dashboard_reaches_the_kiosk_within_a_heartbeat(
     hall: dict[str, Any],
 ) -> None:
