@@ -9,12 +9,13 @@ import secrets
 import sqlite3
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from report_service import crypto
 
-from .hall_support import Kiosk, Staff, add_staff, beat, cli_input, terminal_in
+from .hall_support import PASSWORD, Kiosk, Staff, add_staff, beat, cli_input, terminal_in
 from .platform_client import ServiceProcess, cli, start_service
 
 NOW_CST = dt.datetime.now(dt.timezone(dt.timedelta(hours=8)))
@@ -308,6 +309,28 @@ def test_closed_outside_opening_hours_offline_inside(platform: ServiceProcess) -
         "", "halls", "set-hours", "--db", platform.db, "--hall", name, "--hours", "mon 18:00-09:00"
     )
     assert bad.returncode == 2 and "ends before it starts" in bad.stderr
+
+
+def test_staff_add_as_design_writes_it_takes_the_region_from_the_halls_terminals(
+    platform: ServiceProcess,
+) -> None:
+    """`staff add --db --hall --username --role` (DESIGN §8, no --region) for a hall that so far
+    exists only in an enrollment token."""
+    name = "hall-token-" + secrets.token_hex(3)
+    cli("terminals", "add-token", "--db", platform.db, "--hall", name, "--region", "wuhai")
+
+    def add(username: str, hall: str, *region: str) -> Any:
+        return cli_input(PASSWORD + "\n", "staff", "add", *platform.db_args(), "--hall", hall,
+                         "--username", username, "--role", "hall_admin", *region)  # fmt: skip
+
+    done = add("t-" + name, name)
+    assert done.returncode == 0, done.stderr
+    assert "(wuhai)" in done.stdout
+    assert Staff(platform, "t-" + name).state(name)["terminals"] == []  # logged in, own hall
+    wrong = add("u-" + name, name, "--region", "heihe")
+    assert wrong.returncode == 2 and "wuhai" in wrong.stderr
+    unknown = add("v-" + name, "nowhere-" + name)
+    assert unknown.returncode == 2 and "--region" in unknown.stderr
 
 
 def test_a_terminal_goes_offline_after_three_missed_heartbeats_and_comes_back(

@@ -10,6 +10,10 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .. import db
 from ..errors import ApiError
 from ..profiles import regions
 from . import HallService, models
@@ -33,7 +37,9 @@ def add_commands(sub: Any, with_db: Callable[[argparse.ArgumentParser], argparse
     add.add_argument("--username", required=True)
     add.add_argument("--role", required=True, choices=list(STAFF_ROLES))
     add.add_argument(
-        "--region", choices=regions(), help="the hall's region (needed for a new hall)"
+        "--region",
+        choices=regions(),
+        help="the hall's region (needed for a hall no terminal or token names yet)",
     )
     add.add_argument("--display-name", default="", help="the name staff see on help calls")
     add.set_defaults(func=lambda args: refusing(cmd_staff_add)(args, service_for(args)))
@@ -44,7 +50,9 @@ def add_commands(sub: Any, with_db: Callable[[argparse.ArgumentParser], argparse
     hours = with_db(halls.add_parser("set-hours", help="a hall's opening hours"))
     hours.add_argument("--hall", required=True)
     hours.add_argument(
-        "--region", choices=regions(), help="the hall's region (needed for a new hall)"
+        "--region",
+        choices=regions(),
+        help="the hall's region (needed for a hall no terminal or token names yet)",
     )
     hours.add_argument("--name", help="the hall's name, shown on its dashboard")
     hours.add_argument("--hours", required=True,
@@ -74,15 +82,41 @@ def _hall(service: Any) -> HallService:
 
 
 def _region(hall: HallService, hall_id: str, given: str | None) -> str:
+    """The hall's region: its own, else that of the terminals and enrollment tokens made for it
+    (`terminals add-token --hall H --region R`), else --region."""
     with hall.ctx.sessions() as s:
         row = s.get(models.Hall, hall_id)
+        known = set() if row is not None else _regions_of_terminals(s, hall_id)
     if row is not None:
         if given and given != row.region:
             raise Refused(f"hall {hall_id} is in region {row.region}, not {given}")
         return row.region
-    if not given:
-        raise Refused(f"hall {hall_id} is new: give its --region")
-    return given
+    if given:
+        if known and given not in known:
+            raise Refused(f"hall {hall_id}'s terminals are in region {'/'.join(sorted(known))}, "
+                          f"not {given}")  # fmt: skip
+        return given
+    if len(known) == 1:
+        return known.pop()
+    if known:
+        raise Refused(f"hall {hall_id}'s terminals are in regions {', '.join(sorted(known))}: "
+                      "give its --region")  # fmt: skip
+    raise Refused(
+        f"hall {hall_id} is new (no terminal or enrollment token names it): give its --region"
+    )
+
+
+def _regions_of_terminals(s: Session, hall_id: str) -> set[str]:
+    regions_seen = set(
+        s.scalars(select(db.Terminal.region).where(db.Terminal.hall_id == hall_id).distinct())
+    )
+    return regions_seen | set(
+        s.scalars(
+            select(db.EnrollmentToken.region)
+            .where(db.EnrollmentToken.hall_id == hall_id)
+            .distinct()
+        )
+    )
 
 
 def cmd_staff_add(args: argparse.Namespace, service: Any) -> int:
