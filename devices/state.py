@@ -22,6 +22,13 @@ class PaperState(enum.StrEnum):
     UNKNOWN = "unknown"
 
 
+# a printer's paper and cover in CUPS's printer-state-reasons keywords (DESIGN §8), for printers
+# that do not speak CUPS (ESC/POS) and for any state a device gives without its own keyword
+PAPER_REASONS = {PaperState.LOW: "media-low", PaperState.OUT: "media-empty",
+                 PaperState.JAMMED: "media-jam"}  # fmt: skip
+COVER_OPEN_REASON = "cover-open"
+
+
 @dataclass(frozen=True, slots=True)
 class DeviceStatus:
     """A snapshot of one device; `paper` and `cover_open` are None for devices without paper."""
@@ -31,6 +38,8 @@ class DeviceStatus:
     paper: PaperState | None = None
     cover_open: bool | None = None
     error_code: str | None = None  # a DeviceError code when state is an error
+    # the device's own condition keywords, e.g. CUPS printer-state-reasons without -error/-warning
+    reasons: tuple[str, ...] = ()
 
     @property
     def usable(self) -> bool:
@@ -46,6 +55,7 @@ class DeviceStatus:
             "paper": None if self.paper is None else self.paper.value,
             "cover_open": self.cover_open,
             "error_code": self.error_code,
+            "reasons": list(self.reasons),
         }
 
 

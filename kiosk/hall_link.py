@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from importlib import metadata
 from typing import Any
 
+from devices.state import COVER_OPEN_REASON, PAPER_REASONS
+
 from .api import ReportApi
 from .availability import availability, first_fault
 from .commands import CommandRunner
@@ -35,7 +37,6 @@ DEVICE_CHECK_S = 5.0  # how often devices are looked at between beats (a fault s
 # that the acknowledgement shows within 5 s (DESIGN §8) before the platform's answer asks for it
 HELP_POLL_S = 3.0
 WAITING_FOR_STAFF = frozenset({"sending", "open"})
-REASON = {"cover_open": "cover-open"}
 
 
 @dataclass
@@ -52,15 +53,20 @@ def app_version() -> str:
 
 
 def device_report(status: Mapping[str, Any]) -> dict[str, Any]:
-    """A device's status() in the heartbeat's words: state, paper, reasons, detail."""
-    reasons = []
-    if status.get("cover_open"):
-        reasons.append("cover-open")
-    if status.get("error_code"):
-        reasons.append(str(status["error_code"])[:48])
+    """A device's status() in the heartbeat's words: state, paper, reasons, detail. Reasons are
+    the device's own keywords (CUPS's for the A4 printer), the paper and cover in the same words
+    for a printer without them (ESC/POS), then the kiosk's error code."""
+    reasons = [str(r)[:48] for r in status.get("reasons") or ()]
+    paper = next((word for state, word in PAPER_REASONS.items() if state == status.get("paper")),
+                 None)  # fmt: skip
+    derived = [paper, COVER_OPEN_REASON if status.get("cover_open") else None,
+               str(status["error_code"])[:48] if status.get("error_code") else None]  # fmt: skip
+    for reason in derived:
+        if reason is not None and reason not in reasons:
+            reasons.append(reason)
     report: dict[str, Any] = {
         "state": status.get("state", "offline"),
-        "reasons": reasons,
+        "reasons": reasons[:16],
         "detail": str(status.get("detail") or "")[:200],
     }
     if status.get("paper") is not None:

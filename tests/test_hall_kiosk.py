@@ -101,6 +101,8 @@ def test_paper_out_raises_an_alert_and_a_call_staff_answer_on_the_kiosk_screen(
                      if a["terminal_id"] == hall["id"]], 15, "the paper alert",
         )  # fmt: skip
         assert "paper_out" in alerts
+        # the printer's condition in CUPS's own keyword (DESIGN §8), not only the kiosk's code
+        assert "media-empty" in seen(hall)["devices"]["a4_printer"]["reasons"]
         assert (
             staff.post(
                 f"/halls/{hall['name']}/help-calls/{call['call_id']}/acknowledge"

@@ -76,6 +76,25 @@ def test_paper_out_raises_an_alert_that_clears_when_paper_is_back(
     assert not [a for a in staff.state(hall)["alerts"] if a["terminal_id"] == kiosk.id]
 
 
+def test_cups_reasons_alone_raise_the_paper_and_cover_alerts(
+    platform: ServiceProcess, hall: str, staff: Staff
+) -> None:
+    """A printer whose paper field says `unknown` while its CUPS reasons say what is wrong."""
+    kiosk = Kiosk(platform, hall)
+    kiosk.heartbeat(beat(**{
+        "devices.a4_printer.paper": "unknown",
+        "devices.a4_printer.reasons": ["media-low-warning", "media-jam-error"],
+        "devices.receipt_printer.paper": "unknown",
+        "devices.receipt_printer.reasons": ["media-empty", "interlock-open-error"],
+    }))  # fmt: skip
+    mine = {(a["kind"], a["subject"]) for a in staff.state(hall)["alerts"]
+            if a["terminal_id"] == kiosk.id}  # fmt: skip
+    assert mine == {("paper_jam", "a4_printer"), ("paper_out", "receipt_printer"),
+                    ("cover_open", "receipt_printer")}  # fmt: skip
+    kiosk.heartbeat(beat(**{"devices.a4_printer.reasons": ["toner-low-warning"]}))
+    assert not [a for a in staff.state(hall)["alerts"] if a["terminal_id"] == kiosk.id]
+
+
 @pytest.mark.parametrize(
     "bad",
     [

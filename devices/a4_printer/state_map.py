@@ -108,9 +108,12 @@ def map_printer_state(
     offline_code: str | None = None
     error_code: str | None = None
     notes: list[str] = []
+    keywords: list[str] = []  # the conditions, for the hall (informational keywords left out)
     for reason in reasons:
         keyword, severity = split_reason(reason)
         condition = CONDITIONS.get(keyword)
+        if (condition is not None or severity in ("error", "warning")) and keyword not in keywords:
+            keywords.append(keyword)
         if keyword == "paused" and printer_state == PRINTER_STOPPED:
             continue  # said once below, with the stop
         if condition is None:
@@ -143,7 +146,12 @@ def map_printer_state(
     state, code = _state_and_code(printer_state, error_code, offline_code, stopped, accepting)
     detail = "; ".join(notes) if notes else ("printing" if state is DeviceState.BUSY else "ready")
     return DeviceStatus(
-        state=state, detail=detail, paper=paper, cover_open=cover_open, error_code=code
+        state=state,
+        detail=detail,
+        paper=paper,
+        cover_open=cover_open,
+        error_code=code,
+        reasons=tuple(keywords),
     )
 
 

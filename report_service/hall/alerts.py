@@ -18,13 +18,18 @@ from . import models
 from .vocabulary import DEVICE_KINDS
 
 PRINTERS = ("a4_printer", "receipt_printer")
-COVER_REASONS = frozenset({"cover-open", "cover_open", "door-open"})
+COVER_REASONS = frozenset({"cover-open", "cover_open", "door-open", "interlock-open"})
+# CUPS printer-state-reasons keywords that say what the paper is, for a heartbeat whose `paper`
+# does not (a terminal may send `unknown` with `media-jam`)
+REASON_PAPER = {"media-low": "low", "media-empty": "out", "media-needed": "out",
+                "media-jam": "jammed"}  # fmt: skip
+SEVERITY_SUFFIXES = ("-error", "-warning", "-report")
 FAULT_STATES = frozenset({"hardware_error", "offline"})
 HEARTBEAT_KINDS = frozenset(
     {"paper_low", "paper_out", "paper_jam", "cover_open", "device_fault", "out_of_service",
      "dead_letters"}
 )  # fmt: skip
-PAPER_ALERTS = {"low": "paper_low", "out": "paper_out", "jammed": "paper_jam"}
+PAPER_ALERTS = {"low": "paper_low", "out": "paper_out", "jammed": "paper_jam"}  # most urgent last
 
 
 class Condition(NamedTuple):
@@ -43,8 +48,9 @@ def conditions(heartbeat: Mapping[str, Any]) -> set[Condition]:
         label = DEVICE_KINDS[kind]
         specific = False  # paper, a jam, a cover: what staff can fix, said instead of "fault"
         if kind in PRINTERS:
-            paper = PAPER_ALERTS.get(device.get("paper") or "")
-            cover = bool(COVER_REASONS & set(device.get("reasons") or ()))
+            keywords = {_keyword(r) for r in device.get("reasons") or ()}
+            paper = _paper_alert(device.get("paper"), keywords)
+            cover = bool(COVER_REASONS & keywords)
             if paper:
                 found.add(Condition(paper, kind, label))
             if cover:
@@ -59,6 +65,21 @@ def conditions(heartbeat: Mapping[str, Any]) -> set[Condition]:
     if heartbeat["queue"]["dead_letters"] > 0:
         found.add(Condition("dead_letters", "", f"{heartbeat['queue']['dead_letters']} 件"))
     return found
+
+
+def _keyword(reason: str) -> str:
+    """`media-empty-error` -> `media-empty`, as CUPS suffixes a reason with its severity."""
+    for suffix in SEVERITY_SUFFIXES:
+        if reason.endswith(suffix) and len(reason) > len(suffix):
+            return reason[: -len(suffix)]
+    return reason
+
+
+def _paper_alert(paper: str | None, keywords: set[str]) -> str | None:
+    """The most urgent of what the `paper` field and the reasons say."""
+    said = [paper or ""] + [REASON_PAPER[k] for k in keywords if k in REASON_PAPER]
+    ranked = [p for p in PAPER_ALERTS if p in said]
+    return PAPER_ALERTS[ranked[-1]] if ranked else None
 
 
 def active_key(terminal_id: str, kind: str, subject: str) -> str:
