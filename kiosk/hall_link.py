@@ -27,7 +27,7 @@ from .api import ReportApi
 from .availability import availability, first_fault
 from .commands import CommandRunner
 from .errors import KioskError
-from .telemetry import Counters
+from .telemetry import Counters, refused_for_good
 from .terminal_state import TerminalState
 
 log = logging.getLogger(__name__)
@@ -186,6 +186,13 @@ class HallLink:
             self.failures += 1
             self.next_interval_s = self.settings.interval_s
             log.warning("heartbeat not delivered: %s", exc.code)
+            if refused_for_good(exc) and body["command_results"]:
+                # results the platform will not take (a command it no longer knows) would
+                # refuse every later beat too: given up, logged above and here
+                log.error("dropping %d command results the platform refused",
+                          len(body["command_results"]))  # fmt: skip
+                self.commands.delivered(body["command_results"])
+                self._wake.set()
             return
         self.beats += 1
         self._sent_availability = body["availability"]

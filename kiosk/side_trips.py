@@ -121,6 +121,7 @@ class SideTrips:
             return
         finally:
             session.printing = False
+        self.services.audit("objection_slip_printed")
         if stage.current(gen):
             stage.show(Step.OBJECTION_DONE)
 

@@ -31,17 +31,21 @@ AUDIT = (
 ASSISTANCE = "assistance"  # a help call made while the platform was away
 BATCH = 100
 IDLE_S = 30.0
-# the counters the heartbeat carries, by the audit event that counts them
-COUNTED = {
-    "print_done": "reports_printed",
-    "pickup_receipt_printed": "pickup_receipts",
-    "pickup_fetched": "pickups",
-    "verify_done": "verifications",
-    "objection_filed": "objections",
-    "help_called": "help_calls",
-    "request_queued": "requests_queued",
-    "session_timeout": "sessions_timed_out",
+# the counters the heartbeat carries, by the audit event that counts them (DESIGN §8: reports
+# printed, receipts, pickups, verifications, objections, help calls; errors by kind below)
+COUNTED: Mapping[str, tuple[str, ...]] = {
+    "print_done": ("reports_printed", "receipts"),  # the report's receipt comes out last
+    "pickup_receipt_printed": ("pickup_receipts", "receipts"),
+    "objection_slip_printed": ("receipts",),
+    "pickup_fetched": ("pickups",),
+    "verify_done": ("verifications",),
+    "objection_filed": ("objections",),
+    "help_called": ("help_calls",),
+    "request_queued": ("requests_queued",),
+    "session_timeout": ("sessions_timed_out",),
 }
+# a refusal that another try can change: the terminal's clock or key (401), the platform's load
+TRY_AGAIN = frozenset({401, 408, 425, 429})
 _CODE = re.compile(r"[^a-z0-9_.-]")
 
 
@@ -54,8 +58,7 @@ class Counters:
 
     def __call__(self, record: Mapping[str, str]) -> None:
         event = record.get("event", "")
-        name = COUNTED.get(event)
-        if name:
+        for name in COUNTED.get(event, ()):
             self._counts[name] += 1
         if event in ("error", "print_failed", "pickup_failed", "queue_refused"):
             code = _CODE.sub("_", record.get("code", "unknown").lower())[:40]
@@ -118,13 +121,28 @@ class EventShipper:
             for item in self.store.outbox.lease(limit=20, kinds={ASSISTANCE}):
                 if not await self._deliver_call(item):
                     return self._retry(item)
+            size = BATCH
             while True:
-                batch = self.store.outbox.lease(limit=BATCH, kinds={AUDIT})
+                batch = self.store.outbox.lease(limit=size, kinds={AUDIT})
                 if not batch:
                     return IDLE_S
                 try:
                     await self.api.events([item.payload for item in batch if item.payload])
                 except (KioskError, OfflineCacheError) as exc:
+                    if refused_for_good(exc) and len(batch) > 1:
+                        # one event the platform will never take must not hold up the rest:
+                        # the others go one by one until it is found
+                        for item in batch:
+                            self.store.outbox.release(item.id)
+                        size = 1
+                        continue
+                    if refused_for_good(exc):
+                        assert isinstance(exc, ApiError)
+                        log.error("event refused for good, kept as a dead letter: %s", exc.code)
+                        self.store.outbox.nack(batch[0].id, "api." + exc.code[:40],
+                                               self.store.now(), permanent=True)  # fmt: skip
+                        size = BATCH
+                        continue
                     log.info("events not delivered now: %s", getattr(exc, "code", exc))
                     for later in batch[1:]:
                         self.store.outbox.release(later.id)
@@ -143,7 +161,7 @@ class EventShipper:
         try:
             await self.api.assistance(body["call_id"], body["reason"], body["step"])
         except ApiError as exc:
-            if exc.status < 500 and exc.status != 429:  # refused for good: staff see it here
+            if refused_for_good(exc):  # staff see it on the kiosk's staff screen
                 log.warning("queued help call refused: %s", exc.code)
                 self.store.outbox.nack(item.id, "api." + exc.code[:40], self.store.now(),
                                        permanent=True)  # fmt: skip
@@ -160,3 +178,8 @@ class EventShipper:
         )
         self.store.outbox.nack(item.id, "api.unavailable", self.store.now() + delay)
         return delay
+
+
+def refused_for_good(exc: Exception) -> bool:
+    """The platform refused what was sent, and would refuse it again whenever it came."""
+    return isinstance(exc, ApiError) and 400 <= exc.status < 500 and exc.status not in TRY_AGAIN

@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import time
 from pathlib import Path
+from typing import Any, cast
 
-from kiosk.api_models import Command, HelpCallState
+from kiosk.api_models import Command, HeartbeatAnswer, HelpCallState
 from kiosk.availability import Availability, Fault, availability, first_fault
 from kiosk.commands import WAIT, CommandRunner, Outcome
-from kiosk.errors import PlatformUnavailable
+from kiosk.errors import ApiError, PlatformUnavailable
+from kiosk.hall_link import HallLink, HallSettings
 from kiosk.ports import PrintFailure
 from kiosk.steps import Step
-from kiosk.telemetry import Counters
+from kiosk.telemetry import AUDIT, Counters, EventShipper
 from offline_cache import FileKeyProvider, OfflineStore
 
 from .kiosk_fakes import Card, FakeServices
@@ -169,11 +172,13 @@ def test_a_command_that_must_wait_is_asked_again_later() -> None:
 
 def test_counters_count_what_the_hall_reports_and_the_last_error() -> None:
     counters = Counters()
-    for event in ("print_done", "print_done", "verify_done", "help_called", "login_ok"):
+    for event in ("print_done", "print_done", "verify_done", "help_called", "login_ok",
+                  "pickup_receipt_printed", "objection_slip_printed"):  # fmt: skip
         counters({"event": event})
     counters({"event": "error", "code": "api.Unavailable!", "step": "confirm"})
     assert counters.snapshot() == {
-        "reports_printed": 2, "verifications": 1, "help_calls": 1, "errors.api.unavailable_": 1,
+        "reports_printed": 2, "receipts": 4, "pickup_receipts": 1, "verifications": 1,
+        "help_calls": 1, "errors.api.unavailable_": 1,
     }  # fmt: skip
     assert counters.last_error == "error: api.unavailable_ at confirm"
 
@@ -199,3 +204,64 @@ def test_help_from_the_attract_screen_follows_its_call_and_leaves_nothing_behind
     assert journey.step is Step.ATTRACT
     run(journey.card_presented(Card()))
     assert journey.snapshot.help_state == ""  # the next person's session has no call of its own
+
+
+class RefusingPlatform:
+    """The platform's terminal calls as far as these tests go: it refuses for good an events
+    batch holding a `bad` event, and a heartbeat carrying results, as it does a result for a
+    command it does not know; `down` makes every call fail as an unreachable platform does."""
+
+    def __init__(self) -> None:
+        self.events_taken: list[str] = []
+        self.beats: list[dict[str, Any]] = []
+        self.down = False
+
+    async def events(self, events: list[dict[str, Any]]) -> dict[str, Any]:
+        if self.down:
+            raise PlatformUnavailable("connection refused")
+        if any(e["kind"] == "bad" for e in events):
+            raise ApiError(422, "invalid_request", "event kind")
+        self.events_taken += [e["kind"] for e in events]
+        return {"accepted": len(events), "duplicates": 0}
+
+    async def heartbeat(self, body: dict[str, Any]) -> HeartbeatAnswer:
+        if body["command_results"]:
+            raise ApiError(422, "unknown_command", "命令结果对应的命令不存在。")
+        self.beats.append(body)
+        return HeartbeatAnswer((), (), None)
+
+
+def test_an_event_the_platform_refuses_for_good_does_not_hold_up_the_rest(
+    tmp_path: Path,
+) -> None:
+    store = OfflineStore.open(tmp_path / "o.db", FileKeyProvider(tmp_path / "o.key", create=True))
+    platform = RefusingPlatform()
+    shipper = EventShipper(store, cast(Any, platform), base=0.001, cap=0.001)  # retries due at once
+    for kind in ("login_ok", "print_done", "bad", "verify_done", "help_called"):
+        shipper({"event": kind, "at": "2026-12-06T10:00:00+08:00"})
+    platform.down = True  # away: nothing is given up
+    asyncio.run(shipper.ship())
+    assert platform.events_taken == [] and store.outbox.counts(kind=AUDIT).dead_letter == 0
+    platform.down = False
+    time.sleep(0.01)
+    asyncio.run(shipper.ship())
+    assert platform.events_taken == ["login_ok", "print_done", "verify_done", "help_called"]
+    assert store.outbox.counts(kind=AUDIT).dead_letter == 1
+    store.close()
+
+
+def test_results_the_platform_refuses_do_not_refuse_every_later_heartbeat() -> None:
+    journey, *_ = make()
+    platform = RefusingPlatform()
+
+    async def unknown(c: Command) -> Outcome:
+        return Outcome("executed", "done")
+
+    commands = CommandRunner({"print_test_page": unknown}, None)
+    asyncio.run(commands.run([command("C0000000009", "print_test_page")]))
+    link = HallLink(cast(Any, platform), journey.terminal, commands, Counters(),
+                    device_status=dict, queue=lambda: {"pending": 0}, settings=HallSettings())  # fmt: skip
+    asyncio.run(link.beat())
+    assert (link.failures, commands.results()) == (1, [])
+    asyncio.run(link.beat())
+    assert link.beats == 1 and platform.beats[0]["command_results"] == []
