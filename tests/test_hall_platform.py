@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from report_service import crypto
@@ -273,6 +274,27 @@ def test_logins_lock_after_wrong_passwords_and_do_not_tell_who_exists(
     for _ in range(5):
         assert Staff(platform, "lock-" + hall, "wrong-password!").failure == "login_failed"
     assert Staff(platform, "lock-" + hall).failure == "account_locked"  # even the right one now
+
+
+def test_the_session_cookie_is_httponly_samesite_strict_and_json_logins_need_no_form(
+    platform: ServiceProcess, hall: str
+) -> None:
+    add_staff(platform, hall, "json-" + hall)
+    form = Staff(platform, "json-" + hall)
+    cookie = form.login.headers["set-cookie"]
+    assert "hall_session=" in cookie and "HttpOnly" in cookie and "SameSite=Strict" in cookie
+    with httpx.Client(base_url=platform.base_url, timeout=30) as http:
+        wrong = http.post("/halls/login", json={"username": "json-" + hall, "password": "nope"})
+        assert wrong.status_code == 401 and wrong.json()["error"]["code"] == "login_failed"
+        assert "hall_session" not in wrong.cookies
+        assert http.post("/halls/login", json={"username": 5}).status_code == 422
+        done = http.post("/halls/login", json={"username": "json-" + hall, "password": PASSWORD})
+        assert done.status_code == 200, done.text
+        assert done.json()["halls"] == [hall] and "SameSite=Strict" in done.headers["set-cookie"]
+        assert http.get(f"/halls/{hall}/state").status_code == 200  # the cookie logs it in
+        lock = http.post(f"/halls/{hall}/terminals/T-none/commands", json={"kind": "unlock"},
+                         headers={"X-CSRF-Token": done.json()["csrf_token"]})  # fmt: skip
+        assert lock.status_code == 404  # past the CSRF check: there is no such terminal
 
 
 def test_events_are_stored_once_and_personal_data_never(

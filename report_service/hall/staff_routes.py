@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import StreamingResponse
 
-from ..errors import ApiError, not_found
+from ..errors import ApiError, api_error_response, not_found, unprocessable
 from . import HallService, page, stats
 from .schemas import CommandBody, MaintenanceBody
 from .staff import StaffMember, check_csrf
@@ -22,6 +22,18 @@ from .state import hall_state
 COOKIE = "hall_session"
 LOGIN_COOKIE = "hall_login"
 STREAM_REFRESH_S = 15.0  # a state at least this often: "closed" and "last seen" move with time
+
+
+def set_cookie(
+    response: Response, name: str, value: str, *, secure: bool, max_age: int | None = None
+) -> None:
+    """HttpOnly, SameSite=Strict (spelt as DESIGN §8 and RFC 6265bis do), for /halls only."""
+    parts = [f"{name}={value}", "HttpOnly", "Path=/halls", "SameSite=Strict"]
+    if max_age is not None:
+        parts.append(f"Max-Age={max_age}")
+    if secure:
+        parts.append("Secure")
+    response.headers.append("set-cookie", "; ".join(parts))
 
 
 def add_staff_routes(app: FastAPI, hall: HallService) -> None:
@@ -44,38 +56,58 @@ def add_staff_routes(app: FastAPI, hall: HallService) -> None:
     def login_page(request: Request, failed: str = "") -> HTMLResponse:
         nonce = secrets.token_urlsafe(16)
         response = HTMLResponse(page.login(nonce, failed))
-        response.set_cookie(LOGIN_COOKIE, nonce, httponly=True, samesite="strict",
-                            secure=secure(request), path="/halls")  # fmt: skip
+        set_cookie(response, LOGIN_COOKIE, nonce, secure=secure(request))
         return response
 
     @app.post("/halls/login")
     async def login(request: Request) -> Response:
-        form = {
-            k: v[0] for k, v in parse_qs((await request.body()).decode("utf-8", "replace")).items()
-        }
-        sent, expected = form.get("login_nonce", ""), request.cookies.get(LOGIN_COOKIE, "")
-        if not expected or not secrets.compare_digest(sent, expected):
-            return RedirectResponse("/halls/login?failed=expired", status_code=303)
+        """The login form (with the nonce its page set, against login CSRF), or JSON `{username,
+        password}` for a program: a cross-site page cannot send JSON without CORS, which this
+        platform never allows. JSON answers 200 with the member and the CSRF token, or the error."""
         client = request.client.host if request.client else "unknown"
-        try:
-            token, who = await run_in_threadpool(
-                hall.staff.login, form.get("username", ""), form.get("password", ""), client
+        if request.headers.get("content-type", "").split(";")[0].strip() == "application/json":
+            try:
+                body = json.loads(await request.body())
+                username, password = body["username"], body["password"]
+                if not isinstance(username, str) or not isinstance(password, str):
+                    raise TypeError
+            except (ValueError, KeyError, TypeError):
+                return api_error_response(unprocessable("invalid_request", "请提供用户名和密码。"))
+            try:
+                token, who = await run_in_threadpool(hall.staff.login, username, password, client)
+            except ApiError as exc:
+                return api_error_response(exc)
+            response: Response = JSONResponse({
+                "username": who.username, "display_name": who.display_name, "role": who.role,
+                "halls": sorted(who.halls), "csrf_token": who.csrf_token,
+            })  # fmt: skip
+        else:
+            form = {
+                k: v[0]
+                for k, v in parse_qs((await request.body()).decode("utf-8", "replace")).items()
+            }
+            sent, expected = form.get("login_nonce", ""), request.cookies.get(LOGIN_COOKIE, "")
+            if not expected or not secrets.compare_digest(sent, expected):
+                return RedirectResponse("/halls/login?failed=expired", status_code=303)
+            try:
+                token, who = await run_in_threadpool(
+                    hall.staff.login, form.get("username", ""), form.get("password", ""), client
+                )
+            except ApiError as exc:
+                return RedirectResponse(f"/halls/login?failed={exc.code}", status_code=303)
+            response = RedirectResponse(
+                f"/halls/{sorted(who.halls)[0] if len(who.halls) == 1 else ''}", status_code=303
             )
-        except ApiError as exc:
-            return RedirectResponse(f"/halls/login?failed={exc.code}", status_code=303)
-        response = RedirectResponse(
-            f"/halls/{sorted(who.halls)[0] if len(who.halls) == 1 else ''}", status_code=303
-        )
-        response.set_cookie(COOKIE, token, httponly=True, samesite="strict", secure=secure(request),
-                            path="/halls", max_age=hall.ctx.settings.staff_session_s)  # fmt: skip
-        response.delete_cookie(LOGIN_COOKIE, path="/halls")
+        set_cookie(response, COOKIE, token, secure=secure(request),
+                   max_age=hall.ctx.settings.staff_session_s)  # fmt: skip
+        set_cookie(response, LOGIN_COOKIE, "", secure=secure(request), max_age=0)
         return response
 
     @app.post("/halls/logout")
     def logout(request: Request, who: Acting) -> Response:
         hall.staff.logout(request.cookies.get(COOKIE))
         response = JSONResponse({"ok": True})
-        response.delete_cookie(COOKIE, path="/halls")
+        set_cookie(response, COOKIE, "", secure=secure(request), max_age=0)
         return response
 
     @app.get("/halls/", response_class=HTMLResponse, response_model=None)
