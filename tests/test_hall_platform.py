@@ -400,11 +400,39 @@ def test_a_terminal_goes_offline_after_three_missed_heartbeats_and_comes_back(
 
 
 def test_metrics_for_monitoring(platform: ServiceProcess, hall: str) -> None:
-    import httpx
-
+    Kiosk(platform, hall).heartbeat(beat())
     text = httpx.get(platform.base_url + "/metrics", timeout=10).text
     assert f'kiosk_terminals{{hall="{hall}",status="online"}}' in text
-    assert "report_service_request_seconds_bucket" in text and "kiosk_help_calls_open" in text
+    assert "report_service_request_seconds_bucket" in text
+
+
+def test_short_call_ids_nested_error_counters_and_help_calls_in_the_metrics(
+    platform: ServiceProcess,
+) -> None:
+    """What a terminal other than ours might send: a call id of two letters, errors by kind as
+    an object; and the metrics following the call from open to acknowledged to resolved."""
+    name = "hall-metrics-" + secrets.token_hex(3)
+    add_staff(platform, name, "m-" + name)
+    staff, kiosk = Staff(platform, "m-" + name), Kiosk(platform, name)
+    answer = kiosk.heartbeat(beat(counters={"receipts": 3, "errors": {"paper_out": 2}}))
+    assert answer.status_code == 200, answer.text
+    counters = terminal_in(staff.state(name), kiosk.id)["counters"]
+    assert counters == {"receipts": 3, "errors.paper_out": 2}
+    assert kiosk.assist(call_id="c1").status_code == 200
+
+    def gauges() -> tuple[str, str]:
+        text = httpx.get(platform.base_url + "/metrics", timeout=10).text
+        return tuple(  # type: ignore[return-value]
+            next(line.split()[-1] for line in text.splitlines()
+                 if line.startswith(f'kiosk_help_calls_{status}{{hall="{name}"}}'))
+            for status in ("open", "acknowledged")
+        )  # fmt: skip
+
+    assert gauges() == ("1", "0")
+    assert staff.post(f"/halls/{name}/help-calls/c1/acknowledge").status_code == 200
+    assert gauges() == ("0", "1")
+    assert staff.post(f"/halls/{name}/help-calls/c1/resolve").status_code == 200
+    assert gauges() == ("0", "0")
 
 
 def test_many_failed_logins_from_one_address_must_wait(tmp_path: Path) -> None:

@@ -119,8 +119,9 @@ def render(ctx: HallContext, latency: Latency) -> str:
             lines.append(
                 f'kiosk_terminals{{hall="{_label(hall_id)}",status="{status}"}} {by_status[status]}'
             )
-        waiting = sum(1 for c in state["help_calls"] if c["status"] != "resolved")
-        calls.append(f'kiosk_help_calls_open{{hall="{_label(hall_id)}"}} {waiting}')
+        for status in ("open", "acknowledged"):  # resolved calls are no longer anybody's work
+            n = sum(1 for c in state["help_calls"] if c["status"] == status)
+            calls.append(f'kiosk_help_calls_{status}{{hall="{_label(hall_id)}"}} {n}')
         by_kind: dict[str, int] = defaultdict(int)
         for alert in state["alerts"]:
             by_kind[alert["kind"]] += 0 if alert["muted"] else 1
@@ -128,8 +129,12 @@ def render(ctx: HallContext, latency: Latency) -> str:
             f'kiosk_alerts_active{{hall="{_label(hall_id)}",kind="{kind}"}} {n}'
             for kind, n in sorted(by_kind.items())
         )
-    lines += ["# HELP kiosk_help_calls_open Help calls not yet resolved.",
-              "# TYPE kiosk_help_calls_open gauge", *calls,
+    lines += ["# HELP kiosk_help_calls_open Help calls waiting for staff (status open).",
+              "# TYPE kiosk_help_calls_open gauge",
+              *(c for c in calls if c.startswith("kiosk_help_calls_open")),
+              "# HELP kiosk_help_calls_acknowledged Help calls acknowledged, not yet resolved.",
+              "# TYPE kiosk_help_calls_acknowledged gauge",
+              *(c for c in calls if c.startswith("kiosk_help_calls_acknowledged")),
               "# HELP kiosk_alerts_active Active, unmuted alerts by kind.",
               "# TYPE kiosk_alerts_active gauge", *alerts,
               "# HELP report_service_reports_total Reports issued, all time.",

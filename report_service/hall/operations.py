@@ -48,9 +48,10 @@ class Operations:
         now = self.ctx.now()
         with self.ctx.sessions.begin() as s:
             call = s.scalars(
-                select(models.HelpCall).where(
-                    models.HelpCall.hall_id == hall_id, models.HelpCall.call_id == call_id
-                )
+                select(models.HelpCall)
+                .where(models.HelpCall.hall_id == hall_id, models.HelpCall.call_id == call_id)
+                # ids are unique per terminal: of two terminals' calls with one id, the live one
+                .order_by(models.HelpCall.status == "resolved", models.HelpCall.created_at.desc())
             ).first()
             if call is None:
                 raise not_found("help_call_not_found", "没有这条求助。")

@@ -6,7 +6,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from .vocabulary import (
@@ -80,6 +88,22 @@ class Heartbeat(_Strict):
     app_version: Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z.+_-]{1,40}$")]
     uptime_s: Annotated[int, Field(ge=0, le=TEN_YEARS_S)]
     counters: dict[Code, Count] = Field(default_factory=dict, max_length=64)
+
+    @field_validator("counters", mode="before")
+    @classmethod
+    def _flatten(cls, value: Any) -> Any:
+        """Errors by kind may come nested (`{"errors": {"paper_out": 2}}`): kept as
+        `errors.paper_out`, as the kiosk sends them."""
+        if not isinstance(value, dict):
+            return value
+        flat: dict[Any, Any] = {}
+        for name, count in value.items():
+            if isinstance(count, dict):
+                flat.update({f"{name}.{inner}": n for inner, n in count.items()})
+            else:
+                flat[name] = count
+        return flat
+
     last_error: Annotated[str, StringConstraints(max_length=200)] | None = None
     command_results: list[CommandResult] = Field(default_factory=list, max_length=50)
 

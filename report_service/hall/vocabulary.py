@@ -93,7 +93,7 @@ STAFF_ROLES = {
 # a reason, a counter name, an event kind: short machine words, never free text
 CODE = re.compile(r"[a-z][a-z0-9_.-]{0,47}")
 STEP = re.compile(r"[a-z][a-z0-9_]{0,39}")
-CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")  # event and call ids the terminal makes
+CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")  # event and call ids, unique per terminal
 
 
 @dataclass(frozen=True)
