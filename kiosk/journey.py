@@ -32,6 +32,14 @@ from .terminal_state import TerminalState
 from .tickets import new_ticket
 
 log = logging.getLogger(__name__)
+# the help call a failed print raises, by what the screen says: staff bring paper, or come to a
+# printer that needs opening up (DESIGN §8's reasons); anything else is a print that failed
+CALL_FOR_FAILURE = {
+    "error.paper_out": "paper_out",
+    "error.receipt_paper_out": "paper_out",
+    "error.paper_jam": "device_fault",
+    "error.printer_offline": "device_fault",
+}
 
 
 class Journey:
@@ -371,8 +379,7 @@ class Journey:
             self.services.audit("print_failed", phase=exc.phase, code=exc.code)
             if stage.current(gen):
                 stage.show(Step.PRINT_FAILED, message_id=exc.message_id)
-                paper = exc.message_id in ("error.paper_out", "error.receipt_paper_out")
-                await self._trips.raise_call("paper_out" if paper else "print_failed")
+                await self._trips.raise_call(CALL_FOR_FAILURE.get(exc.message_id, "print_failed"))
             return
         finally:
             session.printing = False

@@ -70,6 +70,23 @@ def test_paper_out_calls_staff_once_while_that_call_is_open() -> None:
     assert journey.snapshot.help_state == "open"
 
 
+def test_a_jammed_or_stopped_printer_calls_staff_to_the_device() -> None:
+    services = FakeServices(
+        print_failures=[
+            PrintFailure("jam", phase="a4", message_id="error.paper_jam"),
+            PrintFailure("cover", phase="receipt", message_id="error.printer_offline"),
+            PrintFailure("cups", phase="a4", message_id="error.print_failed"),
+        ]
+    )
+    journey, _, _, _ = make(services)
+    to_summary(journey)
+    for _ in range(3):
+        run(journey.print_report())
+        assert journey.step is Step.PRINT_FAILED
+    # one open call per reason: the stopped printer joins the jam's call
+    assert services.help_reasons == ["device_fault", "print_failed"]
+
+
 def test_a_lock_waits_for_the_session_and_unlock_comes_back() -> None:
     journey, _, _, _ = make()
     journey.terminal.lock("午休，14:00恢复")
