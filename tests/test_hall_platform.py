@@ -372,6 +372,11 @@ def test_staff_add_as_design_writes_it_takes_the_region_from_the_halls_terminals
     assert wrong.returncode == 2 and "wuhai" in wrong.stderr
     unknown = add("v-" + name, "nowhere-" + name)
     assert unknown.returncode == 2 and "--region" in unknown.stderr
+    for password, added in (("seven77", False), ("eight888", True)):
+        done = cli_input(password + "\n", "staff", "add", *platform.db_args(), "--hall", name,
+                         "--username", f"p{len(password)}-" + name, "--role", "hall_staff")  # fmt: skip
+        assert (done.returncode == 0) is added, done.stderr
+        assert added or "至少8个字符" in done.stderr
 
 
 def test_a_terminal_goes_offline_after_three_missed_heartbeats_and_comes_back(
