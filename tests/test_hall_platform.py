@@ -309,6 +309,7 @@ def test_events_are_stored_once_and_personal_data_never(
     ]  # fmt: skip
     assert kiosk.events(events).json() == {"accepted": 4, "duplicates": 0}
     assert kiosk.events(events).json() == {"accepted": 0, "duplicates": 4}
+    assert kiosk.events([]).json() == {"accepted": 0, "duplicates": 0}
     kiosk.heartbeat(beat(last_error=f"card {planted[0]} refused",
                          **{"devices.a4_printer.detail": planted[1]}))  # fmt: skip
     kiosk.assist()

@@ -119,7 +119,7 @@ class Event(_Strict):
 
 
 class Events(_Strict):
-    events: list[Event] = Field(min_length=1, max_length=200)
+    events: list[Event] = Field(max_length=200)  # none: an answer of 0 accepted
 
 
 class Assistance(_Strict):
