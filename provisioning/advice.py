@@ -77,6 +77,7 @@ ADVICE: dict[str, Advice] = {
     "queue.unreadable": Advice("离线队列无法打开", "queue cannot be opened", "check offline.key_file (0600, owner kiosk); never delete it while requests wait"),
     "device.config_error": Advice("设备配置错误", "device config invalid", "`kiosk-provision devices set KIND ...`"),
     "device.driver_missing": Advice("缺少设备驱动库", "device driver library missing", "install what the message names"),
+    "system.file_access": Advice("文件无法读取", "a file or device cannot be opened", "check the path and its owner and mode (run as the kiosk user or root)"),
 }  # fmt: skip
 
 

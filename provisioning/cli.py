@@ -64,8 +64,8 @@ def cmd_devices_scan(args: argparse.Namespace) -> Result:
         ]  # fmt: skip
     rows = [(f.kind, f.device, f.description, f.suggestion) for f in found]
     text = table(("类别 kind", "设备 device", "说明 description", "设置 set with"), rows)
-    status = Exit.OK if found else Exit.NOTHING_TO_DO
-    return [f.as_dict() for f in found], text if found else "未找到设备 no devices found", status
+    # finding nothing is an answer, not a failure: the JSON list is empty and the status 0
+    return [f.as_dict() for f in found], text if found else "未找到设备 no devices found", Exit.OK
 
 
 def cmd_devices_set(args: argparse.Namespace) -> Result:

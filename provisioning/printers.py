@@ -19,6 +19,7 @@ from .errors import Exit, ProvisionError
 QUEUE_NAME = re.compile(r"^[\x21-\x7e]{1,127}$")  # CUPS: printable, no space; / # \ refused below
 URI_SCHEMES = ("ipp", "ipps", "http", "https", "dnssd", "usb", "socket", "lpd", "file")
 DRIVERLESS = ("ipp", "ipps", "http", "https", "dnssd")  # IPP Everywhere needs an IPP connection
+GENERIC_MODEL = "drv:///sample.drv/generic.ppd"  # "Generic PostScript Printer", shipped with CUPS
 EVERYWHERE_WAIT_S = 30.0  # cupsd builds the driverless PPD in the background
 
 
@@ -128,10 +129,10 @@ def add_a4_queue(
         driver_args, driver = ["-m", model], f"model {model}"
     elif scheme in DRIVERLESS:
         driver_args, driver = ["-m", "everywhere"], "IPP Everywhere"
-    else:
-        raise ProvisionError(
-            f"a {scheme}: printer needs a driver (IPP Everywhere needs an ipp:// or ipps:// URI)",
-            "give --ppd FILE (from the printer's vendor) or --model NAME (`lpinfo -m` lists them)",
+    else:  # no IPP to ask the printer with: CUPS's own PostScript PPD, which office lasers take
+        driver_args, driver = (
+            ["-m", GENERIC_MODEL],
+            "generic PostScript (give --ppd for the vendor's)",
         )
     run_cups(["lpadmin", "-p", queue, "-E", "-v", uri, *driver_args, "-o", "PageSize=A4"], env)
     found = (

@@ -54,15 +54,9 @@ def enroll(
         raise ProvisionError(
             exc.detail, "write the token from `report-service terminals add-token` to the file"
         ) from None
-    if config_path.exists():
-        cf = ConfigFile.load(config_path)
-    elif hall_name is None:
-        raise ProvisionError(
-            f"{config_path} does not exist yet",
-            "give --hall-name (the hall's name as printed on receipts) to make a new config",
-        )
-    else:
-        cf = ConfigFile.new(config_path)
+    # a new config starts from the template (its hall name is a generic 政务服务中心 until
+    # --hall-name, here or in a later enroll --force, names the hall for the receipts)
+    cf = ConfigFile.load(config_path) if config_path.exists() else ConfigFile.new(config_path)
     cf.set("platform.url", platform_url)
     if ca_bundle is not None:
         cf.set("platform.ca_bundle", str(ca_bundle.absolute()))

@@ -7,12 +7,13 @@ from __future__ import annotations
 import json
 import sqlite3
 import stat
+from pathlib import Path
 
 from devices.a4_printer.private_cups import free_port
 from kiosk.staff import StaffLock
 
 from .platform_client import ServiceProcess
-from .provision_support import COMMENT, Terminal, token
+from .provision_support import COMMENT, Terminal, provision, token
 
 
 def test_enroll_writes_key_and_keeps_comments_then_refuses_a_second_time(
@@ -32,6 +33,23 @@ def test_enroll_writes_key_and_keeps_comments_then_refuses_a_second_time(
     )
     assert forced.returncode == 0, forced.stderr
     assert json.loads(forced.stdout)["replaced"] == data["terminal_id"]
+
+
+def test_a_fresh_machine_enrolls_with_design_s_flags_alone(
+    tmp_path: Path, platform: ServiceProcess
+) -> None:
+    """No config yet and no --hall-name: the template's config, enrolled (DESIGN §9's flags; the
+    config and state folders are this test's, as root's defaults are not writable here)."""
+    config, file = tmp_path / "etc" / "kiosk.toml", tmp_path / "token"
+    file.write_text(token(platform))
+    done = provision("enroll", "--platform", platform.base_url, "--token-file", str(file),
+                     "--config", str(config), "--state-dir", str(tmp_path / "state"), "--json")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["terminal_id"].startswith("T")
+    text = config.read_text(encoding="utf-8")
+    assert platform.base_url in text and 'hall_name = "政务服务中心"' in text
+    key = tmp_path / "state" / "terminal.key"
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
 
 
 def test_used_expired_and_wrong_tokens_are_refused_and_nothing_is_written(

@@ -71,8 +71,12 @@ def test_a_printer_that_does_not_answer_leaves_no_queue_behind(kiosk_terminal: T
     assert "--ppd" in done.stderr  # the next step
     assert "Ghost_A4" not in queues(t.cups)
     assert t.config.read_text() == before
-    usage = t.run("printer", "add-a4", "--uri", "lpd://printer/queue", "--queue", "Lpd_A4")
-    assert usage.returncode != 0 and "needs a driver" in usage.stderr
+    # a printer without IPP (DESIGN §9: a PPD where driverless printing is not offered)
+    lpd = t.run("printer", "add-a4", "--uri", "lpd://printer/queue", "--queue", "Lpd_A4", "--json")
+    assert lpd.returncode == 0, lpd.stderr
+    added = json.loads(lpd.stdout)
+    assert added["driver"].startswith("generic PostScript") and "Lpd_A4" in queues(t.cups)
+    assert "postscript" in added["make_and_model"].lower()
 
 
 def test_status_shows_enrollment_devices_and_queue_on_one_screen(kiosk_terminal: Terminal) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -12,7 +13,7 @@ from devices.a4_printer.private_cups import free_port
 from devices.receipt.device import self_test_receipt
 from provisioning.configfile import load_kiosk_config
 from provisioning.output import Progress
-from provisioning.selftest import Options, run_self_test
+from provisioning.selftest import CHECKS, Check, Options, run_self_test
 
 from .provision_support import Terminal, outcome
 
@@ -121,3 +122,21 @@ def test_a_tls_certificate_for_another_name_is_named_as_such(
         status, report, _ = kiosk_terminal.self_test("--only", "platform")
     check = outcome(report, "platform")
     assert status == 1 and "TLS certificate does not match" in check["summary"], check
+
+
+def test_a_file_a_check_cannot_open_fails_that_row_and_the_rest_still_run(
+    kiosk_terminal: Terminal,
+) -> None:
+    """A key or device file of the wrong owner (PermissionError; root, running the tests, cannot
+    be refused one for real)."""
+
+    def unreadable(config: Any, options: Options, check: Check) -> Any:
+        raise PermissionError(13, "Permission denied", "/var/lib/credit-kiosk/terminal.key")
+
+    checks = (Check("platform", "平台连接", "platform", unreadable),
+              *(c for c in CHECKS if c.key == "disk"))  # fmt: skip
+    report = run_self_test(load_kiosk_config(kiosk_terminal.config), Options(),
+                           Progress(enabled=False), checks)  # fmt: skip
+    first, second = report.results
+    assert not report.ok and first.outcome == "fail" and second.outcome == "pass"
+    assert "terminal.key" in first.as_dict()["summary"], first.as_dict()
