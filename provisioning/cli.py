@@ -211,21 +211,27 @@ def parser() -> argparse.ArgumentParser:
         description="Provision a credit-report kiosk terminal.",
         epilog=epilog,
     )
+    # --config and --json before or after the subcommand: the parent's copies leave the
+    # top-level values alone unless given
+    p.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help=argparse.SUPPRESS)
+    p.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "--config",
         type=Path,
-        default=DEFAULT_CONFIG,
+        default=argparse.SUPPRESS,
         help=f"the kiosk's config (default {DEFAULT_CONFIG})",
     )
-    common.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    common.add_argument(
+        "--json", action="store_true", default=argparse.SUPPRESS, help="print JSON, not a table"
+    )
     sub = p.add_subparsers(dest="command", required=True)
 
     e = sub.add_parser("enroll", parents=[common], help="enroll this terminal with the platform")
     e.add_argument("--platform", required=True, help="the platform's URL (https://...)")
     e.add_argument("--token-file", required=True, type=Path, help="file holding the one-time token")
     e.add_argument("--ca-bundle", type=Path, help="CA certificate(s) for the platform's TLS")
-    e.add_argument("--hall-name", help="the hall's name on receipts (needed for a new config)")
+    e.add_argument("--hall-name", help="the hall's name on receipts (a new config: 政务服务中心)")
     e.add_argument(
         "--state-dir", type=Path, help="where key, enrollment and queue live (new config)"
     )

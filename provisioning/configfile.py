@@ -80,7 +80,7 @@ class ConfigFile:
         except FileNotFoundError:
             raise ProvisionError(
                 f"{path}: no config here",
-                "enroll first (`kiosk-provision enroll --platform URL --token-file F --hall-name N`"
+                "enroll first (`kiosk-provision enroll --platform URL --token-file F [--hall-name N]`"
                 " makes the config), or give --config",
             ) from None
         except (OSError, UnicodeDecodeError) as exc:

@@ -50,6 +50,9 @@ def test_a_fresh_machine_enrolls_with_design_s_flags_alone(
     assert platform.base_url in text and 'hall_name = "政务服务中心"' in text
     key = tmp_path / "state" / "terminal.key"
     assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    before = provision("--config", str(config), "--json", "status")  # options before the command
+    assert before.returncode in (0, 1), before.stderr  # 1: no devices here, not a usage error
+    assert json.loads(before.stdout)["enrollment"]["enrolled"] is True
 
 
 def test_used_expired_and_wrong_tokens_are_refused_and_nothing_is_written(
