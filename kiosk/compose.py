@@ -244,6 +244,8 @@ def build_kiosk(config: KioskConfig) -> Kiosk:
         lambda: device_status(devices), restart,
     )  # fmt: skip
     audit.listen(hall.heard)
+    if shipper is not None:
+        shipper.call_delivered = hall.wake
     runner = JourneyRunner(journey, devices["id_card"], devices["qr_camera"])
     runner.add_task(hall.run)
     if drainer is not None:

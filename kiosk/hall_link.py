@@ -27,7 +27,7 @@ from .api import ReportApi
 from .availability import availability, first_fault
 from .commands import CommandRunner
 from .errors import KioskError
-from .telemetry import Counters, refused_for_good
+from .telemetry import Counters, code_word
 from .terminal_state import TerminalState
 
 log = logging.getLogger(__name__)
@@ -36,7 +36,8 @@ DEVICE_CHECK_S = 5.0  # how often devices are looked at between beats (a fault s
 # while one of its calls waits for staff the terminal beats this often whatever the interval, so
 # that the acknowledgement shows within 5 s (DESIGN §8) before the platform's answer asks for it
 HELP_POLL_S = 3.0
-WAITING_FOR_STAFF = frozenset({"sending", "open"})
+MAX_REASONS = 16  # per device, as the platform takes them
+WAITING_FOR_STAFF = frozenset({"sending", "open"})  # "undelivered": beats when the outbox sends it
 
 
 @dataclass
@@ -56,17 +57,16 @@ def device_report(status: Mapping[str, Any]) -> dict[str, Any]:
     """A device's status() in the heartbeat's words: state, paper, reasons, detail. Reasons are
     the device's own keywords (CUPS's for the A4 printer), the paper and cover in the same words
     for a printer without them (ESC/POS), then the kiosk's error code."""
-    reasons = [str(r)[:48] for r in status.get("reasons") or ()]
     paper = next((word for state, word in PAPER_REASONS.items() if state == status.get("paper")),
                  None)  # fmt: skip
-    derived = [paper, COVER_OPEN_REASON if status.get("cover_open") else None,
-               str(status["error_code"])[:48] if status.get("error_code") else None]  # fmt: skip
-    for reason in derived:
-        if reason is not None and reason not in reasons:
-            reasons.append(reason)
+    error = code_word(str(status.get("error_code") or ""))
+    derived = [r for r in (paper, COVER_OPEN_REASON if status.get("cover_open") else None, error)
+               if r is not None]  # fmt: skip
+    own = [w for w in (code_word(str(r)) for r in status.get("reasons") or ()) if w is not None]
+    reasons = [r for r in dict.fromkeys(own) if r not in derived][: MAX_REASONS - len(derived)]
     report: dict[str, Any] = {
         "state": status.get("state", "offline"),
-        "reasons": reasons[:16],
+        "reasons": reasons + derived,
         "detail": str(status.get("detail") or "")[:200],
     }
     if status.get("paper") is not None:
@@ -186,9 +186,9 @@ class HallLink:
             self.failures += 1
             self.next_interval_s = self.settings.interval_s
             log.warning("heartbeat not delivered: %s", exc.code)
-            if refused_for_good(exc) and body["command_results"]:
-                # results the platform will not take (a command it no longer knows) would
-                # refuse every later beat too: given up, logged above and here
+            if exc.code == "unknown_command" and body["command_results"]:
+                # results for a command the platform no longer knows would refuse every later
+                # beat too: given up, logged above and here
                 log.error("dropping %d command results the platform refused",
                           len(body["command_results"]))  # fmt: skip
                 self.commands.delivered(body["command_results"])

@@ -14,7 +14,7 @@ import logging
 import random
 import re
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from offline_cache import OfflineCacheError, OfflineStore, OutboxItem, backoff_delay
@@ -44,9 +44,21 @@ COUNTED: Mapping[str, tuple[str, ...]] = {
     "request_queued": ("requests_queued",),
     "session_timeout": ("sessions_timed_out",),
 }
-# a refusal that another try can change: the terminal's clock or key (401), the platform's load
-TRY_AGAIN = frozenset({401, 408, 425, 429})
-_CODE = re.compile(r"[^a-z0-9_.-]")
+# an events batch the platform refused for what it holds (too large, or an event it does not
+# take): sent again it is refused again. Any other refusal (a proxy's 403/404, 409 events_racing)
+# may pass later and is tried again.
+REFUSED_FOR_GOOD = frozenset({413, 422})
+_NOT_IN_CODE = re.compile(r"[^a-z0-9_.-]")
+
+
+def code_word(text: str, limit: int = 48) -> str | None:
+    """`text` as the platform takes a code (a reason, a counter's name: `[a-z][a-z0-9_.-]*`):
+    lower case, anything else as `_`; None when nothing is left. A device's own words (a vendor's
+    CUPS reason) must not get a whole heartbeat refused."""
+    word = _NOT_IN_CODE.sub("_", text.strip().lower())
+    if word and not word[0].isalpha():
+        word = "x" + word
+    return word[:limit] or None
 
 
 class Counters:
@@ -61,7 +73,7 @@ class Counters:
         for name in COUNTED.get(event, ()):
             self._counts[name] += 1
         if event in ("error", "print_failed", "pickup_failed", "queue_refused"):
-            code = _CODE.sub("_", record.get("code", "unknown").lower())[:40]
+            code = code_word(record.get("code", ""), 40) or "unknown"
             self._counts[f"errors.{code}"] += 1
             self.last_error = f"{event}: {code} at {record.get('step', '')}".strip()
 
@@ -81,6 +93,8 @@ class EventShipper:
         self.cap = cap
         self.shipped = 0
         self._wake: asyncio.Event | None = None
+        # a call that waited in the outbox reached the platform: the heartbeat should follow it
+        self.call_delivered: Callable[[], None] = lambda: None
 
     def __call__(self, record: Mapping[str, str]) -> None:
         """The audit log's listener: on disk before the event counts as recorded."""
@@ -161,7 +175,7 @@ class EventShipper:
         try:
             await self.api.assistance(body["call_id"], body["reason"], body["step"])
         except ApiError as exc:
-            if refused_for_good(exc):  # staff see it on the kiosk's staff screen
+            if exc.status < 500 and exc.status != 429:  # staff see it on the staff screen
                 log.warning("queued help call refused: %s", exc.code)
                 self.store.outbox.nack(item.id, "api." + exc.code[:40], self.store.now(),
                                        permanent=True)  # fmt: skip
@@ -170,6 +184,7 @@ class EventShipper:
         except KioskError:
             return False
         self.store.outbox.ack(item.id)
+        self.call_delivered()
         return True
 
     def _retry(self, item: OutboxItem) -> float:
@@ -181,5 +196,5 @@ class EventShipper:
 
 
 def refused_for_good(exc: Exception) -> bool:
-    """The platform refused what was sent, and would refuse it again whenever it came."""
-    return isinstance(exc, ApiError) and 400 <= exc.status < 500 and exc.status not in TRY_AGAIN
+    """The platform refused the events sent, and would refuse them again whenever they came."""
+    return isinstance(exc, ApiError) and exc.status in REFUSED_FOR_GOOD

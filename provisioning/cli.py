@@ -74,6 +74,13 @@ def cmd_devices_set(args: argparse.Namespace) -> Result:
     return data, text + (f"\n注意 note: {data['note']}" if data["note"] else ""), Exit.OK
 
 
+def cmd_hall_name(args: argparse.Namespace) -> Result:
+    data = terminal.set_hall_name(_config(args), args.name)
+    text = (f"已保存 saved terminal.hall_name = {data['hall_name']} (the app uses it from its next "
+            "start: `systemctl restart credit-kiosk` or the dashboard's 重启程序)")  # fmt: skip
+    return data, text, Exit.OK
+
+
 def cmd_printer_add(args: argparse.Namespace) -> Result:
     cf = _config(args)
     with Progress(enabled=not args.json).step("添加A4打印队列 adding the A4 queue"):
@@ -87,6 +94,12 @@ def cmd_printer_add(args: argparse.Namespace) -> Result:
             ("纸张 paper", "A4"),
         ]
     )
+    if added.driver.startswith(printers.GENERIC_DRIVER):  # CUPS cannot tell if the printer reads it
+        text += (
+            "\n注意 note: 通用PostScript驱动 a generic PostScript driver; print a test page "
+            "(`kiosk-provision self-test --only a4_printer`) and look at it: text or a blank page "
+            "means this printer needs its vendor's PPD (--ppd FILE)"
+        )
     return added.as_dict(), "已添加 added\n" + text, Exit.OK
 
 
@@ -257,6 +270,9 @@ def parser() -> argparse.ArgumentParser:
     dset.add_argument("options", nargs="*", metavar="KEY=VALUE", help="backend options")
     dset.set_defaults(run=cmd_devices_set)
 
+    hn = sub.add_parser("hall-name", parents=[common], help="the hall's name on receipts")
+    hn.add_argument("name", help="e.g. 兰州新区政务服务中心")
+    hn.set_defaults(run=cmd_hall_name)
     pr = sub.add_parser("printer", help="CUPS queues").add_subparsers(dest="action", required=True)
     pa = pr.add_parser("add-a4", parents=[common], help="add the A4 queue through lpadmin")
     pa.add_argument("--uri", required=True, help="the printer's URI (devices scan lists them)")

@@ -15,9 +15,7 @@ class Exit(enum.IntEnum):
     CHECK_FAILED = 1  # a self-test check or a device failed
     USAGE = 2  # wrong flags, bad input, a config the kiosk would not load
     PLATFORM_REFUSED = 3  # the platform answered no: token used/expired/wrong, terminal revoked
-    NOTHING_TO_DO = (
-        4  # already done: enrolled (without --force), a wiped terminal, no devices found
-    )
+    NOTHING_TO_DO = 4  # already done: enrolled (without --force), a wiped terminal
     UNREACHABLE = 5  # the platform could not be reached (network, DNS, TLS)
     REFUSED = 6  # refused to protect data: undelivered requests, a file not ours
 
@@ -27,7 +25,7 @@ EXIT_MEANINGS: dict[Exit, str] = {
     Exit.CHECK_FAILED: "a check failed (self-test, status, diagnostics scan)",
     Exit.USAGE: "usage: a wrong option, bad input, or a config the kiosk would not load",
     Exit.PLATFORM_REFUSED: "the platform refused: token used, expired or wrong; terminal revoked",
-    Exit.NOTHING_TO_DO: "nothing to do: already enrolled, already wiped, nothing found",
+    Exit.NOTHING_TO_DO: "nothing to do: already enrolled, already wiped",
     Exit.UNREACHABLE: "the platform could not be reached (network, DNS, TLS certificate)",
     Exit.REFUSED: "refused to protect data: undelivered requests, files that are not ours",
 }

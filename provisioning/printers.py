@@ -20,6 +20,7 @@ QUEUE_NAME = re.compile(r"^[\x21-\x7e]{1,127}$")  # CUPS: printable, no space; /
 URI_SCHEMES = ("ipp", "ipps", "http", "https", "dnssd", "usb", "socket", "lpd", "file")
 DRIVERLESS = ("ipp", "ipps", "http", "https", "dnssd")  # IPP Everywhere needs an IPP connection
 GENERIC_MODEL = "drv:///sample.drv/generic.ppd"  # "Generic PostScript Printer", shipped with CUPS
+GENERIC_DRIVER = "generic PostScript"
 EVERYWHERE_WAIT_S = 30.0  # cupsd builds the driverless PPD in the background
 
 
@@ -132,7 +133,7 @@ def add_a4_queue(
     else:  # no IPP to ask the printer with: CUPS's own PostScript PPD, which office lasers take
         driver_args, driver = (
             ["-m", GENERIC_MODEL],
-            "generic PostScript (give --ppd for the vendor's)",
+            GENERIC_DRIVER,
         )
     run_cups(["lpadmin", "-p", queue, "-E", "-v", uri, *driver_args, "-o", "PageSize=A4"], env)
     found = (

@@ -153,6 +153,17 @@ def set_device(cf: ConfigFile, kind: str, backend: str, options: Sequence[str]) 
     return {"kind": kind, "backend": backend, "options": values, "note": note}
 
 
+def set_hall_name(cf: ConfigFile, name: str) -> dict[str, Any]:
+    """The hall's name as receipts print it (a new config starts with a generic one)."""
+    name = " ".join(name.split())
+    if not 1 <= len(name) <= 40:
+        raise ProvisionError("a hall name needs 1 to 40 characters", "e.g. 兰州新区政务服务中心")
+    cf.set("terminal.hall_name", name)
+    cf.check()
+    cf.save()
+    return {"hall_name": name}
+
+
 def set_staff_pin(cf: ConfigFile, pin: str) -> Path:
     """Hash the PIN the kiosk's way and store it where the config says (beside it by default)."""
     try:

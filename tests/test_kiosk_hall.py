@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import re
 import time
 from pathlib import Path
 from typing import Any, cast
@@ -13,11 +14,12 @@ from kiosk.api_models import Command, HeartbeatAnswer, HelpCallState
 from kiosk.availability import Availability, Fault, availability, first_fault
 from kiosk.commands import WAIT, CommandRunner, Outcome
 from kiosk.errors import ApiError, PlatformUnavailable
-from kiosk.hall_link import HallLink, HallSettings
+from kiosk.hall_link import HallLink, HallSettings, device_report
 from kiosk.ports import PrintFailure
 from kiosk.steps import Step
 from kiosk.telemetry import AUDIT, Counters, EventShipper
 from offline_cache import FileKeyProvider, OfflineStore
+from report_service.hall.vocabulary import CODE
 
 from .kiosk_fakes import Card, FakeServices
 from .test_kiosk_journey import make, run, to_summary
@@ -232,16 +234,21 @@ class RefusingPlatform:
         self.events_taken: list[str] = []
         self.beats: list[dict[str, Any]] = []
         self.down = False
+        self.gateway = 0  # a status a proxy in between answers (404, 403) or 409 events_racing
 
     async def events(self, events: list[dict[str, Any]]) -> dict[str, Any]:
         if self.down:
             raise PlatformUnavailable("connection refused")
+        if self.gateway:
+            raise ApiError(self.gateway, "http_" + str(self.gateway), "from a proxy")
         if any(e["kind"] == "bad" for e in events):
             raise ApiError(422, "invalid_request", "event kind")
         self.events_taken += [e["kind"] for e in events]
         return {"accepted": len(events), "duplicates": 0}
 
     async def heartbeat(self, body: dict[str, Any]) -> HeartbeatAnswer:
+        if self.gateway:
+            raise ApiError(self.gateway, "invalid_request", "a counter it does not take")
         if body["command_results"]:
             raise ApiError(422, "unknown_command", "命令结果对应的命令不存在。")
         self.beats.append(body)
@@ -260,6 +267,12 @@ def test_an_event_the_platform_refuses_for_good_does_not_hold_up_the_rest(
     asyncio.run(shipper.ship())
     assert platform.events_taken == [] and store.outbox.counts(kind=AUDIT).dead_letter == 0
     platform.down = False
+    for status in (404, 403, 409):  # not the platform refusing the events: tried again later
+        platform.gateway = status
+        time.sleep(0.01)
+        asyncio.run(shipper.ship())
+        assert store.outbox.counts(kind=AUDIT).dead_letter == 0
+    platform.gateway = 0
     time.sleep(0.01)
     asyncio.run(shipper.ship())
     assert platform.events_taken == ["login_ok", "print_done", "verify_done", "help_called"]
@@ -278,7 +291,22 @@ def test_results_the_platform_refuses_do_not_refuse_every_later_heartbeat() -> N
     asyncio.run(commands.run([command("C0000000009", "print_test_page")]))
     link = HallLink(cast(Any, platform), journey.terminal, commands, Counters(),
                     device_status=dict, queue=lambda: {"pending": 0}, settings=HallSettings())  # fmt: skip
+    platform.gateway = 422  # refused for something else: the results are kept for the next beat
     asyncio.run(link.beat())
-    assert (link.failures, commands.results()) == (1, [])
+    assert link.failures == 1 and len(commands.results()) == 1
+    platform.gateway = 0
+    asyncio.run(link.beat())
+    assert (link.failures, commands.results()) == (2, [])
     asyncio.run(link.beat())
     assert link.beats == 1 and platform.beats[0]["command_results"] == []
+
+
+def test_device_reasons_are_words_the_platform_takes_and_the_kiosk_s_own_come_through() -> None:
+    taken = re.compile(f"^{CODE.pattern}$")  # the platform's own rule for a reason
+    junk = ["Vendor Thing-error", "5v-rail-warning", "", "  ", *[f"media-x{n}" for n in range(30)]]
+    report = device_report({"state": "hardware_error", "paper": "out", "cover_open": True,
+                            "error_code": "a4.paper_out", "reasons": junk})  # fmt: skip
+    reasons = report["reasons"]
+    assert all(taken.match(r) for r in reasons), reasons
+    assert len(reasons) <= 16 and reasons[-3:] == ["media-empty", "cover-open", "a4.paper_out"]
+    assert "vendor_thing-error" in reasons and "x5v-rail-warning" in reasons

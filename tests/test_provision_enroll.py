@@ -53,6 +53,10 @@ def test_a_fresh_machine_enrolls_with_design_s_flags_alone(
     before = provision("--config", str(config), "--json", "status")  # options before the command
     assert before.returncode in (0, 1), before.stderr  # 1: no devices here, not a usage error
     assert json.loads(before.stdout)["enrollment"]["enrolled"] is True
+    named = provision("hall-name", "  兰州新区 政务服务中心 ", "--config", str(config))
+    assert named.returncode == 0, named.stderr
+    assert 'hall_name = "兰州新区 政务服务中心"' in config.read_text(encoding="utf-8")
+    assert provision("hall-name", "", "--config", str(config)).returncode == 2
 
 
 def test_used_expired_and_wrong_tokens_are_refused_and_nothing_is_written(

@@ -37,24 +37,33 @@ class Operations:
         log.info("staff %s: %s %s in hall %s", who.username, action, target, hall_id)
 
     # ---- help calls ---------------------------------------------------------------------------
-    def acknowledge_call(self, who: StaffMember, hall_id: str, call_id: str) -> dict[str, Any]:
-        return self._move_call(who, hall_id, call_id, "acknowledged")
+    def acknowledge_call(
+        self, who: StaffMember, hall_id: str, call_id: str, terminal_id: str | None = None
+    ) -> dict[str, Any]:
+        return self._move_call(who, hall_id, call_id, terminal_id, "acknowledged")
 
-    def resolve_call(self, who: StaffMember, hall_id: str, call_id: str) -> dict[str, Any]:
-        return self._move_call(who, hall_id, call_id, "resolved")
+    def resolve_call(
+        self, who: StaffMember, hall_id: str, call_id: str, terminal_id: str | None = None
+    ) -> dict[str, Any]:
+        return self._move_call(who, hall_id, call_id, terminal_id, "resolved")
 
-    def _move_call(self, who: StaffMember, hall_id: str, call_id: str, to: str) -> dict[str, Any]:
+    def _move_call(
+        self, who: StaffMember, hall_id: str, call_id: str, terminal_id: str | None, to: str
+    ) -> dict[str, Any]:
         who.require_hall(hall_id)
         now = self.ctx.now()
         with self.ctx.sessions.begin() as s:
-            call = s.scalars(
-                select(models.HelpCall)
-                .where(models.HelpCall.hall_id == hall_id, models.HelpCall.call_id == call_id)
-                # ids are unique per terminal: of two terminals' calls with one id, the live one
-                .order_by(models.HelpCall.status == "resolved", models.HelpCall.created_at.desc())
-            ).first()
-            if call is None:
+            query = select(models.HelpCall).where(
+                models.HelpCall.hall_id == hall_id, models.HelpCall.call_id == call_id
+            )
+            if terminal_id is not None:
+                query = query.where(models.HelpCall.terminal_id == terminal_id)
+            calls = s.scalars(query).all()
+            if not calls:
                 raise not_found("help_call_not_found", "没有这条求助。")
+            if len(calls) > 1:  # ids are unique per terminal only: never guess whose call it is
+                raise conflict("help_call_ambiguous", "多台终端有同号求助，请注明终端。")
+            call = calls[0]
             if call.status == "resolved" or (to == "acknowledged" and call.status == to):
                 raise conflict(
                     "help_call_already",

@@ -65,13 +65,14 @@ def add_staff_routes(app: FastAPI, hall: HallService) -> None:
         password}` for a program: a cross-site page cannot send JSON without CORS, which this
         platform never allows. JSON answers 200 with the member and the CSRF token, or the error."""
         client = request.client.host if request.client else "unknown"
-        if request.headers.get("content-type", "").split(";")[0].strip() == "application/json":
+        kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if kind == "application/json":
             try:
                 body = json.loads(await request.body())
                 username, password = body["username"], body["password"]
                 if not isinstance(username, str) or not isinstance(password, str):
                     raise TypeError
-            except (ValueError, KeyError, TypeError):
+            except (ValueError, KeyError, TypeError, RecursionError):
                 return api_error_response(unprocessable("invalid_request", "请提供用户名和密码。"))
             try:
                 token, who = await run_in_threadpool(hall.staff.login, username, password, client)
@@ -80,7 +81,7 @@ def add_staff_routes(app: FastAPI, hall: HallService) -> None:
             response: Response = JSONResponse({
                 "username": who.username, "display_name": who.display_name, "role": who.role,
                 "halls": sorted(who.halls), "csrf_token": who.csrf_token,
-            })  # fmt: skip
+            }, headers={"Cache-Control": "no-store"})  # fmt: skip
         else:
             form = {
                 k: v[0]
@@ -156,13 +157,19 @@ def add_staff_routes(app: FastAPI, hall: HallService) -> None:
         return StreamingResponse(stream(), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})  # fmt: skip
 
+    # call ids are unique per terminal: `?terminal_id=` names the call where two terminals of
+    # the hall used one id (the dashboard always sends it)
     @app.post("/halls/{hall_id}/help-calls/{call_id}/acknowledge")
-    def acknowledge_call(hall_id: str, call_id: str, who: Acting) -> JSONResponse:
-        return JSONResponse(hall.operations.acknowledge_call(who, hall_id, call_id))
+    def acknowledge_call(
+        hall_id: str, call_id: str, who: Acting, terminal_id: str | None = None
+    ) -> JSONResponse:
+        return JSONResponse(hall.operations.acknowledge_call(who, hall_id, call_id, terminal_id))
 
     @app.post("/halls/{hall_id}/help-calls/{call_id}/resolve")
-    def resolve_call(hall_id: str, call_id: str, who: Acting) -> JSONResponse:
-        return JSONResponse(hall.operations.resolve_call(who, hall_id, call_id))
+    def resolve_call(
+        hall_id: str, call_id: str, who: Acting, terminal_id: str | None = None
+    ) -> JSONResponse:
+        return JSONResponse(hall.operations.resolve_call(who, hall_id, call_id, terminal_id))
 
     @app.post("/halls/{hall_id}/alerts/{alert_id}/acknowledge")
     def acknowledge_alert(hall_id: str, alert_id: int, who: Acting) -> JSONResponse:

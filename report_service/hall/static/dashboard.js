@@ -82,11 +82,11 @@ function helpCall(call) {
       el("span", { "data-ago": call.created_at }, ago(call.created_at)), "）"));
   if (call.status === "open") {
     item.append(el("button", { class: "primary", type: "button",
-      onclick: () => post("/help-calls/" + encodeURIComponent(call.call_id) + "/acknowledge").then(refreshSoon) }, "我来处理"));
+      onclick: () => post("/help-calls/" + encodeURIComponent(call.call_id) + "/acknowledge?terminal_id=" + encodeURIComponent(call.terminal_id)).then(refreshSoon) }, "我来处理"));
   }
   if (call.status !== "resolved") {
     item.append(el("button", { type: "button",
-      onclick: () => post("/help-calls/" + encodeURIComponent(call.call_id) + "/resolve").then(refreshSoon) }, "已处理"));
+      onclick: () => post("/help-calls/" + encodeURIComponent(call.call_id) + "/resolve?terminal_id=" + encodeURIComponent(call.terminal_id)).then(refreshSoon) }, "已处理"));
   }
   return item;
 }
