@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 
 RESULTS_CACHE = "hall.command_results"
 KEEP_DONE = 200
+RESULTS_PER_BEAT = 50  # as many as the platform takes in one heartbeat
 DIAGNOSTICS_TIMEOUT_S = 120.0
 
 
@@ -58,7 +59,10 @@ class CommandRunner:
         self.store = store
         self.now = now
         self.done: dict[str, dict[str, str]] = self._load()  # command id -> result
-        self.unsent: set[str] = set(self.done) if self.done else set()
+        # none at start: the platform delivers a command again until it has the result, and
+        # `run` then marks that one for the next beat (resending every kept result at once
+        # would make a heartbeat too large for the platform to take)
+        self.unsent: set[str] = set()
 
     async def run(self, commands: list[Command]) -> None:
         for command in commands:
@@ -87,8 +91,8 @@ class CommandRunner:
             self._save()
 
     def results(self) -> list[dict[str, str]]:
-        """The results the next heartbeat carries."""
-        return [self.done[c] for c in sorted(self.unsent) if c in self.done]
+        """The results the next heartbeat carries (the rest go in the beats after it)."""
+        return [self.done[c] for c in sorted(self.unsent) if c in self.done][:RESULTS_PER_BEAT]
 
     def delivered(self, results: list[dict[str, str]]) -> None:
         """A heartbeat with these results was answered: the platform has them."""

@@ -48,6 +48,8 @@ COUNTED: Mapping[str, tuple[str, ...]] = {
 # take): sent again it is refused again. Any other refusal (a proxy's 403/404, 409 events_racing)
 # may pass later and is tried again.
 REFUSED_FOR_GOOD = frozenset({413, 422})
+CALL_REFUSED_FOR_GOOD = frozenset({409, 413, 422})  # 409: call_id_reused with another reason
+MAX_ERROR_KINDS = 40  # the platform takes 64 counters in all; later kinds count as errors.other
 _NOT_IN_CODE = re.compile(r"[^a-z0-9_.-]")
 
 
@@ -74,6 +76,9 @@ class Counters:
             self._counts[name] += 1
         if event in ("error", "print_failed", "pickup_failed", "queue_refused"):
             code = code_word(record.get("code", ""), 40) or "unknown"
+            kinds = sum(1 for name in self._counts if name.startswith("errors."))
+            if f"errors.{code}" not in self._counts and kinds >= MAX_ERROR_KINDS:
+                code = "other"
             self._counts[f"errors.{code}"] += 1
             self.last_error = f"{event}: {code} at {record.get('step', '')}".strip()
 
@@ -175,7 +180,7 @@ class EventShipper:
         try:
             await self.api.assistance(body["call_id"], body["reason"], body["step"])
         except ApiError as exc:
-            if exc.status < 500 and exc.status != 429:  # staff see it on the staff screen
+            if exc.status in CALL_REFUSED_FOR_GOOD:  # staff see it on the staff screen
                 log.warning("queued help call refused: %s", exc.code)
                 self.store.outbox.nack(item.id, "api." + exc.code[:40], self.store.now(),
                                        permanent=True)  # fmt: skip

@@ -61,7 +61,7 @@ def enroll(
     if ca_bundle is not None:
         cf.set("platform.ca_bundle", str(ca_bundle.absolute()))
     if hall_name is not None:
-        cf.set("terminal.hall_name", hall_name)
+        cf.set("terminal.hall_name", hall_name_of(hall_name))
     if state_dir is not None:
         cf.set("terminal.state_dir", str(state_dir.absolute()))
     config = cf.check()  # before the platform is asked: a bad URL is the technician's to fix
@@ -153,11 +153,19 @@ def set_device(cf: ConfigFile, kind: str, backend: str, options: Sequence[str]) 
     return {"kind": kind, "backend": backend, "options": values, "note": note}
 
 
+def hall_name_of(text: str) -> str:
+    """A hall's name as receipts print it: 1 to 40 printable characters, spaces made single."""
+    name = " ".join(text.split())
+    if not 1 <= len(name) <= 40 or not name.isprintable():
+        raise ProvisionError(
+            "a hall name needs 1 to 40 printable characters", "e.g. 兰州新区政务服务中心"
+        )
+    return name
+
+
 def set_hall_name(cf: ConfigFile, name: str) -> dict[str, Any]:
     """The hall's name as receipts print it (a new config starts with a generic one)."""
-    name = " ".join(name.split())
-    if not 1 <= len(name) <= 40:
-        raise ProvisionError("a hall name needs 1 to 40 characters", "e.g. 兰州新区政务服务中心")
+    name = hall_name_of(name)
     cf.set("terminal.hall_name", name)
     cf.check()
     cf.save()

@@ -17,7 +17,7 @@ from kiosk.errors import ApiError, PlatformUnavailable
 from kiosk.hall_link import HallLink, HallSettings, device_report
 from kiosk.ports import PrintFailure
 from kiosk.steps import Step
-from kiosk.telemetry import AUDIT, Counters, EventShipper
+from kiosk.telemetry import ASSISTANCE, AUDIT, Counters, EventShipper
 from offline_cache import FileKeyProvider, OfflineStore
 from report_service.hall.vocabulary import CODE
 
@@ -168,12 +168,37 @@ def test_a_command_runs_once_and_its_result_survives_a_restart(tmp_path: Path) -
     store.close()
     store = OfflineStore.open(tmp_path / "o.db", FileKeyProvider(tmp_path / "o.key"))
     again = CommandRunner({"lock": lock}, store)  # the app restarted before a heartbeat got out
+    assert again.results() == []  # sent when the platform delivers the command again
     asyncio.run(again.run([command("C0000000001", "lock")]))  # delivered again: not run again
     assert ran == ["C0000000001"]
-    assert {r["command_id"] for r in again.results()} == {"C0000000001", "C0000000002"}
+    assert [r["command_id"] for r in again.results()] == ["C0000000001"]
     again.delivered(again.results())
     assert again.results() == []
     store.close()
+
+
+def test_a_heartbeat_carries_at_most_the_50_results_the_platform_takes() -> None:
+    async def lock(c: Command) -> Outcome:
+        return Outcome("executed", "locked")
+
+    runner = CommandRunner({"lock": lock}, None)
+    asyncio.run(runner.run([command(f"C{n:010d}", "lock") for n in range(120)]))
+    sent = []
+    while runner.results():
+        batch = runner.results()
+        assert len(batch) <= 50
+        sent += [r["command_id"] for r in batch]
+        runner.delivered(batch)
+    assert sorted(sent) == [f"C{n:010d}" for n in range(120)]
+
+
+def test_error_counters_stay_within_what_the_platform_takes() -> None:
+    counters = Counters()
+    for n in range(100):
+        counters({"event": "error", "code": f"device.fault_{n}"})
+    snapshot = counters.snapshot()
+    assert len(snapshot) <= 64 and sum(snapshot.values()) == 100
+    assert snapshot["errors.other"] == 60
 
 
 def test_a_command_that_must_wait_is_asked_again_later() -> None:
@@ -246,6 +271,11 @@ class RefusingPlatform:
         self.events_taken += [e["kind"] for e in events]
         return {"accepted": len(events), "duplicates": 0}
 
+    async def assistance(self, call_id: str, reason: str, step: str) -> HelpCallState:
+        if self.gateway:
+            raise ApiError(self.gateway, "call_refused", "refused")
+        return HelpCallState(call_id, "open", None)
+
     async def heartbeat(self, body: dict[str, Any]) -> HeartbeatAnswer:
         if self.gateway:
             raise ApiError(self.gateway, "invalid_request", "a counter it does not take")
@@ -310,3 +340,28 @@ def test_device_reasons_are_words_the_platform_takes_and_the_kiosk_s_own_come_th
     assert all(taken.match(r) for r in reasons), reasons
     assert len(reasons) <= 16 and reasons[-3:] == ["media-empty", "cover-open", "a4.paper_out"]
     assert "vendor_thing-error" in reasons and "x5v-rail-warning" in reasons
+
+
+def test_a_queued_help_call_is_given_up_only_when_the_platform_refuses_it_for_good(
+    tmp_path: Path,
+) -> None:
+    store = OfflineStore.open(tmp_path / "o.db", FileKeyProvider(tmp_path / "o.key", create=True))
+    platform = RefusingPlatform()
+    shipper = EventShipper(store, cast(Any, platform), base=0.001, cap=0.001)
+    delivered: list[bool] = []
+    shipper.call_delivered = lambda: delivered.append(True)
+    shipper.queue_call("c-1", "user_request", "summary")
+    for status in (401, 403, 404, 408):  # a clock, a proxy, a timeout: tried again
+        platform.gateway = status
+        time.sleep(0.01)
+        asyncio.run(shipper.ship())
+        assert store.outbox.counts(kind=ASSISTANCE).dead_letter == 0, status
+    platform.gateway = 0
+    time.sleep(0.01)
+    asyncio.run(shipper.ship())
+    assert store.outbox.counts(kind=ASSISTANCE).delivered == 1 and delivered == [True]
+    shipper.queue_call("c-2", "paper_out", "summary")
+    platform.gateway = 409  # call_id_reused: the same id with another reason, never taken
+    asyncio.run(shipper.ship())
+    assert store.outbox.counts(kind=ASSISTANCE).dead_letter == 1
+    store.close()

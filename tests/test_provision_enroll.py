@@ -56,7 +56,9 @@ def test_a_fresh_machine_enrolls_with_design_s_flags_alone(
     named = provision("hall-name", "  兰州新区 政务服务中心 ", "--config", str(config))
     assert named.returncode == 0, named.stderr
     assert 'hall_name = "兰州新区 政务服务中心"' in config.read_text(encoding="utf-8")
-    assert provision("hall-name", "", "--config", str(config)).returncode == 2
+    for bad in ("", "大厅\x1b[2J", "长" * 41):
+        assert provision("hall-name", bad, "--config", str(config)).returncode == 2
+    assert 'hall_name = "兰州新区 政务服务中心"' in config.read_text(encoding="utf-8")
 
 
 def test_used_expired_and_wrong_tokens_are_refused_and_nothing_is_written(
