@@ -82,6 +82,22 @@ def test_receipt_arrives_decoded_at_the_simulator(sim: ReceiptSimulator) -> None
     device.close()
 
 
+def test_a_long_running_simulator_keeps_nothing_it_was_told_to_forget(
+    sim: ReceiptSimulator,
+) -> None:
+    """The memory benchmark's rig: receipts and bytes dropped; the next receipt decodes as usual
+    on the same connection."""
+    device = printer(sim)
+    device.print_receipt(receipt())
+    sim.wait_for_receipts(1)
+    sim.forget()
+    assert sim.receipts == [] and sim.raw == b""
+    device.print_receipt(receipt())
+    (printed,) = sim.wait_for_receipts(1)
+    assert printed.qr_payloads == [URL] and len(sim.raw) > 100
+    device.close()
+
+
 def test_printer_paper_width_decides_the_layout(sim: ReceiptSimulator) -> None:
     device = printer(sim, paper_mm=80)
     device.print_receipt(receipt())

@@ -81,7 +81,10 @@ class _Page:
 class StreamDecoder:
     """Incremental decoder; `chinese_default` is the two-byte mode after power-on and ESC @."""
 
-    def __init__(self, *, chinese_default: bool = False) -> None:
+    def __init__(self, *, chinese_default: bool = False, keep: bool = True) -> None:
+        """`keep=False`: the receipts and status queries go out as events only and are not kept
+        for `result()` (a printer simulator that runs for hours keeps its own)."""
+        self._keep = keep
         self._chinese_default = chinese_default
         self._buf = bytearray()
         self._base = 0  # stream offset of _buf[0]
@@ -180,7 +183,8 @@ class StreamDecoder:
         receipt = DecodedReceipt(
             tuple(page.elements), "partial" if mode == "partial" else "full", tuple(page.unknown)
         )
-        self._receipts.append(receipt)
+        if self._keep:
+            self._receipts.append(receipt)
         self._events.append(CutDone(receipt))
         self._page = _Page()
 
@@ -381,7 +385,8 @@ class StreamDecoder:
         self._need(pos, 3)
         n = self._buf[pos + 2]
         if self._buf[pos + 1] == 0x04 and 1 <= n <= 4:  # DLE EOT n: the printer answers at once
-            self._queries.append(n)
+            if self._keep:
+                self._queries.append(n)
             self._events.append(StatusRequest(n))
             return pos + 3
         return self._skipped(pos, skip_dle(self._buf, pos))

@@ -143,6 +143,14 @@ class ReceiptSimulator:
         with self._lock:
             return self._status_replies
 
+    def forget(self) -> None:
+        """Drop the receipts and bytes kept so far: a rig that runs for hours in the kiosk's own
+        process (the memory benchmark) must not count a real printer's paper as kiosk memory."""
+        with self._lock:
+            self._receipts.clear()
+            self._unprinted.clear()
+            self._raw = bytearray()
+
     def wait_for_receipts(self, count: int, timeout_s: float = 5.0) -> list[DecodedReceipt]:
         """The receipts once at least `count` were printed, or what there is after `timeout_s`."""
         deadline = time.monotonic() + timeout_s
@@ -163,7 +171,7 @@ class ReceiptSimulator:
         thread.start()
 
     def _serve_fd(self, fd: int) -> None:
-        decoder = StreamDecoder(chinese_default=self.settings.chinese_default)
+        decoder = StreamDecoder(chinese_default=self.settings.chinese_default, keep=False)
         while not self._stopping.is_set():
             if not select.select([fd], [], [], 0.05)[0]:
                 continue
@@ -254,7 +262,7 @@ class ReceiptSimulator:
             thread.start()
 
     def _serve(self, conn: socket.socket) -> None:
-        decoder = StreamDecoder(chinese_default=self.settings.chinese_default)
+        decoder = StreamDecoder(chinese_default=self.settings.chinese_default, keep=False)
         received = 0
         try:
             conn.settimeout(0.05)
