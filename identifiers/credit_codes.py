@@ -1,8 +1,9 @@
 """Unified social credit codes (GB 32100-2015): 18 characters, the check character mod 31.
 
-Positions 1-2 are the registering authority and entity type, 3-8 the administrative division
-(digits), 9-17 the organisation code, 18 the check character, all from a 31-character alphabet
-without I, O, S, V and Z.
+Positions 1-2 are the registering authority and entity type, 3-8 the administrative division,
+9-17 the organisation code, 18 the check character, all from a 31-character alphabet without I, O,
+S, V and Z. A code is valid when its alphabet and its check character are (DESIGN §4): the parts'
+own tables (which divisions exist) change over time and are the registry's to check, not a kiosk's.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ USCC_LENGTH = 18
 USCC_CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # no I, O, S, V, Z (GB 32100-2015 table 1)
 _VALUE = {c: i for i, c in enumerate(USCC_CHARSET)}
 _WEIGHTS = tuple(pow(3, i, 31) for i in range(17))  # 1, 3, 9, 27, 19, 26, ...
-_DIGITS = "0123456789"  # explicit: str.isdigit() also accepts full-width digits
 
 
 class UsccProblem(enum.StrEnum):
@@ -21,7 +21,6 @@ class UsccProblem(enum.StrEnum):
 
     LENGTH = "length"  # not 18 characters
     CHARACTER = "character"  # a character outside the code's alphabet
-    DIVISION = "division"  # positions 3-8 are not all digits
     CHECK_MISMATCH = "check_mismatch"  # the check character does not match
 
 
@@ -39,8 +38,6 @@ def uscc_problem(code: str) -> UsccProblem | None:
         return UsccProblem.LENGTH
     if any(c not in _VALUE for c in code):
         return UsccProblem.CHARACTER
-    if any(c not in _DIGITS for c in code[2:8]):
-        return UsccProblem.DIVISION
     if uscc_check_char(code[:17]) != code[17]:
         return UsccProblem.CHECK_MISMATCH
     return None

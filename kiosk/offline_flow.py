@@ -28,7 +28,6 @@ log = logging.getLogger(__name__)
 USCC_MESSAGES = {
     UsccProblem.LENGTH: "uscc.wrong_length",
     UsccProblem.CHARACTER: "uscc.bad_character",
-    UsccProblem.DIVISION: "uscc.bad_character",
     UsccProblem.CHECK_MISMATCH: "uscc.bad_check",
 }
 

@@ -62,8 +62,6 @@ def uscc_error(s: object) -> str | None:
     if problem is UsccProblem.CHARACTER:
         pos, c = next((p, c) for p, c in enumerate(s, start=1) if c not in USCC_CHARSET)
         return f"第{pos}位字符“{c}”无效（只能使用数字和除I、O、S、V、Z外的大写字母）"
-    if problem is UsccProblem.DIVISION:
-        return "第3至8位（登记管理机关行政区划码）应为数字"
     if problem is UsccProblem.CHECK_MISMATCH:
         return "校验码错误，请核对统一社会信用代码"
     return None

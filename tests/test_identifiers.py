@@ -140,12 +140,19 @@ def test_the_credit_code_check_character_by_hand() -> None:
         ("91350100M000100Y4", UsccProblem.LENGTH),
         ("91350100M000100I43", UsccProblem.CHARACTER),
         ("91350100m000100Y43", UsccProblem.CHARACTER),  # callers normalise case
-        ("913A0100M000100Y43", UsccProblem.DIVISION),
         ("91350100M000100Y44", UsccProblem.CHECK_MISMATCH),
     ],
 )
 def test_credit_code_problems(code: str, problem: UsccProblem) -> None:
     assert uscc_problem(code) is problem
+
+
+def test_the_check_character_is_the_only_check_of_a_codes_parts() -> None:
+    """DESIGN §4: 18 characters of the code's alphabet, the check character mod 31; any 17 such
+    characters with their check character are a code (letters where a division usually is too)."""
+    first17 = "913A0100M000100Y4"
+    assert uscc_problem(first17 + uscc_check_char(first17)) is None
+    assert uscc_problem("913A0100M000100Y43") is UsccProblem.CHECK_MISMATCH
 
 
 def test_a_credit_code_typed_with_spaces_and_lower_case() -> None:

@@ -76,7 +76,7 @@ def test_every_single_character_substitution_is_caught(code: str) -> None:
         ("91110000802100433BB", "18位"),
         ("91110000802100433b", "第18位"),  # lowercase is not in the character set
         ("9111000080210043IB", "第17位"),  # I is excluded
-        ("91A10000802100433B", "第3至8位"),
+        ("91A10000802100433B", "校验码"),  # letters where a division usually is: the check
         ("91110000802100433C", "校验码"),
         ("９1110000802100433B", "第1位"),  # full-width digit
     ],
