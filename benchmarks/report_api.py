@@ -257,7 +257,7 @@ def build_document(
         issued_at=issued,
         public_url="http://127.0.0.1:8080",
     )
-    domains = validate(profile, request, today)
+    domains, request = validate(profile, request, today)
     return report_build.build_document(
         profile, request, domains, entity.name, entity.kind, records, issue, today
     )

@@ -91,8 +91,9 @@ def serve(args: argparse.Namespace) -> int:
 
 def import_file(args: argparse.Namespace) -> int:
     data = Path(args.file).read_bytes()  # before the database: a wrong path creates nothing
+    notes: list[tuple[int, str]] = []
     try:
-        counts = import_lines(_service(args), _utf8_lines(data))
+        counts = import_lines(_service(args), _utf8_lines(data), notes)
     except ImportFileError as exc:
         print("import refused, nothing was imported:", file=sys.stderr)
         for number, reason in exc.errors:
@@ -103,6 +104,10 @@ def import_file(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
         return 2
+    if notes:
+        print(f"imported; {len(notes)} line(s) to look at:", file=sys.stderr)
+        for number, reason in notes:
+            print(f"  line {number}: {reason}", file=sys.stderr)
     print(json.dumps(counts))
     return 0
 

@@ -22,13 +22,14 @@ from sqlalchemy.engine import Connection
 
 from . import db, ids
 from .entities import ENTITY_KINDS, ROLES, kind_not_eligible
-from .profiles import KIND_LABELS, LIST_KINDS, RECORD_KINDS, Domain, Profile, load_profile, regions
+from .profiles import KIND_LABELS, RECORD_KINDS, Domain, Profile, load_profile, regions
 from .service import PlatformService
 from .text import describe, unsafe_char
 
 log = logging.getLogger("report_service")
 
 MAX_ERRORS = 20
+FILED_AS_GIVEN = "记录已按所填领域导入，报告中照常列出；如归错领域，请改正 domain 后重新导入。"
 IMPORT_BATCH = 200  # rows per transaction: well under a second of write lock, even on a busy host
 _FIELDS = {
     "entity": ({"type", "uscc", "name", "kind", "region"}, set()),
@@ -62,6 +63,8 @@ class Parsed:
     entities: dict[str, dict[str, Any]] = field(default_factory=dict)
     persons: dict[str, dict[str, Any]] = field(default_factory=dict)
     records: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # (line, code: reason) of lines imported as they are that a data office should look at
+    notes: list[tuple[int, str]] = field(default_factory=list)
 
 
 class _Bad(ValueError):
@@ -168,7 +171,9 @@ def parse_lines(lines: Iterable[str], known_usccs: dict[str, str], today: dt.dat
             errors.append((number, str(exc)))
     for number, obj in pending_records:
         try:
-            record = _record(obj, regions, today)
+            record, note = _record(obj, regions, today)
+            if note:
+                parsed.notes.append((number, note))
             if record["record_id"] in parsed.records:
                 raise _Bad(f"record_id {record['record_id']} appears twice in the file")
             parsed.records[record["record_id"]] = record
@@ -238,7 +243,11 @@ def _repaired_on(obj: dict[str, Any], date: dt.date, today: dt.date) -> dt.date 
     return repaired_on
 
 
-def _record(obj: dict[str, Any], regions: dict[str, str], today: dt.date) -> dict[str, Any]:
+def _record(
+    obj: dict[str, Any], regions: dict[str, str], today: dt.date
+) -> tuple[dict[str, Any], str | None]:
+    """The record's row, and a note when it is filed outside what the region's table collects
+    under that domain: imported and reported where the agency filed it, but worth a look."""
     uscc = _uscc(obj)
     if uscc not in regions:
         raise _Bad(f"record for unknown entity {uscc}")
@@ -273,9 +282,9 @@ def _record(obj: dict[str, Any], regions: dict[str, str], today: dt.date) -> dic
     classified = obj.get("classified", False)
     if not isinstance(classified, bool):
         raise _Bad("'classified' must be true or false")
-    _in_scope(profile, resolved, kind, list_name)
-    confirmed = _effective_document(profile, obj)
-    return {
+    note = _scope_note(profile, resolved, kind, list_name)
+    confirmed = _effective_document(obj)
+    row = {
         "record_id": _text(obj, "record_id", 64),
         "uscc": uscc,
         "domain": resolved.code,
@@ -291,55 +300,50 @@ def _record(obj: dict[str, Any], regions: dict[str, str], today: dt.date) -> dic
         "classified": classified,
         "confirmed_by_effective_document": confirmed,
     }
+    return row, note
 
 
 def _name(part: Domain) -> str:
     return f"“{part.name}”（{part.code}）"
 
 
-def _in_scope(profile: Profile, part: Domain, kind: str, list_name: Any) -> None:
-    """The record's kind (and list) must be what the region collects under that domain."""
+def _scope_note(profile: Profile, part: Domain, kind: str, list_name: Any) -> str | None:
+    """Whether the record's kind (and list) is what the region's table collects under that
+    domain; if not, the note that says where it would belong."""
+    if part.collects(kind, list_name):
+        return None
     label = KIND_LABELS[kind]
     if kind not in part.data_scope:
         homes = [d for d in profile.parts if kind in d.data_scope]
         where = (
-            f"{label}归入：{'、'.join(_name(d) for d in homes)}，请改正 domain。"
+            f"{label}归入：{'、'.join(_name(d) for d in homes)}。"
             if homes
-            else f"{profile.region_name}没有归集{label}的领域，该记录不能导入。"
+            else f"{profile.region_name}的方案没有归集{label}的领域。"
         )
         scope = "、".join(KIND_LABELS[k] for k in part.data_scope)
-        raise _refused(
-            "record_out_of_scope",
-            f"{profile.region_name}的{_name(part)}归集{scope}，不归集{label}。{where}",
+        return (
+            f"record_out_of_scope: {profile.region_name}的{_name(part)}归集{scope}，不归集{label}。"
+            f"{where}{FILED_AS_GIVEN}"
         )
-    if kind in LIST_KINDS and list_name not in part.lists:
-        homes = [d for d in profile.parts if list_name in d.lists]
-        where = (
-            f"该名单属于：{'、'.join(_name(d) for d in homes)}。"
-            if homes
-            else f"{profile.region_name}的方案没有列出该名单。"
-        )
-        named = "、".join(part.lists) or "无"
-        raise _refused(
-            "list_not_in_domain",
-            f"名单“{list_name}”不是{_name(part)}归集的{label}（该领域：{named}）。{where}"
-            "请核对 list_name 与 domain。",
-        )
+    homes = [d for d in profile.parts if list_name in d.lists]
+    where = (
+        f"该名单属于：{'、'.join(_name(d) for d in homes)}。"
+        if homes
+        else f"{profile.region_name}的方案没有列出该名单。"
+    )
+    named = "、".join(part.lists) or "无"
+    return (
+        f"list_not_in_domain: 名单“{list_name}”不是{_name(part)}归集的{label}"
+        f"（该领域：{named}）。{where}{FILED_AS_GIVEN}"
+    )
 
 
-def _effective_document(profile: Profile, obj: dict[str, Any]) -> bool | None:
-    """`confirmed_by_effective_document`: true, false or absent; a region whose report counts
-    only confirmed records needs it said on every record (absent would hide the record)."""
+def _effective_document(obj: dict[str, Any]) -> bool | None:
+    """`confirmed_by_effective_document`: true, false or absent (not said). A region whose report
+    counts only confirmed records (require_effective_document) leaves out those saying false."""
     value = obj.get("confirmed_by_effective_document")
     if value is not None and not isinstance(value, bool):
         raise _Bad("'confirmed_by_effective_document' must be true, false or null")
-    if value is None and profile.rules.require_effective_document:
-        rule = profile.sources["rules.require_effective_document"]
-        raise _refused(
-            "effective_document_required",
-            f"{profile.region_name}的报告只计入生效法律文书确认的违法行为（“{rule.quotes[0]}”）："
-            "请为每条记录填写 confirmed_by_effective_document（true 或 false）。",
-        )
     return value
 
 
@@ -357,11 +361,18 @@ def _batches(items: list[Any]) -> Iterable[list[Any]]:
         yield items[start : start + IMPORT_BATCH]
 
 
-def import_lines(service: PlatformService, lines: Iterable[str]) -> dict[str, int]:
-    """Validate all lines, then write them in short transactions; returns counts per type."""
+def import_lines(
+    service: PlatformService,
+    lines: Iterable[str],
+    notes: list[tuple[int, str]] | None = None,
+) -> dict[str, int]:
+    """Validate all lines, then write them in short transactions; returns counts per type, and
+    adds to `notes` the (line, reason) of lines imported that a data office should look at."""
     with service.engine.connect() as conn:
         known = dict(conn.execute(select(db.Entity.uscc, db.Entity.region)).all())
     parsed = parse_lines(lines, known, service.today())
+    if notes is not None:
+        notes.extend(parsed.notes)
     for rows in _batches(list(parsed.entities.values())):
         with service.engine.begin() as conn:
             _upsert(conn, db.Entity.__table__, rows, ["uscc"])

@@ -1,7 +1,7 @@
 """`report-service migrate`: an earlier database to the current schema version (db.py).
 
 Version 2 to 3 adds `records.confirmed_by_effective_document` (NULL for the records already held:
-"not said", which a region requiring it does not count); 3 to 4 indexes alerts by terminal (every
+"not said", which counts as a record everywhere); 3 to 4 indexes alerts by terminal (every
 heartbeat looks its terminal's up); 4 to 5 stores reports' PDFs uncompressed in PostgreSQL from
 then on (those already stored stay as they are; SQLite: nothing to change). Version 1 to 5 does
 those and the rest. Stop the platform first: PostgreSQL's change waits for the reports table.
@@ -51,23 +51,21 @@ def migrate_database(url: str, keys: str | None) -> str:
             with engine.begin() as conn:
                 _upgrade_tables(conn)
                 _set_version(conn, None)
-                unset = _unconfirmed_note(conn)
             log.info("database tables upgraded to schema version %d", db.SCHEMA_VERSION)
-            return f"upgraded the tables to schema version {db.SCHEMA_VERSION}{unset}"
+            return f"upgraded the tables to schema version {db.SCHEMA_VERSION}"
         where = key_dir_for(url, keys)
         ring = _key_dir_from_legacy(engine, where.path)
         with engine.begin() as conn:
             if conn.dialect.name == "sqlite":  # deleted content is overwritten, not just freed
                 conn.exec_driver_sql("PRAGMA secure_delete=ON")
             _upgrade(conn, ring)
-            unset = _unconfirmed_note(conn)
         _scrub(engine)
     finally:
         engine.dispose()
     log.info("database migrated to schema version %d; keys in %s", db.SCHEMA_VERSION, where.path)
     return (
         f"migrated to schema version {db.SCHEMA_VERSION}: keys moved to {where.path} and "
-        f"deleted from the database, names and contact numbers sealed{unset}"
+        "deleted from the database, names and contact numbers sealed"
     )
 
 
@@ -92,21 +90,6 @@ def _key_dir_from_legacy(engine: Engine, path: Any) -> Keyring:
     ring, _ = new_keyring(private, pepper)
     write_key_dir(path, ring, private)
     return ring
-
-
-def _unconfirmed_note(conn: Connection) -> str:
-    """What a region that counts only records confirmed by a legally effective document (Huzhou)
-    cannot report until the records are imported again with the field."""
-    count = conn.execute(
-        text("SELECT COUNT(*) FROM records WHERE confirmed_by_effective_document IS NULL")
-    ).scalar_one()
-    if not count:
-        return ""
-    return (
-        f"; {count} records have no confirmed_by_effective_document: a region that requires it "
-        "(require_effective_document) refuses reports for their enterprises (records_unconfirmed) "
-        "until they are imported again with the field"
-    )
 
 
 def _columns(conn: Connection, table: str) -> set[str]:

@@ -8,7 +8,7 @@ import hashlib
 import json
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from . import ids, rules
 from .document import ReportDocument
@@ -48,13 +48,16 @@ def check_idempotency_key(key: str | None) -> str:
     return key
 
 
-def validate(profile: Profile, request: ReportRequest, today: dt.date) -> tuple[Domain, ...]:
-    """What can be checked without the database: the code, the period, the domains."""
+def validate(
+    profile: Profile, request: ReportRequest, today: dt.date
+) -> tuple[tuple[Domain, ...], ReportRequest]:
+    """What can be checked without the database: the code, the period, the domains; and the
+    request as the report answers it (a period reaching back past the floor starts at the floor)."""
     error = ids.uscc_error(request.uscc)
     if error:
         raise unprocessable("invalid_uscc", f"统一社会信用代码有误：{error}")
-    rules.validate_period(profile, request.period_from, request.period_to, today)
-    return rules.select_domains(profile, request.domains)
+    start = rules.validate_period(profile, request.period_from, request.period_to, today)
+    return rules.select_domains(profile, request.domains), replace(request, period_from=start)
 
 
 @dataclass(frozen=True)

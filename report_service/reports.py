@@ -205,7 +205,7 @@ class ReportIssuer:
                     pending.record()
                     return Plan(caller, person_id, key, fingerprint, request, profile, (),
                                 None, today, pending, _replay(existing, fingerprint))  # fmt: skip
-                domains = validate(profile, request, today)
+                domains, request = validate(profile, request, today)
                 loaded = _load(c, caller, profile, person_id, request)
                 c.rollback()  # reads done: no transaction stays open over the render
         except Exception:

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from typing import Protocol
 
 from .document import DomainResult, RecordLine
-from .errors import conflict, unprocessable
+from .errors import unprocessable
 from .profiles import KIND_LABELS, Domain, Profile
 
 
@@ -34,22 +34,29 @@ def add_years(day: dt.date, years: int) -> dt.date:
         return day.replace(year=day.year + years, day=28)
 
 
-def validate_period(profile: Profile, start: dt.date, end: dt.date, today: dt.date) -> None:
+def validate_period(profile: Profile, start: dt.date, end: dt.date, today: dt.date) -> dt.date:
+    """The first day the report covers: `start`, or the region's floor date when the period
+    reaches back before it (DESIGN §4: records on or after the floor date within the period; the
+    report says from which day it speaks, never of days whose records were not collected)."""
     if start > end:
         raise unprocessable("period_reversed", "查询期间的开始日期晚于结束日期，请重新选择。")
     if end > today or start > today:
         raise unprocessable("period_in_future", "查询期间不能晚于今天，请重新选择。")
-    if profile.floor_date and start < profile.floor_date:
+    floor = profile.floor_date
+    if floor and end < floor:
         raise unprocessable(
             "period_before_floor",
-            f"本地区报告只覆盖{profile.floor_date.isoformat()}以后的信息，请把开始日期选在此后。",
+            f"本地区报告只覆盖{floor.isoformat()}以后的信息，请把查询期间选在此后。",
         )
-    if profile.max_period_from_floor and profile.floor_date:
-        return  # any period from the floor on: records since the floor can all be reported
-    if end > add_years(start, profile.max_period_years):
+    if floor and start < floor:
+        start = floor
+    if profile.max_period_from_floor and floor:
+        return start  # any period from the floor on: records since the floor can all be reported
+    if profile.max_period_years and end > add_years(start, profile.max_period_years):
         raise unprocessable(
             "period_too_long", f"查询期间最长{profile.max_period_years}年，请缩短查询期间。"
         )
+    return start
 
 
 def select_domains(profile: Profile, requested: str | Sequence[str]) -> tuple[Domain, ...]:
@@ -71,9 +78,9 @@ def record_shown(
     profile: Profile, record: RecordLike, start: dt.date, end: dt.date, today: dt.date
 ) -> bool:
     rules = profile.rules
-    part = profile.part(record.domain)
-    # the domain's data scope, also for records stored before the import checked it
-    if part is None or not part.collects(record.kind, record.list_name):
+    # a record is reported where its agency filed it, inside the domain's table scope or not
+    # (the import notes the latter): a pushed violation left out would make a false clean report
+    if profile.part(record.domain) is None:
         return False
     if not start <= record.date <= end:
         return False
@@ -88,15 +95,11 @@ def record_shown(
             return False
         if rules.exclude_credit_repaired and repaired_by(record, today):
             return False
-    if rules.require_effective_document:
-        confirmed = record.confirmed_by_effective_document
-        if confirmed is None:  # stored before the field existed: neither a record nor none
-            raise conflict(
-                "records_unconfirmed",
-                "该企业有记录尚未注明是否经生效法律文书确认，暂时无法出具报告，请到信用窗口办理。",
-            )
-        return confirmed
-    return True
+    # the agency says no legally effective document confirms it (yet); not said: the decision
+    # or list entry it pushed is the document, as DESIGN §4's import format assumes
+    return not (
+        rules.require_effective_document and record.confirmed_by_effective_document is False
+    )
 
 
 def repaired_by(record: RecordLike, day: dt.date) -> bool:

@@ -64,7 +64,7 @@ def _candidates(
         # a region whose seed names no list still gets entries, under a generic list name
         return listed if listed or in_scope else list(domains)
     if kind == "business_abnormality":
-        if in_scope:  # only where the region collects it (the import refuses it elsewhere)
+        if in_scope:  # only where the region's tables collect it (the import notes it elsewhere)
             return scoped
         market = [
             d for d in domains if any(w in str(d.get("name", "")) for w in table.market_words)

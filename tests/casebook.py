@@ -42,7 +42,7 @@ def penalty(rid: str, code: str, domain: str, date: str, **extra: object) -> dic
         "repaired_on": None,
         "list_name": None,
         "classified": False,
-        # valid in every region; Huzhou's import requires it (only confirmed records count there)
+        # valid in every region; where only confirmed records count (Huzhou) false leaves it out
         "confirmed_by_effective_document": True,
     }
     base.update(extra)
@@ -74,8 +74,8 @@ def _home(profile: Profile, kind: str) -> Domain | None:
 
 def casebook(region: str) -> tuple[list[str], dict[str, str]]:
     """One entity, one legal representative, one record per rule case, each filed under a domain
-    that collects its kind in the region (a kind no domain collects is left out: the import
-    refuses it). Returns the lines and the ids, with `domain:<CASE>` the code each case went to."""
+    that collects its kind in the region (a kind no domain collects is left out: it would only be
+    reported where it was filed). Returns the lines and the ids, with `domain:<CASE>` the code each case went to."""
     profile = load_profile(region)
     code = uscc(region, 4242)
     person = id_number(region, 421)

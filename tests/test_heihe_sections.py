@@ -98,17 +98,30 @@ def test_a_report_of_one_domain_still_shows_the_arrears(heihe, tmp_path):
     assert "另含：企业参保欠缴、住房公积金欠缴（每份报告都包括）" in page
 
 
-def test_arrears_filed_under_a_domain_are_refused_with_the_section_to_use(platform, tmp_path):
-    rows = company_and_person("heihe", COMPANY, "黑河欠缴测试有限公司", PERSON, "欠测试", "agent")
+def test_arrears_filed_under_a_domain_are_reported_there_and_noted_with_the_section(
+    platform, tmp_path
+):
+    company, person = uscc("heihe", 1822), id_number("heihe", 186)
+    rows = company_and_person(
+        "heihe", company, "黑河欠缴归类测试有限公司", person, "归测试", "agent"
+    )
     arrears = other(
-        "HH-SI-9", COMPANY, "人力资源和社会保障", "social_insurance_arrears", "2024-04-01"
+        "HH-SI-9", company, "人力资源和社会保障", "social_insurance_arrears", "2024-04-01"
     )
     path = Path(tmp_path / "wrong.jsonl")
     path.write_text("\n".join([*rows, json.dumps(arrears, ensure_ascii=False)]) + "\n", "utf-8")
-    run = cli("import", *platform.db_args(), str(path), check=False)
-    assert run.returncode == 2
+    run = cli("import", *platform.db_args(), str(path))
     assert (
         "line 3: record_out_of_scope: 黑河市的“人力资源和社会保障”（human_resources_social_security）"
         "归集行政处罚，不归集社会保险费欠缴。社会保险费欠缴归入：“企业参保欠缴”"
-        "（social_insurance_arrears），请改正 domain。"
+        "（social_insurance_arrears）。记录已按所填领域导入"
     ) in run.stderr
+    terminal = enroll(platform, "heihe")
+    token = terminal.login_card(person, "归测试")["session_token"]
+    r = terminal.report(token, company, "2024-01-01", "2024-12-31")
+    assert r.status_code == 201, r.text
+    where = {
+        d["code"]: [x["record_id"] for x in d["records"]] for d in r.json()["summary"]["domains"]
+    }
+    assert where["human_resources_social_security"] == ["HH-SI-9"]
+    assert where["social_insurance_arrears"] == []

@@ -139,7 +139,7 @@ def test_profiles_show_gives_the_seed_words_or_the_reason():
 # --- the longest period ---------------------------------------------------------------------
 # Gansu: “确保市场主体在2021年1月1日以后的违法违规信息全面、准确、真实、及时归集至省信用信息共享平台”. No seed
 # states a longest period; a 5-year cap made the records of 2021 unreachable. From the floor, a
-# period may now be of any length; Heihe, with no floor, keeps the 5 years (a labelled default).
+# period may now be of any length; Heihe, with no floor, has a 10-year bound (a labelled default).
 
 
 def test_a_period_from_the_floor_reaches_records_older_than_five_years(platform, tmp_path):
@@ -163,11 +163,11 @@ def test_a_period_from_the_floor_reaches_records_older_than_five_years(platform,
     assert dt.date(2021 + catalog["max_period_years"], 1, 1) > today
 
 
-def test_heihe_without_a_floor_keeps_the_five_year_default(platform):
+def test_heihe_without_a_floor_keeps_a_ten_year_default(platform):
     terminal = enroll(platform, "heihe")
     catalog = terminal.request("GET", "/v1/catalog").json()
-    assert catalog["max_period"] == {"years": 5, "from_floor": False}
-    assert catalog["max_period_years"] == 5 and catalog["earliest_date"] is None
+    assert catalog["max_period"] == {"years": 10, "from_floor": False}
+    assert catalog["max_period_years"] == 10 and catalog["earliest_date"] is None
     company, person = uscc("heihe", 1832), id_number("heihe", 185)
     cli_rows = company_and_person(
         "heihe", company, "黑河期间测试有限公司", person, "期测试", "agent"
@@ -175,6 +175,7 @@ def test_heihe_without_a_floor_keeps_the_five_year_default(platform):
     path = platform.log_path.parent / "heihe-period.jsonl"
     import_jsonl(platform, path, cli_rows)
     token = terminal.login_card(person, "期测试")["session_token"]
-    r = terminal.report(token, company, "2019-06-01", "2024-06-02")
+    assert terminal.report(token, company, "2019-06-01", "2024-06-02").status_code == 201
+    r = terminal.report(token, company, "2014-06-01", "2024-06-02")
     assert r.status_code == 422 and r.json()["error"]["code"] == "period_too_long"
-    assert r.json()["error"]["message"] == "查询期间最长5年，请缩短查询期间。"
+    assert r.json()["error"]["message"] == "查询期间最长10年，请缩短查询期间。"

@@ -102,7 +102,8 @@ def test_header_fields(profile):
     assert p["domains_announced"] == announced
     assert len(p["domains"]) == n_domains
     assert p["floor_date"]["value"] == floor
-    assert p["max_period_years"]["value"] == 5
+    # a bound no seed states: wide where no floor lifts it (Heihe), unused where one does
+    assert p["max_period_years"]["value"] == (5 if floor else 10)
     assert p["max_period_from_floor"]["value"] is (floor is not None)
     assert p["report_validity_days"] == {
         "value": 30,

@@ -89,26 +89,40 @@ def test_region_shows_exactly_the_records_its_seed_names(platform, loaded, regio
 
 
 @pytest.mark.parametrize(
-    ("region", "start", "code"),
+    ("region", "start", "reported_from", "early_shown"),
     [
-        ("gansu", "2020-12-31", "period_before_floor"),
-        ("wuhai", "2020-12-31", "period_before_floor"),
-        ("lanzhou", "2020-12-31", "period_before_floor"),
-        ("huzhou", "2020-04-30", "period_before_floor"),
-        ("huzhou", "2020-05-01", None),
-        ("heihe", "2019-01-01", None),  # Heihe names no floor date; only the 5-year limit applies
+        ("gansu", "2020-01-01", "2021-01-01", False),
+        ("wuhai", "2020-12-31", "2021-01-01", False),
+        ("lanzhou", "2015-06-01", "2021-01-01", False),
+        ("huzhou", "2020-04-30", "2020-05-01", True),  # EARLY (2020-08-01) is after its floor
+        ("huzhou", "2020-05-01", "2020-05-01", True),
+        ("heihe", "2019-01-01", "2019-01-01", True),  # Heihe names no floor date
     ],
 )
-def test_floor_dates(platform, loaded, region, start, code):
+def test_floor_dates(platform, loaded, region, start, reported_from, early_shown):
+    """DESIGN §4: “records on or after the region's floor date … within the requested period”.
+    A period reaching back before the floor is answered from the floor, and the report says so
+    (its period, printed and verified, starts at the floor: it speaks of no day it cannot)."""
     info = loaded[region]
     terminal = enroll(platform, region)
     token = terminal.login_card(info["id_number"], "规则测试人")["session_token"]
-    end = f"{int(start[:4]) + 4}-12-31"
-    r = terminal.report(token, info["uscc"], start, end)
-    if code is None:
-        assert r.status_code == 201, r.text
-    else:
-        assert r.status_code == 422 and r.json()["error"]["code"] == code
+    r = terminal.report(token, info["uscc"], start, "2025-12-31")
+    assert r.status_code == 201, r.text
+    shown = {rec["record_id"] for d in r.json()["summary"]["domains"] for rec in d["records"]}
+    assert (f"{info['prefix']}-EARLY" in shown) is early_shown
+    assert f"{info['prefix']}-GENERAL" in shown
+    verify = terminal.request("GET", f"/v1/verify/{r.json()['verification_code']}").json()
+    assert verify["period"] == {"from": reported_from, "to": "2025-12-31"}
+
+
+@pytest.mark.parametrize(("region", "floor"), [("gansu", "2021-01-01"), ("huzhou", "2020-05-01")])
+def test_a_period_wholly_before_the_floor_is_refused(platform, loaded, region, floor):
+    info = loaded[region]
+    terminal = enroll(platform, region)
+    token = terminal.login_card(info["id_number"], "规则测试人")["session_token"]
+    r = terminal.report(token, info["uscc"], "2019-01-01", "2019-12-31")
+    assert r.status_code == 422 and r.json()["error"]["code"] == "period_before_floor", r.text
+    assert floor in r.json()["error"]["message"]
 
 
 def test_chosen_domains_only(platform, loaded):

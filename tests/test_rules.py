@@ -44,29 +44,33 @@ def code_of(exc: pytest.ExceptionInfo[ApiError]) -> str:
 
 
 @pytest.mark.parametrize(
-    ("region", "start", "end", "code"),
+    ("region", "start", "end", "expected"),
     [
-        ("gansu", D(2021, 1, 1), D(2025, 12, 31), None),
-        ("gansu", D(2021, 11, 22), D(2026, 11, 22), None),  # exactly five years
+        ("gansu", D(2021, 1, 1), D(2025, 12, 31), D(2021, 1, 1)),
+        ("gansu", D(2021, 11, 22), D(2026, 11, 22), D(2021, 11, 22)),  # exactly five years
         # from the floor a period may be longer than five years: records since the floor fit
-        ("gansu", D(2021, 1, 1), D(2026, 11, 22), None),
-        ("gansu", D(2020, 12, 31), D(2021, 6, 1), "period_before_floor"),
+        ("gansu", D(2021, 1, 1), D(2026, 11, 22), D(2021, 1, 1)),
+        # DESIGN §4: records on or after the floor date within the period: it starts at the floor
+        ("gansu", D(2020, 12, 31), D(2021, 6, 1), D(2021, 1, 1)),
+        ("gansu", D(2015, 1, 1), D(2026, 11, 22), D(2021, 1, 1)),
+        ("gansu", D(2020, 1, 1), D(2020, 12, 31), "period_before_floor"),  # nothing after it
         ("gansu", D(2024, 1, 2), D(2024, 1, 1), "period_reversed"),
         ("gansu", D(2026, 1, 1), D(2026, 11, 23), "period_in_future"),
-        ("huzhou", D(2020, 5, 1), D(2025, 5, 1), None),
-        ("huzhou", D(2020, 5, 1), D(2026, 11, 22), None),  # six and a half years from the floor
-        ("heihe", D(2016, 2, 29), D(2021, 2, 28), None),  # no floor; leap day start
-        ("heihe", D(2016, 2, 29), D(2021, 3, 1), "period_too_long"),  # 5 years: a default
+        ("huzhou", D(2020, 5, 1), D(2025, 5, 1), D(2020, 5, 1)),
+        ("huzhou", D(2020, 4, 30), D(2025, 5, 1), D(2020, 5, 1)),
+        ("huzhou", D(2020, 5, 1), D(2026, 11, 22), D(2020, 5, 1)),  # 6.5 years from the floor
+        ("heihe", D(2016, 2, 29), D(2026, 2, 28), D(2016, 2, 29)),  # no floor; leap day start
+        ("heihe", D(2016, 2, 29), D(2026, 3, 1), "period_too_long"),  # 10 years: a default
     ],
 )
-def test_validate_period(region, start, end, code):
+def test_validate_period(region, start, end, expected):
     profile = load_profile(region)
-    if code is None:
-        validate_period(profile, start, end, TODAY)
+    if isinstance(expected, dt.date):
+        assert validate_period(profile, start, end, TODAY) == expected
     else:
         with pytest.raises(ApiError) as exc:
             validate_period(profile, start, end, TODAY)
-        assert code_of(exc) == code and exc.value.status == 422
+        assert code_of(exc) == expected and exc.value.status == 422
 
 
 def test_select_domains_keeps_profile_order_and_refuses_unknown():
@@ -138,18 +142,22 @@ def test_huzhou_excludes_simple_procedure_penalties():
     assert record_shown(huzhou, Rec(procedure="general"), start, end, TODAY)
 
 
-def test_kinds_outside_the_region_and_window_are_hidden():
+def test_a_record_is_shown_where_it_was_filed_even_outside_the_domains_table_scope():
+    """The tables say what each domain collects; a record an agency filed elsewhere is still a
+    record (the import notes it): leaving it out would make a false clean report."""
     heihe, gansu = load_profile("heihe"), load_profile("gansu")
     start, end = D(2021, 1, 1), D(2025, 12, 31)
-    assert not record_shown(
+    assert record_shown(
         heihe, Rec(kind="serious_dishonesty", procedure=None, decision=None), start, end, TODAY
     )
     arrears = Rec(kind="housing_fund_arrears", procedure=None, decision=None)
     assert record_shown(
         heihe, dataclasses.replace(arrears, domain="housing_fund_arrears"), start, end, TODAY
     )
-    assert not record_shown(heihe, arrears, start, end, TODAY)  # not a kind 市场监管 collects
-    assert not record_shown(gansu, arrears, start, end, TODAY)
+    assert record_shown(heihe, arrears, start, end, TODAY)
+    assert record_shown(gansu, arrears, start, end, TODAY)
+    # a domain code the profile does not have (a profile edited since) is not printed
+    assert not record_shown(gansu, dataclasses.replace(arrears, domain="gone"), start, end, TODAY)
     assert not record_shown(gansu, Rec(date=D(2026, 1, 1)), start, end, TODAY)
     assert not record_shown(
         gansu, Rec(date=D(2020, 12, 31)), D(2020, 1, 1), end, TODAY

@@ -344,7 +344,7 @@ def test_business_abnormality_falls_back_to_market_domain() -> None:
     records = _split(list(generate("huzhou", domains, 100, 1, kinds_in_data_scope=False)))[2]
     abnormal = [r for r in records if r["kind"] == "business_abnormality"]
     assert abnormal and {r["domain"] for r in abnormal} == {"market"}
-    # in scope, a region that collects no 经营异常名录 gets none (the import would refuse it)
+    # in scope, a region that collects no 经营异常名录 gets none (the import would note it)
     in_scope = _split(list(generate("huzhou", domains, 100, 1)))[2]
     assert {r["kind"] for r in in_scope} == {"administrative_penalty"}
 
