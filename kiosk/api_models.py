@@ -239,7 +239,11 @@ class ReportMeta:
         w = "report"
         summary = _get(data, "summary", dict, w)
         domains = []
-        for d in _get(summary, "domains", list, w):
+        # the platform's sections (Heihe's arrears) come apart from the chosen domains; a
+        # platform of before that change sent them among the domains, marked `section`
+        parts = [(d, False) for d in _get(summary, "domains", list, w)]
+        parts += [(d, True) for d in _opt(summary, "sections", list, w) or []]
+        for d, in_sections in parts:
             conclusion = _get(d, "conclusion", str, w)
             if conclusion not in ("clean", "records"):
                 raise ProtocolViolation(f"report: conclusion {conclusion!r}")
@@ -261,7 +265,7 @@ class ReportMeta:
                     name=_get(d, "name", str, w),
                     clean=conclusion == "clean",
                     records=records,
-                    section=_opt(d, "section", bool, w) is True,
+                    section=in_sections or _opt(d, "section", bool, w) is True,
                 )
             )
         return cls(
@@ -291,7 +295,8 @@ class Verification:
         status = _get(data, "status", str, w)
         if status not in ("valid", "expired", "revoked", "unknown"):
             raise ProtocolViolation(f"verify: status {status!r}")
-        domains = _opt(data, "domains", list, w) or []
+        # the names printed on the paper: the domains, then any sections (Heihe's arrears)
+        domains = (_opt(data, "domains", list, w) or []) + (_opt(data, "sections", list, w) or [])
         return cls(
             status=status,
             uscc=_opt(data, "uscc", str, w),

@@ -61,9 +61,11 @@ class Objections:
                 "session_restricted", "本次登录只能用于离线排队时提交的那份申请，请重新登录。"
             )
         report = self.reports.report_pdf(person, report_id)  # 404, or 410 when revoked
-        record_ids = {
-            r["record_id"] for d in json.loads(report.summary)["domains"] for r in d["records"]
-        }
+        summary = json.loads(report.summary)
+        # a section's records too (stored apart since the summary's `sections`; among the
+        # domains in reports issued before)
+        parts = summary["domains"] + summary.get("sections", [])
+        record_ids = {r["record_id"] for d in parts for r in d["records"]}
         if record_id not in record_ids:
             raise unprocessable(
                 "record_not_in_report", "这条记录不在该报告中，请从报告中选择要提出异议的记录。"

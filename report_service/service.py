@@ -44,7 +44,7 @@ class Verification:
     name: str | None = None
     issued_at: dt.datetime | None = None
     valid_until: dt.date | None = None
-    domains: tuple[tuple[str, str], ...] | None = None  # (code, name), the sections' too
+    domains: tuple[tuple[str, str], ...] | None = None  # (code, name) as stored, sections too
     period: tuple[dt.date, dt.date] | None = None
     sha256: str | None = None
     sections: frozenset[str] = frozenset()  # which of those codes are sections (Heihe's arrears)
@@ -56,7 +56,10 @@ class Verification:
             "name": self.name,
             "issued_at": None if self.issued_at is None else self.issued_at.isoformat(),
             "domains": None if self.domains is None else [
-                {"code": c, "name": n} for c, n in self.domains
+                {"code": c, "name": n} for c, n in self.domains if c not in self.sections
+            ],
+            "sections": None if self.domains is None else [
+                {"code": c, "name": n} for c, n in self.domains if c in self.sections
             ],
             "period": None if self.period is None else {
                 "from": self.period[0].isoformat(), "to": self.period[1].isoformat()

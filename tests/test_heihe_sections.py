@@ -55,9 +55,12 @@ def test_a_report_of_one_domain_still_shows_the_arrears(heihe, tmp_path):
     r = terminal.report(token, COMPANY, "2024-01-01", "2024-12-31", domains=["transport"])
     assert r.status_code == 201, r.text
     summary = r.json()["summary"]
-    parts = [(d["code"], d["name"], d["section"], d["conclusion"]) for d in summary["domains"]]
+    # DESIGN §3: `domains` are the chosen domains; the sections come apart
+    assert [(d["code"], d["name"], d["conclusion"]) for d in summary["domains"]] == [
+        ("transport", "交通运输", "clean"),
+    ]
+    parts = [(d["code"], d["name"], d["section"], d["conclusion"]) for d in summary["sections"]]
     assert parts == [
-        ("transport", "交通运输", False, "clean"),
         ("social_insurance_arrears", "企业参保欠缴", True, "records"),
         ("housing_fund_arrears", "住房公积金欠缴", True, "records"),
     ]
@@ -86,11 +89,8 @@ def test_a_report_of_one_domain_still_shows_the_arrears(heihe, tmp_path):
     )
     assert filed.status_code == 200, filed.text
     verified = terminal.request("GET", f"/v1/verify/{r.json()['verification_code']}").json()
-    assert [d["name"] for d in verified["domains"]] == [
-        "交通运输",
-        "企业参保欠缴",
-        "住房公积金欠缴",
-    ]
+    assert [d["name"] for d in verified["domains"]] == ["交通运输"]
+    assert [d["name"] for d in verified["sections"]] == ["企业参保欠缴", "住房公积金欠缴"]
     page = terminal.http.get(
         f"/v1/verify/{r.json()['verification_code']}", headers={"Accept": "text/html"}
     ).text
@@ -120,8 +120,8 @@ def test_arrears_filed_under_a_domain_are_reported_there_and_noted_with_the_sect
     token = terminal.login_card(person, "归测试")["session_token"]
     r = terminal.report(token, company, "2024-01-01", "2024-12-31")
     assert r.status_code == 201, r.text
-    where = {
-        d["code"]: [x["record_id"] for x in d["records"]] for d in r.json()["summary"]["domains"]
-    }
+    summary = r.json()["summary"]
+    parts = summary["domains"] + summary["sections"]
+    where = {d["code"]: [x["record_id"] for x in d["records"]] for d in parts}
     assert where["human_resources_social_security"] == ["HH-SI-9"]
     assert where["social_insurance_arrears"] == []

@@ -14,7 +14,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from kiosk.api import ApiSettings, ReportApi
-from kiosk.api_models import Login, ReportMeta
+from kiosk.api_models import Login, ReportMeta, Verification
 from kiosk.errors import ApiError, IntegrityFailure, PlatformUnavailable, ProtocolViolation
 from kiosk.signing import TerminalCredentials, load_platform_key, public_key_b64
 from report_service.profiles import load_profile
@@ -283,3 +283,58 @@ def test_each_request_is_signed_over_the_path_on_the_wire_and_public_calls_are_n
         call(settings, TerminalCredentials("T1", key), lambda api: api.verify("ABCDEFGHJK12"),
              httpx.MockTransport(answer))  # fmt: skip
     assert "X-Signature" not in seen[-1].headers  # verification is public
+
+
+def test_sections_apart_or_among_the_domains_read_the_same() -> None:
+    """The platform sends Heihe's arrears sections apart (`summary.sections`); a platform of before
+    sent them among the domains, marked `section`. The kiosk shows both the same way."""
+    transport = {"code": "transport", "name": "交通运输", "conclusion": "clean", "records": []}
+    arrears = {
+        "code": "social_insurance_arrears",
+        "name": "企业参保欠缴",
+        "conclusion": "records",
+        "records": [
+            {
+                "record_id": "HH-SI-1",
+                "kind": "social_insurance_arrears",
+                "date": "2024-04-01",
+                "agency": "黑河市社会保险事业中心",
+                "document_no": "黑社保〔2024〕1号",
+                "title": "欠缴社会保险费",
+                "repaired_on": None,
+            }
+        ],
+    }
+    base = {
+        "report_id": "R1",
+        "verification_code": "ABCD2345EFGH",
+        "issued_at": "2026-12-06T10:00:00+08:00",
+        "valid_until": "2027-01-05",
+        "sha256": "0" * 64,
+        "signature": "c2ln",
+    }
+    apart = ReportMeta.from_json(
+        base | {"summary": {"domains": [transport], "sections": [arrears], "total_records": 1}}
+    )
+    among = ReportMeta.from_json(
+        base
+        | {
+            "summary": {
+                "domains": [transport | {"section": False}, arrears | {"section": True}],
+                "total_records": 1,
+            }
+        }
+    )
+    assert apart == among
+    assert [(d.code, d.section, d.clean) for d in apart.domains] == [
+        ("transport", False, True),
+        ("social_insurance_arrears", True, False),
+    ]
+    verified = Verification.from_json(
+        {
+            "status": "valid",
+            "domains": [{"code": "transport", "name": "交通运输"}],
+            "sections": [{"code": "social_insurance_arrears", "name": "企业参保欠缴"}],
+        }
+    )
+    assert verified.domains == ("交通运输", "企业参保欠缴")

@@ -57,24 +57,18 @@ def check_region(platform, info: dict[str, str], region: str) -> None:
     r = terminal.report(session["session_token"], info["uscc"], start, end)
     assert r.status_code == 201, r.text
     summary = r.json()["summary"]
-    shown = {
-        rec["record_id"].split("-", 1)[1]: d["code"]
-        for d in summary["domains"]
-        for rec in d["records"]
-    }
+    profile = load_profile(region)
+    # DESIGN §3: `domains` are the chosen ones (here all); the sections come apart
+    assert [d["code"] for d in summary["domains"]] == [d.code for d in profile.domains]
+    assert [d["code"] for d in summary["sections"]] == [s.code for s in profile.sections]
+    parts = summary["domains"] + summary["sections"]
+    shown = {rec["record_id"].split("-", 1)[1]: d["code"] for d in parts for rec in d["records"]}
     assert set(shown) == EXPECTED[region]
     assert all(shown[case] == info[f"domain:{case}"] for case in shown)  # where it was filed
     assert summary["total_records"] == len(EXPECTED[region])
-    for d in summary["domains"]:
+    for d in parts:
         assert d["conclusion"] == ("records" if d["code"] in shown.values() else "clean")
-    profile = load_profile(region)
-    assert len(summary["domains"]) == len(profile.domains) + len(profile.sections)
-    assert [d["code"] for d in summary["domains"] if d["section"]] == [
-        s.code for s in profile.sections
-    ]
-    repaired = [
-        rec["repaired_on"] for d in summary["domains"] for rec in d["records"] if rec["repaired_on"]
-    ]
+    repaired = [rec["repaired_on"] for d in parts for rec in d["records"] if rec["repaired_on"]]
     assert repaired == (["2023-01-01"] if "REPAIRED" in EXPECTED[region] else [])
 
 
@@ -108,7 +102,9 @@ def test_floor_dates(platform, loaded, region, start, reported_from, early_shown
     token = terminal.login_card(info["id_number"], "规则测试人")["session_token"]
     r = terminal.report(token, info["uscc"], start, "2025-12-31")
     assert r.status_code == 201, r.text
-    shown = {rec["record_id"] for d in r.json()["summary"]["domains"] for rec in d["records"]}
+    summary = r.json()["summary"]
+    parts = summary["domains"] + summary["sections"]
+    shown = {rec["record_id"] for d in parts for rec in d["records"]}
     assert (f"{info['prefix']}-EARLY" in shown) is early_shown
     assert f"{info['prefix']}-GENERAL" in shown
     verify = terminal.request("GET", f"/v1/verify/{r.json()['verification_code']}").json()
