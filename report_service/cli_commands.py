@@ -106,8 +106,11 @@ def import_file(args: argparse.Namespace) -> int:
         return 2
     if notes:
         print(f"imported; {len(notes)} line(s) to look at:", file=sys.stderr)
-        for number, reason in notes:
+        for number, reason in notes[:MAX_ERRORS]:
             print(f"  line {number}: {reason}", file=sys.stderr)
+        if len(notes) > MAX_ERRORS:
+            codes = sorted({reason.split(":", 1)[0] for _, reason in notes})
+            print(f"  … and {len(notes) - MAX_ERRORS} more ({', '.join(codes)})", file=sys.stderr)
     print(json.dumps(counts))
     return 0
 

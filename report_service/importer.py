@@ -284,6 +284,12 @@ def _record(
         raise _Bad("'classified' must be true or false")
     note = _scope_note(profile, resolved, kind, list_name)
     confirmed = _effective_document(obj)
+    if confirmed is None and profile.rules.require_effective_document and note is None:
+        note = (
+            f"confirmation_not_said: {profile.region_name}的报告只计入生效法律文书确认的违法行为；"
+            "该记录未填写 confirmed_by_effective_document，按已确认计入报告。"
+            "如尚无生效法律文书确认，请填写 false 后重新导入。"
+        )
     row = {
         "record_id": _text(obj, "record_id", 64),
         "uscc": uscc,
@@ -321,9 +327,13 @@ def _scope_note(profile: Profile, part: Domain, kind: str, list_name: Any) -> st
             else f"{profile.region_name}的方案没有归集{label}的领域。"
         )
         scope = "、".join(KIND_LABELS[k] for k in part.data_scope)
+        section = next((s for s in profile.sections if kind in s.data_scope), None)
+        shown = (  # rules.assemble: a section takes its kinds wherever they are filed
+            f"记录已导入，报告中列在{_name(section)}。" if section else FILED_AS_GIVEN
+        )
         return (
             f"record_out_of_scope: {profile.region_name}的{_name(part)}归集{scope}，不归集{label}。"
-            f"{where}{FILED_AS_GIVEN}"
+            f"{where}{shown}"
         )
     homes = [d for d in profile.parts if list_name in d.lists]
     where = (

@@ -134,8 +134,11 @@ def assemble(
     each report whatever domains were chosen."""
     parts = (*domains, *profile.sections)
     by_domain: dict[str, list[RecordLike]] = {d.code: [] for d in parts}
+    # a section takes every record of its kinds, wherever filed: it is in each report, so a
+    # domain choice can neither drop such a record nor leave the section saying it has none
+    section_of = {kind: s.code for s in profile.sections for kind in s.data_scope}
     for record in records:
-        bucket = by_domain.get(record.domain)
+        bucket = by_domain.get(section_of.get(record.kind, record.domain))
         if bucket is not None and record_shown(profile, record, start, end, today):
             bucket.append(record)
     return tuple(

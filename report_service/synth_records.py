@@ -120,7 +120,7 @@ def make_records(
     effective_document: bool = False,
 ) -> Iterator[dict[str, Any]]:
     """With `effective_document`, every record says whether a legally effective document
-    confirms it (`confirmed_by_effective_document`), as the region's import requires."""
+    confirms it (`confirmed_by_effective_document`), which the region's report counts."""
     cands = {k: _candidates(domains, k, in_scope) for k in RECORD_KINDS}
     available = [k for k in RECORD_KINDS if cands[k]]
     if not ents or not available:

@@ -102,3 +102,14 @@ def test_seed_output_fits_every_domain_scope(region, tmp_path):
     records = [json.loads(x) for x in out.read_text(encoding="utf-8").splitlines()]
     for r in (r for r in records if r["type"] == "record"):
         assert profile.part(r["domain"]).collects(r["kind"], r.get("list_name")), r
+
+
+def test_many_notes_are_cut_short_with_their_codes(platform, tmp_path):
+    misfiled = [
+        other(f"SCOPE-MANY-{i:02d}", COMPANY, "发展改革", "business_abnormality", "2024-03-01")
+        for i in range(25)
+    ]
+    stderr = imported(platform, tmp_path, lines(*misfiled))
+    assert "imported; 25 line(s) to look at:" in stderr
+    assert "line 22: record_out_of_scope" in stderr and "line 23:" not in stderr
+    assert "… and 5 more (record_out_of_scope)" in stderr

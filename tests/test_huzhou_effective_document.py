@@ -64,7 +64,11 @@ def test_the_profile_rule_quotes_the_seed():
 def test_a_huzhou_record_in_designs_format_counts_and_a_wrong_value_is_refused(platform, tmp_path):
     silent = penalty("HZ-DOC-0", COMPANY, "市场监管", "2024-03-01")
     del silent["confirmed_by_effective_document"]
-    assert run_import(platform, tmp_path, lines(silent)) == ""
+    noted = run_import(platform, tmp_path, lines(silent))
+    assert (
+        "line 3: confirmation_not_said: 湖州市的报告只计入生效法律文书确认的违法行为；该记录未填写 "
+        "confirmed_by_effective_document，按已确认计入报告。如尚无生效法律文书确认，请填写 false 后重新导入。"
+    ) in noted
     assert "HZ-DOC-0" in report_ids(platform, ["market_regulation"])
     wrong = penalty(
         "HZ-DOC-00", COMPANY, "市场监管", "2024-03-01", confirmed_by_effective_document=1
