@@ -202,7 +202,7 @@ def test_chosen_domains_and_period_are_queued_as_chosen() -> None:
         (VALID[:17], "uscc.wrong_length"),
         (VALID + "1", "uscc.wrong_length"),
         ("91620100MAI" + VALID[11:], "uscc.bad_character"),  # I is not in the alphabet
-        ("9162A100MA7" + VALID[11:], "uscc.bad_character"),  # region code must be digits
+        ("9162A100MA7" + VALID[11:], "uscc.bad_check"),  # the check character covers it
         (VALID[:17] + ("0" if VALID[17] != "0" else "1"), "uscc.bad_check"),
     ],
 )

@@ -58,5 +58,7 @@ class RepeatedSessionsTest(KioskTestCase):
         for _ in range(30):
             session()
         after = census()
-        self.assertEqual(after["widgets"], before["widgets"])
+        # no growth; fewer is no leak: widgets of a test module run before this one in the same
+        # worker process may still be held at `before` and go during these sessions
+        self.assertLessEqual(after["widgets"], before["widgets"])
         self.assertLessEqual(after["bindings"] - before["bindings"], 10)
