@@ -21,7 +21,28 @@ log = logging.getLogger("kiosk")
 
 
 def has_display() -> bool:
-    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    """A display someone looks at: Wayland, or an X server that is not Xvfb (under `xvfb-run`
+    nobody sees the window, so the demo runs its scripted walk-through, DESIGN §7)."""
+    if os.environ.get("WAYLAND_DISPLAY"):
+        return True
+    display = os.environ.get("DISPLAY", "")
+    return bool(display) and not served_by_xvfb(display)
+
+
+def served_by_xvfb(display: str, proc: Path = Path("/proc")) -> bool:
+    """Whether a local X display (":99", ":99.0") is an Xvfb process's (Linux /proc)."""
+    host, _, number = display.partition(":")
+    if host not in ("", "unix") or not number:
+        return False
+    wanted = ":" + number.split(".")[0]
+    for cmdline in proc.glob("[0-9]*/cmdline"):
+        try:
+            argv = cmdline.read_bytes().split(b"\0")
+        except OSError:  # a process that ended, or one not ours to read
+            continue
+        if Path(argv[0].decode(errors="replace")).name == "Xvfb" and wanted.encode() in argv:
+            return True
+    return False
 
 
 def prepare_kivy(
