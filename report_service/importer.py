@@ -181,7 +181,35 @@ def parse_lines(lines: Iterable[str], known_usccs: dict[str, str], today: dt.dat
             errors.append((number, str(exc)))
     if errors:
         raise ImportFileError(sorted(errors)[:MAX_ERRORS])
+    parsed.notes[:0] = _unsaid_notes(pending_records, parsed.records, regions)
     return parsed
+
+
+def _unsaid_notes(
+    lines: list[tuple[int, dict[str, Any]]],
+    records: dict[str, dict[str, Any]],
+    regions: dict[str, str],
+) -> list[tuple[int, str]]:
+    """One note per region that counts only confirmed records, for its lines that do not say
+    (DESIGN §4's format has no such field: every line of a file in it would say the same)."""
+    unsaid: dict[str, list[int]] = {}
+    for number, obj in lines:
+        record = records.get(obj.get("record_id", "").strip())
+        if record is None or record["confirmed_by_effective_document"] is not None:
+            continue
+        region = regions[record["uscc"]]
+        if load_profile(region).rules.require_effective_document:
+            unsaid.setdefault(region, []).append(number)
+    return [
+        (
+            numbers[0],
+            f"confirmation_not_said: {load_profile(region).region_name}的报告只计入生效法律文书确认的"
+            f"违法行为；{len(numbers)}条记录（第{numbers[0]}行起）未填写 "
+            "confirmed_by_effective_document，按已确认计入报告。"
+            "尚无生效法律文书确认的记录，请填写 false 后重新导入。",
+        )
+        for region, numbers in unsaid.items()
+    ]
 
 
 def _uscc(obj: dict[str, Any]) -> str:
@@ -284,12 +312,6 @@ def _record(
         raise _Bad("'classified' must be true or false")
     note = _scope_note(profile, resolved, kind, list_name)
     confirmed = _effective_document(obj)
-    if confirmed is None and profile.rules.require_effective_document and note is None:
-        note = (
-            f"confirmation_not_said: {profile.region_name}的报告只计入生效法律文书确认的违法行为；"
-            "该记录未填写 confirmed_by_effective_document，按已确认计入报告。"
-            "如尚无生效法律文书确认，请填写 false 后重新导入。"
-        )
     row = {
         "record_id": _text(obj, "record_id", 64),
         "uscc": uscc,

@@ -21,28 +21,31 @@ log = logging.getLogger("kiosk")
 
 
 def has_display() -> bool:
-    """A display someone looks at: Wayland, or an X server that is not Xvfb (under `xvfb-run`
-    nobody sees the window, so the demo runs its scripted walk-through, DESIGN §7)."""
-    if os.environ.get("WAYLAND_DISPLAY"):
-        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def demo_has_viewer(lock_dir: Path = Path("/tmp")) -> bool:
+    """Whether the demo's window would be seen: not on an Xvfb display (under `xvfb-run` the demo
+    runs its scripted walk-through, DESIGN §7), whatever WAYLAND_DISPLAY a desktop passed on."""
     display = os.environ.get("DISPLAY", "")
-    return bool(display) and not served_by_xvfb(display)
-
-
-def served_by_xvfb(display: str, proc: Path = Path("/proc")) -> bool:
-    """Whether a local X display (":99", ":99.0") is an Xvfb process's (Linux /proc)."""
-    host, _, number = display.partition(":")
-    if host not in ("", "unix") or not number:
+    if display and served_by_xvfb(display, lock_dir):
         return False
-    wanted = ":" + number.split(".")[0]
-    for cmdline in proc.glob("[0-9]*/cmdline"):
-        try:
-            argv = cmdline.read_bytes().split(b"\0")
-        except OSError:  # a process that ended, or one not ours to read
-            continue
-        if Path(argv[0].decode(errors="replace")).name == "Xvfb" and wanted.encode() in argv:
-            return True
-    return False
+    return has_display()
+
+
+def served_by_xvfb(display: str, lock_dir: Path = Path("/tmp")) -> bool:
+    """Whether a local X display (":99", ":99.0") is served by Xvfb: the server's pid from the
+    lock file every X server writes, `/tmp/.X<N>-lock`, then that process's name."""
+    host, _, number = display.partition(":")
+    number = number.split(".")[0]
+    if host not in ("", "unix") or not number.isdigit():
+        return False
+    try:
+        pid = int((lock_dir / f".X{number}-lock").read_text().strip())
+        name = Path(f"/proc/{pid}/comm").read_text().strip()
+    except (OSError, ValueError):  # no lock, a stale or odd one, a process not ours to read
+        return False
+    return name == "Xvfb"
 
 
 def prepare_kivy(
@@ -97,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     if args.command == "run":
         return run(args.config, windowed=args.windowed, log_level=args.log_level)
-    headless = args.headless or not (args.window or has_display())
+    headless = args.headless or not (args.window or demo_has_viewer())
     # headless, the walk-through turns the window to portrait too: the offscreen surface keeps
     # its first size (a window may shrink, never grow), so it starts square
     size = (1920, 1920) if headless else (1920, 1080)

@@ -4,42 +4,45 @@
 from __future__ import annotations
 
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from screens.cli import has_display, served_by_xvfb
+from screens.cli import demo_has_viewer, has_display, served_by_xvfb
+
+
+def lock(lock_dir: Path, number: int, pid: int) -> None:
+    (lock_dir / f".X{number}-lock").write_text(f"{pid:>10}\n")  # as an X server writes it
 
 
 @pytest.fixture
-def fake_xvfb() -> Iterator[str]:
-    """A process that looks like `Xvfb :4242` in /proc (argv[0] Xvfb, the display argument)."""
-    proc = subprocess.Popen(["bash", "-c", "exec -a Xvfb sh -c 'sleep 60; true' :4242"])
+def xvfb_pid(tmp_path: Path) -> Iterator[int]:
+    """A process the kernel names Xvfb (its comm, from the file it was started as)."""
+    xvfb = tmp_path / "bin" / "Xvfb"
+    xvfb.parent.mkdir()
+    xvfb.symlink_to("/bin/sleep")
+    proc = subprocess.Popen([str(xvfb), "60"])
     try:
-        for _ in range(100):
-            argv = Path(f"/proc/{proc.pid}/cmdline").read_bytes().split(b"\0")
-            if argv[0] == b"Xvfb":
-                break
-            time.sleep(0.02)
-        yield ":4242"
+        yield proc.pid
     finally:
         proc.kill()
         proc.wait()
 
 
-def test_an_xvfb_display_is_no_display(fake_xvfb: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
-    for display in (fake_xvfb, fake_xvfb + ".0", "unix" + fake_xvfb):
+def test_an_xvfb_display_has_no_viewer(
+    xvfb_pid: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lock(tmp_path, 4242, xvfb_pid)
+    lock(tmp_path, 4243, 1)  # another X server: init is no Xvfb
+    monkeypatch.setenv("WAYLAND_DISPLAY", "wayland-0")  # as a desktop passes it on to xvfb-run
+    for display in (":4242", ":4242.0", "unix:4242"):
         monkeypatch.setenv("DISPLAY", display)
-        assert served_by_xvfb(display) and not has_display(), display
-    monkeypatch.setenv("DISPLAY", ":4243")  # an X server that is not this Xvfb: a screen
-    assert has_display()
-    monkeypatch.setenv("DISPLAY", "otherhost" + fake_xvfb)  # a remote display is not ours to judge
-    assert has_display()
-    monkeypatch.setenv("WAYLAND_DISPLAY", "wayland-0")
-    assert has_display()
+        assert served_by_xvfb(display, tmp_path), display
+        assert not demo_has_viewer(tmp_path), display
+    for display in (":4243", ":4244", "localhost:10.0"):  # a screen, no lock file, ssh -X
+        monkeypatch.setenv("DISPLAY", display)
+        assert not served_by_xvfb(display, tmp_path) and demo_has_viewer(tmp_path), display
     monkeypatch.delenv("WAYLAND_DISPLAY")
     monkeypatch.delenv("DISPLAY")
-    assert not has_display()
+    assert not demo_has_viewer(tmp_path) and not has_display()

@@ -64,12 +64,16 @@ def test_the_profile_rule_quotes_the_seed():
 def test_a_huzhou_record_in_designs_format_counts_and_a_wrong_value_is_refused(platform, tmp_path):
     silent = penalty("HZ-DOC-0", COMPANY, "市场监管", "2024-03-01")
     del silent["confirmed_by_effective_document"]
-    noted = run_import(platform, tmp_path, lines(silent))
+    also = dict(silent, record_id="HZ-DOC-01", date="2024-03-02")
+    noted = run_import(platform, tmp_path, lines(silent, also))
+    # one note for the file, not one a line: a file in DESIGN's format would say it on every line
+    assert noted.count("confirmation_not_said") == 1
     assert (
-        "line 3: confirmation_not_said: 湖州市的报告只计入生效法律文书确认的违法行为；该记录未填写 "
-        "confirmed_by_effective_document，按已确认计入报告。如尚无生效法律文书确认，请填写 false 后重新导入。"
+        "line 3: confirmation_not_said: 湖州市的报告只计入生效法律文书确认的违法行为；2条记录（第3行起）"
+        "未填写 confirmed_by_effective_document，按已确认计入报告。"
+        "尚无生效法律文书确认的记录，请填写 false 后重新导入。"
     ) in noted
-    assert "HZ-DOC-0" in report_ids(platform, ["market_regulation"])
+    assert {"HZ-DOC-0", "HZ-DOC-01"} <= set(report_ids(platform, ["market_regulation"]))
     wrong = penalty(
         "HZ-DOC-00", COMPANY, "市场监管", "2024-03-01", confirmed_by_effective_document=1
     )
