@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,6 +25,11 @@ def xvfb_pid(tmp_path: Path) -> Iterator[int]:
     xvfb.symlink_to("/bin/sleep")
     proc = subprocess.Popen([str(xvfb), "60"])
     try:
+        comm = Path(f"/proc/{proc.pid}/comm")
+        for _ in range(500):  # until the child has exec'd (on a busy machine that takes a moment)
+            if comm.read_text().strip() == "Xvfb":
+                break
+            time.sleep(0.01)
         yield proc.pid
     finally:
         proc.kill()
