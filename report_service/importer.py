@@ -169,6 +169,7 @@ def parse_lines(lines: Iterable[str], known_usccs: dict[str, str], today: dt.dat
             parsed.persons[person["id_number"]] = person
         except _Bad as exc:
             errors.append((number, str(exc)))
+    unsaid: dict[str, list[int]] = {}  # region: lines not saying confirmed_by_effective_document
     for number, obj in pending_records:
         try:
             record, note = _record(obj, regions, today)
@@ -177,39 +178,30 @@ def parse_lines(lines: Iterable[str], known_usccs: dict[str, str], today: dt.dat
             if record["record_id"] in parsed.records:
                 raise _Bad(f"record_id {record['record_id']} appears twice in the file")
             parsed.records[record["record_id"]] = record
+            if record["confirmed_by_effective_document"] is None:
+                unsaid.setdefault(regions[record["uscc"]], []).append(number)
         except _Bad as exc:
             errors.append((number, str(exc)))
     if errors:
         raise ImportFileError(sorted(errors)[:MAX_ERRORS])
-    parsed.notes[:0] = _unsaid_notes(pending_records, parsed.records, regions)
+    parsed.notes[:0] = [
+        _unsaid_note(load_profile(region), numbers)
+        for region, numbers in unsaid.items()
+        if load_profile(region).rules.require_effective_document
+    ]
     return parsed
 
 
-def _unsaid_notes(
-    lines: list[tuple[int, dict[str, Any]]],
-    records: dict[str, dict[str, Any]],
-    regions: dict[str, str],
-) -> list[tuple[int, str]]:
+def _unsaid_note(profile: Profile, numbers: list[int]) -> tuple[int, str]:
     """One note per region that counts only confirmed records, for its lines that do not say
     (DESIGN §4's format has no such field: every line of a file in it would say the same)."""
-    unsaid: dict[str, list[int]] = {}
-    for number, obj in lines:
-        record = records.get(obj.get("record_id", "").strip())
-        if record is None or record["confirmed_by_effective_document"] is not None:
-            continue
-        region = regions[record["uscc"]]
-        if load_profile(region).rules.require_effective_document:
-            unsaid.setdefault(region, []).append(number)
-    return [
-        (
-            numbers[0],
-            f"confirmation_not_said: {load_profile(region).region_name}的报告只计入生效法律文书确认的"
-            f"违法行为；{len(numbers)}条记录（第{numbers[0]}行起）未填写 "
-            "confirmed_by_effective_document，按已确认计入报告。"
-            "尚无生效法律文书确认的记录，请填写 false 后重新导入。",
-        )
-        for region, numbers in unsaid.items()
-    ]
+    return (
+        numbers[0],
+        f"confirmation_not_said: {profile.region_name}的报告只计入生效法律文书确认的"
+        f"违法行为；{len(numbers)}条记录（第{numbers[0]}行起）未填写 "
+        "confirmed_by_effective_document，按已确认计入报告。"
+        "尚无生效法律文书确认的记录，请填写 false 后重新导入。",
+    )
 
 
 def _uscc(obj: dict[str, Any]) -> str:

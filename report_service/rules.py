@@ -52,7 +52,7 @@ def validate_period(profile: Profile, start: dt.date, end: dt.date, today: dt.da
         start = floor
     if profile.max_period_from_floor and floor:
         return start  # any period from the floor on: records since the floor can all be reported
-    if profile.max_period_years and end > add_years(start, profile.max_period_years):
+    if end > add_years(start, profile.max_period_years):
         raise unprocessable(
             "period_too_long", f"查询期间最长{profile.max_period_years}年，请缩短查询期间。"
         )

@@ -49,6 +49,10 @@ class Verification:
     sha256: str | None = None
     sections: frozenset[str] = frozenset()  # which of those codes are sections (Heihe's arrears)
 
+    def parts(self, sections: bool) -> list[tuple[str, str]]:
+        """The chosen domains (`sections` False) or the profile's sections, as (code, name)."""
+        return [(c, n) for c, n in self.domains or () if (c in self.sections) is sections]
+
     def as_json(self) -> dict[str, Any]:
         return {
             "status": self.status,
@@ -56,10 +60,10 @@ class Verification:
             "name": self.name,
             "issued_at": None if self.issued_at is None else self.issued_at.isoformat(),
             "domains": None if self.domains is None else [
-                {"code": c, "name": n} for c, n in self.domains if c not in self.sections
+                {"code": c, "name": n} for c, n in self.parts(sections=False)
             ],
             "sections": None if self.domains is None else [
-                {"code": c, "name": n} for c, n in self.domains if c in self.sections
+                {"code": c, "name": n} for c, n in self.parts(sections=True)
             ],
             "period": None if self.period is None else {
                 "from": self.period[0].isoformat(), "to": self.period[1].isoformat()

@@ -94,8 +94,8 @@ def render(v: Verification, code: str) -> str:
         sha256 = ""
         script = ""
     else:
-        domains = [d for d in v.domains or () if d[0] not in v.sections]
-        sections = [name for code, name in v.domains or () if code in v.sections]
+        domains = v.parts(sections=False)
+        sections = [name for _, name in v.parts(sections=True)]
         facts = (
             '<section class="card"><dl>'
             + _row("主体名称", v.name or "")
