@@ -51,6 +51,7 @@ from .http_guard import (
     RequestGuard,
     note_error,
 )
+from .json_bodies import JsonBodies
 from .ratelimit import RateLimiter
 from .schemas import EnrollBody, ErrorBody, IdCardBody, ObjectionBody, QrBody, ReportBody
 from .service import PlatformService
@@ -172,6 +173,7 @@ def create_app(
     app.add_middleware(  # well-formed report requests skip the framework
         ReportFastPath, service=service, workers=workers, max_key=MAX_IDEMPOTENCY_KEY
     )
+    app.add_middleware(JsonBodies, raw=(DIAGNOSTICS_PATH,))  # JSON whatever the label said
     app.add_middleware(  # body limits and the access log cover the fast path too
         RequestGuard,
         max_body=MAX_BODY_BYTES,

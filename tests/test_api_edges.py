@@ -161,3 +161,28 @@ def test_repeated_domains_are_the_same_request(gansu_terminal, holder):
     again = gansu_terminal.report(*args, domains=["market_regulation"], key=key)
     assert first.status_code == 201, first.text
     assert again.status_code == 201 and again.json()["report_id"] == first.json()["report_id"]
+
+
+@pytest.mark.parametrize(
+    "label", [None, "text/plain", "application/x-www-form-urlencoded", "application/json"]
+)
+def test_a_signed_body_is_read_as_json_whatever_its_label(gansu_terminal, holder, label):
+    """DESIGN §3: the API is JSON. Raw signed bytes (httpx `content=`, `curl -d`) carry no label
+    or a form's; the body is the same report request either way."""
+    body = {"uscc": holder[0], "domains": "all", "period": PERIOD}
+    raw = json.dumps(body).encode()
+    path = "/v1/reports"
+    headers = gansu_terminal.signed_headers("POST", path, raw)
+    headers |= {"Authorization": f"Bearer {holder[1]}", "Idempotency-Key": f"label-{label}"}
+    if label:
+        headers["Content-Type"] = label
+    r = gansu_terminal.http.post(path, content=raw, headers=headers)
+    assert r.status_code == 201, r.text
+    assert r.json()["summary"]["total_records"] == 0
+    not_json = b"uscc=1&domains=all"
+    headers = gansu_terminal.signed_headers("POST", path, not_json)
+    headers |= {"Authorization": f"Bearer {holder[1]}", "Idempotency-Key": f"form-{label}"}
+    if label:
+        headers["Content-Type"] = label
+    r = gansu_terminal.http.post(path, content=not_json, headers=headers)
+    assert error(r)[:2] == (400, "malformed_json")
