@@ -127,7 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     qr.set_defaults(func=commands.issue_login_qr)
 
-    add_hall_commands(sub, with_db, lambda args: commands.open_existing(args))
+    add_hall_commands(sub, with_db, commands.open_existing, commands.open_or_create)
 
     reports = sub.add_parser("reports", help="report management").add_subparsers(
         dest="reports_command", required=True

@@ -46,6 +46,11 @@ def open_existing(args: argparse.Namespace) -> PlatformService:
     return _service(args, must_exist=True)
 
 
+def open_or_create(args: argparse.Namespace) -> PlatformService:
+    """The platform of the database, made first if there is none (a set-up step, as add-token)."""
+    return _service(args)
+
+
 def _id_number(text: str) -> str:
     """An ID number from the command line, or from standard input for "-" (kept out of the
     process list and shell history)."""

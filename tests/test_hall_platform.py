@@ -373,11 +373,30 @@ def test_staff_add_as_design_writes_it_takes_the_region_from_the_halls_terminals
     assert wrong.returncode == 2 and "wuhai" in wrong.stderr
     unknown = add("v-" + name, "nowhere-" + name)
     assert unknown.returncode == 2 and "--region" in unknown.stderr
-    for password, added in (("ninechars", False), ("ten-chars!", True)):
+    for password, added in (("7-chars", False), ("8-chars!", True)):
         done = cli_input(password + "\n", "staff", "add", *platform.db_args(), "--hall", name,
                          "--username", f"p{len(password)}-" + name, "--role", "hall_staff")  # fmt: skip
         assert (done.returncode == 0) is added, done.stderr
-        assert added or "至少10个字符" in done.stderr
+        assert added or "至少8个字符" in done.stderr
+
+
+def test_staff_add_on_a_platform_of_one_region_needs_no_region(tmp_path: Path) -> None:
+    """DESIGN §8's `staff add --db URL --hall H --username U --role R` as written: right after
+    `seed` (one region's data, no token for the hall yet), and on a database not made yet."""
+    seeded = f"sqlite:///{tmp_path / 'seeded.db'}"
+    cli("seed", "--db", seeded, "--region", "huzhou", "--entities", "3", "--seed", "1")
+    done = cli_input(PASSWORD + "\n", "staff", "add", "--db", seeded, "--hall", "hz-1",
+                     "--username", "first-admin", "--role", "hall_admin")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "(huzhou)" in done.stdout and "only one" in done.stderr
+    fresh = tmp_path / "new" / "platform.db"
+    bare = cli_input(PASSWORD + "\n", "staff", "add", "--db", f"sqlite:///{fresh}", "--hall",
+                     "h-1", "--username", "first", "--role", "hall_staff")  # fmt: skip
+    assert bare.returncode == 2 and "--region" in bare.stderr and "no data yet" in bare.stderr
+    made = cli_input(PASSWORD + "\n", "staff", "add", "--db", f"sqlite:///{fresh}", "--hall",
+                     "h-1", "--username", "first", "--role", "hall_staff", "--region", "wuhai")  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    assert "(wuhai)" in made.stdout and fresh.exists()
 
 
 def test_a_terminal_goes_offline_after_three_missed_heartbeats_and_comes_back(

@@ -24,7 +24,8 @@ ServiceFor = Callable[[argparse.Namespace], Any]  # the platform service of the 
 
 
 def add_commands(sub: Any, with_db: Callable[[argparse.ArgumentParser], argparse.ArgumentParser],
-                 service_for: ServiceFor) -> None:  # fmt: skip
+                 service_for: ServiceFor, creating: ServiceFor) -> None:  # fmt: skip
+    """`creating` opens the database or makes it (set-up steps); `service_for` only opens it."""
     staff = sub.add_parser("staff", help="hall staff accounts").add_subparsers(
         dest="staff_command", required=True
     )
@@ -42,7 +43,7 @@ def add_commands(sub: Any, with_db: Callable[[argparse.ArgumentParser], argparse
         help="the hall's region (needed for a hall no terminal or token names yet)",
     )
     add.add_argument("--display-name", default="", help="the name staff see on help calls")
-    add.set_defaults(func=lambda args: refusing(cmd_staff_add)(args, service_for(args)))
+    add.set_defaults(func=lambda args: refusing(cmd_staff_add)(args, creating(args)))
 
     halls = sub.add_parser("halls", help="service halls").add_subparsers(
         dest="halls_command", required=True
@@ -57,7 +58,7 @@ def add_commands(sub: Any, with_db: Callable[[argparse.ArgumentParser], argparse
     hours.add_argument("--name", help="the hall's name, shown on its dashboard")
     hours.add_argument("--hours", required=True,
                        help='e.g. "mon-fri 08:30-12:00,13:30-17:30; sat 09:00-12:00"')  # fmt: skip
-    hours.set_defaults(func=lambda args: refusing(cmd_set_hours)(args, service_for(args)))
+    hours.set_defaults(func=lambda args: refusing(cmd_set_hours)(args, creating(args)))
     show = with_db(halls.add_parser("list", help="halls with their regions and opening hours"))
     show.set_defaults(func=lambda args: cmd_list(args, service_for(args)))
 
@@ -101,9 +102,27 @@ def _region(hall: HallService, hall_id: str, given: str | None) -> str:
     if known:
         raise Refused(f"hall {hall_id}'s terminals are in regions {', '.join(sorted(known))}: "
                       "give its --region")  # fmt: skip
+    with hall.ctx.sessions() as s:
+        served = _regions_served(s)
+    if len(served) == 1:  # a platform of one region: a new hall can only be in it
+        region = served.pop()
+        print(f"hall {hall_id} is new: region {region}, the only one this platform serves",
+              file=sys.stderr)  # fmt: skip
+        return region
+    where = f"this platform serves {', '.join(sorted(served))}" if served else "no data yet"
     raise Refused(
-        f"hall {hall_id} is new (no terminal or enrollment token names it): give its --region"
+        f"hall {hall_id} is new (no terminal or enrollment token names it; {where}): "
+        "give its --region"
     )
+
+
+def _regions_served(s: Session) -> set[str]:
+    """The regions of the platform's halls, terminals, enrollment tokens and entities."""
+    found: set[str] = set()
+    for column in (models.Hall.region, db.Terminal.region, db.EnrollmentToken.region,
+                   db.Entity.region):  # fmt: skip
+        found |= set(s.scalars(select(column).distinct()))
+    return found
 
 
 def _regions_of_terminals(s: Session, hall_id: str) -> set[str]:
