@@ -2,20 +2,24 @@
 
 Without `--keys` (or $REPORT_SERVICE_KEYS) a SQLite database keeps its keys beside it, in
 `<database file>.keys/`, made (mode 0700) with the database; a PostgreSQL database has no file to
-stand beside and needs a key directory named. The database records which keys it belongs to, so
-a wrong or missing directory is refused rather than silently replaced by new keys.
+stand beside, so its keys go to the service's state directory ($STATE_DIRECTORY under systemd,
+else $XDG_STATE_HOME or ~/.local/state), in `report-service/keys-<host>-<port>-<database>/`.
+The database records which keys it belongs to, so a wrong or missing directory is refused rather
+than silently replaced by new keys.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import inspect, select
+from sqlalchemy import inspect, make_url, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import ArgumentError
 
 from . import db
 from .clock import Clock, system_clock
@@ -35,21 +39,38 @@ class SetupError(Exception):
 @dataclass(frozen=True)
 class KeyDir:
     path: Path
-    default: bool  # beside the SQLite file, made on first use
+    default: (
+        bool  # not named (beside the SQLite file, or in the state directory): made on first use
+    )
 
 
 def key_dir_for(url: str, keys: str | None) -> KeyDir:
-    """The key directory: `--keys`, else $REPORT_SERVICE_KEYS, else beside a SQLite file."""
+    """The key directory: `--keys`, else $REPORT_SERVICE_KEYS, else beside a SQLite file, else
+    in the state directory under a name made from the server's address and the database."""
     named = keys or os.environ.get(KEYS_ENV)
     if named:
         return KeyDir(Path(named), default=False)
     file = db.sqlite_file(url)
-    if file is None:
-        raise SetupError(
-            f"this database needs a key directory: pass --keys DIR or set {KEYS_ENV} "
-            "(make one with `report-service keys init --dir DIR`)"
-        )
-    return KeyDir(Path(file + ".keys"), default=True)
+    if file is not None:
+        return KeyDir(Path(file + ".keys"), default=True)
+    return KeyDir(state_home() / "report-service" / f"keys-{_server_label(url)}", default=True)
+
+
+def state_home() -> Path:
+    """Where a service keeps its state: systemd's StateDirectory, else the XDG state home."""
+    systemd = os.environ.get("STATE_DIRECTORY", "").split(":")[0]
+    xdg = os.environ.get("XDG_STATE_HOME", "")
+    return Path(systemd or xdg or Path.home() / ".local" / "state")
+
+
+def _server_label(url: str) -> str:
+    """host-port-database of a database URL (no user, no password), safe as a file name."""
+    try:
+        parts = make_url(url)
+    except ArgumentError:
+        raise SetupError(f"not a database URL: {url!r}") from None
+    label = f"{parts.host or 'local'}-{parts.port or 'default'}-{parts.database or 'default'}"
+    return re.sub(r"[^A-Za-z0-9._-]", "_", label)
 
 
 def schema_state(engine: Engine) -> str:
@@ -77,7 +98,7 @@ def schema_state(engine: Engine) -> str:
 def open_keys(engine: Engine, url: str, keys: str | None, *, create: bool) -> Keyring:
     """The keys of the database behind `engine`, creating the database's schema (and, beside a
     SQLite file, its key directory) when `create` and the database is new."""
-    where = key_dir_for(url, keys)  # before connecting: PostgreSQL without keys is refused
+    where = key_dir_for(url, keys)
     state = schema_state(engine)
     if state == "legacy":
         raise SetupError(
@@ -116,6 +137,7 @@ def open_keys(engine: Engine, url: str, keys: str | None, *, create: bool) -> Ke
 
 
 def _new_default_keys(path: Path) -> Keyring:
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     try:
         ring = init_key_dir(path)
     except KeyDirError:

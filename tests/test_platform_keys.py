@@ -31,6 +31,7 @@ from report_service.signing import Caller
 
 from .casebook import company_and_person, id_number, penalty, uscc
 from .platform_client import TerminalClient, cli, start_service
+from .postgres_server import pg_bin, postgres_server
 
 DATA = Path(__file__).resolve().parent / "data"
 # What tests/data/platform-v1.sql (made with the platform before this change) holds.
@@ -134,10 +135,37 @@ def test_a_named_key_directory_by_option_or_environment(tmp_path: Path) -> None:
     assert loose.returncode == 2 and "chmod 600" in loose.stderr
 
 
-def test_postgresql_needs_a_key_directory(tmp_path: Path) -> None:
-    url = "postgresql://nobody@127.0.0.1:1/none"  # refused before any connection is tried
-    result = cli("seed", "--db", url, "--region", "heihe", "--entities", "5", check=False)
-    assert result.returncode == 2 and "needs a key directory" in result.stderr
+@pytest.mark.postgres
+def test_postgresql_keys_default_to_the_state_directory(tmp_path: Path) -> None:
+    """DESIGN's `seed`/`serve --db URL` without --keys on PostgreSQL: the keys are made in the
+    state directory (never in the database), found again by every later command, and a copy of
+    the database without them cannot sign."""
+    if pg_bin() is None:
+        pytest.skip(reason="PostgreSQL not installed: `make test` installs it; this machine cannot")
+    state = tmp_path / "state"
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("REPORT_SERVICE_KEYS", "STATE_DIRECTORY")
+    }
+    env["XDG_STATE_HOME"] = str(state)
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "report_service", *args], env=env,
+                              capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
+
+    with postgres_server() as url:
+        seeded = run("seed", "--db", url, "--region", "heihe", "--entities", "3", "--seed", "1")
+        assert seeded.returncode == 0, seeded.stderr
+        (made,) = (state / "report-service").iterdir()
+        assert (
+            made.name.startswith("keys-127.0.0.1-") and stat.S_IMODE(made.stat().st_mode) == 0o700
+        )
+        token = run("terminals", "add-token", "--db", url, "--hall", "h", "--region", "heihe")
+        assert token.returncode == 0, token.stderr
+        env["XDG_STATE_HOME"] = str(tmp_path / "elsewhere")  # the keys are not where it looks
+        lost = run("terminals", "list", "--db", url)
+        assert lost.returncode == 2 and "--keys" in lost.stderr
+        found = run("terminals", "list", "--db", url, "--keys", str(made))
+        assert found.returncode == 0, found.stderr
 
 
 class HsmLikeSigner:
