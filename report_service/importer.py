@@ -71,11 +71,6 @@ class _Bad(ValueError):
     pass
 
 
-def _refused(code: str, message: str) -> _Bad:
-    """A refusal under a region's rules: a stable code, then the Chinese reason and next step."""
-    return _Bad(f"{code}: {message}")
-
-
 def _one_of(value: Any, allowed: Iterable[str]) -> bool:
     """Membership for a value from JSON: a list or object is simply not one of the names."""
     return isinstance(value, str) and value in allowed
@@ -147,7 +142,9 @@ def parse_lines(lines: Iterable[str], known_usccs: dict[str, str], today: dt.dat
                 raise _Bad("'type' must be entity, person or record")
             _check_fields(obj, obj["type"])
             if obj["type"] == "entity":
-                entity = _entity(obj)
+                entity, note = _entity(obj)
+                if note:
+                    parsed.notes.append((number, note))
                 if entity["uscc"] in parsed.entities:
                     raise _Bad(f"entity {entity['uscc']} appears twice in the file")
                 parsed.entities[entity["uscc"]] = entity
@@ -214,20 +211,26 @@ def _uscc(obj: dict[str, Any]) -> str:
     return value
 
 
-def _entity(obj: dict[str, Any]) -> dict[str, Any]:
+def _entity(obj: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
+    """The entity, and a note when its region issues no report to its kind: DESIGN §4 names the
+    kind, so the data is kept (a data office's file is not refused for it); the report is not."""
     if not _one_of(obj["kind"], ENTITY_KINDS):
         raise _Bad(f"unknown entity kind {obj['kind']!r}")
     if not _one_of(obj["region"], regions()):
         raise _Bad(f"unknown region {obj['region']!r}; one of {', '.join(regions())}")
     profile = load_profile(obj["region"])
-    if obj["kind"] not in profile.entity_kinds:
-        raise _refused("entity_kind_not_eligible", kind_not_eligible(profile, obj["kind"]))
-    return {
+    entity = {
         "uscc": _uscc(obj),
         "name": _text(obj, "name"),
         "kind": obj["kind"],
         "region": obj["region"],
     }
+    if obj["kind"] in profile.entity_kinds:
+        return entity, None
+    return entity, (
+        f"entity_kind_not_eligible: {kind_not_eligible(profile, obj['kind'])}"
+        "（已导入；该主体申请报告时将被拒绝）"
+    )
 
 
 def _person(obj: dict[str, Any], regions: dict[str, str]) -> dict[str, Any]:
