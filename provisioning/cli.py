@@ -137,7 +137,7 @@ def cmd_diagnostics(args: argparse.Namespace) -> Result:
 
 
 def cmd_staff_pin(args: argparse.Namespace) -> Result:
-    if args.pin_stdin:
+    if args.pin_stdin or not sys.stdin.isatty():  # piped in: one line, as `staff add` reads
         pin = sys.stdin.readline().strip()
     else:
         pin = getpass.getpass("新PIN new staff PIN (6-12 digits): ")
@@ -246,7 +246,10 @@ def parser() -> argparse.ArgumentParser:
     e.add_argument("--ca-bundle", type=Path, help="CA certificate(s) for the platform's TLS")
     e.add_argument("--hall-name", help="the hall's name on receipts (a new config: 政务服务中心)")
     e.add_argument(
-        "--state-dir", type=Path, help="where key, enrollment and queue live (new config)"
+        "--state-dir",
+        type=Path,
+        help="where key, enrollment and queue live (a new config; default /var/lib/credit-kiosk, "
+        "or state/ beside a --config of its own)",
     )
     e.add_argument("--force", action="store_true", help="enroll again: new key, new terminal id")
     e.set_defaults(run=cmd_enroll)

@@ -39,16 +39,17 @@ def test_a_fresh_machine_enrolls_with_design_s_flags_alone(
     tmp_path: Path, platform: ServiceProcess
 ) -> None:
     """No config yet and no --hall-name: the template's config, enrolled (DESIGN §9's flags; the
-    config and state folders are this test's, as root's defaults are not writable here)."""
+    config is this test's, as root's default is not writable here, and a config of its own keeps
+    its state beside it)."""
     config, file = tmp_path / "etc" / "kiosk.toml", tmp_path / "token"
     file.write_text(token(platform))
     done = provision("enroll", "--platform", platform.base_url, "--token-file", str(file),
-                     "--config", str(config), "--state-dir", str(tmp_path / "state"), "--json")  # fmt: skip
+                     "--config", str(config), "--json")  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["terminal_id"].startswith("T")
     text = config.read_text(encoding="utf-8")
     assert platform.base_url in text and 'hall_name = "政务服务中心"' in text
-    key = tmp_path / "state" / "terminal.key"
+    key = tmp_path / "etc" / "state" / "terminal.key"
     assert stat.S_IMODE(key.stat().st_mode) == 0o600
     before = provision("--config", str(config), "--json", "status")  # options before the command
     assert before.returncode in (0, 1), before.stderr  # 1: no devices here, not a usage error
@@ -149,7 +150,7 @@ def test_staff_pin_is_stored_hashed_where_the_kiosk_reads_it(kiosk_terminal: Ter
     t = kiosk_terminal
     short = t.run("staff-pin", "set", "--pin-stdin", stdin="123\n")
     assert short.returncode == 2 and "6 to 12 digits" in short.stderr
-    done = t.run("staff-pin", "set", "--pin-stdin", stdin="24681357\n")
+    done = t.run("staff-pin", "set", stdin="24681357\n")  # piped: read as --pin-stdin would
     assert done.returncode == 0, done.stderr
     pin_file = t.folder / "staff.pin"
     assert "24681357" not in pin_file.read_text() and COMMENT in t.config.read_text()
