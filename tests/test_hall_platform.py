@@ -123,6 +123,48 @@ def test_absurd_heartbeats_are_refused_and_nothing_is_written(
     assert after["devices"] == before["devices"] and after["availability"] == before["availability"]
 
 
+def test_a_heartbeat_as_design_words_it_is_taken(
+    platform: ServiceProcess, hall: str, staff: Staff
+) -> None:
+    """DESIGN §8's fields with what a client naturally sends: no interval_s (default 30), seconds
+    measured with a fraction, a device as devices/state.py's DeviceStatus.as_dict() gives it, a
+    version with a build note, a step name of the client's own."""
+    from devices.state import DeviceState, DeviceStatus, PaperState
+
+    kiosk = Kiosk(platform, hall)
+    body = beat(uptime_s=61.7, app_version="1.2.0 (build 5)", **{"queue.oldest_age_s": 3.5})
+    del body["interval_s"]
+    printer = DeviceStatus(DeviceState.USER_ERROR, "缺纸", PaperState.OUT, reasons=("media-empty",))
+    body["devices"]["a4_printer"] = printer.as_dict()
+    answer = kiosk.heartbeat(body)
+    assert answer.status_code == 200, answer.text
+    seen = terminal_in(staff.state(hall), kiosk.id)
+    assert (
+        seen["devices"]["a4_printer"]["paper"] == "out" and seen["app_version"] == "1.2.0 (build 5)"
+    )
+    assert seen["queue"]["oldest_age_s"] == 3 and seen["interval_s"] == 30
+    assert any(a["terminal_id"] == kiosk.id for a in staff.state(hall)["alerts"])
+    assert kiosk.assist(step="choose-domains").status_code in (200, 201)
+
+
+def test_a_command_answers_with_its_kind_args_and_expiry(
+    platform: ServiceProcess, hall: str, staff: Staff
+) -> None:
+    kiosk = Kiosk(platform, hall)
+    kiosk.heartbeat(beat())
+    sent = staff.post(f"/halls/{hall}/terminals/{kiosk.id}/commands",
+                      {"kind": "lock", "args": {"message": "午休暂停"}, "ttl_s": 10})  # fmt: skip
+    assert sent.status_code == 201, sent.text
+    answer = sent.json()
+    assert answer["kind"] == "lock" and answer["args"] == {"message": "午休暂停"}
+    expires = dt.datetime.fromisoformat(answer["expires_at"])
+    assert 5 <= (expires - dt.datetime.now(dt.UTC)).total_seconds() <= 11
+    delivered = kiosk.heartbeat(beat()).json()["commands"]
+    assert [(c["command_id"], c["args"]) for c in delivered] == [
+        (answer["command_id"], {"message": "午休暂停"})
+    ]
+
+
 def test_a_terminal_speaks_only_for_itself_and_only_signed(
     platform: ServiceProcess, hall: str
 ) -> None:
@@ -315,8 +357,12 @@ def test_events_are_stored_once_and_personal_data_never(
     kiosk.assist()
     stale = [dict(events[0], event_id="ev-" + secrets.token_hex(6), at="2020-01-01T00:00:00+08:00")]
     assert kiosk.events(stale).status_code == 422
-    naive = [dict(events[0], event_id="ev-" + secrets.token_hex(6), at="2026-01-01T00:00:00")]
-    assert kiosk.events(naive).status_code == 422
+    china_now = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).replace(tzinfo=None)
+    naive = [dict(events[0], event_id="ev-" + secrets.token_hex(6), at=china_now.isoformat())]
+    assert kiosk.events(naive).json() == {"accepted": 1, "duplicates": 0}  # the hall's time
+    utc_as_if_china = [dict(naive[0], event_id="ev-" + secrets.token_hex(6),
+                            at=(china_now + dt.timedelta(hours=8)).isoformat())]  # fmt: skip
+    assert kiosk.events(utc_as_if_china).status_code == 422  # 8 h ahead: in the future
     with sqlite3.connect(platform.db) as db:
         for table in ("terminal_events", "terminal_state", "help_calls", "alerts"):
             dump = "\n".join(str(row) for row in db.execute(f"SELECT * FROM {table}"))

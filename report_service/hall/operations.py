@@ -111,7 +111,8 @@ class Operations:
         now = self.ctx.now()
         with self.ctx.sessions.begin() as s:
             self._terminal_of_hall(s, hall_id, terminal_id)
-            args = {"message": body.message} if body.kind == "lock" and body.message else {}
+            message = body.lock_message
+            args = {"message": message} if body.kind == "lock" and message else {}
             command = models.Command(
                 command_id=new_command_id(), terminal_id=terminal_id, hall_id=hall_id,
                 kind=body.kind, args=json.dumps(args, ensure_ascii=False), status="pending",
@@ -121,7 +122,13 @@ class Operations:
             s.add(command)
             self._audit(s, who, hall_id, "command_sent", terminal_id,
                         {"kind": body.kind, "command_id": command.command_id})  # fmt: skip
-            answer = {"command_id": command.command_id, "status": "pending"}
+            answer = {
+                "command_id": command.command_id,
+                "kind": body.kind,
+                "args": args,
+                "status": "pending",
+                "expires_at": command.expires_at.isoformat(timespec="seconds"),
+            }
         self.ctx.notify_committed(s)
         return answer
 

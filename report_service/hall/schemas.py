@@ -3,6 +3,8 @@ written: unknown device kinds or states, absurd numbers and unknown fields are a
 
 from __future__ import annotations
 
+import datetime as dt
+import math
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
@@ -10,6 +12,7 @@ from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
@@ -47,6 +50,29 @@ ClientId = Annotated[str, StringConstraints(pattern=f"^{CLIENT_ID.pattern}$")]
 ShortText = Annotated[str, StringConstraints(max_length=200)]
 Count = Annotated[int, Field(ge=0, le=1_000_000_000)]
 TEN_YEARS_S = 10 * 365 * 86_400
+CHINA = dt.timezone(dt.timedelta(hours=8))
+
+
+def _whole(value: Any) -> Any:
+    """A measured duration may come with a fraction (`time.monotonic()` differences): whole
+    seconds are kept, as the dashboard shows them; NaN and infinities stay for the range check."""
+    if isinstance(value, float) and math.isfinite(value) and not isinstance(value, bool):
+        return math.floor(value)
+    return value
+
+
+Seconds = Annotated[int, BeforeValidator(_whole), Field(ge=0, le=TEN_YEARS_S)]
+
+
+def _china_time_unless_said(value: Any) -> Any:
+    """An event time without an offset is the hall's (China Standard Time, no daylight saving)."""
+    if isinstance(value, str):
+        try:
+            parsed = dt.datetime.fromisoformat(value)
+        except ValueError:
+            return value  # pydantic says what is wrong with it
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=CHINA)
+    return value
 
 
 class _Strict(BaseModel):
@@ -54,10 +80,14 @@ class _Strict(BaseModel):
 
 
 class DeviceReport(_Strict):
+    """One device in devices/state.py's vocabulary (`DeviceStatus.as_dict()` is one as it is)."""
+
     state: one_of(DEVICE_STATES)  # type: ignore[valid-type]
     paper: one_of(PAPER) | None = None  # type: ignore[valid-type]
     reasons: list[Code] = Field(default_factory=list, max_length=16)
     detail: ShortText = ""
+    cover_open: bool | None = None
+    error_code: Code | None = None
 
 
 class Devices(_Strict):
@@ -70,7 +100,7 @@ class Devices(_Strict):
 class Queue(_Strict):
     pending: Annotated[int, Field(ge=0, le=1_000_000)]
     dead_letters: Annotated[int, Field(ge=0, le=1_000_000)]
-    oldest_age_s: Annotated[int, Field(ge=0, le=TEN_YEARS_S)] | None = None
+    oldest_age_s: Seconds | None = None
 
 
 class CommandResult(_Strict):
@@ -80,13 +110,15 @@ class CommandResult(_Strict):
 
 
 class Heartbeat(_Strict):
-    interval_s: Annotated[int, Field(ge=10, le=300)]
+    interval_s: Annotated[int, Field(ge=10, le=300)] = 30  # DESIGN §8's default
     availability: one_of(AVAILABILITY)  # type: ignore[valid-type]
     reason: Code | None = None
     devices: Devices
     queue: Queue
-    app_version: Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z.+_-]{1,40}$")]
-    uptime_s: Annotated[int, Field(ge=0, le=TEN_YEARS_S)]
+    app_version: Annotated[
+        str, StringConstraints(pattern=r"^[0-9A-Za-z][0-9A-Za-z.+_~() -]{0,39}$")
+    ]
+    uptime_s: Seconds
     counters: dict[Code, Count] = Field(default_factory=dict, max_length=64)
 
     @field_validator("counters", mode="before")
@@ -114,7 +146,7 @@ FieldValue = Annotated[str, StringConstraints(max_length=200)] | int | float | b
 class Event(_Strict):
     event_id: ClientId
     kind: Code
-    at: AwareDatetime  # with its offset: a terminal's clock zone is not assumed
+    at: Annotated[AwareDatetime, BeforeValidator(_china_time_unless_said)]
     fields: dict[Code, FieldValue] = Field(default_factory=dict, max_length=32)
 
 
@@ -128,10 +160,24 @@ class Assistance(_Strict):
     step: Annotated[str, StringConstraints(pattern=f"^{STEP.pattern}$")]
 
 
+LockMessage = Annotated[str, StringConstraints(max_length=100)]
+
+
+class CommandArgs(_Strict):
+    """A command's `args`, as the heartbeat's answer carries them (DESIGN §3)."""
+
+    message: LockMessage = ""
+
+
 class CommandBody(_Strict):
     kind: one_of(COMMAND_KINDS)  # type: ignore[valid-type]
-    message: Annotated[str, StringConstraints(max_length=100)] = ""  # lock: shown on the screen
-    ttl_s: Annotated[int, Field(ge=60, le=86_400)] = 900
+    message: LockMessage = ""  # lock: shown on the screen (or in `args`)
+    args: CommandArgs | None = None
+    ttl_s: Annotated[int, Field(ge=10, le=86_400)] = 900  # at least one beat at the fastest rate
+
+    @property
+    def lock_message(self) -> str:
+        return self.message or (self.args.message if self.args else "")
 
 
 class MaintenanceBody(_Strict):
