@@ -52,7 +52,7 @@ from .http_guard import (
     note_error,
 )
 from .json_bodies import JsonBodies
-from .ratelimit import RateLimiter
+from .ratelimit import VERIFY_PER_MINUTE, RateLimiter
 from .schemas import EnrollBody, ErrorBody, IdCardBody, ObjectionBody, QrBody, ReportBody
 from .service import PlatformService
 from .sessions import QueuedUse
@@ -65,7 +65,6 @@ log = logging.getLogger("report_service")
 MAX_IDEMPOTENCY_KEY = 200
 DB_WAIT_S = 5.0  # a call waits this long for a database thread, and each statement for a lock
 HEALTH_WAIT_S = 0.8  # /healthz answers within a second whatever holds the database
-VERIFY_PER_MINUTE = 60  # verification look-ups per client address and minute
 T = TypeVar("T")
 
 

@@ -12,6 +12,8 @@ from fastapi import FastAPI
 from .app import Settings, create_app
 from .bootstrap import open_platform
 from .hall import HallSettings
+from .ratelimit import VERIFY_PER_MINUTE
+from .sessions import FAILURE_LIMIT
 
 SWITCH_INTERVAL_S = 0.001
 
@@ -25,7 +27,7 @@ def app_from_env() -> FastAPI:
     settings = Settings(
         db_wait_s=float(env.get("REPORT_SERVICE_DB_WAIT", "5")),
         body_timeout_s=float(env.get("REPORT_SERVICE_BODY_TIMEOUT", "15")),
-        verify_per_minute=float(env.get("REPORT_SERVICE_VERIFY_RATE", "60")),
+        verify_per_minute=float(env.get("REPORT_SERVICE_VERIFY_RATE", VERIFY_PER_MINUTE)),
     )
     service = open_platform(
         env["REPORT_SERVICE_DB"],
@@ -33,7 +35,7 @@ def app_from_env() -> FastAPI:
         public_url=env.get("REPORT_SERVICE_PUBLIC_URL", "http://127.0.0.1:8080"),
         create=False,
         wait_s=settings.db_wait_s,
-        failure_limit=int(env.get("REPORT_SERVICE_AUTH_FAILURES", "20")),
+        failure_limit=int(env.get("REPORT_SERVICE_AUTH_FAILURES", FAILURE_LIMIT)),
     )
     hall = HallSettings(help_ack_alert_s=int(env.get("REPORT_SERVICE_HELP_ALERT_S", "180")))
     app = create_app(service, settings, hall)

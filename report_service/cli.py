@@ -22,6 +22,8 @@ from .hall.cli import add_commands as add_hall_commands
 from .importer import ImportFileError
 from .keys import KEYS_ENV, KeyDirError
 from .profiles import regions
+from .ratelimit import VERIFY_PER_MINUTE
+from .sessions import FAILURE_LIMIT
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -55,11 +57,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="seconds a call waits for the database before answering 503 with Retry-After",
     )  # fmt: skip
     serve.add_argument(
-        "--verify-rate", type=_float_in(1, 100_000), default=60.0,
+        "--verify-rate", type=_float_in(1, 100_000), default=float(VERIFY_PER_MINUTE),
         help="verification look-ups per client address and minute (then 429)",
     )  # fmt: skip
     serve.add_argument(
-        "--auth-failure-limit", type=_int_in(1, 100_000), default=20,
+        "--auth-failure-limit", type=_int_in(1, 100_000), default=FAILURE_LIMIT,
         help="refused identity checks per terminal in 10 minutes before 429",
     )  # fmt: skip
     serve.add_argument(

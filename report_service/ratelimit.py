@@ -14,6 +14,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 
 MAX_KEYS = 50_000  # buckets kept; the least recently used go first
+VERIFY_PER_MINUTE = 300  # per client address and minute: a whole office behind one NAT address
 
 
 class RateLimiter:
