@@ -31,8 +31,18 @@ from .workdays import Coverage
 
 log = logging.getLogger("report_service")
 
-PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
+PHONE = re.compile(r"^(?:\+?86|0086)?(1[3-9]\d{9})$|^(0\d{2,3}\d{7,8})$")  # spacing taken out first
+EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s.]+(\.[^@\s.]+)+$")
 _O = db.Objection.__table__.c
+
+
+def is_contact(text: str) -> bool:
+    """A mainland mobile (with or without +86), a landline with its area code, or an e-mail."""
+    if len(text) > 254 or unsafe_char(text) is not None:
+        return False
+    if "@" in text:
+        return EMAIL.match(text) is not None
+    return PHONE.match(re.sub(r"[\s()（）-]", "", text)) is not None
 
 
 def _visible(text: str) -> int:
@@ -74,9 +84,10 @@ class Objections:
         if unsafe_char(reason) is not None or _visible(reason) < 2 or len(reason) > 500:
             raise unprocessable("invalid_reason", "请填写异议理由（2至500字，不含控制字符）。")
         contact = contact.strip()
-        if not PHONE.match(contact):
+        if not is_contact(contact):
             raise unprocessable(
-                "invalid_contact", "联系电话格式不正确，请输入11位手机号或带区号的固定电话。"
+                "invalid_contact",
+                "联系方式格式不正确，请输入11位手机号、带区号的固定电话或电子邮箱。",
             )
         now = self.clock()
         today = now.date()

@@ -22,6 +22,17 @@ def _iso_date(value: Any) -> Any:
 
 
 IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
+LONG_TERM = "长期"  # the card's own word for no expiry
+CARD_DATE = re.compile(r"[0-9]{8}")  # as the card's chip holds it: YYYYMMDD
+
+
+def _card_expiry(value: Any) -> Any:
+    """A card's 有效期至 as the card says it: YYYY-MM-DD, the chip's YYYYMMDD, or 长期 (None)."""
+    if isinstance(value, str) and value.strip() == LONG_TERM:
+        return None
+    if isinstance(value, str) and CARD_DATE.fullmatch(value):
+        return f"{value[:4]}-{value[4:6]}-{value[6:]}"
+    return value
 
 
 class _Strict(BaseModel):
@@ -46,7 +57,9 @@ class EnrollBody(_Strict):
 class IdCardBody(_Strict):
     id_number: str = Field(min_length=1, max_length=32)
     name: str = Field(min_length=1, max_length=30)
-    valid_until: IsoDate | None = Field(description="card expiry; null for 长期 (long-term) cards")
+    valid_until: Annotated[IsoDate | None, BeforeValidator(_card_expiry)] = Field(
+        default=None, description="card expiry (YYYY-MM-DD or YYYYMMDD); null or 长期 for long-term"
+    )
 
 
 class QueuedBody(_Strict):

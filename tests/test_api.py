@@ -253,6 +253,29 @@ class TestIdCardSession:
         r = gansu_terminal.request("POST", "/v1/sessions/id-card", body)
         assert r.status_code == status and error_code(r) == code
 
+    @pytest.mark.parametrize(
+        ("expiry", "status"),
+        [
+            ("长期", 200),
+            ("20991231", 200),
+            ("2099-12-31", 200),
+            ("20200101", 422),
+            ("2099/12/31", 422),
+        ],
+    )
+    def test_the_card_s_expiry_as_the_card_says_it(self, gansu_terminal, people, expiry, status):
+        """有效期至 as printed (长期) or as the chip holds it (YYYYMMDD); an expired one refused."""
+        body = {"id_number": people["wang"], "name": "王五", "valid_until": expiry}
+        r = gansu_terminal.request("POST", "/v1/sessions/id-card", body)
+        assert r.status_code == status, r.text
+        if expiry == "20200101":
+            assert error_code(r) == "id_card_expired"
+
+    def test_a_card_without_an_expiry_said_logs_in(self, gansu_terminal, people):
+        body = {"id_number": people["wang"], "name": "王五"}
+        r = gansu_terminal.request("POST", "/v1/sessions/id-card", body)
+        assert r.status_code == 200 and r.json()["person"]["name"] == "王*"
+
     def test_session_is_bound_to_its_terminal(self, platform, people, wang):
         other = enroll(platform, "gansu")
         r = other.report(wang, people["a"], "2024-01-01", "2024-12-31")
