@@ -84,6 +84,9 @@ def cli_input(stdin: str, *args: str) -> subprocess.CompletedProcess[str]:
                           capture_output=True, text=True, cwd=ROOT, timeout=120)  # fmt: skip
 
 
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
 class Staff:
     """A staff member's browser, as far as HTTP goes: the login form, the cookie, the CSRF token."""
 
@@ -94,7 +97,7 @@ class Staff:
         self.login = self.http.post(
             "/halls/login",
             content=f"username={username}&password={password.replace(' ', '+')}&login_nonce={nonce}",
-            headers={"Content-Type": "application/x-www-form-urlencoded"},
+            headers={"Content-Type": "application/x-www-form-urlencoded", "Accept": BROWSER_ACCEPT},
         )
         self.csrf = ""
         location = self.login.headers.get("location", "")

@@ -5,6 +5,7 @@ written."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import secrets
 import sqlite3
 import time
@@ -16,7 +17,16 @@ import pytest
 
 from report_service import crypto
 
-from .hall_support import PASSWORD, Kiosk, Staff, add_staff, beat, cli_input, terminal_in
+from .hall_support import (
+    BROWSER_ACCEPT,
+    PASSWORD,
+    Kiosk,
+    Staff,
+    add_staff,
+    beat,
+    cli_input,
+    terminal_in,
+)
 from .platform_client import ServiceProcess, cli, start_service
 
 NOW_CST = dt.datetime.now(dt.timezone(dt.timedelta(hours=8)))
@@ -337,6 +347,39 @@ def test_the_session_cookie_is_httponly_samesite_strict_and_json_logins_need_no_
         lock = http.post(f"/halls/{hall}/terminals/T-none/commands", json={"kind": "unlock"},
                          headers={"X-CSRF-Token": done.json()["csrf_token"]})  # fmt: skip
         assert lock.status_code == 404  # past the CSRF check: there is no such terminal
+
+
+def test_a_program_logs_in_with_a_form_and_another_site_cannot(
+    platform: ServiceProcess, hall: str
+) -> None:
+    """DESIGN §8: staff log in at /halls/login. A program posting the form (no page loaded, no
+    nonce) gets JSON; a browser's form without the page's nonce, or any login another site's page
+    makes (Origin, Sec-Fetch-Site), is refused and sets no session."""
+    add_staff(platform, hall, "form-" + hall)
+    login = {"username": "form-" + hall, "password": PASSWORD}
+    with httpx.Client(base_url=platform.base_url, timeout=30) as http:
+        done = http.post("/halls/login", data=login)
+        assert done.status_code == 200 and done.json()["halls"] == [hall], done.text
+        assert http.get(f"/halls/{hall}/state").status_code == 200
+    with httpx.Client(base_url=platform.base_url, timeout=30) as http:
+        wrong = http.post("/halls/login", data=login | {"password": "wrong-password"})
+        assert wrong.status_code == 401 and wrong.json()["error"]["code"] == "login_failed"
+        raw = http.post("/halls/login", content=json.dumps(login))  # JSON with no label
+        assert raw.status_code == 200, raw.text
+    cases = [
+        ({"Accept": BROWSER_ACCEPT}, 303),  # a browser's form that did not come from the page
+        ({"Origin": "https://evil.example"}, 403),
+        ({"Origin": "null"}, 403),
+        ({"Sec-Fetch-Site": "cross-site"}, 403),
+    ]
+    for headers, status in cases:
+        with httpx.Client(base_url=platform.base_url, timeout=30) as http:
+            r = http.post("/halls/login", data=login, headers=headers)
+            assert r.status_code == status, (headers, r.text)
+            assert "hall_session" not in r.cookies
+    with httpx.Client(base_url=platform.base_url, timeout=30) as http:
+        same = http.post("/halls/login", data=login, headers={"Origin": platform.base_url})
+        assert same.status_code == 200, same.text
 
 
 def test_events_are_stored_once_and_personal_data_never(

@@ -33,6 +33,8 @@ LOGIN_FAILURES = {
     **LOGIN_REFUSED,
     "too_many_logins": "登录尝试过于频繁，请一分钟后再试。",
     "expired": "登录页面已过期，请重新输入。",
+    "cross_site_login": "请从本平台的登录页登录。",
+    "invalid_request": "请输入用户名和密码。",
 }
 
 

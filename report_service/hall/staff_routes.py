@@ -6,14 +6,15 @@ import json
 import secrets
 from collections.abc import AsyncIterator
 from typing import Annotated
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import StreamingResponse
 
-from ..errors import ApiError, api_error_response, not_found, unprocessable
+from ..errors import ApiError, api_error_response, forbidden, not_found, unprocessable
+from ..verify_page import wants_html
 from . import HallService, page, stats
 from .schemas import CommandBody, MaintenanceBody
 from .staff import StaffMember, check_csrf
@@ -21,6 +22,7 @@ from .state import hall_state
 
 COOKIE = "hall_session"
 LOGIN_COOKIE = "hall_login"
+FORM = "application/x-www-form-urlencoded"
 STREAM_REFRESH_S = 15.0  # a state at least this often: "closed" and "last seen" move with time
 
 
@@ -61,44 +63,45 @@ def add_staff_routes(app: FastAPI, hall: HallService) -> None:
 
     @app.post("/halls/login")
     async def login(request: Request) -> Response:
-        """The login form (with the nonce its page set, against login CSRF), or JSON `{username,
-        password}` for a program: a cross-site page cannot send JSON without CORS, which this
-        platform never allows. JSON answers 200 with the member and the CSRF token, or the error."""
+        """`{username, password}` as the page's form or as JSON. A browser (it asks for HTML) is
+        redirected; a program gets JSON: 200 with the member and the CSRF token, or the error.
+        Against login CSRF, a request another site's page made is refused (its Origin, or
+        Sec-Fetch-Site), and a browser holding the login page's nonce must send it back."""
         client = request.client.host if request.client else "unknown"
-        kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        if kind == "application/json":
-            try:
-                body = json.loads(await request.body())
-                username, password = body["username"], body["password"]
-                if not isinstance(username, str) or not isinstance(password, str):
-                    raise TypeError
-            except (ValueError, KeyError, TypeError, RecursionError):
-                return api_error_response(unprocessable("invalid_request", "请提供用户名和密码。"))
-            try:
-                token, who = await run_in_threadpool(hall.staff.login, username, password, client)
-            except ApiError as exc:
-                return api_error_response(exc)
-            response: Response = JSONResponse({
-                "username": who.username, "display_name": who.display_name, "role": who.role,
-                "halls": sorted(who.halls), "csrf_token": who.csrf_token,
-            }, headers={"Cache-Control": "no-store"})  # fmt: skip
-        else:
-            form = {
-                k: v[0]
-                for k, v in parse_qs((await request.body()).decode("utf-8", "replace")).items()
-            }
-            sent, expected = form.get("login_nonce", ""), request.cookies.get(LOGIN_COOKIE, "")
-            if not expected or not secrets.compare_digest(sent, expected):
-                return RedirectResponse("/halls/login?failed=expired", status_code=303)
-            try:
-                token, who = await run_in_threadpool(
-                    hall.staff.login, form.get("username", ""), form.get("password", ""), client
-                )
-            except ApiError as exc:
+        browser = wants_html(request.headers.get("accept"))
+
+        def refused(exc: ApiError) -> Response:
+            if browser:
                 return RedirectResponse(f"/halls/login?failed={exc.code}", status_code=303)
+            return api_error_response(exc)
+
+        if cross_site(request):
+            return refused(forbidden("cross_site_login", page.LOGIN_FAILURES["cross_site_login"]))
+        sent = credentials(request.headers.get("content-type", ""), await request.body())
+        if sent is None:
+            return refused(unprocessable("invalid_request", page.LOGIN_FAILURES["invalid_request"]))
+        username, password, nonce = sent
+        expected = request.cookies.get(LOGIN_COOKIE, "")
+        if (
+            nonce is not None
+            and (browser or nonce)
+            and not (expected and secrets.compare_digest(nonce, expected))
+        ):  # a browser's form comes from the login page, with its nonce
+            return refused(forbidden("expired", page.LOGIN_FAILURES["expired"]))
+        try:
+            token, who = await run_in_threadpool(hall.staff.login, username, password, client)
+        except ApiError as exc:
+            return refused(exc)
+        response: Response
+        if browser:
             response = RedirectResponse(
                 f"/halls/{sorted(who.halls)[0] if len(who.halls) == 1 else ''}", status_code=303
             )
+        else:
+            response = JSONResponse({
+                "username": who.username, "display_name": who.display_name, "role": who.role,
+                "halls": sorted(who.halls), "csrf_token": who.csrf_token,
+            }, headers={"Cache-Control": "no-store"})  # fmt: skip
         set_cookie(response, COOKIE, token, secure=secure(request),
                    max_age=hall.ctx.settings.staff_session_s)  # fmt: skip
         set_cookie(response, LOGIN_COOKIE, "", secure=secure(request), max_age=0)
@@ -233,3 +236,37 @@ async def sleep_until_closed(hall: HallService) -> None:
 
 
 __all__ = ["add_staff_routes"]
+
+
+def cross_site(request: Request) -> bool:
+    """Did another site's page make this request? Browsers say so in Sec-Fetch-Site and Origin
+    (the host compared, not the scheme: a TLS proxy in front changes that); programs send neither."""
+    if request.headers.get("sec-fetch-site", "").lower() == "cross-site":
+        return True
+    origin = request.headers.get("origin")
+    if origin is None:
+        return False
+    return (
+        origin == "null"
+        or urlsplit(origin).netloc.lower() != request.headers.get("host", "").lower()
+    )
+
+
+def credentials(content_type: str, body: bytes) -> tuple[str, str, str | None] | None:
+    """(username, password, the form's login nonce or None) from a JSON or form body."""
+    text = body.decode("utf-8", "replace")
+    kind = content_type.split(";")[0].strip().lower()
+    if kind == "application/json" or (kind != FORM and text.lstrip().startswith("{")):
+        try:
+            data = json.loads(text)
+            username, password = data["username"], data["password"]
+        except (ValueError, KeyError, TypeError, RecursionError):
+            return None
+        nonce = None
+    else:
+        form = {k: v[0] for k, v in parse_qs(text).items()}
+        username, password = form.get("username"), form.get("password")
+        nonce = form.get("login_nonce", "")
+    if not isinstance(username, str) or not isinstance(password, str):
+        return None
+    return username, password, nonce
