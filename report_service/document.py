@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 
@@ -62,4 +63,9 @@ class ReportDocument:
 
     @property
     def total_records(self) -> int:
-        return sum(len(d.records) for d in self.domains)
+        return count_records(self.domains)
+
+
+def count_records(parts: Iterable[DomainResult]) -> int:
+    """Records in a report, each once: one filed under a domain is also in its section's list."""
+    return len({r.record_id for d in parts for r in d.records})

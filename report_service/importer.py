@@ -345,8 +345,10 @@ def _scope_note(profile: Profile, part: Domain, kind: str, list_name: Any) -> st
         )
         scope = "、".join(KIND_LABELS[k] for k in part.data_scope)
         section = next((s for s in profile.sections if kind in s.data_scope), None)
-        shown = (  # rules.assemble: a section takes its kinds wherever they are filed
-            f"记录已导入，报告中列在{_name(section)}。" if section else FILED_AS_GIVEN
+        shown = (  # rules.assemble: a section also takes its kinds wherever they are filed
+            f"记录已导入，报告中列在{_name(part)}，并列入{_name(section)}。"
+            if section and part is not section
+            else FILED_AS_GIVEN
         )
         return (
             f"record_out_of_scope: {profile.region_name}的{_name(part)}归集{scope}，不归集{label}。"

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import Protocol
 
-from .document import DomainResult, RecordLine
+from .document import DomainResult, RecordLine, count_records
 from .errors import unprocessable
 from .profiles import KIND_LABELS, Domain, Profile
 
@@ -134,13 +134,16 @@ def assemble(
     each report whatever domains were chosen."""
     parts = (*domains, *profile.sections)
     by_domain: dict[str, list[RecordLike]] = {d.code: [] for d in parts}
-    # a section takes every record of its kinds, wherever filed: it is in each report, so a
-    # domain choice can neither drop such a record nor leave the section saying it has none
+    # a record is listed where it was filed; a section also takes every record of its kinds,
+    # wherever filed: it is in each report, so a domain choice can neither drop such a record nor
+    # leave the section saying it has none (the report counts such a record once)
     section_of = {kind: s.code for s in profile.sections for kind in s.data_scope}
     for record in records:
-        bucket = by_domain.get(section_of.get(record.kind, record.domain))
-        if bucket is not None and record_shown(profile, record, start, end, today):
-            bucket.append(record)
+        if not record_shown(profile, record, start, end, today):
+            continue
+        for code in dict.fromkeys((record.domain, section_of.get(record.kind))):
+            if code is not None and code in by_domain:
+                by_domain[code].append(record)
     return tuple(
         DomainResult(
             code=d.code,
@@ -181,9 +184,10 @@ def _part_json(d: DomainResult) -> dict[str, object]:
 
 def summary_json(results: Sequence[DomainResult]) -> dict[str, object]:
     """The API's `summary`, DESIGN §3: `domains` are the chosen domains; the profile's sections
-    (Heihe's arrears, in every report) come apart in `sections`, and count in `total_records`."""
+    (Heihe's arrears, in every report) come apart in `sections`; `total_records` counts each
+    record once."""
     return {
         "domains": [_part_json(d) for d in results if not d.section],
         "sections": [_part_json(d) for d in results if d.section],
-        "total_records": sum(len(d.records) for d in results),
+        "total_records": count_records(results),
     }

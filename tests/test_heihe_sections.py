@@ -98,7 +98,9 @@ def test_a_report_of_one_domain_still_shows_the_arrears(heihe, tmp_path):
     assert "另含：企业参保欠缴、住房公积金欠缴（每份报告都包括）" in page
 
 
-def test_arrears_filed_under_a_domain_are_reported_in_their_section_and_noted(platform, tmp_path):
+def test_arrears_filed_under_a_domain_are_reported_there_and_in_their_section_and_noted(
+    platform, tmp_path
+):
     company, person = uscc("heihe", 1822), id_number("heihe", 186)
     rows = company_and_person(
         "heihe", company, "黑河欠缴归类测试有限公司", person, "归测试", "agent"
@@ -112,7 +114,8 @@ def test_arrears_filed_under_a_domain_are_reported_in_their_section_and_noted(pl
     assert (
         "line 3: record_out_of_scope: 黑河市的“人力资源和社会保障”（human_resources_social_security）"
         "归集行政处罚，不归集社会保险费欠缴。社会保险费欠缴归入：“企业参保欠缴”"
-        "（social_insurance_arrears）。记录已导入，报告中列在“企业参保欠缴”（social_insurance_arrears）。"
+        "（social_insurance_arrears）。记录已导入，报告中列在“人力资源和社会保障”"
+        "（human_resources_social_security），并列入“企业参保欠缴”（social_insurance_arrears）。"
     ) in run.stderr
     terminal = enroll(platform, "heihe")
     token = terminal.login_card(person, "归测试")["session_token"]
@@ -123,7 +126,9 @@ def test_arrears_filed_under_a_domain_are_reported_in_their_section_and_noted(pl
     where = {d["code"]: [x["record_id"] for x in d["records"]] for d in parts}
     # the section every report has takes it: no domain choice drops it or leaves 企业参保欠缴 clean
     assert where["social_insurance_arrears"] == ["HH-SI-9"]
-    assert where["human_resources_social_security"] == []
+    # and where it was filed (DESIGN §3's `domains`), counted once
+    assert where["human_resources_social_security"] == ["HH-SI-9"]
+    assert summary["total_records"] == 1
     r = terminal.report(token, company, "2024-01-01", "2024-12-31", domains=["natural_resources"])
     assert r.status_code == 201, r.text
     (section,) = [s for s in r.json()["summary"]["sections"] if s["records"]]
