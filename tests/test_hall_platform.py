@@ -142,6 +142,8 @@ def test_a_heartbeat_as_design_words_it_is_taken(
     from devices.state import DeviceState, DeviceStatus, PaperState
 
     kiosk = Kiosk(platform, hall)
+    unseen = terminal_in(staff.state(hall), kiosk.id)
+    assert unseen["status"] == "offline" and unseen["last_seen"] is None
     body = beat(uptime_s=61.7, app_version="1.2.0 (build 5)", **{"queue.oldest_age_s": 3.5})
     del body["interval_s"]
     printer = DeviceStatus(DeviceState.USER_ERROR, "缺纸", PaperState.OUT, reasons=("media-empty",))
@@ -153,6 +155,7 @@ def test_a_heartbeat_as_design_words_it_is_taken(
         seen["devices"]["a4_printer"]["paper"] == "out" and seen["app_version"] == "1.2.0 (build 5)"
     )
     assert seen["queue"]["oldest_age_s"] == 3 and seen["interval_s"] == 30
+    assert set(seen) == set(unseen)  # one shape for every terminal of /state
     assert any(a["terminal_id"] == kiosk.id for a in staff.state(hall)["alerts"])
     assert kiosk.assist(step="choose-domains").status_code in (200, 201)
 

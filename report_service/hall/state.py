@@ -113,10 +113,18 @@ def _terminal(ctx: HallContext, terminal_id: str, state: models.TerminalState | 
     base: dict[str, Any] = {
         "terminal_id": terminal_id,
         "status": terminal_status(ctx, state, hall_open, now),
-        "availability": None, "reason": None, "devices": {}, "queue": None,
-        "last_seen": None, "app_version": None, "last_error": None, "interval_s": None,
+        "availability": None,
+        "reason": None,
+        "devices": {},
+        "queue": None,
+        "counters": {},
+        "last_seen": None,
+        "app_version": None,
+        "uptime_s": None,
+        "last_error": None,
+        "interval_s": None,
         "maintenance_until": None,
-    }  # fmt: skip
+    }  # every terminal has every key, whether it has beaten yet or not
     if state is None:
         return base
     return base | {
