@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import socket
 import sys
 import time
 from collections import Counter
@@ -60,13 +61,29 @@ def _id_number(text: str) -> str:
     return value.upper()
 
 
+def default_public_url(host: str, port: int) -> str:
+    """The platform's own address for verification URLs when none is given: the host it listens
+    on, or, listening on every address (0.0.0.0, ::), the one its outgoing traffic leaves from."""
+    if host in ("", "0.0.0.0", "::"):
+        try:
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+                probe.connect(("192.0.2.1", 9))  # a route lookup only: nothing is sent
+                host = probe.getsockname()[0]
+        except OSError:  # no route at all: the machine's name
+            host = socket.gethostname()
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
 def serve(args: argparse.Namespace) -> int:
     if args.workers > 1:  # before the schema and keys: a second platform by mistake opens nothing
         try:
             serving.check_free(args.host, args.port)
         except serving.PortInUse as exc:
             raise CliError(str(exc)) from None
-    public_url = args.public_url or f"http://{args.host}:{args.port}"
+    public_url = args.public_url or default_public_url(args.host, args.port)
+    if not args.public_url:
+        print(f"verification QR codes carry {public_url}/verify/…; give --public-url for the "
+              "address people's phones reach", file=sys.stderr)  # fmt: skip
     # the schema and keys are made once here, before the workers start and open them
     _service(args, public_url).engine.dispose()
     keys = key_dir_for(args.db, args.keys).path.resolve()

@@ -129,3 +129,18 @@ def test_seed_makes_the_database_folder_and_names_people_to_try(tmp_path: Path) 
         assert masked.endswith("*")  # a masked name: the surname only
         qr = cli("issue-login-qr", "--db", str(db), "--id-number", number)
         assert qr.stdout.startswith("KQR1.")
+
+
+def test_a_platform_on_every_address_prints_a_reachable_verify_url() -> None:
+    """`serve --host 0.0.0.0` without --public-url: the QR on every report must carry an address
+    a phone can open, never 0.0.0.0 or a bare IPv6 address."""
+    from urllib.parse import urlsplit
+
+    from report_service.cli_commands import default_public_url
+
+    for host in ("0.0.0.0", "::"):
+        url = urlsplit(default_public_url(host, 8080))
+        assert url.scheme == "http" and url.port == 8080
+        assert url.hostname not in ("0.0.0.0", "::", "", None)
+    assert default_public_url("::1", 8443) == "http://[::1]:8443"
+    assert default_public_url("10.1.2.3", 80) == "http://10.1.2.3:80"

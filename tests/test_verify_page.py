@@ -166,6 +166,42 @@ def test_a_pdf_is_checked_in_the_browser(
     screenshot(browser, tmp_path / "verify-checked-phone.png", "phone")
 
 
+def test_a_pdf_is_checked_where_the_browser_gives_no_webcrypto(
+    platform: ServiceProcess, browser: Any, reports: dict[str, Any], tmp_path: Path
+) -> None:
+    """A phone opening the verify URL over plain http on a hall's network gets no WebCrypto
+    (secure origins only): the page's own SHA-256 gives the same verdicts."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    hide = browser.execute_cdp_cmd(
+        "Page.addScriptToEvaluateOnNewDocument",
+        {"source": "Object.defineProperty(window, 'crypto', {value: undefined});"},
+    )
+    try:
+        url = f"{platform.base_url}/v1/verify/{reports['valid']['verification_code']}"
+        open_page(browser, url, "phone")
+        assert browser.execute_script("return window.crypto === undefined")
+        empty = tmp_path / "empty.pdf"
+        empty.write_bytes(b"")
+        for pdf, verdict in (
+            (reports["genuine"], "一致："),
+            (reports["tampered"], "不一致："),
+            (empty, "不一致：所选文件不是本报告，或已被改动。所选文件的SHA-256为 "
+                    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
+        ):  # fmt: skip
+            browser.find_element(By.ID, "file").send_keys(str(pdf))
+            WebDriverWait(browser, 20).until(
+                lambda d: d.find_element(By.ID, "result").text.startswith(("一致", "不一致"))
+            )
+            assert browser.find_element(By.ID, "result").text.startswith(verdict)
+            browser.refresh()
+    finally:
+        browser.execute_cdp_cmd(
+            "Page.removeScriptToEvaluateOnNewDocument", {"identifier": hide["identifier"]}
+        )
+
+
 @pytest.mark.parametrize(
     ("which", "word"), [("revoked", "已撤销"), ("expired", "已过期"), ("unknown", "未找到")]
 )
