@@ -279,6 +279,9 @@ def test_a_region_admin_acts_on_every_hall_of_the_region(
         == 201
     )
     assert admin.http.get("/halls/hall-in-wuhai/state").status_code == 403
+    planned = "hall-planned-" + secrets.token_hex(3)  # a token made, no terminal enrolled yet
+    cli("terminals", "add-token", "--db", platform.db, "--hall", planned, "--region", "gansu")
+    assert admin.state(planned)["terminals"] == []
 
 
 def test_commands_are_delivered_until_their_result_comes_back(

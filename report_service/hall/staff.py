@@ -190,10 +190,15 @@ class StaffAccounts:
     @staticmethod
     def _member(s: Session, staff: models.Staff, csrf: str) -> StaffMember:
         halls = {staff.hall_id}
-        if staff.role == "region_admin":  # the region's halls, seen or only enrolled so far
+        if staff.role == "region_admin":  # the region's halls: seen, enrolled, or a token made
             region = staff.region
             halls |= set(s.scalars(select(models.Hall.hall_id).where(models.Hall.region == region)))
             halls |= set(s.scalars(select(db.Terminal.hall_id).where(db.Terminal.region == region)))
+            halls |= set(
+                s.scalars(
+                    select(db.EnrollmentToken.hall_id).where(db.EnrollmentToken.region == region)
+                )
+            )
         return StaffMember(staff.username, staff.display_name, staff.role, staff.region,
                            frozenset(halls), csrf)  # fmt: skip
 
