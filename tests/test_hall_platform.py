@@ -372,20 +372,34 @@ def test_a_program_logs_in_with_a_form_and_another_site_cannot(
         assert wrong.status_code == 401 and wrong.json()["error"]["code"] == "login_failed"
         raw = http.post("/halls/login", content=json.dumps(login))  # JSON with no label
         assert raw.status_code == 200, raw.text
+    plain = "text/plain"  # a cross-site <form enctype="text/plain"> can make a JSON-looking body
+    forged = json.dumps(login | {"x": "="})
     cases = [
-        ({"Accept": BROWSER_ACCEPT}, 303),  # a browser's form that did not come from the page
-        ({"Origin": "https://evil.example"}, 403),
-        ({"Origin": "null"}, 403),
-        ({"Sec-Fetch-Site": "cross-site"}, 403),
+        ({"Accept": BROWSER_ACCEPT}, login, 303),  # a browser's form not from the login page
+        ({"Origin": platform.base_url}, login, 403),  # the same: only browsers send Origin
+        ({"Origin": "https://evil.example"}, login, 403),
+        ({"Origin": "null"}, login, 403),
+        ({"Sec-Fetch-Site": "cross-site"}, login, 403),
+        ({"Content-Type": plain, "Accept": BROWSER_ACCEPT}, forged, 303),
+        ({"Content-Type": plain}, forged, 422),
     ]
-    for headers, status in cases:
+    for headers, body, status in cases:
         with httpx.Client(base_url=platform.base_url, timeout=30) as http:
-            r = http.post("/halls/login", data=login, headers=headers)
+            if isinstance(body, str):
+                r = http.post("/halls/login", content=body, headers=headers)
+            else:
+                r = http.post("/halls/login", data=body, headers=headers)
             assert r.status_code == status, (headers, r.text)
             assert "hall_session" not in r.cookies
-    with httpx.Client(base_url=platform.base_url, timeout=30) as http:
-        same = http.post("/halls/login", data=login, headers={"Origin": platform.base_url})
-        assert same.status_code == 200, same.text
+    for headers in (
+        {"Origin": platform.base_url},
+        {"Origin": "https://hall.example.gov.cn", "X-Forwarded-Host": "hall.example.gov.cn"},
+        {"Origin": "null", "Sec-Fetch-Site": "same-origin"},  # Referrer-Policy: no-referrer
+    ):  # a browser on the login page: its nonce, and its own site (also behind a proxy)
+        with httpx.Client(base_url=platform.base_url, timeout=30) as http:
+            nonce = http.get("/halls/login").cookies["hall_login"]
+            r = http.post("/halls/login", data=login | {"login_nonce": nonce}, headers=headers)
+            assert r.status_code == 200, (headers, r.text)
 
 
 def test_events_are_stored_once_and_personal_data_never(

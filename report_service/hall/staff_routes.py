@@ -22,7 +22,6 @@ from .state import hall_state
 
 COOKIE = "hall_session"
 LOGIN_COOKIE = "hall_login"
-FORM = "application/x-www-form-urlencoded"
 STREAM_REFRESH_S = 15.0  # a state at least this often: "closed" and "last seen" move with time
 
 
@@ -38,7 +37,11 @@ def set_cookie(
     response.headers.append("set-cookie", "; ".join(parts))
 
 
-def add_staff_routes(app: FastAPI, hall: HallService) -> None:
+def add_staff_routes(app: FastAPI, hall: HallService, public_url: str = "") -> None:
+    """`public_url`: the platform's address as people reach it (a login's Origin may name it
+    when a proxy in front rewrites the Host header)."""
+    own = {h for h in (urlsplit(public_url).hostname,) if h}
+
     def member(request: Request) -> StaffMember:
         return hall.staff.member(request.cookies.get(COOKIE))
 
@@ -65,8 +68,9 @@ def add_staff_routes(app: FastAPI, hall: HallService) -> None:
     async def login(request: Request) -> Response:
         """`{username, password}` as the page's form or as JSON. A browser (it asks for HTML) is
         redirected; a program gets JSON: 200 with the member and the CSRF token, or the error.
-        Against login CSRF, a request another site's page made is refused (its Origin, or
-        Sec-Fetch-Site), and a browser holding the login page's nonce must send it back."""
+        Against login CSRF, a request another site's page made is refused (Sec-Fetch-Site, or its
+        Origin), and a browser's form must bring back the nonce the login page set; a form from
+        a program (none of a browser's headers) may come without."""
         client = request.client.host if request.client else "unknown"
         browser = wants_html(request.headers.get("accept"))
 
@@ -75,7 +79,7 @@ def add_staff_routes(app: FastAPI, hall: HallService) -> None:
                 return RedirectResponse(f"/halls/login?failed={exc.code}", status_code=303)
             return api_error_response(exc)
 
-        if cross_site(request):
+        if cross_site(request, own):
             return refused(forbidden("cross_site_login", page.LOGIN_FAILURES["cross_site_login"]))
         sent = credentials(request.headers.get("content-type", ""), await request.body())
         if sent is None:
@@ -84,7 +88,7 @@ def add_staff_routes(app: FastAPI, hall: HallService) -> None:
         expected = request.cookies.get(LOGIN_COOKIE, "")
         if (
             nonce is not None
-            and (browser or nonce)
+            and (nonce or from_a_browser(request))
             and not (expected and secrets.compare_digest(nonce, expected))
         ):  # a browser's form comes from the login page, with its nonce
             return refused(forbidden("expired", page.LOGIN_FAILURES["expired"]))
@@ -238,25 +242,43 @@ async def sleep_until_closed(hall: HallService) -> None:
 __all__ = ["add_staff_routes"]
 
 
-def cross_site(request: Request) -> bool:
-    """Did another site's page make this request? Browsers say so in Sec-Fetch-Site and Origin
-    (the host compared, not the scheme: a TLS proxy in front changes that); programs send neither."""
-    if request.headers.get("sec-fetch-site", "").lower() == "cross-site":
-        return True
+def cross_site(request: Request, own: set[str]) -> bool:
+    """Did another site's page make this request? A browser that sends Sec-Fetch-Site says so;
+    for an older one, its Origin's host (not scheme or port: a TLS proxy in front changes those)
+    is compared with the Host it asked, a proxy's X-Forwarded-Host and the public URL's."""
+    fetch_site = request.headers.get("sec-fetch-site", "").lower()
+    if fetch_site:
+        return fetch_site not in ("same-origin", "none")
     origin = request.headers.get("origin")
     if origin is None:
         return False
+    hosts = own | {
+        h
+        for value in (request.headers.get("host"), request.headers.get("x-forwarded-host"))
+        if value
+        for h in (urlsplit(f"//{value.split(',')[0].strip()}").hostname,)
+        if h
+    }
+    return urlsplit(origin).hostname not in hosts  # "null" (a sandbox, a file) has no host
+
+
+def from_a_browser(request: Request) -> bool:
+    """A browser's request, by what every browser sends and a program posting a form does not."""
+    headers = request.headers
     return (
-        origin == "null"
-        or urlsplit(origin).netloc.lower() != request.headers.get("host", "").lower()
+        wants_html(headers.get("accept"))
+        or any(name in headers for name in ("origin", "referer", "sec-fetch-mode"))
+        or "mozilla" in headers.get("user-agent", "").lower()
     )
 
 
 def credentials(content_type: str, body: bytes) -> tuple[str, str, str | None] | None:
-    """(username, password, the form's login nonce or None) from a JSON or form body."""
+    """(username, password, the form's login nonce or None) from a JSON or form body. Only a
+    body labelled JSON (or not labelled at all) is read as JSON: a cross-site form can send
+    text/plain that looks like JSON, never the application/json label."""
     text = body.decode("utf-8", "replace")
     kind = content_type.split(";")[0].strip().lower()
-    if kind == "application/json" or (kind != FORM and text.lstrip().startswith("{")):
+    if kind == "application/json" or (not kind and text.lstrip().startswith("{")):
         try:
             data = json.loads(text)
             username, password = data["username"], data["password"]
