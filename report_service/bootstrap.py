@@ -3,13 +3,15 @@
 Without `--keys` (or $REPORT_SERVICE_KEYS) a SQLite database keeps its keys beside it, in
 `<database file>.keys/`, made (mode 0700) with the database; a PostgreSQL database has no file to
 stand beside, so its keys go to the service's state directory ($STATE_DIRECTORY under systemd,
-else $XDG_STATE_HOME or ~/.local/state), in `report-service/keys-<host>-<port>-<database>/`.
+else $XDG_STATE_HOME or ~/.local/state), in
+`report-service/keys-<host>-<port>-<database>-<digest of the URL without its password>/`.
 The database records which keys it belongs to, so a wrong or missing directory is refused rather
 than silently replaced by new keys.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import re
@@ -53,7 +55,18 @@ def key_dir_for(url: str, keys: str | None) -> KeyDir:
     file = db.sqlite_file(url)
     if file is not None:
         return KeyDir(Path(file + ".keys"), default=True)
+    if db.normalise_url(url).startswith("sqlite"):  # in memory: nothing lasting to keep keys for
+        raise SetupError(
+            f"this database needs a key directory: pass --keys DIR or set {KEYS_ENV} "
+            "(make one with `report-service keys init --dir DIR`)"
+        )
     return KeyDir(state_home() / "report-service" / f"keys-{_server_label(url)}", default=True)
+
+
+def prepare(where: KeyDir) -> None:
+    """A default key directory's parent is made (0700) for it; a named one must exist already."""
+    if where.default:
+        where.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
 
 
 def state_home() -> Path:
@@ -64,13 +77,15 @@ def state_home() -> Path:
 
 
 def _server_label(url: str) -> str:
-    """host-port-database of a database URL (no user, no password), safe as a file name."""
+    """host-port-database of a database URL, safe as a file name, and a digest of the URL
+    without its password (two databases whose names read the same get two directories)."""
     try:
         parts = make_url(url)
     except ArgumentError:
         raise SetupError(f"not a database URL: {url!r}") from None
     label = f"{parts.host or 'local'}-{parts.port or 'default'}-{parts.database or 'default'}"
-    return re.sub(r"[^A-Za-z0-9._-]", "_", label)
+    digest = hashlib.sha256(parts.set(password=None).render_as_string().encode()).hexdigest()
+    return f"{re.sub(r'[^A-Za-z0-9._-]', '_', label)}-{digest[:8]}"
 
 
 def schema_state(engine: Engine) -> str:
@@ -137,7 +152,7 @@ def open_keys(engine: Engine, url: str, keys: str | None, *, create: bool) -> Ke
 
 
 def _new_default_keys(path: Path) -> Keyring:
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    prepare(KeyDir(path, default=True))
     try:
         ring = init_key_dir(path)
     except KeyDirError:

@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from . import crypto, db, ids, serving
 from .bootstrap import key_dir_for, open_platform
+from .hall.cli import Refused, check_hall_region
 from .importer import MAX_ERRORS, ImportFileError, import_lines
 from .keys import init_key_dir
 from .service import PlatformService
@@ -82,7 +83,7 @@ def serve(args: argparse.Namespace) -> int:
             raise CliError(str(exc)) from None
     public_url = args.public_url or default_public_url(args.host, args.port)
     if not args.public_url:
-        print(f"verification QR codes carry {public_url}/verify/…; give --public-url for the "
+        print(f"verification QR codes carry {public_url}/v1/verify/…; give --public-url for the "
               "address people's phones reach", file=sys.stderr)  # fmt: skip
     # the schema and keys are made once here, before the workers start and open them
     _service(args, public_url).engine.dispose()
@@ -193,7 +194,12 @@ def demo_people_text(lines: Sequence[str]) -> str:
 
 
 def add_token(args: argparse.Namespace) -> int:
-    terminals = _service(args).terminals
+    service = _service(args)
+    try:  # a hall is in one region (its staff's and region admins' scope): say so, not refuse
+        check_hall_region(service, args.hall, args.region)
+    except Refused as exc:
+        print(f"report-service terminals add-token: warning: {exc}", file=sys.stderr)
+    terminals = service.terminals
     for _ in range(args.count):  # one a line: a batch of terminals for a hall at once
         print(terminals.add_enrollment_token(args.hall, args.region))
     return 0

@@ -29,7 +29,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
 from . import crypto, db
-from .bootstrap import LEGACY_SECRETS, SetupError, key_dir_for, schema_state
+from .bootstrap import LEGACY_SECRETS, SetupError, key_dir_for, prepare, schema_state
 from .keys import Keyring, load_key_dir, new_keyring, write_key_dir
 
 log = logging.getLogger("report_service")
@@ -54,6 +54,7 @@ def migrate_database(url: str, keys: str | None) -> str:
             log.info("database tables upgraded to schema version %d", db.SCHEMA_VERSION)
             return f"upgraded the tables to schema version {db.SCHEMA_VERSION}"
         where = key_dir_for(url, keys)
+        prepare(where)
         ring = _key_dir_from_legacy(engine, where.path)
         with engine.begin() as conn:
             if conn.dialect.name == "sqlite":  # deleted content is overwritten, not just freed

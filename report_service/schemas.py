@@ -94,4 +94,4 @@ class ObjectionBody(_Strict):
     report_id: str = Field(min_length=1, max_length=32)
     record_id: str = Field(min_length=1, max_length=64)
     reason: str = Field(min_length=1, max_length=1000)
-    contact: str = Field(min_length=1, max_length=32)
+    contact: str = Field(min_length=1, max_length=254)  # an e-mail may be long (is_contact)

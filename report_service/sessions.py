@@ -25,6 +25,7 @@ from . import crypto, db, ids
 from .clock import Clock, aware
 from .errors import ApiError, not_found, too_many, unauthorized, unprocessable
 from .keys import Keyring
+from .profiles import load_profile
 from .signing import MAX_SKEW_S, Caller, token_hash
 
 log = logging.getLogger("report_service")
@@ -175,7 +176,12 @@ class Logins:
         rows = s.execute(
             select(db.Role.uscc, db.Role.role, db.Entity.name)
             .join(db.Entity, db.Entity.uscc == db.Role.uscc)
-            .where(db.Role.person_id == person.id, db.Entity.region == caller.region)
+            .where(
+                db.Role.person_id == person.id,
+                db.Entity.region == caller.region,
+                # an entity its region issues no report to is not offered (its report is refused)
+                db.Entity.kind.in_(load_profile(caller.region).entity_kinds),
+            )
             .order_by(db.Entity.name)
         ).all()
         name = self.keys.unseal(person.name_sealed, db.person_name_context(person.id_hash))

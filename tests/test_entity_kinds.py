@@ -71,8 +71,9 @@ def test_a_social_organisation_is_imported_with_a_note_and_gets_no_report(
         f"本地区可开具的主体为：{MARKET_ENTITIES}。请核对主体类型，或到信用窗口咨询。"
     ) in run.stderr
     terminal = enroll(platform, region)
-    token = terminal.login_card(person, "协会人")["session_token"]
-    r = terminal.report(token, org["uscc"], "2024-01-01", "2024-12-31")
+    login = terminal.login_card(person, "协会人")
+    assert login["enterprises"] == []  # not offered at the kiosk
+    r = terminal.report(login["session_token"], org["uscc"], "2024-01-01", "2024-12-31")
     assert r.status_code == 422 and r.json()["error"]["code"] == "entity_kind_not_eligible"
 
 

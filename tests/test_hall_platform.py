@@ -144,7 +144,7 @@ def test_a_heartbeat_as_design_words_it_is_taken(
     kiosk = Kiosk(platform, hall)
     unseen = terminal_in(staff.state(hall), kiosk.id)
     assert unseen["status"] == "offline" and unseen["last_seen"] is None
-    body = beat(uptime_s=61.7, app_version="1.2.0 (build 5)", **{"queue.oldest_age_s": 3.5})
+    body = beat(uptime_s=61.7, app_version="1.2.0+build.5(rc1)", **{"queue.oldest_age_s": 3.5})
     del body["interval_s"]
     printer = DeviceStatus(DeviceState.USER_ERROR, "缺纸", PaperState.OUT, reasons=("media-empty",))
     body["devices"]["a4_printer"] = printer.as_dict()
@@ -152,12 +152,24 @@ def test_a_heartbeat_as_design_words_it_is_taken(
     assert answer.status_code == 200, answer.text
     seen = terminal_in(staff.state(hall), kiosk.id)
     assert (
-        seen["devices"]["a4_printer"]["paper"] == "out" and seen["app_version"] == "1.2.0 (build 5)"
+        seen["devices"]["a4_printer"]["paper"] == "out"
+        and seen["app_version"] == "1.2.0+build.5(rc1)"
     )
     assert seen["queue"]["oldest_age_s"] == 3 and seen["interval_s"] == 30
     assert set(seen) == set(unseen)  # one shape for every terminal of /state
     assert any(a["terminal_id"] == kiosk.id for a in staff.state(hall)["alerts"])
     assert kiosk.assist(step="choose-domains").status_code in (200, 201)
+    cover = DeviceStatus(DeviceState.ONLINE, "", PaperState.FULL, cover_open=True)
+    kiosk.heartbeat(beat(**{"devices.receipt_printer": cover.as_dict()}))
+    kinds = {a["kind"] for a in staff.state(hall)["alerts"] if a["terminal_id"] == kiosk.id}
+    assert "cover_open" in kinds, kinds
+    leaky = kiosk.assist(step="ID-11010519491231002X")
+    assert leaky.status_code in (200, 201)
+    (call,) = [
+        c for c in staff.state(hall)["help_calls"] if c["call_id"] == leaky.json()["call_id"]
+    ]
+    assert "11010519491231002X" not in call["step"]
+    assert kiosk.heartbeat(beat(app_version="1.0 110105 19491231 002X")).status_code == 422
 
 
 def test_a_command_answers_with_its_kind_args_and_expiry(
@@ -166,12 +178,12 @@ def test_a_command_answers_with_its_kind_args_and_expiry(
     kiosk = Kiosk(platform, hall)
     kiosk.heartbeat(beat())
     sent = staff.post(f"/halls/{hall}/terminals/{kiosk.id}/commands",
-                      {"kind": "lock", "args": {"message": "午休暂停"}, "ttl_s": 10})  # fmt: skip
+                      {"kind": "lock", "args": {"message": "午休暂停"}, "ttl_s": 60})  # fmt: skip
     assert sent.status_code == 201, sent.text
     answer = sent.json()
     assert answer["kind"] == "lock" and answer["args"] == {"message": "午休暂停"}
     expires = dt.datetime.fromisoformat(answer["expires_at"])
-    assert 5 <= (expires - dt.datetime.now(dt.UTC)).total_seconds() <= 11
+    assert 55 <= (expires - dt.datetime.now(dt.UTC)).total_seconds() <= 61
     delivered = kiosk.heartbeat(beat()).json()["commands"]
     assert [(c["command_id"], c["args"]) for c in delivered] == [
         (answer["command_id"], {"message": "午休暂停"})
@@ -501,11 +513,14 @@ def test_staff_add_on_a_platform_of_one_region_needs_no_region(tmp_path: Path) -
     fresh = tmp_path / "new" / "platform.db"
     bare = cli_input(PASSWORD + "\n", "staff", "add", "--db", f"sqlite:///{fresh}", "--hall",
                      "h-1", "--username", "first", "--role", "hall_staff")  # fmt: skip
-    assert bare.returncode == 2 and "--region" in bare.stderr and "no data yet" in bare.stderr
+    assert bare.returncode == 2 and "--region" in bare.stderr and not fresh.exists()
     made = cli_input(PASSWORD + "\n", "staff", "add", "--db", f"sqlite:///{fresh}", "--hall",
                      "h-1", "--username", "first", "--role", "hall_staff", "--region", "wuhai")  # fmt: skip
     assert made.returncode == 0, made.stderr
     assert "(wuhai)" in made.stdout and fresh.exists()
+    other = cli("terminals", "add-token", "--db", f"sqlite:///{fresh}", "--hall", "h-1",
+                "--region", "gansu", check=False)  # fmt: skip
+    assert other.returncode == 0 and "warning" in other.stderr and "wuhai" in other.stderr
 
 
 def test_a_terminal_goes_offline_after_three_missed_heartbeats_and_comes_back(

@@ -135,6 +135,13 @@ def test_a_named_key_directory_by_option_or_environment(tmp_path: Path) -> None:
     assert loose.returncode == 2 and "chmod 600" in loose.stderr
 
 
+def test_a_database_in_memory_needs_a_key_directory() -> None:
+    """Nothing lasting to keep keys beside: no key directory is made up for it."""
+    result = cli("seed", "--db", "sqlite:///:memory:", "--region", "heihe", "--entities", "5",
+                 check=False)  # fmt: skip
+    assert result.returncode == 2 and "needs a key directory" in result.stderr
+
+
 @pytest.mark.postgres
 def test_postgresql_keys_default_to_the_state_directory(tmp_path: Path) -> None:
     """DESIGN's `seed`/`serve --db URL` without --keys on PostgreSQL: the keys are made in the

@@ -50,7 +50,7 @@ def conditions(heartbeat: Mapping[str, Any]) -> set[Condition]:
         if kind in PRINTERS:
             keywords = {_keyword(r) for r in device.get("reasons") or ()}
             paper = _paper_alert(device.get("paper"), keywords)
-            cover = bool(COVER_REASONS & keywords)
+            cover = bool(COVER_REASONS & keywords) or device.get("cover_open") is True
             if paper:
                 found.add(Condition(paper, kind, label))
             if cover:

@@ -8,6 +8,7 @@ import getpass
 import json
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -43,7 +44,16 @@ def add_commands(sub: Any, with_db: Callable[[argparse.ArgumentParser], argparse
         help="the hall's region (needed for a hall no terminal or token names yet)",
     )
     add.add_argument("--display-name", default="", help="the name staff see on help calls")
-    add.set_defaults(func=lambda args: refusing(cmd_staff_add)(args, creating(args)))
+
+    def staff_add(args: argparse.Namespace) -> int:
+        file = db.sqlite_file(args.db)
+        if file is not None and not Path(file).exists() and not args.region:  # refused: make none
+            print(f"report-service staff: hall {args.hall} is new and there is no database at "
+                  f"{file} yet: give its --region", file=sys.stderr)  # fmt: skip
+            return 2
+        return refusing(cmd_staff_add)(args, creating(args))
+
+    add.set_defaults(func=staff_add)
 
     halls = sub.add_parser("halls", help="service halls").add_subparsers(
         dest="halls_command", required=True
@@ -76,6 +86,11 @@ def refusing(command: Callable[[argparse.Namespace, Any], int]) -> Callable[...,
             return 2
 
     return run
+
+
+def check_hall_region(service: Any, hall_id: str, region: str) -> None:
+    """Refuses (Refused) a region that is not the hall's, as its row, terminals and tokens say."""
+    _region(_hall(service), hall_id, region)
 
 
 def _hall(service: Any) -> HallService:

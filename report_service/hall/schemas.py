@@ -115,9 +115,8 @@ class Heartbeat(_Strict):
     reason: Code | None = None
     devices: Devices
     queue: Queue
-    app_version: Annotated[
-        str, StringConstraints(pattern=r"^[0-9A-Za-z][0-9A-Za-z.+_~() -]{0,39}$")
-    ]
+    # no spaces: digits split by spaces would slip past the personal-data scrub
+    app_version: Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z][0-9A-Za-z.+_~()-]{0,39}$")]
     uptime_s: Seconds
     counters: dict[Code, Count] = Field(default_factory=dict, max_length=64)
 
@@ -173,7 +172,7 @@ class CommandBody(_Strict):
     kind: one_of(COMMAND_KINDS)  # type: ignore[valid-type]
     message: LockMessage = ""  # lock: shown on the screen (or in `args`)
     args: CommandArgs | None = None
-    ttl_s: Annotated[int, Field(ge=10, le=86_400)] = 900  # at least one beat at the fastest rate
+    ttl_s: Annotated[int, Field(ge=60, le=86_400)] = 900  # past a default heartbeat or two
 
     @property
     def lock_message(self) -> str:

@@ -256,6 +256,7 @@ class Telemetry:
     ) -> dict[str, Any]:
         own_terminal(caller, terminal_id)
         now = self.ctx.now()
+        call = call.model_copy(update={"step": scrub(call.step, "assistance.step", terminal_id)})
         try:
             with self._writing(pending) as s:
                 row = self._call(s, terminal_id, call.call_id)

@@ -22,7 +22,7 @@
   function sha256(bytes) {
     var h = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
              0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19];
-    var size = (((bytes.length + 8) >> 6) + 1) << 6;
+    var size = Math.ceil((bytes.length + 9) / 64) * 64;  // no 32-bit shifts: any file size
     var m = new Uint8Array(size);
     m.set(bytes);
     m[bytes.length] = 0x80;
