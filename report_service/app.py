@@ -369,7 +369,7 @@ def create_app(
         )
 
     add_terminal_routes(app, hall, Depends(signed_later), workers.call)
-    add_staff_routes(app, hall)
+    add_staff_routes(app, hall, service.public_url)
 
     @app.get("/metrics", response_class=Response)
     def prometheus(request: Request) -> Response:

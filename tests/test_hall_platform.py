@@ -407,6 +407,7 @@ def test_a_program_logs_in_with_a_form_and_another_site_cannot(
         {"Origin": platform.base_url},
         {"Origin": "https://hall.example.gov.cn", "X-Forwarded-Host": "hall.example.gov.cn"},
         {"Origin": "null", "Sec-Fetch-Site": "same-origin"},  # Referrer-Policy: no-referrer
+        {"Origin": platform.base_url, "Host": "backend.internal:8080"},  # a proxy's own Host
     ):  # a browser on the login page: its nonce, and its own site (also behind a proxy)
         with httpx.Client(base_url=platform.base_url, timeout=30) as http:
             nonce = http.get("/halls/login").cookies["hall_login"]
