@@ -53,15 +53,13 @@ class DashboardCamera:
     @staticmethod
     def _body_text(driver: Any) -> str:
         """The page's text; "" while the page after the login is still replacing the form (its
-        body is briefly missing or stale then)."""
-        from selenium.common.exceptions import (
-            NoSuchElementException,
-            StaleElementReferenceException,
-        )
+        body is briefly missing or stale then: chromedriver says so as a stale element, or as a
+        node that "does not belong to the document")."""
+        from selenium.common.exceptions import WebDriverException
 
         try:
             return str(driver.find_element("tag name", "body").text)
-        except (NoSuchElementException, StaleElementReferenceException):
+        except WebDriverException:  # NoSuchElement and StaleElementReference are among these
             return ""
 
     def _open(self) -> Any:
