@@ -4,7 +4,7 @@ Without `--keys` (or $REPORT_SERVICE_KEYS) a SQLite database keeps its keys besi
 `<database file>.keys/`, made (mode 0700) with the database; a PostgreSQL database has no file to
 stand beside, so its keys go to the service's state directory ($STATE_DIRECTORY under systemd,
 else $XDG_STATE_HOME or ~/.local/state), in
-`report-service/keys-<host>-<port>-<database>-<digest of the URL without its password>/`.
+`report-service/keys-<host>-<port>-<database>-<digest of those three>/`.
 The database records which keys it belongs to, so a wrong or missing directory is refused rather
 than silently replaced by new keys.
 """
@@ -77,15 +77,16 @@ def state_home() -> Path:
 
 
 def _server_label(url: str) -> str:
-    """host-port-database of a database URL, safe as a file name, and a digest of the URL
-    without its password (two databases whose names read the same get two directories)."""
+    """host-port-database of a database URL, safe as a file name, and a digest of those three
+    (two databases whose names read alike get two directories). The driver, user, password and
+    options are left out: every command names the same database its own way."""
     try:
         parts = make_url(url)
     except ArgumentError:
         raise SetupError(f"not a database URL: {url!r}") from None
-    label = f"{parts.host or 'local'}-{parts.port or 'default'}-{parts.database or 'default'}"
-    digest = hashlib.sha256(parts.set(password=None).render_as_string().encode()).hexdigest()
-    return f"{re.sub(r'[^A-Za-z0-9._-]', '_', label)}-{digest[:8]}"
+    where = (str(parts.host or "local"), str(parts.port or "default"), str(parts.database or ""))
+    digest = hashlib.sha256("\x00".join(where).encode()).hexdigest()
+    return f"{re.sub(r'[^A-Za-z0-9._-]', '_', '-'.join(where))}-{digest[:8]}"
 
 
 def schema_state(engine: Engine) -> str:

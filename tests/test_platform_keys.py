@@ -142,6 +142,35 @@ def test_a_database_in_memory_needs_a_key_directory() -> None:
     assert result.returncode == 2 and "needs a key directory" in result.stderr
 
 
+def test_every_spelling_of_a_postgresql_database_finds_the_same_keys(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """`migrate` as an admin, `serve` as the app's user, with or without options: one database,
+    one key directory; databases whose names read alike get two."""
+    from report_service.bootstrap import key_dir_for
+
+    monkeypatch.delenv("REPORT_SERVICE_KEYS", raising=False)
+    monkeypatch.delenv("STATE_DIRECTORY", raising=False)
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
+    same = {
+        key_dir_for(url, None).path
+        for url in (
+            "postgresql://app:secret@db.hall:5432/credit",
+            "postgres://admin@db.hall:5432/credit?sslmode=require",
+            "postgresql+psycopg://app@db.hall:5432/credit",
+        )
+    }
+    assert len(same) == 1 and next(iter(same)).parent == tmp_path / "report-service"
+    alike = [
+        key_dir_for(u, None).path.name
+        for u in ("postgresql://u@db-1/x", "postgresql://u@db:1/default-x")
+    ]
+    assert alike[0].startswith("keys-db-1-default-x-") and alike[1].startswith(
+        "keys-db-1-default-x-"
+    )
+    assert alike[0] != alike[1]  # read alike, told apart by the digest
+
+
 @pytest.mark.postgres
 def test_postgresql_keys_default_to_the_state_directory(tmp_path: Path) -> None:
     """DESIGN's `seed`/`serve --db URL` without --keys on PostgreSQL: the keys are made in the

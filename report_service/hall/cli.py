@@ -19,6 +19,7 @@ from ..errors import ApiError
 from ..profiles import regions
 from . import HallService, models
 from .hours import HoursError, describe, dump_hours, load_hours, parse_hours
+from .staff import password_problem
 from .vocabulary import STAFF_ROLES
 
 ServiceFor = Callable[[argparse.Namespace], Any]  # the platform service of the --db given
@@ -46,12 +47,19 @@ def add_commands(sub: Any, with_db: Callable[[argparse.ArgumentParser], argparse
     add.add_argument("--display-name", default="", help="the name staff see on help calls")
 
     def staff_add(args: argparse.Namespace) -> int:
+        """Everything that can be refused before the database is opened is, so that a refused
+        command makes no database."""
         file = db.sqlite_file(args.db)
-        if file is not None and not Path(file).exists() and not args.region:  # refused: make none
+        if file is not None and not Path(file).exists() and not args.region:
             print(f"report-service staff: hall {args.hall} is new and there is no database at "
                   f"{file} yet: give its --region", file=sys.stderr)  # fmt: skip
             return 2
-        return refusing(cmd_staff_add)(args, creating(args))
+        password = _read_password()
+        problem = "the two passwords differ" if password is None else password_problem(password)
+        if problem or password is None:
+            print(f"report-service staff add: {problem}; nothing was added", file=sys.stderr)
+            return 2
+        return refusing(lambda a, s: cmd_staff_add(a, s, password))(args, creating(args))
 
     add.set_defaults(func=staff_add)
 
@@ -153,16 +161,17 @@ def _regions_of_terminals(s: Session, hall_id: str) -> set[str]:
     )
 
 
-def cmd_staff_add(args: argparse.Namespace, service: Any) -> int:
+def _read_password() -> str | None:
+    """Typed twice without echo at a terminal (None when the two differ), else one line."""
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\n")
+    password = getpass.getpass("password: ")
+    return password if getpass.getpass("again: ") == password else None
+
+
+def cmd_staff_add(args: argparse.Namespace, service: Any, password: str) -> int:
     hall = _hall(service)
     region = _region(hall, args.hall, args.region)
-    if sys.stdin.isatty():
-        password = getpass.getpass("password: ")
-        if getpass.getpass("again: ") != password:
-            print("the two passwords differ; nothing was added", file=sys.stderr)
-            return 2
-    else:
-        password = sys.stdin.readline().rstrip("\n")
     try:
         hall.staff.add(args.username, args.display_name, args.hall, region, args.role, password)
     except ApiError as exc:

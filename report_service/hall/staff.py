@@ -44,6 +44,11 @@ LOGIN_REFUSED = {
 }
 
 
+def password_problem(password: str) -> str | None:
+    """Why a new staff password is refused, or None."""
+    return f"密码至少{MIN_PASSWORD}个字符。" if len(password) < MIN_PASSWORD else None
+
+
 def hash_password(password: str, salt: bytes | None = None) -> str:
     salt = salt or secrets.token_bytes(16)
     digest = hashlib.scrypt(password.encode(), salt=salt, maxmem=64 * 2**20, **SCRYPT)
@@ -116,8 +121,9 @@ class StaffAccounts:
             raise unprocessable("invalid_role", f"角色应为：{'、'.join(STAFF_ROLES)}")
         if not (3 <= len(username) <= 64 and username.isascii() and username.isprintable()):
             raise unprocessable("invalid_username", "用户名应为3至64个英文字母、数字或符号。")
-        if len(password) < MIN_PASSWORD:
-            raise unprocessable("weak_password", f"密码至少{MIN_PASSWORD}个字符。")
+        problem = password_problem(password)
+        if problem:
+            raise unprocessable("weak_password", problem)
         try:
             with self.ctx.sessions.begin() as s:
                 self.ctx.ensure_hall(s, hall_id, region)

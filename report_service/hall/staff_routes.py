@@ -81,7 +81,9 @@ def add_staff_routes(app: FastAPI, hall: HallService, public_url: str = "") -> N
 
         if cross_site(request, own):
             return refused(forbidden("cross_site_login", page.LOGIN_FAILURES["cross_site_login"]))
-        sent = credentials(request.headers.get("content-type", ""), await request.body())
+        sent = credentials(
+            request.headers.get("content-type", ""), await request.body(), from_a_browser(request)
+        )
         if sent is None:
             return refused(unprocessable("invalid_request", page.LOGIN_FAILURES["invalid_request"]))
         username, password, nonce = sent
@@ -272,13 +274,16 @@ def from_a_browser(request: Request) -> bool:
     )
 
 
-def credentials(content_type: str, body: bytes) -> tuple[str, str, str | None] | None:
+def credentials(
+    content_type: str, body: bytes, browser: bool
+) -> tuple[str, str, str | None] | None:
     """(username, password, the form's login nonce or None) from a JSON or form body. Only a
-    body labelled JSON (or not labelled at all) is read as JSON: a cross-site form can send
-    text/plain that looks like JSON, never the application/json label."""
+    body labelled JSON is read as JSON (a cross-site form can send text/plain that looks like
+    JSON, never that label), or an unlabelled one from a program (another site's page can send
+    one by sendBeacon, from a browser old enough to say nothing of where it came from)."""
     text = body.decode("utf-8", "replace")
     kind = content_type.split(";")[0].strip().lower()
-    if kind == "application/json" or (not kind and text.lstrip().startswith("{")):
+    if kind == "application/json" or (not kind and not browser and text.lstrip().startswith("{")):
         try:
             data = json.loads(text)
             username, password = data["username"], data["password"]

@@ -44,6 +44,18 @@ EVENT_PAST = dt.timedelta(days=31)  # the outbox keeps events about this long
 EVENT_FUTURE = dt.timedelta(minutes=10)
 
 
+LONG_NUMBER = re.compile(r"[0-9]{11,}")  # a mobile number's length: ID numbers are longer
+
+
+def scrub_word(value: str, where: str, terminal_id: str) -> str:
+    """A short machine word (a step, a version) that should hold no long number at all, whatever
+    separates its digits or stands beside them: `x110105-19491231-002X` is an ID number too."""
+    if LONG_NUMBER.search(re.sub(r"[-._+~()\s]", "", value)):  # the separators taken out
+        log.warning("terminal %s sent a long number in %s; removed", terminal_id, where)
+        return REDACTED
+    return value
+
+
 def scrub(value: Any, where: str, terminal_id: str) -> Any:
     """The value with anything shaped like personal data replaced (strings, nested)."""
     if isinstance(value, str):
@@ -99,6 +111,7 @@ class Telemetry:
             caller = signed.caller
             own_terminal(caller, terminal_id)
             data = scrub(beat.model_dump(), "heartbeat", terminal_id)
+            data["app_version"] = scrub_word(data["app_version"], "app_version", terminal_id)
             now = self.ctx.now()
             after = self.ctx.settings.offline_after_beats
             values = steady.state_values(caller.hall_id, data, now, after)
@@ -256,7 +269,9 @@ class Telemetry:
     ) -> dict[str, Any]:
         own_terminal(caller, terminal_id)
         now = self.ctx.now()
-        call = call.model_copy(update={"step": scrub(call.step, "assistance.step", terminal_id)})
+        call = call.model_copy(
+            update={"step": scrub_word(call.step, "assistance.step", terminal_id)}
+        )
         try:
             with self._writing(pending) as s:
                 row = self._call(s, terminal_id, call.call_id)
