@@ -20,6 +20,7 @@ from .credit_codes import (
 from .id_numbers import (
     CARD_KINDS,
     EARLIEST_BIRTH,
+    LONG_TERM,
     OLD_FOREIGN_NUMBER_IN_TEXT,
     CardKind,
     IdProblem,
@@ -36,6 +37,7 @@ __all__ = [
     "CARD_KINDS",
     "COMPOUND_SURNAMES",
     "EARLIEST_BIRTH",
+    "LONG_TERM",
     "OLD_FOREIGN_NUMBER_IN_TEXT",
     "USCC_CHARSET",
     "USCC_LENGTH",

@@ -16,6 +16,7 @@ import re
 import unicodedata
 from typing import Literal
 
+LONG_TERM = "长期"  # a card's 有效期至 when it does not expire, as printed and as its chip holds it
 DIGITS = "0123456789"  # explicit: str.isdigit() also accepts full-width and superscript digits
 _WEIGHTS = tuple(pow(2, 17 - i, 11) for i in range(17))  # 7, 9, 10, 5, 8, 4, 2, 1, 6, 3, ...
 _CHECK_MAP = "10X98765432"

@@ -9,6 +9,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
+from identifiers import LONG_TERM
+
 from .report_build import ReportRequest
 
 ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -22,7 +24,6 @@ def _iso_date(value: Any) -> Any:
 
 
 IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
-LONG_TERM = "长期"  # the card's own word for no expiry
 CARD_DATE = re.compile(r"[0-9]{8}")  # as the card's chip holds it: YYYYMMDD
 
 

@@ -6,8 +6,8 @@ import datetime as dt
 from dataclasses import dataclass
 
 from identifiers import CARD_KINDS as CARD_TYPES
+from identifiers import LONG_TERM, mask_id_number, mask_name
 from identifiers import CardKind as CardType
-from identifiers import mask_id_number, mask_name
 
 __all__ = ["CARD_TYPES", "NATIONS", "SEX_NAMES", "CardType", "IdCard"]
 
@@ -56,7 +56,7 @@ class IdCard:
     issue_count: int | None = None  # residence permit: 签发次数
 
     def __repr__(self) -> str:
-        until = "长期" if self.valid_until is None else self.valid_until.isoformat()
+        until = LONG_TERM if self.valid_until is None else self.valid_until.isoformat()
         return (
             f"IdCard(card_type={self.card_type!r}, name=<hidden>, id_number=<hidden>, "
             f"address=<hidden>, valid_until={until}, photo=<{len(self.photo)} bytes>)"

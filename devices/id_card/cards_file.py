@@ -15,6 +15,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from identifiers import LONG_TERM
+
 from ..errors import ConfigError
 from .card import CARD_TYPES, IdCard
 from .text import PHOTO_LEN, encode_text
@@ -58,7 +60,7 @@ def card_from_dict(obj: Mapping[str, Any], where: str = "card", seed: int = 0) -
         id_number=texts["id_number"],
         authority=texts["authority"],
         valid_from=_date(obj.get("valid_from"), "valid_from", where),
-        valid_until=None if until in (None, "长期") else _date(until, "valid_until", where),
+        valid_until=None if until in (None, LONG_TERM) else _date(until, "valid_until", where),
         photo=fake_photo(seed),
         english_name=texts["english_name"],
         pass_number=texts["pass_number"],

@@ -18,6 +18,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 
+from identifiers import LONG_TERM
+
 from ..errors import InputRejected, ProtocolError
 from .card import NATIONS, SEX_NAMES, IdCard
 from .frame import encode_reply
@@ -25,7 +27,6 @@ from .frame import encode_reply
 TEXT_LEN = 256
 PHOTO_LEN = 1024
 TYPE_FLAG_OFFSET = 248
-LONG_TERM = "长期"
 
 Layout = Mapping[str, tuple[int, int]]  # field -> (byte offset, byte size)
 
