@@ -56,9 +56,12 @@ def enroll(
         ) from None
     # a new config starts from the template (its hall name is a generic 政务服务中心 until
     # --hall-name, here or in a later enroll --force, names the hall for the receipts)
-    cf = ConfigFile.load(config_path) if config_path.exists() else ConfigFile.new(config_path)
-    if state_dir is None and not config_path.exists() and config_path.absolute() != DEFAULT_CONFIG:
-        state_dir = config_path.absolute().parent / "state"  # a config of its own: state beside it
+    if config_path.exists():
+        cf = ConfigFile.load(config_path)
+    else:
+        cf = ConfigFile.new(config_path)
+        if state_dir is None and config_path.absolute() != DEFAULT_CONFIG:
+            state_dir = config_path.absolute().parent / "state"  # a config of its own: beside it
     cf.set("platform.url", platform_url)
     if ca_bundle is not None:
         cf.set("platform.ca_bundle", str(ca_bundle.absolute()))

@@ -41,9 +41,8 @@ class SetupError(Exception):
 @dataclass(frozen=True)
 class KeyDir:
     path: Path
-    default: (
-        bool  # not named (beside the SQLite file, or in the state directory): made on first use
-    )
+    # not named (beside the SQLite file, or in the state directory): made on first use
+    default: bool
 
 
 def key_dir_for(url: str, keys: str | None) -> KeyDir:
@@ -130,7 +129,7 @@ def open_keys(engine: Engine, url: str, keys: str | None, *, create: bool) -> Ke
         raise SetupError("the database is empty (create it with `seed` or `import`)")
     try:
         if state == "empty" and where.default and not where.path.exists():
-            ring = _new_default_keys(where.path)
+            ring = _new_default_keys(where)
         else:
             ring = load_key_dir(where.path)
     except KeyDirError as exc:
@@ -152,8 +151,9 @@ def open_keys(engine: Engine, url: str, keys: str | None, *, create: bool) -> Ke
     return ring
 
 
-def _new_default_keys(path: Path) -> Keyring:
-    prepare(KeyDir(path, default=True))
+def _new_default_keys(where: KeyDir) -> Keyring:
+    prepare(where)
+    path = where.path
     try:
         ring = init_key_dir(path)
     except KeyDirError:

@@ -20,6 +20,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from ..clock import aware
 from .vocabulary import (
     AVAILABILITY,
     CLIENT_ID,
@@ -50,7 +51,6 @@ ClientId = Annotated[str, StringConstraints(pattern=f"^{CLIENT_ID.pattern}$")]
 ShortText = Annotated[str, StringConstraints(max_length=200)]
 Count = Annotated[int, Field(ge=0, le=1_000_000_000)]
 TEN_YEARS_S = 10 * 365 * 86_400
-CHINA = dt.timezone(dt.timedelta(hours=8))
 
 
 def _whole(value: Any) -> Any:
@@ -65,13 +65,12 @@ Seconds = Annotated[int, BeforeValidator(_whole), Field(ge=0, le=TEN_YEARS_S)]
 
 
 def _china_time_unless_said(value: Any) -> Any:
-    """An event time without an offset is the hall's (China Standard Time, no daylight saving)."""
+    """An event time without an offset is the hall's, the platform's zone (clock.aware)."""
     if isinstance(value, str):
         try:
-            parsed = dt.datetime.fromisoformat(value)
+            return aware(dt.datetime.fromisoformat(value))
         except ValueError:
             return value  # pydantic says what is wrong with it
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=CHINA)
     return value
 
 

@@ -35,9 +35,8 @@ MAX_FAILURES = 5
 LOCKOUT = dt.timedelta(minutes=15)
 FAILED_LOGINS_PER_MINUTE = 10  # per client address
 HALL_STAFF_COMMANDS = frozenset({"lock", "unlock", "print_test_page"})
-MIN_PASSWORD = (
-    8  # NIST SP 800-63B's floor, with the lockout and the per-address limit against guessing
-)
+# NIST SP 800-63B's floor, with the lockout and the per-address limit against guessing
+MIN_PASSWORD = 8
 LOGIN_REFUSED = {
     "login_failed": "用户名或密码不正确。",
     "account_locked": "密码错误次数过多，账号已暂时锁定，请15分钟后再试。",

@@ -40,7 +40,7 @@ def set_cookie(
 def add_staff_routes(app: FastAPI, hall: HallService, public_url: str = "") -> None:
     """`public_url`: the platform's address as people reach it (a login's Origin may name it
     when a proxy in front rewrites the Host header)."""
-    own = {h for h in (urlsplit(public_url).hostname,) if h}
+    own = {urlsplit(public_url).hostname} - {None}
 
     def member(request: Request) -> StaffMember:
         return hall.staff.member(request.cookies.get(COOKIE))
@@ -72,7 +72,8 @@ def add_staff_routes(app: FastAPI, hall: HallService, public_url: str = "") -> N
         Origin), and a browser's form must bring back the nonce the login page set; a form from
         a program (none of a browser's headers) may come without."""
         client = request.client.host if request.client else "unknown"
-        browser = wants_html(request.headers.get("accept"))
+        browser = wants_html(request.headers.get("accept"))  # answered with redirects
+        browser_made = from_a_browser(request)  # any browser's request: the nonce is owed
 
         def refused(exc: ApiError) -> Response:
             if browser:
@@ -82,7 +83,7 @@ def add_staff_routes(app: FastAPI, hall: HallService, public_url: str = "") -> N
         if cross_site(request, own):
             return refused(forbidden("cross_site_login", page.LOGIN_FAILURES["cross_site_login"]))
         sent = credentials(
-            request.headers.get("content-type", ""), await request.body(), from_a_browser(request)
+            request.headers.get("content-type", ""), await request.body(), browser_made
         )
         if sent is None:
             return refused(unprocessable("invalid_request", page.LOGIN_FAILURES["invalid_request"]))
@@ -90,7 +91,7 @@ def add_staff_routes(app: FastAPI, hall: HallService, public_url: str = "") -> N
         expected = request.cookies.get(LOGIN_COOKIE, "")
         if (
             nonce is not None
-            and (nonce or from_a_browser(request))
+            and (nonce or browser_made)
             and not (expected and secrets.compare_digest(nonce, expected))
         ):  # a browser's form comes from the login page, with its nonce
             return refused(forbidden("expired", page.LOGIN_FAILURES["expired"]))
@@ -241,10 +242,7 @@ async def sleep_until_closed(hall: HallService) -> None:
         await asyncio.sleep(0.5)
 
 
-__all__ = ["add_staff_routes"]
-
-
-def cross_site(request: Request, own: set[str]) -> bool:
+def cross_site(request: Request, own: set[str | None]) -> bool:
     """Did another site's page make this request? A browser that sends Sec-Fetch-Site says so;
     for an older one, its Origin's host (not scheme or port: a TLS proxy in front changes those)
     is compared with the Host it asked, a proxy's X-Forwarded-Host and the public URL's."""
@@ -254,14 +252,15 @@ def cross_site(request: Request, own: set[str]) -> bool:
     origin = request.headers.get("origin")
     if origin is None:
         return False
-    hosts = own | {
-        h
-        for value in (request.headers.get("host"), request.headers.get("x-forwarded-host"))
-        if value
-        for h in (urlsplit(f"//{value.split(',')[0].strip()}").hostname,)
-        if h
-    }
+    asked = (_host(request.headers.get(name, "")) for name in ("host", "x-forwarded-host"))
+    hosts = (own | set(asked)) - {None}
     return urlsplit(origin).hostname not in hosts  # "null" (a sandbox, a file) has no host
+
+
+def _host(header: str) -> str | None:
+    """The host name of a Host or X-Forwarded-Host header (its first, when a chain of proxies)."""
+    first = header.split(",")[0].strip()
+    return urlsplit(f"//{first}").hostname if first else None
 
 
 def from_a_browser(request: Request) -> bool:
@@ -297,3 +296,6 @@ def credentials(
     if not isinstance(username, str) or not isinstance(password, str):
         return None
     return username, password, nonce
+
+
+__all__ = ["add_staff_routes"]
