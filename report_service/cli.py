@@ -11,6 +11,7 @@ import argparse
 import logging
 import sys
 from collections.abc import Callable, Sequence
+from urllib.parse import urlsplit
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
@@ -46,7 +47,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=_int_in(1, 65535), default=8080)
     serve.add_argument("--workers", type=_int_in(1, 64), default=1)
-    serve.add_argument("--public-url", help="base URL printed in verification QR codes")
+    serve.add_argument(
+        "--public-url", type=_base_url,
+        help="base URL printed in verification QR codes, e.g. https://credit.example.gov.cn",
+    )  # fmt: skip
     serve.add_argument("--log-level", default="warning")
     serve.add_argument(
         "--body-timeout", type=_float_in(0.5, 600), default=15.0,
@@ -203,6 +207,23 @@ def _float_in(low: float, high: float) -> Callable[[str], float]:
         return value
 
     return parse
+
+
+def _base_url(text: str) -> str:
+    """An absolute http(s) URL without query or fragment: it is printed on every report's QR,
+    and one a phone cannot open makes every report unverifiable."""
+    try:
+        url = urlsplit(text.strip())
+        url.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a URL: {text!r}") from None
+    if url.scheme not in ("http", "https") or not url.hostname:
+        raise argparse.ArgumentTypeError(
+            f"give the scheme and host, e.g. https://credit.example.gov.cn, got {text!r}"
+        )
+    if url.query or url.fragment or "@" in url.netloc:
+        raise argparse.ArgumentTypeError(f"no query, fragment or user in the base URL: {text!r}")
+    return text.strip().rstrip("/")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -144,3 +144,14 @@ def test_a_platform_on_every_address_prints_a_reachable_verify_url() -> None:
         assert url.hostname not in ("0.0.0.0", "::", "", None)
     assert default_public_url("::1", 8443) == "http://[::1]:8443"
     assert default_public_url("10.1.2.3", 80) == "http://10.1.2.3:80"
+
+
+def test_a_public_url_a_phone_cannot_open_is_refused_before_serving(tmp_path: Path) -> None:
+    """The base URL goes into the QR of every report: without a scheme, or with a query, each
+    one would be unverifiable. Refused at once, and nothing is made."""
+    db = tmp_path / "new.db"
+    for bad in ("credit.example.gov.cn", "ftp://credit.example.gov.cn", "https://x.cn/?a=1",
+                "http://x.cn:99999", "https://"):  # fmt: skip
+        err = refused("serve", "--db", str(db), "--port", "1", "--public-url", bad)
+        assert "--public-url" in err, err
+    assert not db.exists()
