@@ -386,6 +386,9 @@ def test_a_program_logs_in_with_a_form_and_another_site_cannot(
         assert wrong.status_code == 401 and wrong.json()["error"]["code"] == "login_failed"
         raw = http.post("/halls/login", content=json.dumps(login))  # JSON with no label
         assert raw.status_code == 200, raw.text
+        curl = {"Content-Type": "application/x-www-form-urlencoded", "User-Agent": "curl/8.14"}
+        as_curl = http.post("/halls/login", content=json.dumps(login), headers=curl)
+        assert as_curl.status_code == 200, as_curl.text  # curl --data-binary '{...}'
     plain = "text/plain"  # a cross-site <form enctype="text/plain"> can make a JSON-looking body
     forged = json.dumps(login | {"x": "="})
     cases = [
@@ -396,6 +399,11 @@ def test_a_program_logs_in_with_a_form_and_another_site_cannot(
         ({"Sec-Fetch-Site": "cross-site"}, login, 403),
         ({"Content-Type": plain, "Accept": BROWSER_ACCEPT}, forged, 303),
         ({"Content-Type": plain}, forged, 422),
+        (
+            {"Content-Type": "application/x-www-form-urlencoded", "Origin": "https://evil.example"},
+            json.dumps(login),
+            403,
+        ),  # another site's page posting JSON as a form
         (
             {"User-Agent": "Mozilla/5.0 (Windows NT 5.1; rv:52.0) Gecko/20100101 Firefox/52.0"},
             json.dumps(login),

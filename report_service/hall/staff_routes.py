@@ -279,10 +279,15 @@ def credentials(
     """(username, password, the form's login nonce or None) from a JSON or form body. Only a
     body labelled JSON is read as JSON (a cross-site form can send text/plain that looks like
     JSON, never that label), or an unlabelled one from a program (another site's page can send
-    one by sendBeacon, from a browser old enough to say nothing of where it came from)."""
+    one by sendBeacon, from a browser old enough to say nothing of where it came from). A
+    program's JSON labelled a form (`curl --data-binary '{...}'`) is JSON too: no form encodes
+    a literal brace, and a browser never gets here."""
     text = body.decode("utf-8", "replace")
     kind = content_type.split(";")[0].strip().lower()
-    if kind == "application/json" or (not kind and not browser and text.lstrip().startswith("{")):
+    program_json = not browser and text.lstrip().startswith("{")
+    if kind == "application/json" or (
+        kind in ("", "application/x-www-form-urlencoded") and program_json
+    ):
         try:
             data = json.loads(text)
             username, password = data["username"], data["password"]
