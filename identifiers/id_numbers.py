@@ -22,7 +22,9 @@ _WEIGHTS = tuple(pow(2, 17 - i, 11) for i in range(17))  # 7, 9, 10, 5, 8, 4, 2,
 _CHECK_MAP = "10X98765432"
 _OLD_FOREIGN_SHAPE = r"[A-Z]{3}[0-9]{12}"  # 3 letters (the nationality), 12 digits
 _OLD_FOREIGN_NUMBER = re.compile(_OLD_FOREIGN_SHAPE)
-EARLIEST_BIRTH = dt.date(1900, 1, 1)
+EARLIEST_BIRTH = dt.date(
+    1800, 1, 1
+)  # GB 11643-1999's own example, 440524188001010014, is born 1880
 
 CardKind = Literal["resident", "hmt_residence_permit", "foreign_permanent_residence"]
 CARD_KINDS: tuple[CardKind, ...] = (
@@ -39,7 +41,7 @@ class IdProblem(enum.StrEnum):
     NOT_DIGITS = "not_digits"  # the first 17 are not all ASCII digits
     CHECK_CHARACTER = "check_character"  # the 18th is neither a digit nor X
     BIRTH_DATE = "birth_date"  # positions 7-14 are not a real date
-    BIRTH_TOO_EARLY = "birth_too_early"  # born before 1900
+    BIRTH_TOO_EARLY = "birth_too_early"  # born before EARLIEST_BIRTH
     BIRTH_IN_FUTURE = "birth_in_future"  # born after `today`
     CHECK_MISMATCH = "check_mismatch"  # the check character does not match
     SHAPE = "shape"  # a 2017 foreigner card number is not 3 capital letters and 12 digits

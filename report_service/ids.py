@@ -13,6 +13,7 @@ import datetime as dt
 
 from identifiers import (
     COMPOUND_SURNAMES,
+    EARLIEST_BIRTH,
     USCC_CHARSET,
     IdProblem,
     UsccProblem,
@@ -46,7 +47,7 @@ _ID_REASONS = {
     IdProblem.NOT_DIGITS: "身份证号码前17位应为数字",
     IdProblem.CHECK_CHARACTER: "身份证号码第18位应为数字或X",
     IdProblem.BIRTH_DATE: "身份证号码中的出生日期无效",
-    IdProblem.BIRTH_TOO_EARLY: "身份证号码中的出生日期早于1900年",
+    IdProblem.BIRTH_TOO_EARLY: f"身份证号码中的出生日期早于{EARLIEST_BIRTH.year}年",
     IdProblem.BIRTH_IN_FUTURE: "身份证号码中的出生日期晚于今天",
     IdProblem.CHECK_MISMATCH: "校验码错误，请核对身份证号码",
 }

@@ -59,7 +59,7 @@ def test_the_standards_example_and_the_check_digit_by_hand() -> None:
         ("11010519491231002x", IdProblem.CHECK_CHARACTER),  # callers normalise a lower-case x
         (with_check("11010519490229002"), IdProblem.BIRTH_DATE),  # 1949 is not a leap year
         (with_check("11010519491331002"), IdProblem.BIRTH_DATE),
-        (with_check("11010518991231002"), IdProblem.BIRTH_TOO_EARLY),
+        (with_check("11010517991231002"), IdProblem.BIRTH_TOO_EARLY),
         ("110105194912310021", IdProblem.CHECK_MISMATCH),
     ],
 )
@@ -117,7 +117,8 @@ def test_id_numbers_are_found_in_free_text_only_when_real() -> None:
     assert not contains_id_number("110105194912310021")  # wrong check digit
     assert not contains_id_number("A11010519491231002X")  # part of a longer code
     assert not contains_id_number(USCC_EXAMPLE)
-    assert not contains_id_number(with_check("11010518991231002"))  # born before 1900
+    assert not contains_id_number(with_check("11010517991231002"))  # born before 1800
+    assert contains_id_number("编号440524188001010014")  # GB 11643-1999's example, born 1880
     # the 2017 foreigner card: 3 letters, 4 digits, the birth date (YYMMDD), 2 digits
     assert contains_id_number("持证人 USA620180010100 已核验")
     assert not contains_id_number("USA620199130100")  # month 13: no birth date where it stands

@@ -183,7 +183,7 @@ def _with_check(first17: str) -> str:
         ("１1010519491231002X", "前17位"),  # full-width digit
         (_with_check("11010519490229002"), "出生日期无效"),  # 1949 is not a leap year
         (_with_check("11010519491331002"), "出生日期无效"),
-        (_with_check("11010518991231002"), "早于1900年"),
+        (_with_check("11010517991231002"), "早于1800年"),
         (_with_check("11010520261102002"), "晚于今天"),
         ("110105194912310021", "校验码"),
     ],
@@ -194,8 +194,9 @@ def test_id_number_error_reasons(value: str, fragment: str) -> None:
     assert not is_valid_id_number(value, today=_today())
 
 
-def test_id_birth_today_and_1900_are_allowed() -> None:
-    assert is_valid_id_number(_with_check("11010519000101002"), today=_today())
+def test_id_birth_today_and_1800_are_allowed() -> None:
+    assert is_valid_id_number(_with_check("11010518000101002"), today=_today())
+    assert is_valid_id_number("440524188001010014", today=_today())  # GB 11643-1999's example
     assert is_valid_id_number(_with_check("11010520261101002"), today=_today())
     assert is_valid_id_number(_with_check("11010520000229002"), today=_today())  # leap day
 

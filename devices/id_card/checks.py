@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from identifiers import IdProblem, card_number_problem
+from identifiers import EARLIEST_BIRTH, IdProblem, card_number_problem
 
 from ..errors import InputRejected
 from .card import IdCard
@@ -16,7 +16,7 @@ _REASONS = {
     IdProblem.NOT_DIGITS: "the first 17 characters must be digits",
     IdProblem.CHECK_CHARACTER: "the check character must be a digit or X",
     IdProblem.BIRTH_DATE: "the birth date inside the number is not a date",
-    IdProblem.BIRTH_TOO_EARLY: "the birth date inside the number is before 1900",
+    IdProblem.BIRTH_TOO_EARLY: f"the birth date inside the number is before {EARLIEST_BIRTH.year}",
     IdProblem.BIRTH_IN_FUTURE: "the birth date inside the number is after today",
     IdProblem.CHECK_MISMATCH: "check digit does not match (GB 11643, ISO 7064 MOD 11-2)",
     IdProblem.SHAPE: "expected 3 capital letters and 12 digits",
