@@ -280,7 +280,7 @@ def _record(
     profile = load_profile(regions[uscc])
     domain = obj["domain"]
     resolved = profile.resolve_domain(domain) if isinstance(domain, str) else None
-    if resolved is None:
+    if resolved is None and not profile.collected_only(domain):
         raise _Bad(f"domain {domain!r} is not a domain code or name of region {profile.region}")
     date = _date(obj, "date")
     assert date is not None
@@ -305,12 +305,17 @@ def _record(
     classified = obj.get("classified", False)
     if not isinstance(classified, bool):
         raise _Bad("'classified' must be true or false")
-    note = _scope_note(profile, resolved, kind, list_name)
+    note = (
+        _scope_note(profile, resolved, kind, list_name)
+        if resolved is not None
+        else f"domain_not_reported: “{domain}”在{profile.region_name}的数据归集表中，"
+        "但没有对应的报告领域：记录已导入，不列入任何报告。"
+    )
     confirmed = _effective_document(obj)
     row = {
         "record_id": _text(obj, "record_id", 64),
         "uscc": uscc,
-        "domain": resolved.code,
+        "domain": resolved.code if resolved is not None else domain,
         "kind": kind,
         "date": date,
         "agency": _text(obj, "agency"),

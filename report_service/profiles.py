@@ -151,6 +151,15 @@ class Profile:
         section."""
         return self._by_code.get(code_or_name) or self._by_name.get(code_or_name)
 
+    def collected_only(self, name: object) -> bool:
+        """A domain of the region's data-collection table that no report domain shows (Gansu's
+        附表1 collects 47, its reports have 38): records filed there are kept, never reported."""
+        return (
+            isinstance(name, str)
+            and name in self.collection_names
+            and (self.collection_names[name] is None)
+        )
+
     def effective_max_years(self, today: dt.date) -> int:
         """The longest period in whole years a request can have today: with the floor lifting
         the cap, enough years to reach the floor for another year (a client caches the catalog)."""

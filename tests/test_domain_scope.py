@@ -92,6 +92,31 @@ def test_a_kind_the_regions_tables_do_not_collect_is_noted_and_reported(platform
     assert reported(platform)["SCOPE-SI-1"] == "human_resources_social_security"
 
 
+def test_a_collection_table_domain_no_report_shows_is_imported_and_noted(platform, tmp_path):
+    """Gansu's 附表1 collects 47 domains, its reports show 38 (DESIGN §4): a record filed under
+    one of the 15 no report domain maps, by its name in that table, is kept and noted, not the whole file
+    refused; no report lists it. A name in neither table is still refused."""
+    stats = other("SCOPE-TJ-1", COMPANY, "统计", "serious_dishonesty", "2024-03-01",
+                  "统计严重失信企业名单")  # fmt: skip
+    post = penalty("SCOPE-YZ-1", COMPANY, "邮政", "2024-04-01")
+    fine = penalty("SCOPE-OK-2", COMPANY, "发展改革", "2024-02-01")
+    stderr = imported(platform, tmp_path, lines(stats, post, fine))
+    assert "imported; 2 line(s) to look at:" in stderr
+    assert (
+        "line 3: domain_not_reported: “统计”在甘肃省的数据归集表中，但没有对应的报告领域："
+        "记录已导入，不列入任何报告。"
+    ) in stderr
+    assert "line 4: domain_not_reported: “邮政”" in stderr and "line 5" not in stderr
+    shown = reported(platform)
+    assert shown.get("SCOPE-OK-2") == "development_reform"
+    assert "SCOPE-TJ-1" not in shown and "SCOPE-YZ-1" not in shown
+    path = tmp_path / "unknown.jsonl"
+    path.write_text("\n".join(lines(penalty("SCOPE-XX-1", COMPANY, "火星", "2024-04-01"))) + "\n",
+                    encoding="utf-8")  # fmt: skip
+    refused = cli("import", *platform.db_args(), str(path), check=False)
+    assert refused.returncode == 2 and "'火星' is not a domain" in refused.stderr
+
+
 @pytest.mark.parametrize("region", ["gansu", "lanzhou", "huzhou", "wuhai", "heihe"])
 def test_seed_output_fits_every_domain_scope(region, tmp_path):
     """`report-service seed` files every record where the region's tables collect it."""
