@@ -212,18 +212,24 @@ def _float_in(low: float, high: float) -> Callable[[str], float]:
 def _base_url(text: str) -> str:
     """An absolute http(s) URL without query or fragment: it is printed on every report's QR,
     and one a phone cannot open makes every report unverifiable."""
+    text = text.strip()
     try:
-        url = urlsplit(text.strip())
+        url = urlsplit(text)
         url.port  # noqa: B018 - raises ValueError for a port that is not a number
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a URL: {text!r}") from None
-    if url.scheme not in ("http", "https") or not url.hostname:
+    # urlsplit drops tabs and newlines and reads a bare ? or # as empty: look at the text itself
+    if any(c in "?#\\" or c.isspace() or not c.isprintable() for c in text):
+        raise argparse.ArgumentTypeError(
+            f"no query, fragment, space or backslash in the base URL: {text!r}"
+        )
+    if url.scheme not in ("http", "https") or not url.hostname or url.port == 0:
         raise argparse.ArgumentTypeError(
             f"give the scheme and host, e.g. https://credit.example.gov.cn, got {text!r}"
         )
-    if url.query or url.fragment or "@" in url.netloc:
-        raise argparse.ArgumentTypeError(f"no query, fragment or user in the base URL: {text!r}")
-    return text.strip().rstrip("/")
+    if "@" in url.netloc:
+        raise argparse.ArgumentTypeError(f"no user in the base URL: {text!r}")
+    return text.rstrip("/")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

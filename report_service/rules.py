@@ -80,7 +80,7 @@ def record_shown(
     rules = profile.rules
     # a record is reported where its agency filed it, inside the domain's table scope or not
     # (the import notes the latter): a pushed violation left out would make a false clean report
-    if profile.part(record.domain) is None:
+    if profile.resolve_domain(record.domain) is None:  # a collection-table name no report shows
         return False
     if not start <= record.date <= end:
         return False
@@ -141,7 +141,8 @@ def assemble(
     for record in records:
         if not record_shown(profile, record, start, end, today):
             continue
-        for code in dict.fromkeys((record.domain, section_of.get(record.kind))):
+        home = profile.resolve_domain(record.domain)  # kept by name: a later profile may map it
+        for code in dict.fromkeys((home and home.code, section_of.get(record.kind))):
             if code is not None and code in by_domain:
                 by_domain[code].append(record)
     return tuple(

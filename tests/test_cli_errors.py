@@ -151,7 +151,8 @@ def test_a_public_url_a_phone_cannot_open_is_refused_before_serving(tmp_path: Pa
     one would be unverifiable. Refused at once, and nothing is made."""
     db = tmp_path / "new.db"
     for bad in ("credit.example.gov.cn", "ftp://credit.example.gov.cn", "https://x.cn/?a=1",
-                "http://x.cn:99999", "https://"):  # fmt: skip
+                "http://x.cn:99999", "https://", "https://x.cn?", "https://x.cn#", "http://x .cn",
+                "https://x.cn\\evil.cn", "https://x.cn/a\tb", "http://x.cn:0"):  # fmt: skip
         err = refused("serve", "--db", str(db), "--port", "1", "--public-url", bad)
         assert "--public-url" in err, err
     assert not db.exists()

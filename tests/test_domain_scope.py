@@ -99,17 +99,18 @@ def test_a_collection_table_domain_no_report_shows_is_imported_and_noted(platfor
     stats = other("SCOPE-TJ-1", COMPANY, "统计", "serious_dishonesty", "2024-03-01",
                   "统计严重失信企业名单")  # fmt: skip
     post = penalty("SCOPE-YZ-1", COMPANY, "邮政", "2024-04-01")
+    stats_again = penalty("SCOPE-TJ-2", COMPANY, "统计", "2024-05-01")
     fine = penalty("SCOPE-OK-2", COMPANY, "发展改革", "2024-02-01")
-    stderr = imported(platform, tmp_path, lines(stats, post, fine))
-    assert "imported; 2 line(s) to look at:" in stderr
+    stderr = imported(platform, tmp_path, lines(stats, post, stats_again, fine))
+    assert "imported; 2 line(s) to look at:" in stderr  # one note per domain, not per line
     assert (
         "line 3: domain_not_reported: “统计”在甘肃省的数据归集表中，但没有对应的报告领域："
-        "记录已导入，不列入任何报告。"
+        "2条记录（第3行起）已导入，不列入任何报告。如应列入报告，请把 domain 改为报告领域后重新导入。"
     ) in stderr
-    assert "line 4: domain_not_reported: “邮政”" in stderr and "line 5" not in stderr
+    assert "line 4: domain_not_reported: “邮政”" in stderr and "1条记录" in stderr
     shown = reported(platform)
     assert shown.get("SCOPE-OK-2") == "development_reform"
-    assert "SCOPE-TJ-1" not in shown and "SCOPE-YZ-1" not in shown
+    assert not {"SCOPE-TJ-1", "SCOPE-TJ-2", "SCOPE-YZ-1"} & set(shown)
     path = tmp_path / "unknown.jsonl"
     path.write_text("\n".join(lines(penalty("SCOPE-XX-1", COMPANY, "火星", "2024-04-01"))) + "\n",
                     encoding="utf-8")  # fmt: skip

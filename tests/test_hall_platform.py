@@ -389,6 +389,7 @@ def test_a_program_logs_in_with_a_form_and_another_site_cannot(
         curl = {"Content-Type": "application/x-www-form-urlencoded", "User-Agent": "curl/8.14"}
         as_curl = http.post("/halls/login", content=json.dumps(login), headers=curl)
         assert as_curl.status_code == 200, as_curl.text  # curl --data-binary '{...}'
+    old_firefox = "Mozilla/5.0 (Windows NT 5.1; rv:52.0) Gecko/20100101 Firefox/52.0"
     plain = "text/plain"  # a cross-site <form enctype="text/plain"> can make a JSON-looking body
     forged = json.dumps(login | {"x": "="})
     cases = [
@@ -405,7 +406,12 @@ def test_a_program_logs_in_with_a_form_and_another_site_cannot(
             403,
         ),  # another site's page posting JSON as a form
         (
-            {"User-Agent": "Mozilla/5.0 (Windows NT 5.1; rv:52.0) Gecko/20100101 Firefox/52.0"},
+            {"Content-Type": "application/x-www-form-urlencoded", "User-Agent": old_firefox},
+            json.dumps(login),
+            422,
+        ),  # the same from a browser that says nothing of where it came from
+        (
+            {"User-Agent": old_firefox},
             json.dumps(login),
             422,
         ),  # an old browser's sendBeacon: unlabelled, no Origin

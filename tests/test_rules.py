@@ -164,6 +164,24 @@ def test_a_record_is_shown_where_it_was_filed_even_outside_the_domains_table_sco
     )  # below the floor
 
 
+def test_a_record_kept_under_a_name_is_listed_once_a_profile_maps_the_name():
+    """A record under a collection-table name no report has is kept by that name; if a later
+    profile maps the name to a report domain, it is listed there without a new import."""
+    gansu = load_profile("gansu")
+    market = gansu.domain("market_regulation")
+    assert market is not None
+    start, end = D(2021, 1, 1), D(2025, 12, 31)
+    unmapped = Rec(domain="统计")
+    assert not record_shown(gansu, unmapped, start, end, TODAY)
+    mapped = dataclasses.replace(
+        gansu, collection_names=gansu.collection_names | {"统计": market.code}
+    )
+    by_name = dataclasses.replace(unmapped, domain=market.name)  # its name also finds it
+    for profile, record in ((mapped, unmapped), (gansu, by_name)):
+        (listed, *_) = assemble(profile, [market], [record], start, end, TODAY)
+        assert [r.record_id for r in listed.records] == ["R1"]
+
+
 def test_assemble_and_summary_shape():
     profile = load_profile("gansu")
     d0, d1 = profile.domains[0], profile.domains[1]

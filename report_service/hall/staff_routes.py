@@ -282,7 +282,7 @@ def credentials(
     one by sendBeacon, from a browser old enough to say nothing of where it came from). A
     program's JSON labelled a form (`curl --data-binary '{...}'`) is JSON too: no form encodes
     a literal brace, and a browser never gets here."""
-    text = body.decode("utf-8", "replace")
+    text = body.decode("utf-8-sig", "replace")  # a file saved with a BOM, sent by curl -d @file
     kind = content_type.split(";")[0].strip().lower()
     program_json = not browser and text.lstrip().startswith("{")
     if kind == "application/json" or (
