@@ -36,8 +36,10 @@ PORTRAIT = (1080, 1920)
 SXGA = (1280, 1024)
 
 
-class LayoutCheckTest(KioskTestCase):
-    """Each test is one of the eight combinations; each checks every screen and its variants."""
+class LayoutCheck8(KioskTestCase):
+    """Each test is one of the eight combinations; each checks every screen and its variants.
+    Two classes (landscape, portrait): each is a unit pytest-xdist's loadscope hands to one
+    worker, and the eight together are minutes of drawing."""
 
     def check_every_screen(self, size: tuple[int, int], language: str, elderly: bool) -> None:
         self.start_offline()
@@ -67,6 +69,8 @@ class LayoutCheckTest(KioskTestCase):
         self.assertGreaterEqual(checked, len(Step))
         self.assertEqual(problems, [], "\n" + "\n".join(problems))
 
+
+class LandscapeLayoutTest(LayoutCheck8):
     def test_landscape_chinese(self) -> None:
         self.check_every_screen(LANDSCAPE, "zh_CN", elderly=False)
 
@@ -79,6 +83,8 @@ class LayoutCheckTest(KioskTestCase):
     def test_landscape_english_elderly(self) -> None:
         self.check_every_screen(LANDSCAPE, "en", elderly=True)
 
+
+class PortraitLayoutTest(LayoutCheck8):
     def test_portrait_chinese(self) -> None:
         self.check_every_screen(PORTRAIT, "zh_CN", elderly=False)
 
