@@ -2,7 +2,8 @@
 
 Serial ports (the card reader, serial receipt printers) through pyserial's port list, cameras from
 video4linux, CUPS queues (`lpstat -v`) and the printers CUPS can see (`lpinfo -v`: USB, network),
-USB printers from sysfs (ESC/POS receipt printers are USB printer-class devices), and ESC/POS
+USB printers from sysfs (printer-class interfaces, and vendor-specific ones with no driver, as many
+ESC/POS receipt printers have), and ESC/POS
 printers on the network at the addresses given with `--probe HOST[:PORT]`.
 """
 
@@ -74,24 +75,67 @@ def cameras(sysfs: Path = SYSFS) -> list[Found]:
 
 
 def usb_printers(sysfs: Path = SYSFS) -> list[Found]:
-    found = []
-    for interface in sorted((sysfs / "bus" / "usb" / "devices").glob("*:*")):
-        if _read(interface / "bInterfaceClass") != "07":
+    """USB printer-class interfaces, and vendor-specific ones no driver has taken that can be
+    written to (many ESC/POS receipt printers, e.g. Xprinter and GPrinter models, say 0xFF
+    rather than 0x07; a USB-serial chip says 0xFF too, but its driver has it). The suggestion
+    names the interface's own bulk endpoints: a printer whose differ from python-escpos's
+    defaults (in 0x82, out 0x01) takes the job and prints nothing."""
+    found: dict[str, Found] = {}  # one line a device, however many interfaces it has
+    for link in sorted((sysfs / "bus" / "usb" / "devices").glob("*:*")):
+        interface = link.resolve()  # a link into /sys/devices, where the device is its parent
+        klass = _read(interface / "bInterfaceClass").lower()
+        in_ep, out_ep = _bulk_endpoints(interface)
+        vendor_specific = klass == "ff" and not (interface / "driver").exists()
+        if not (klass == "07" or (vendor_specific and out_ep is not None)):
             continue
-        device = interface.parent if (interface.parent / "idVendor").exists() else interface
+        device = interface.parent
         vid, pid = _read(device / "idVendor"), _read(device / "idProduct")
+        if not (_is_hex(vid) and _is_hex(pid)):
+            continue
         label = " ".join(
             x for x in (_read(device / "manufacturer"), _read(device / "product")) if x
+        ) or ("USB printer" if klass == "07" else "USB device")
+        if klass != "07":
+            label += " (vendor-specific interface, no driver: perhaps an ESC/POS receipt printer)"
+        endpoints = "".join(
+            f" {name}=0x{address:02x}"
+            for name, address in (("in_ep", in_ep), ("out_ep", out_ep))
+            if address is not None
         )
-        found.append(
+        found.setdefault(
+            f"{vid}:{pid}",
             Found(
                 "receipt_printer",
                 f"usb {vid}:{pid}",
-                label or "USB printer",
-                f"devices set receipt_printer escpos-usb vendor_id=0x{vid} product_id=0x{pid}",
-            )
+                label,
+                f"devices set receipt_printer escpos-usb vendor_id=0x{vid} product_id=0x{pid}"
+                + endpoints,
+            ),
         )
-    return found
+    return list(found.values())
+
+
+def _is_hex(text: str) -> bool:
+    return len(text) == 4 and all(c in "0123456789abcdefABCDEF" for c in text)
+
+
+def _bulk_endpoints(interface: Path) -> tuple[int | None, int | None]:
+    """The first bulk IN and OUT endpoint addresses of a USB interface (sysfs ep_XX/), each only
+    where the receipt backend accepts it (IN 0x81-0x8F, OUT 0x01-0x0F)."""
+    found: dict[str, int] = {}
+    for endpoint in sorted(interface.glob("ep_*")):
+        try:
+            address = int(_read(endpoint / "bEndpointAddress"), 16)
+        except ValueError:
+            continue
+        direction = _read(endpoint / "direction")
+        if _read(endpoint / "type") == "Bulk" and direction in ("in", "out"):
+            found.setdefault(direction, address)
+    in_ep, out_ep = found.get("in"), found.get("out")
+    return (
+        in_ep if in_ep is not None and 0x81 <= in_ep <= 0x8F else None,
+        out_ep if out_ep is not None and 0x01 <= out_ep <= 0x0F else None,
+    )
 
 
 def cups_queues(env: Mapping[str, str]) -> list[Found]:

@@ -1,0 +1,71 @@
+"""`kiosk-provision devices scan` reads USB printers from sysfs as Linux lays it out: links in
+/sys/bus/usb/devices into /sys/devices, an interface inside its device's directory, its
+endpoints in ep_XX/ directories. The tree here is built that way in a temporary directory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from provisioning.scan import usb_printers
+
+
+def write(folder: Path, **files: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        (folder / name).write_text(text + "\n")
+    return folder
+
+
+def usb_device(sysfs: Path, name: str, vid: str, pid: str, product: str = "") -> Path:
+    device = write(sysfs / "devices/pci0000:00/0000:00:14.0/usb1" / name,
+                   idVendor=vid, idProduct=pid, **({"product": product} if product else {}))  # fmt: skip
+    (sysfs / "bus/usb/devices").mkdir(parents=True, exist_ok=True)
+    (sysfs / "bus/usb/devices" / name).symlink_to(device)
+    return device
+
+
+def interface(
+    sysfs: Path,
+    device: Path,
+    number: int,
+    klass: str,
+    endpoints: dict[str, str],
+    driver: bool = False,
+) -> None:
+    folder = write(device / f"{device.name}:1.{number}", bInterfaceClass=klass)
+    for address, direction in endpoints.items():
+        write(folder / f"ep_{address}", bEndpointAddress=address, type="Bulk", direction=direction)
+    if driver:
+        (folder / "driver").symlink_to(folder)  # bound: the link exists
+    (sysfs / "bus/usb/devices" / folder.name).symlink_to(folder)
+
+
+def test_printers_are_found_with_their_own_endpoints_and_other_devices_are_not(
+    tmp_path: Path,
+) -> None:
+    sysfs = tmp_path / "sys"
+    printer = usb_device(sysfs, "1-1", "04b8", "0202", "TM-T88V")
+    interface(sysfs, printer, 0, "07", {"01": "out", "82": "in"})
+    interface(sysfs, printer, 1, "07", {"03": "out", "84": "in"})  # a second: still one line
+    vendor = usb_device(sysfs, "1-2", "0483", "5743")  # an Xprinter-style vendor interface
+    interface(sysfs, vendor, 0, "ff", {"81": "in", "02": "out"})
+    serial = usb_device(sysfs, "1-3", "1a86", "7523", "USB Serial")  # the card reader's CH340
+    interface(sysfs, serial, 0, "ff", {"82": "in", "02": "out"}, driver=True)
+    keyboard = usb_device(sysfs, "1-4", "046d", "c31c", "Keyboard")
+    interface(sysfs, keyboard, 0, "03", {"81": "in"})
+
+    found = {f.device: f for f in usb_printers(sysfs)}
+
+    assert set(found) == {"usb 04b8:0202", "usb 0483:5743"}
+    epson, xprinter = found["usb 04b8:0202"], found["usb 0483:5743"]
+    assert epson.kind == "receipt_printer" and epson.description == "TM-T88V"
+    assert epson.suggestion == (
+        "devices set receipt_printer escpos-usb vendor_id=0x04b8 product_id=0x0202 "
+        "in_ep=0x82 out_ep=0x01"
+    )
+    assert xprinter.suggestion.endswith("product_id=0x5743 in_ep=0x81 out_ep=0x02")
+    assert "vendor-specific" in xprinter.description
+
+
+def test_no_usb_bus_finds_nothing(tmp_path: Path) -> None:
+    assert usb_printers(tmp_path / "sys") == []
