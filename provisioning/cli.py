@@ -60,7 +60,7 @@ def cmd_devices_scan(args: argparse.Namespace) -> Result:
     with Progress(enabled=not args.json).step("查找设备 scanning (lpinfo can take 10-30 s)"):
         found = [
             *scan.serial_ports(), *scan.cameras(), *scan.usb_printers(), *scan.cups_queues(env),
-            *([] if args.quick else scan.cups_devices(env)), *scan.probe_network(args.probe),
+            *([] if args.quick else scan.cups_devices(env)), *scan.probe_printers(args.probe),
         ]  # fmt: skip
     rows = [(f.kind, f.device, f.description, f.suggestion) for f in found]
     text = table(("类别 kind", "设备 device", "说明 description", "设置 set with"), rows)
@@ -262,8 +262,8 @@ def parser() -> argparse.ArgumentParser:
         "--probe",
         action="append",
         default=[],
-        metavar="HOST[:PORT]",
-        help="ask a network ESC/POS printer",
+        metavar="HOST[:PORT] | PATH[@BAUD]",
+        help="ask an ESC/POS printer on the network, or on a serial port (/dev/ttyUSB1@9600)",
     )
     ds.add_argument("--quick", action="store_true", help="skip lpinfo (it can take 30 s)")
     ds.set_defaults(run=cmd_devices_scan)

@@ -3,8 +3,8 @@
 Serial ports (the card reader, serial receipt printers) through pyserial's port list, cameras from
 video4linux, CUPS queues (`lpstat -v`) and the printers CUPS can see (`lpinfo -v`: USB, network),
 USB printers from sysfs (printer-class interfaces, and vendor-specific ones with no driver, as many
-ESC/POS receipt printers have), and ESC/POS
-printers on the network at the addresses given with `--probe HOST[:PORT]`.
+ESC/POS receipt printers have), and ESC/POS printers on the network or a serial port given with
+`--probe HOST[:PORT]` / `--probe PATH[@BAUD]`.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from devices import registry
 from devices.errors import DeviceError
@@ -166,20 +167,15 @@ def cups_devices(env: Mapping[str, str]) -> list[Found]:
     return found
 
 
-def probe_network(targets: Sequence[str], timeout_s: float = 2.0) -> list[Found]:
-    """Ask each HOST[:PORT] for its ESC/POS status, through the receipt backend itself."""
+def probe_printers(targets: Sequence[str], timeout_s: float = 2.0) -> list[Found]:
+    """Ask each ESC/POS printer for its status, through the receipt backend itself: HOST[:PORT]
+    on the network, or a serial port as PATH[@BAUD] (a card reader and a serial printer both
+    look like a ttyUSB: only an answer to DLE EOT tells them apart)."""
     found = []
     for target in targets:
-        host, _, port_text = target.partition(":")
-        port = int(port_text) if port_text.isdigit() else 9100
-        options = {
-            "host": host,
-            "port": port,
-            "supports_paper_status": True,
-            "timeout_s": timeout_s,
-        }
+        backend, options, where = _probe_target(target, timeout_s)
         try:
-            printer = registry.create("receipt_printer", "escpos-network", options)
+            printer = registry.create("receipt_printer", backend, options)
         except DeviceError as exc:
             found.append(Found("receipt_printer", target, f"not usable: {exc}", ""))
             continue
@@ -192,15 +188,33 @@ def probe_network(targets: Sequence[str], timeout_s: float = 2.0) -> list[Found]
         )
         if status.error_code:
             what += f" ({status.error_code})"
+        settings = " ".join(
+            f"{k}={str(v).lower() if isinstance(v, bool) else v}"
+            for k, v in options.items()
+            if k != "timeout_s"
+        )
         found.append(
             Found(
                 "receipt_printer",
-                f"{host}:{port}",
+                where,
                 what,
-                f"devices set receipt_printer escpos-network host={host} port={port} supports_paper_status=true",
+                f"devices set receipt_printer {backend} {settings}",
             )
         )
     return found
+
+
+def _probe_target(target: str, timeout_s: float) -> tuple[str, dict[str, Any], str]:
+    if target.startswith("/"):
+        port, _, baud_text = target.partition("@")
+        baudrate: Any = int(baud_text) if baud_text.isdigit() else baud_text or 9600
+        options = {"port": port, "baudrate": baudrate}
+        backend, where = "escpos-serial", f"{port} {baudrate} baud"
+    else:
+        host, _, port_text = target.partition(":")
+        options = {"host": host, "port": int(port_text) if port_text.isdigit() else 9100}
+        backend, where = "escpos-network", f"{options['host']}:{options['port']}"
+    return backend, options | {"supports_paper_status": True, "timeout_s": timeout_s}, where
 
 
 def _scheme(uri: str) -> str:

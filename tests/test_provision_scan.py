@@ -4,9 +4,16 @@ endpoints in ep_XX/ directories. The tree here is built that way in a temporary 
 
 from __future__ import annotations
 
+import json
+import os
+import pty
+import tty
 from pathlib import Path
 
+from devices.receipt.simulator import ReceiptSimulator, SimulatorSettings
 from provisioning.scan import usb_printers
+
+from .provision_support import provision
 
 
 def write(folder: Path, **files: str) -> Path:
@@ -69,3 +76,42 @@ def test_printers_are_found_with_their_own_endpoints_and_other_devices_are_not(
 
 def test_no_usb_bus_finds_nothing(tmp_path: Path) -> None:
     assert usb_printers(tmp_path / "sys") == []
+
+
+def test_probe_asks_network_and_serial_printers_and_names_what_answered(tmp_path: Path) -> None:
+    """`devices scan --probe`: a network printer and one on a serial port (DESIGN §9: ESC/POS
+    printers on USB, serial or network) answer DLE EOT through the receipt backend; the line to
+    set each is printed. A serial port where nothing answers says so."""
+    with ReceiptSimulator(settings=SimulatorSettings(paper="low")) as sim:
+        master, slave = pty.openpty()
+        tty.setraw(master)
+        tty.setraw(slave)
+        sim.attach_serial(master)
+        quiet_master, quiet_slave = pty.openpty()  # a port with nothing that speaks ESC/POS
+        tty.setraw(quiet_slave)
+        try:
+            serial, quiet = os.ttyname(slave), os.ttyname(quiet_slave)
+            done = provision(
+                "devices", "scan", "--config", str(tmp_path / "kiosk.toml"), "--quick", "--json",
+                "--probe", f"127.0.0.1:{sim.port}", "--probe", f"{serial}@115200",
+                "--probe", quiet, "--probe", f"{serial}@12345",
+            )  # fmt: skip
+        finally:
+            for fd in (slave, quiet_slave, quiet_master):
+                os.close(fd)
+    assert done.returncode == 0, done.stderr
+    found = {f["device"]: f for f in json.loads(done.stdout) if f["kind"] == "receipt_printer"}
+    network = found[f"127.0.0.1:{sim.port}"]
+    assert network["description"] == "ESC/POS online, paper low"
+    assert network["suggestion"] == (
+        f"devices set receipt_printer escpos-network host=127.0.0.1 port={sim.port} "
+        "supports_paper_status=true"
+    )
+    on_serial = found[f"{serial} 115200 baud"]
+    assert on_serial["description"] == "ESC/POS online, paper low"
+    assert on_serial["suggestion"] == (
+        f"devices set receipt_printer escpos-serial port={serial} baudrate=115200 "
+        "supports_paper_status=true"
+    )
+    assert found[f"{quiet} 9600 baud"]["description"].startswith("ESC/POS offline")
+    assert found[f"{serial}@12345"]["description"].startswith("not usable: ")
