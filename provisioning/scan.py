@@ -19,6 +19,7 @@ from typing import Any
 
 from devices import registry
 from devices.errors import DeviceError
+from devices.state import DeviceState
 
 SYSFS = Path("/sys")
 LPINFO_TIMEOUT_S = 30.0
@@ -82,11 +83,13 @@ def usb_printers(sysfs: Path = SYSFS) -> list[Found]:
     names the interface's own bulk endpoints: a printer whose differ from python-escpos's
     defaults (in 0x82, out 0x01) takes the job and prints nothing."""
     found: dict[str, Found] = {}  # one line a device, however many interfaces it has
+    printer_class: set[str] = set()
     for link in sorted((sysfs / "bus" / "usb" / "devices").glob("*:*")):
         interface = link.resolve()  # a link into /sys/devices, where the device is its parent
         klass = _read(interface / "bInterfaceClass").lower()
         in_ep, out_ep = _bulk_endpoints(interface)
-        vendor_specific = klass == "ff" and not (interface / "driver").exists()
+        # usbfs: a libusb program (the kiosk itself, on escpos-usb) has claimed it
+        vendor_specific = klass == "ff" and _driver(interface) in ("", "usbfs")
         if not (klass == "07" or (vendor_specific and out_ep is not None)):
             continue
         device = interface.parent
@@ -103,17 +106,23 @@ def usb_printers(sysfs: Path = SYSFS) -> list[Found]:
             for name, address in (("in_ep", in_ep), ("out_ep", out_ep))
             if address is not None
         )
-        found.setdefault(
-            f"{vid}:{pid}",
-            Found(
-                "receipt_printer",
-                f"usb {vid}:{pid}",
-                label,
-                f"devices set receipt_printer escpos-usb vendor_id=0x{vid} product_id=0x{pid}"
-                + endpoints,
-            ),
+        if f"{vid}:{pid}" in found and (klass != "07" or f"{vid}:{pid}" in printer_class):
+            continue  # one line a device: its first printer-class interface, else its first
+        if klass == "07":
+            printer_class.add(f"{vid}:{pid}")
+        found[f"{vid}:{pid}"] = Found(
+            "receipt_printer",
+            f"usb {vid}:{pid}",
+            label,
+            f"devices set receipt_printer escpos-usb vendor_id=0x{vid} product_id=0x{pid}"
+            + endpoints,
         )
     return list(found.values())
+
+
+def _driver(interface: Path) -> str:
+    link = interface / "driver"
+    return link.resolve().name if link.exists() else ""
 
 
 def _is_hex(text: str) -> bool:
@@ -173,10 +182,10 @@ def probe_printers(targets: Sequence[str], timeout_s: float = 2.0) -> list[Found
     look like a ttyUSB: only an answer to DLE EOT tells them apart)."""
     found = []
     for target in targets:
-        backend, options, where = _probe_target(target, timeout_s)
         try:
+            backend, options, where = _probe_target(target, timeout_s)
             printer = registry.create("receipt_printer", backend, options)
-        except DeviceError as exc:
+        except (DeviceError, ValueError) as exc:
             found.append(Found("receipt_printer", target, f"not usable: {exc}", ""))
             continue
         try:
@@ -188,6 +197,7 @@ def probe_printers(targets: Sequence[str], timeout_s: float = 2.0) -> list[Found
         )
         if status.error_code:
             what += f" ({status.error_code})"
+        answered = status.state is not DeviceState.OFFLINE  # a card reader's port answers nothing
         settings = " ".join(
             f"{k}={str(v).lower() if isinstance(v, bool) else v}"
             for k, v in options.items()
@@ -198,22 +208,33 @@ def probe_printers(targets: Sequence[str], timeout_s: float = 2.0) -> list[Found
                 "receipt_printer",
                 where,
                 what,
-                f"devices set receipt_printer {backend} {settings}",
+                f"devices set receipt_printer {backend} {settings}" if answered else "",
             )
         )
     return found
 
 
 def _probe_target(target: str, timeout_s: float) -> tuple[str, dict[str, Any], str]:
-    if target.startswith("/"):
-        port, _, baud_text = target.partition("@")
+    """(backend, options, where) for a probe: a path (or a /dev name such as ttyUSB1) with an
+    optional @BAUD is a serial port, anything else HOST[:PORT]. Bad values are left for the
+    backend's own checks to name (a port `abc`, a baud rate it does not know)."""
+    port, at, baud_text = target.rpartition("@")
+    if not at:
+        port, baud_text = target, ""
+    if "/" in port or (port and Path("/dev", port).exists()):
+        port = port if "/" in port else f"/dev/{port}"
         baudrate: Any = int(baud_text) if baud_text.isdigit() else baud_text or 9600
-        options = {"port": port, "baudrate": baudrate}
+        options: dict[str, Any] = {"port": port, "baudrate": baudrate}
         backend, where = "escpos-serial", f"{port} {baudrate} baud"
     else:
         host, _, port_text = target.partition(":")
-        options = {"host": host, "port": int(port_text) if port_text.isdigit() else 9100}
-        backend, where = "escpos-network", f"{options['host']}:{options['port']}"
+        if "[" in target or ":" in port_text:
+            raise ValueError("an IPv6 address: the ESC/POS network backend opens IPv4 sockets only")
+        options = {
+            "host": host,
+            "port": int(port_text) if port_text.isdigit() else port_text or 9100,
+        }
+        backend, where = "escpos-network", f"{host}:{options['port']}"
     return backend, options | {"supports_paper_status": True, "timeout_s": timeout_s}, where
 
 

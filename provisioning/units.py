@@ -119,7 +119,10 @@ def udev_rules(id_card: UsbId | None, camera: UsbId | None, receipt: UsbId | Non
         "# serial adapters: the kiosk reads and writes them (card reader, serial receipt printer)",
         f'SUBSYSTEM=="tty", KERNEL=="ttyUSB[0-9]*|ttyACM[0-9]*", GROUP="{USER}", MODE="0660"',
         "# USB printers (A4 through CUPS, group lp; ESC/POS receipt printers)",
-        'SUBSYSTEM=="usb", ENV{DEVTYPE}=="usb_device", ATTR{bDeviceClass}=="07", GROUP="lp", MODE="0660"',
+        # a printer says its class per interface (the device's own class is 00): udev's usb_id
+        # lists them as :CCSSPP: in ID_USB_INTERFACES
+        'SUBSYSTEM=="usb", ENV{DEVTYPE}=="usb_device", ENV{ID_USB_INTERFACES}=="*:0701??:*", '
+        'GROUP="lp", MODE="0660"',
     ]
     if receipt:
         lines += [

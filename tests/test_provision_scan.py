@@ -24,7 +24,7 @@ def write(folder: Path, **files: str) -> Path:
 
 
 def usb_device(sysfs: Path, name: str, vid: str, pid: str, product: str = "") -> Path:
-    device = write(sysfs / "devices/pci0000:00/0000:00:14.0/usb1" / name,
+    device = write(sysfs / "devices/pci0000:00/0000:00:14.0/usb1/1-9" / name,  # behind a hub
                    idVendor=vid, idProduct=pid, **({"product": product} if product else {}))  # fmt: skip
     (sysfs / "bus/usb/devices").mkdir(parents=True, exist_ok=True)
     (sysfs / "bus/usb/devices" / name).symlink_to(device)
@@ -37,13 +37,13 @@ def interface(
     number: int,
     klass: str,
     endpoints: dict[str, str],
-    driver: bool = False,
+    driver: str = "",
 ) -> None:
     folder = write(device / f"{device.name}:1.{number}", bInterfaceClass=klass)
     for address, direction in endpoints.items():
         write(folder / f"ep_{address}", bEndpointAddress=address, type="Bulk", direction=direction)
-    if driver:
-        (folder / "driver").symlink_to(folder)  # bound: the link exists
+    if driver:  # bound: a link to the driver's directory, named as the driver
+        (folder / "driver").symlink_to(write(sysfs / "bus/usb/drivers" / driver))
     (sysfs / "bus/usb/devices" / folder.name).symlink_to(folder)
 
 
@@ -57,13 +57,24 @@ def test_printers_are_found_with_their_own_endpoints_and_other_devices_are_not(
     vendor = usb_device(sysfs, "1-2", "0483", "5743")  # an Xprinter-style vendor interface
     interface(sysfs, vendor, 0, "ff", {"81": "in", "02": "out"})
     serial = usb_device(sysfs, "1-3", "1a86", "7523", "USB Serial")  # the card reader's CH340
-    interface(sysfs, serial, 0, "ff", {"82": "in", "02": "out"}, driver=True)
+    interface(sysfs, serial, 0, "ff", {"82": "in", "02": "out"}, driver="ch341")
     keyboard = usb_device(sysfs, "1-4", "046d", "c31c", "Keyboard")
     interface(sysfs, keyboard, 0, "03", {"81": "in"})
+    reader_only = usb_device(sysfs, "1-5", "0c27", "3bfa")  # vendor-specific, nothing to write to
+    interface(sysfs, reader_only, 0, "ff", {"81": "in"})
+    claimed = usb_device(sysfs, "1-6", "0416", "5011")  # the kiosk holds it through libusb
+    interface(sysfs, claimed, 0, "ff", {"01": "out"}, driver="usbfs")
+    composite = usb_device(sysfs, "1-7", "28e9", "0289")  # vendor first, printer class second
+    interface(sysfs, composite, 0, "ff", {"05": "out"})
+    interface(sysfs, composite, 1, "07", {"03": "out", "83": "in"})
 
-    found = {f.device: f for f in usb_printers(sysfs)}
+    listed = usb_printers(sysfs)
+    found = {f.device: f for f in listed}
 
-    assert set(found) == {"usb 04b8:0202", "usb 0483:5743"}
+    assert len(listed) == len(found) == 4, listed  # one line a device
+    assert set(found) == {"usb 04b8:0202", "usb 0483:5743", "usb 0416:5011", "usb 28e9:0289"}
+    assert found["usb 28e9:0289"].suggestion.endswith("in_ep=0x83 out_ep=0x03")
+    assert "vendor-specific" not in found["usb 28e9:0289"].description
     epson, xprinter = found["usb 04b8:0202"], found["usb 0483:5743"]
     assert epson.kind == "receipt_printer" and epson.description == "TM-T88V"
     assert epson.suggestion == (
@@ -94,11 +105,13 @@ def test_probe_asks_network_and_serial_printers_and_names_what_answered(tmp_path
             done = provision(
                 "devices", "scan", "--config", str(tmp_path / "kiosk.toml"), "--quick", "--json",
                 "--probe", f"127.0.0.1:{sim.port}", "--probe", f"{serial}@115200",
-                "--probe", quiet, "--probe", f"{serial}@12345",
+                "--probe", quiet, "--probe", f"{serial}@12345", "--probe", "127.0.0.1:abc",
+                "--probe", "[::1]:9100",
             )  # fmt: skip
         finally:
             for fd in (slave, quiet_slave, quiet_master):
                 os.close(fd)
+    os.close(master)  # after the simulator's thread has stopped reading it
     assert done.returncode == 0, done.stderr
     found = {f["device"]: f for f in json.loads(done.stdout) if f["kind"] == "receipt_printer"}
     network = found[f"127.0.0.1:{sim.port}"]
@@ -113,5 +126,8 @@ def test_probe_asks_network_and_serial_printers_and_names_what_answered(tmp_path
         f"devices set receipt_printer escpos-serial port={serial} baudrate=115200 "
         "supports_paper_status=true"
     )
-    assert found[f"{quiet} 9600 baud"]["description"].startswith("ESC/POS offline")
+    silent = found[f"{quiet} 9600 baud"]
+    assert silent["description"].startswith("ESC/POS offline") and silent["suggestion"] == ""
     assert found[f"{serial}@12345"]["description"].startswith("not usable: ")
+    assert found["127.0.0.1:abc"]["description"].startswith("not usable: ")  # not port 9100
+    assert "IPv6" in found["[::1]:9100"]["description"]
