@@ -18,6 +18,8 @@ from . import models
 from .vocabulary import DEVICE_KINDS
 
 PRINTERS = ("a4_printer", "receipt_printer")
+# The platform's own reading of RFC 8011 printer-state-reasons (the kiosk's is
+# devices/a4_printer/state_map.py): DESIGN §2 keeps report_service from importing kiosk packages.
 COVER_REASONS = frozenset({"cover-open", "cover_open", "door-open", "interlock-open"})
 # CUPS printer-state-reasons keywords that say what the paper is, for a heartbeat whose `paper`
 # does not (a terminal may send `unknown` with `media-jam`)
