@@ -22,9 +22,8 @@ _WEIGHTS = tuple(pow(2, 17 - i, 11) for i in range(17))  # 7, 9, 10, 5, 8, 4, 2,
 _CHECK_MAP = "10X98765432"
 _OLD_FOREIGN_SHAPE = r"[A-Z]{3}[0-9]{12}"  # 3 letters (the nationality), 12 digits
 _OLD_FOREIGN_NUMBER = re.compile(_OLD_FOREIGN_SHAPE)
-EARLIEST_BIRTH = dt.date(
-    1800, 1, 1
-)  # GB 11643-1999's own example, 440524188001010014, is born 1880
+# GB 11643-1999's own example, 440524188001010014, is born 1880
+EARLIEST_BIRTH = dt.date(1800, 1, 1)
 
 CardKind = Literal["resident", "hmt_residence_permit", "foreign_permanent_residence"]
 CARD_KINDS: tuple[CardKind, ...] = (

@@ -21,6 +21,8 @@ from devices import registry
 from devices.errors import DeviceError
 from devices.state import DeviceState
 
+from .units import USB_ID
+
 SYSFS = Path("/sys")
 LPINFO_TIMEOUT_S = 30.0
 
@@ -82,51 +84,49 @@ def usb_printers(sysfs: Path = SYSFS) -> list[Found]:
     rather than 0x07; a USB-serial chip says 0xFF too, but its driver has it). The suggestion
     names the interface's own bulk endpoints: a printer whose differ from python-escpos's
     defaults (in 0x82, out 0x01) takes the job and prints nothing."""
-    found: dict[str, Found] = {}  # one line a device, however many interfaces it has
-    printer_class: set[str] = set()
+    # one line a device, however many interfaces it has: its first printer-class one, else its
+    # first vendor one; (printer class?, the line)
+    found: dict[str, tuple[bool, Found]] = {}
     for link in sorted((sysfs / "bus" / "usb" / "devices").glob("*:*")):
         interface = link.resolve()  # a link into /sys/devices, where the device is its parent
         klass = _read(interface / "bInterfaceClass").lower()
         in_ep, out_ep = _bulk_endpoints(interface)
         # usbfs: a libusb program (the kiosk itself, on escpos-usb) has claimed it
         vendor_specific = klass == "ff" and _driver(interface) in ("", "usbfs")
-        if not (klass == "07" or (vendor_specific and out_ep is not None)):
+        printer = klass == "07"
+        if not (printer or (vendor_specific and out_ep is not None)):
             continue
         device = interface.parent
         vid, pid = _read(device / "idVendor"), _read(device / "idProduct")
-        if not (_is_hex(vid) and _is_hex(pid)):
-            continue
+        key = f"{vid}:{pid}"
+        if USB_ID.match(key) is None or (key in found and (found[key][0] or not printer)):
+            continue  # not a device's ids (install --receipt-usb reads them), or already listed
         label = " ".join(
             x for x in (_read(device / "manufacturer"), _read(device / "product")) if x
-        ) or ("USB printer" if klass == "07" else "USB device")
-        if klass != "07":
+        ) or ("USB printer" if printer else "USB device")
+        if not printer:
             label += " (vendor-specific interface, no driver: perhaps an ESC/POS receipt printer)"
         endpoints = "".join(
             f" {name}=0x{address:02x}"
             for name, address in (("in_ep", in_ep), ("out_ep", out_ep))
             if address is not None
         )
-        if f"{vid}:{pid}" in found and (klass != "07" or f"{vid}:{pid}" in printer_class):
-            continue  # one line a device: its first printer-class interface, else its first
-        if klass == "07":
-            printer_class.add(f"{vid}:{pid}")
-        found[f"{vid}:{pid}"] = Found(
-            "receipt_printer",
-            f"usb {vid}:{pid}",
-            label,
-            f"devices set receipt_printer escpos-usb vendor_id=0x{vid} product_id=0x{pid}"
-            + endpoints,
+        found[key] = (
+            printer,
+            Found(
+                "receipt_printer",
+                f"usb {key}",
+                label,
+                f"devices set receipt_printer escpos-usb vendor_id=0x{vid} product_id=0x{pid}"
+                + endpoints,
+            ),
         )
-    return list(found.values())
+    return [line for _, line in found.values()]
 
 
 def _driver(interface: Path) -> str:
     link = interface / "driver"
     return link.resolve().name if link.exists() else ""
-
-
-def _is_hex(text: str) -> bool:
-    return len(text) == 4 and all(c in "0123456789abcdefABCDEF" for c in text)
 
 
 def _bulk_endpoints(interface: Path) -> tuple[int | None, int | None]:

@@ -180,7 +180,7 @@ def parse_lines(lines: Iterable[str], known_usccs: dict[str, str], today: dt.dat
             if load_profile(region).collected_only(record["domain"]):
                 unreported.setdefault((region, record["domain"]), []).append(number)
             if record["confirmed_by_effective_document"] is None:
-                unsaid.setdefault(regions[record["uscc"]], []).append(number)
+                unsaid.setdefault(region, []).append(number)
         except _Bad as exc:
             errors.append((number, str(exc)))
     if errors:
@@ -210,9 +210,8 @@ def _unsaid_note(profile: Profile, numbers: list[int]) -> tuple[int, str]:
 
 
 def _unreported_note(profile: Profile, name: str, numbers: list[int]) -> tuple[int, str]:
-    """One note per collection-table domain no report shows (Gansu's tables collect 15 more
-    domains than its reports have): a routine file must not push the notes that change a
-    report out of the 20 printed."""
+    """One note per collection-table domain no report shows (15 of Gansu's 47): a routine file
+    must not push the notes that change a report out of the 20 printed."""
     return (
         numbers[0],
         f"domain_not_reported: “{name}”在{profile.region_name}的数据归集表中，但没有对应的"

@@ -154,11 +154,7 @@ class Profile:
     def collected_only(self, name: object) -> bool:
         """A domain of the region's data-collection table that no report domain shows (Gansu's
         附表1 collects 47, its reports have 38): records filed there are kept, never reported."""
-        return (
-            isinstance(name, str)
-            and name in self.collection_names
-            and (self.collection_names[name] is None)
-        )
+        return isinstance(name, str) and self.collection_names.get(name, "") is None
 
     def effective_max_years(self, today: dt.date) -> int:
         """The longest period in whole years a request can have today: with the floor lifting
