@@ -16,7 +16,7 @@ test: setup
 	@echo "[test] mypy (strict, every package)"
 	@$(VENV)/mypy
 	@echo "[test] pytest"
-	@$(VENV)/python -m pytest -q -n auto --maxprocesses 4 --dist loadscope --durations 15
+	@$(VENV)/python -m pytest -q -n auto --maxprocesses 4 --dist loadscope --no-loadscope-reorder --durations 15
 
 lint:
 	@$(VENV)/ruff check . && $(VENV)/ruff format --check .

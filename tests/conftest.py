@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,6 +10,21 @@ import pytest
 
 from .platform_client import ServiceProcess, TerminalClient, cli, start_service
 from .provision_support import kiosk_terminal  # noqa: F401 - the provisioning tests' terminal
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Longest work first, so that `--dist loadscope` never leaves one worker running a long
+    module alone at the end: modules marked `runs_long(minutes)` by those minutes, then the
+    rest with the most tests first."""
+    tests = Counter(item.nodeid.split("::")[0] for item in items)
+    first_seen = {path: i for i, path in enumerate(tests)}
+
+    def order(item: pytest.Item) -> tuple[float, int, int]:
+        path = item.nodeid.split("::")[0]
+        mark = item.get_closest_marker("runs_long")
+        return -(mark.args[0] if mark else 0.0), -tests[path], first_seen[path]
+
+    items.sort(key=order)
 
 
 @pytest.fixture(scope="session")

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.runs_long(1.5)  # every benchmark run once, quick
 ROOT = Path(__file__).resolve().parents[1]
 NOT_SCRIPTS = {"__init__", "quick", "raw_http"}
 

@@ -15,6 +15,7 @@ import zxingcpp
 
 from kiosk.demo_rig import demo_people
 
+pytestmark = pytest.mark.runs_long(2)  # the demo walked in four modes
 ROOT = Path(__file__).resolve().parents[1]
 SCENES = {  # one step of each part the issue asks the walk-through to show
     "card_on_reader": "choose_enterprise",

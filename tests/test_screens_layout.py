@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from kivy.graphics import Color, Rectangle
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.floatlayout import FloatLayout
@@ -31,6 +32,7 @@ from screens.widgets import KioskButton
 from .kivy_env import KioskTestCase, Window, sample_snapshots, screen_variants, visible_widgets
 from .layout_check import LayoutCheck
 
+pytestmark = pytest.mark.runs_long(3)  # every screen drawn in eight variants
 LANDSCAPE = (1920, 1080)
 PORTRAIT = (1080, 1920)
 SXGA = (1280, 1024)
