@@ -80,7 +80,6 @@ GENERIC_ON_PURPOSE = frozenset({
     "alert_not_found", "command_not_found", "terminal_not_found", "bundle_not_found",
     "call_id_reused", "help_call_already", "help_call_ambiguous", "command_finished",
     "terminal_never_seen", "events_racing", "unknown_command", "event_time_out_of_range",
-    "duplicate_event_id",
     "invalid_bundle", "too_many_requests", "too_many_logins", "weak_password",
     "invalid_username", "username_taken", "invalid_role",
 })  # fmt: skip

@@ -100,6 +100,7 @@ _FIELD_PROBLEMS = (
     ("literal_error", "取值不在允许范围内"),
     ("date", "日期格式应为YYYY-MM-DD"),
     ("value_error", "格式不正确"),
+    ("string_pattern_mismatch", "格式不正确"),
     ("string", "应为文字"),
     ("list", "应为列表"),
     ("dict", "应为对象"),

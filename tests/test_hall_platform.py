@@ -223,7 +223,7 @@ def test_a_replayed_terminal_call_is_refused_whether_it_was_answered_or_refused(
         (mine + "/heartbeat", beat(command_results=foreign), 422),
         (f"/v1/terminals/{other.id}/heartbeat", beat(), 403),
         (mine + "/events", {"events": [event]}, 200),
-        (mine + "/events", {"events": [event, event]}, 422),
+        (mine + "/events", {"events": [dict(event, at="2020-01-01T00:00:00+08:00")]}, 422),
         (mine + "/assistance", help_call, 200),
     ]
     for path, body, status in calls:
@@ -252,7 +252,9 @@ def test_help_call_acknowledged_by_staff_reaches_the_next_heartbeat(
     seen = kiosk.heartbeat().json()["help_calls"]
     assert seen == [{"call_id": call_id, "status": "acknowledged", "staff": "李主任"}]
     assert staff.post(f"/halls/{hall}/help-calls/{call_id}/resolve").status_code == 200
-    assert kiosk.heartbeat().json()["help_calls"] == []
+    told = kiosk.heartbeat().json()  # DESIGN §3's status, resolved in so many words
+    assert told["help_calls"] == [{"call_id": call_id, "status": "resolved", "staff": "李主任"}]
+    assert told["next_interval_s"] == 30  # nobody waits any more
     assert staff.post(f"/halls/{hall}/help-calls/{call_id}/resolve").status_code == 409
     actions = staff.http.get(f"/halls/{hall}/audit").json()["actions"]
     assert {"help_call_acknowledged", "help_call_resolved"} <= {a["action"] for a in actions}
@@ -322,6 +324,56 @@ def test_commands_are_delivered_until_their_result_comes_back(
     assert terminal_in(staff.state(hall), kiosk.id)["availability"] == "locked"
     foreign = beat(command_results=[{"command_id": "C0000000000000000", "status": "executed"}])
     assert kiosk.heartbeat(foreign).status_code == 422
+
+
+def test_a_result_that_outran_its_commands_expiry_is_recorded(
+    platform: ServiceProcess, hall: str, staff: Staff
+) -> None:
+    kiosk = Kiosk(platform, hall)
+    kiosk.heartbeat()
+    sent = staff.post(f"/halls/{hall}/terminals/{kiosk.id}/commands", {"kind": "print_test_page"})
+    command_id = sent.json()["command_id"]
+    assert kiosk.heartbeat().json()["commands"][0]["command_id"] == command_id
+    with sqlite3.connect(platform.db) as db:  # its expiry passes while the page prints
+        db.execute("UPDATE terminal_commands SET expires_at = '2020-01-01 00:00:00.000000' "
+                   "WHERE command_id = ?", (command_id,))  # fmt: skip
+    assert kiosk.heartbeat().json()["commands"] == []
+
+    def shown() -> dict[str, Any]:
+        return next(c for c in staff.state(hall)["commands"] if c["command_id"] == command_id)
+
+    assert shown()["status"] == "expired"
+    late = [{"command_id": command_id, "status": "executed", "detail": None}]
+    assert kiosk.heartbeat(beat(command_results=late)).status_code == 200
+    assert shown()["status"] == "executed"  # the page did print
+
+
+def test_help_reasons_past_designs_list_and_null_details_are_taken(
+    platform: ServiceProcess, hall: str, staff: Staff
+) -> None:
+    """DESIGN §8's reasons end with "…" and leave `detail` untyped; free text stays out (it could
+    carry a name)."""
+    kiosk = Kiosk(platform, hall)
+    call = kiosk.assist(reason="printer_smoking")
+    assert call.status_code == 200, call.text
+    (shown,) = [
+        c for c in staff.state(hall)["help_calls"] if c["call_id"] == call.json()["call_id"]
+    ]
+    assert shown["reason"] == "printer_smoking" and shown["status"] == "open"
+    refused = kiosk.assist(reason="A4 printer is smoking")
+    assert refused.status_code == 422 and "格式不正确" in refused.json()["error"]["message"]
+    assert kiosk.heartbeat(beat(**{"devices.a4_printer.detail": None})).status_code == 200
+
+
+def test_numbers_past_what_a_database_holds_are_refused_not_a_server_error(
+    platform: ServiceProcess, hall: str, staff: Staff
+) -> None:
+    for number in ("99999999999999999999999", str(2**63), "0", "-1"):
+        acked = staff.post(f"/halls/{hall}/alerts/{number}/acknowledge")
+        assert acked.status_code == 422, (number, acked.text)
+        fetched = staff.http.get(f"/halls/{hall}/diagnostics/{number}")
+        assert fetched.status_code == 422, (number, fetched.text)
+    assert staff.post(f"/halls/{hall}/alerts/{2**63 - 1}/acknowledge").status_code == 404
 
 
 def test_hall_staff_may_lock_but_not_restart(platform: ServiceProcess, hall: str) -> None:
@@ -440,20 +492,24 @@ def test_events_are_stored_once_and_personal_data_never(
     platform: ServiceProcess, hall: str
 ) -> None:
     kiosk = Kiosk(platform, hall)
-    planted = ("620102198506120035", "916201020009900016", "13912345678", "USA620180010100")
+    planted = ("620102198506120035", "916201020009900016", "13912345678", "USA620180010100",
+               "91350100m000100y43")  # fmt: skip
     events = [
         {"event_id": "ev-" + secrets.token_hex(6), "kind": "print_done",
          "at": dt.datetime.now(dt.UTC).isoformat(), "fields": {"phase": "a4", "note": f"for {p}"}}
         for p in planted
     ]  # fmt: skip
-    assert kiosk.events(events).json() == {"accepted": 4, "duplicates": 0}
-    assert kiosk.events(events).json() == {"accepted": 0, "duplicates": 4}
+    assert kiosk.events(events).json() == {"accepted": 5, "duplicates": 0}
+    assert kiosk.events(events).json() == {"accepted": 0, "duplicates": 5}
     assert kiosk.events([]).json() == {"accepted": 0, "duplicates": 0}
     kiosk.heartbeat(beat(last_error=f"card {planted[0]} refused",
                          **{"devices.a4_printer.detail": planted[1]}))  # fmt: skip
     kiosk.assist()
     stale = [dict(events[0], event_id="ev-" + secrets.token_hex(6), at="2020-01-01T00:00:00+08:00")]
-    assert kiosk.events(stale).status_code == 422
+    assert kiosk.events(stale).status_code == 422  # older than any statistics
+    old = (dt.datetime.now(dt.UTC) - dt.timedelta(days=200)).isoformat()
+    twice = dict(events[0], event_id="ev-" + secrets.token_hex(6), at=old)  # kept offline long
+    assert kiosk.events([twice, twice]).json() == {"accepted": 1, "duplicates": 1}
     china_now = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).replace(tzinfo=None)
     naive = [dict(events[0], event_id="ev-" + secrets.token_hex(6), at=china_now.isoformat())]
     assert kiosk.events(naive).json() == {"accepted": 1, "duplicates": 0}  # the hall's time

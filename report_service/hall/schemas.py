@@ -27,6 +27,7 @@ from .vocabulary import (
     CODE,
     COMMAND_KINDS,
     DEVICE_STATES,
+    HELP_REASON,
     HELP_REASONS,
     PAPER,
     STEP,
@@ -50,6 +51,8 @@ Code = Annotated[str, StringConstraints(pattern=f"^{CODE.pattern}$")]
 ClientId = Annotated[str, StringConstraints(pattern=f"^{CLIENT_ID.pattern}$")]
 ShortText = Annotated[str, StringConstraints(max_length=200)]
 Count = Annotated[int, Field(ge=0, le=1_000_000_000)]
+# a device's or a command's free detail: JSON's null is none
+Detail = Annotated[ShortText, BeforeValidator(lambda value: "" if value is None else value)]
 TEN_YEARS_S = 10 * 365 * 86_400
 
 
@@ -84,7 +87,7 @@ class DeviceReport(_Strict):
     state: one_of(DEVICE_STATES)  # type: ignore[valid-type]
     paper: one_of(PAPER) | None = None  # type: ignore[valid-type]
     reasons: list[Code] = Field(default_factory=list, max_length=16)
-    detail: ShortText = ""
+    detail: Detail = ""
     cover_open: bool | None = None
     error_code: Code | None = None
 
@@ -105,7 +108,7 @@ class Queue(_Strict):
 class CommandResult(_Strict):
     command_id: Annotated[str, StringConstraints(pattern=r"^C[0-9A-Z]{10,30}$")]
     status: Literal["executed", "failed"]
-    detail: ShortText = ""
+    detail: Detail = ""
 
 
 class Heartbeat(_Strict):
@@ -154,7 +157,12 @@ class Events(_Strict):
 
 class Assistance(_Strict):
     call_id: ClientId
-    reason: one_of(HELP_REASONS)  # type: ignore[valid-type]
+    # DESIGN §8's list ends with "…": a reason the dashboard has no words for is shown as sent
+    reason: Annotated[
+        str,
+        StringConstraints(pattern=f"^{HELP_REASON.pattern}$"),
+        Field(json_schema_extra={"examples": list(HELP_REASONS)}),
+    ]
     step: Annotated[str, StringConstraints(pattern=f"^{STEP.pattern}$")]
 
 

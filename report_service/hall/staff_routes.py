@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 from urllib.parse import parse_qs, urlsplit
 
-from fastapi import Depends, FastAPI, Query, Request
+from fastapi import Depends, FastAPI, Path, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import StreamingResponse
@@ -22,6 +22,8 @@ from .state import hall_state
 
 COOKIE = "hall_session"
 LOGIN_COOKIE = "hall_login"
+# an alert's or a bundle's number, within what the databases store (past it: 422, not a 500)
+RowId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 STREAM_REFRESH_S = 15.0  # a state at least this often: "closed" and "last seen" move with time
 
 
@@ -182,7 +184,7 @@ def add_staff_routes(app: FastAPI, hall: HallService, public_url: str = "") -> N
         return JSONResponse(hall.operations.resolve_call(who, hall_id, call_id, terminal_id))
 
     @app.post("/halls/{hall_id}/alerts/{alert_id}/acknowledge")
-    def acknowledge_alert(hall_id: str, alert_id: int, who: Acting) -> JSONResponse:
+    def acknowledge_alert(hall_id: str, alert_id: RowId, who: Acting) -> JSONResponse:
         return JSONResponse(hall.operations.acknowledge_alert(who, hall_id, alert_id))
 
     @app.post("/halls/{hall_id}/terminals/{terminal_id}/commands")
@@ -201,14 +203,14 @@ def add_staff_routes(app: FastAPI, hall: HallService, public_url: str = "") -> N
 
     @app.get("/halls/{hall_id}/stats")
     def statistics(
-        hall_id: str, who: Member, days: Annotated[int, Query(ge=1, le=366)] = 7
+        hall_id: str, who: Member, days: Annotated[int, Query(ge=1, le=stats.MAX_DAYS)] = 7
     ) -> JSONResponse:
         who.require_hall(hall_id)
         return JSONResponse(stats.hall_stats(hall.ctx, hall_id, days))
 
     @app.get("/halls/{hall_id}/stats.csv")
     def statistics_csv(
-        hall_id: str, who: Member, days: Annotated[int, Query(ge=1, le=366)] = 31
+        hall_id: str, who: Member, days: Annotated[int, Query(ge=1, le=stats.MAX_DAYS)] = 31
     ) -> Response:
         who.require_hall(hall_id)
         body = stats.to_csv(stats.hall_stats(hall.ctx, hall_id, days))
@@ -225,7 +227,7 @@ def add_staff_routes(app: FastAPI, hall: HallService, public_url: str = "") -> N
         return JSONResponse({"actions": stats.staff_actions(hall.ctx, hall_id)})
 
     @app.get("/halls/{hall_id}/diagnostics/{bundle_id}")
-    def diagnostics(hall_id: str, bundle_id: int, who: Member) -> Response:
+    def diagnostics(hall_id: str, bundle_id: RowId, who: Member) -> Response:
         who.require_hall(hall_id)
         bundle = stats.diagnostic_bundle(hall.ctx, hall_id, bundle_id)
         return Response(

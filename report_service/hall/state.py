@@ -8,13 +8,14 @@ import json
 import logging
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from .. import db
 from . import alerts, models
 from .context import HallContext, aware
+from .steady import unresolved_or_since
 from .vocabulary import ALERT_KINDS
 
 log = logging.getLogger("report_service.hall")
@@ -58,8 +59,7 @@ def hall_state(ctx: HallContext, hall_id: str) -> dict[str, Any]:
         calls = s.scalars(
             select(models.HelpCall)
             .where(models.HelpCall.hall_id == hall_id,
-                   or_(models.HelpCall.status != "resolved",
-                       models.HelpCall.resolved_at >= now - RESOLVED_SHOWN))
+                   unresolved_or_since(models.HelpCall, now - RESOLVED_SHOWN))
             .order_by(models.HelpCall.created_at.desc())
         ).all()  # fmt: skip
         active = s.scalars(

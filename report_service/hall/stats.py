@@ -32,6 +32,7 @@ EVENT_COUNTS = {  # statistic -> the kiosk's event kind
     "verifications": "verify_done",
     "objections": "objection_filed",
 }
+MAX_DAYS = 366  # how far back the statistics reach (and events are taken)
 SERVING = frozenset({"in_service", "offline_queueing"})
 COLUMNS = (
     ("date", "日期"),

@@ -1,7 +1,7 @@
 """The common heartbeat, stored in two statements.
 
 Nearly every heartbeat says what the one before said: the terminal is online, nothing staff see
-has changed, no command waits for it, no alert or help call is open. Such a heartbeat changes only
+has changed, no command waits for it, no alert or help call is open (or lately resolved). Such a heartbeat changes only
 when the terminal was last seen and its counters, so it needs no ORM session and no hall version
 bump: one read and one conditional update, in the transaction that records its nonce. Anything
 else takes the full path in telemetry.py, which stays the reference: this path only ever declines.
@@ -15,7 +15,7 @@ import datetime as dt
 import json
 from typing import Any
 
-from sqlalchemy import bindparam, exists, select, update
+from sqlalchemy import ColumnElement, bindparam, exists, or_, select, update
 from sqlalchemy.engine import Connection
 
 from . import models
@@ -24,6 +24,16 @@ from . import models
 SHOWN = ("availability", "reason", "devices", "queue", "app_version", "last_error", "link")
 # what a steady heartbeat writes
 QUIET = ("last_seen", "interval_s", "counters", "uptime_s", "offline_at")
+
+# a call resolved this long ago is still in the heartbeat's answer, as `resolved`
+RESOLVED_LISTED = dt.timedelta(minutes=10)
+
+
+def unresolved_or_since(calls: Any, since: Any) -> ColumnElement[bool]:
+    """Help calls not resolved, or resolved at `since` or later (a datetime or a bind parameter);
+    `calls` the model or its table's columns."""
+    return or_(calls.status != "resolved", calls.resolved_at >= since)
+
 
 _TS = models.TerminalState.__table__.c
 _AL = models.Alert.__table__.c
@@ -38,7 +48,12 @@ _LOOK = select(
     exists()
     .where(_CMD.terminal_id == _TS.terminal_id, _CMD.status.in_(("pending", "sent")))
     .label("commanded"),
-    exists().where(_HC.terminal_id == _TS.terminal_id, _HC.status != "resolved").label("calling"),
+    exists()
+    .where(
+        _HC.terminal_id == _TS.terminal_id,
+        unresolved_or_since(_HC, bindparam("since", type_=_HC.resolved_at.type)),
+    )
+    .label("calling"),
 ).where(_TS.terminal_id == bindparam("tid"))
 # link = 'online': a terminal the sweep has just marked offline takes the full path, which logs
 # its return; hall_id: a terminal moved to another hall too
@@ -72,10 +87,12 @@ def state_values(
     }
 
 
-def store_if_steady(conn: Connection, terminal_id: str, values: dict[str, Any]) -> bool:
+def store_if_steady(
+    conn: Connection, terminal_id: str, values: dict[str, Any], now: dt.datetime
+) -> bool:
     """Store a heartbeat that raises no alert and reports no command result (the caller knows)
     if nothing else changed either, in conn's transaction; False, with nothing written, if not."""
-    row = conn.execute(_LOOK, {"tid": terminal_id}).first()
+    row = conn.execute(_LOOK, {"tid": terminal_id, "since": now - RESOLVED_LISTED}).first()
     if (
         row is None
         or row.alerting

@@ -29,18 +29,19 @@ from ..signing import Caller, NonceLedger, PendingNonce, SignedRequest
 from . import alerts, models, steady
 from .context import HallContext, aware
 from .schemas import Assistance, Events, Heartbeat
+from .stats import MAX_DAYS
 
 log = logging.getLogger("report_service.hall")
 
 # an 18-character ID number or credit code, a 15-character old ID number, a mobile number, the
 # 2017 foreigner card's number
 PII_SHAPES = re.compile(
-    r"(?<![0-9A-Za-z])(?:[0-9]{17}[0-9Xx]|[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}"
+    r"(?<![0-9A-Za-z])(?:[0-9]{17}[0-9Xx]|(?i:[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10})"
     r"|[0-9]{15}|1[3-9][0-9]{9})(?![0-9A-Za-z])|" + OLD_FOREIGN_NUMBER_IN_TEXT
 )
 REDACTED = "[已删除]"
 MAX_BUNDLE_BYTES = 2 * 1024 * 1024
-EVENT_PAST = dt.timedelta(days=31)  # the outbox keeps events about this long
+EVENT_PAST = dt.timedelta(days=MAX_DAYS)  # as far back as the statistics reach
 EVENT_FUTURE = dt.timedelta(minutes=10)
 
 
@@ -118,7 +119,7 @@ class Telemetry:
             holding = alerts.conditions(data)
             news = bool(holding or data["command_results"])
             with self._writing(pending) as s:
-                if not news and steady.store_if_steady(s.connection(), terminal_id, values):
+                if not news and steady.store_if_steady(s.connection(), terminal_id, values, now):
                     return {"commands": [], "help_calls": [], "next_interval_s": beat.interval_s}
                 self.ctx.ensure_hall(s, caller.hall_id, caller.region)
                 state = s.get(models.TerminalState, terminal_id)
@@ -126,7 +127,7 @@ class Telemetry:
                 changed |= self._apply_results(s, terminal_id, data["command_results"], now)
                 changed |= alerts.reconcile(s, state, now, holding)
                 commands = self._commands_for(s, terminal_id, now)
-                calls = self._calls_for(s, terminal_id)
+                calls = self._calls_for(s, terminal_id, now)
                 if changed:
                     self.ctx.bump(s, caller.hall_id)
         self.ctx.notify_committed(s)
@@ -171,7 +172,9 @@ class Telemetry:
             command = s.get(models.Command, result["command_id"])
             if command is None or command.terminal_id != terminal_id:
                 raise unprocessable("unknown_command", "命令结果对应的命令不存在。")
-            if command.status in ("pending", "sent"):  # a repeated result changes nothing
+            late = command.status == "expired" and command.sent_at is not None
+            # a repeated result changes nothing; one that outran its command's expiry is the truth
+            if command.status in ("pending", "sent") or late:
                 command.status, command.finished_at = result["status"], now
                 command.detail = result["detail"] or None
                 changed = True
@@ -203,11 +206,13 @@ class Telemetry:
             })  # fmt: skip
         return out
 
-    def _calls_for(self, s: Session, terminal_id: str) -> list[dict[str, Any]]:
+    def _calls_for(self, s: Session, terminal_id: str, now: dt.datetime) -> list[dict[str, Any]]:
+        """The terminal's calls staff have not resolved, and those they resolved lately: the
+        kiosk hears `resolved` in so many words (DESIGN §3 `help_calls:[{call_id, status}]`)."""
         rows = s.scalars(
             select(models.HelpCall)
             .where(models.HelpCall.terminal_id == terminal_id,
-                   models.HelpCall.status != "resolved")
+                   steady.unresolved_or_since(models.HelpCall, now - steady.RESOLVED_LISTED))
             .order_by(models.HelpCall.created_at)
         ).all()  # fmt: skip
         return [call_json(c) for c in rows]
@@ -222,8 +227,6 @@ class Telemetry:
                 if not now - EVENT_PAST <= event.at <= now + EVENT_FUTURE:
                     raise unprocessable("event_time_out_of_range", "事件时间不在允许范围内。")
             ids = [e.event_id for e in batch.events]
-            if len(set(ids)) != len(ids):
-                raise unprocessable("duplicate_event_id", "同一批事件中有重复的事件编号。")
             for attempt in (1, 2):  # a redelivery racing this one: the second pass sees its rows
                 try:
                     fresh = self._store_events(pending, terminal_id, batch, ids, now)
@@ -246,7 +249,11 @@ class Telemetry:
                     models.TerminalEvent.event_id.in_(ids),
                 )
             ))  # fmt: skip
-            fresh = [e for e in batch.events if e.event_id not in seen]
+            fresh = []
+            for event in batch.events:  # an id twice in one batch: the first one counts
+                if event.event_id not in seen:
+                    seen.add(event.event_id)
+                    fresh.append(event)
             for event in fresh:
                 s.add(models.TerminalEvent(
                     terminal_id=terminal_id, event_id=event.event_id, kind=event.kind,

@@ -92,6 +92,7 @@ STAFF_ROLES = {
 
 # a reason, a counter name, an event kind: short machine words, never free text
 CODE = re.compile(r"[a-z][a-z0-9_.-]{0,47}")
+HELP_REASON = re.compile(r"[a-z][a-z0-9_]{0,31}")  # HELP_REASONS' words, or another code
 STEP = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,39}")  # the kiosk's step names, or a client's
 CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")  # event and call ids, unique per terminal
 
