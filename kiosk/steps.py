@@ -151,7 +151,7 @@ class Snapshot:
     """Everything a screen renders; a new one after every change.
 
     The step's rule (`STEPS`) answers the questions that depend on the step alone (`show_home`,
-    `show_help`, …); `show_back` depends on the session too, so the journey works it out.
+    `show_help`, …); `show_back` depends on the session too, so the stage works it out.
     """
 
     step: Step

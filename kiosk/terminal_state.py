@@ -61,8 +61,8 @@ class TerminalState:
         stage.idle_timeout_s, stage.countdown_s = idle_timeout_s, countdown_s
 
     def help_calls_update(self, calls: Sequence[HelpCallState]) -> None:
-        """The platform's word on this terminal's unresolved calls; a call it no longer lists
-        after it had it open was resolved."""
+        """The platform's word on this terminal's calls (unresolved ones, and those resolved in
+        the last minutes); a call it no longer lists after it had it open was resolved."""
         listed = {c.call_id for c in calls}
         for call in calls:
             self._stage.help_update(call.call_id, call.status, call.staff)

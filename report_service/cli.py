@@ -39,7 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
             "--keys",
             metavar="DIR",
             help=f"the key directory (default ${KEYS_ENV}, else <database file>.keys beside a "
-            "SQLite file; a PostgreSQL database needs one)",
+            "SQLite file, else the state directory for PostgreSQL; see README)",
         )
         return p
 
