@@ -21,6 +21,7 @@ from pydantic import ValidationError
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from . import db
 from .errors import INTERNAL, api_error_response, error_response, from_library
 from .http_guard import MAX_BODY_BYTES, note_error
 from .report_build import ReportRequest
@@ -106,7 +107,7 @@ class ReportFastPath:
         """On a database thread: the signature, the session and the request's reads."""
         token = bearer_token(headers.get("authorization"))
         key = headers.get("idempotency-key")
-        with self.service.engine.connect() as conn:  # one pool checkout for the reads
+        with db.reading(self.service.engine) as conn:  # one pool checkout for the reads
             signed = self.service.auth.verify_signature(
                 "POST", "/v1/reports", headers, body, token, conn
             )

@@ -199,7 +199,7 @@ class ReportIssuer:
             profile = self.profile_for(caller.region)
             today = self.clock().date()
             scope = {"tid": caller.terminal_id, "pid": person_id, "key": key}
-            with db.using(self.engine, conn) as c:
+            with db.using(self.engine, conn, reads_only=True) as c:
                 existing = c.execute(_BY_KEY, scope).first()
                 if existing is not None:
                     pending.record()

@@ -235,7 +235,7 @@ class Logins:
             raise unauthorized("session_required", "请先刷身份证或扫码登录。")
         row = session
         if row is None:
-            with self.engine.connect() as conn:
+            with db.reading(self.engine) as conn:
                 row = conn.execute(_SESSION, {"th": token_hash(bearer)}).first()
         if row is None or row.session_terminal != caller.terminal_id:
             raise unauthorized("session_invalid", "登录已失效，请重新刷身份证或扫码登录。")

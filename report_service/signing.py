@@ -135,7 +135,7 @@ class RequestAuth:
             raise unauthorized("bad_nonce", "请求随机数格式错误。")
         terminal = None
         if len(terminal_id) <= 64:
-            with using(self.engine, conn) as c:
+            with using(self.engine, conn, reads_only=True) as c:
                 params = {"tid": terminal_id, "nonce": nonce, "th": token_hash(bearer)}
                 terminal = c.execute(_TERMINAL, params).first()
         if terminal is None or terminal.revoked:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import hashlib
 
 import httpx
+import psycopg
 import pytest
+from sqlalchemy import text
 
-from report_service import crypto
+from report_service import crypto, db
 
 from .platform_client import start_service
-from .postgres_server import pg_bin, seeded_platforms
+from .postgres_server import pg_bin, postgres_server, seeded_platforms
 from .test_region_rules import EXPECTED, check_region, load_casebooks
 
 pytestmark = pytest.mark.postgres
@@ -56,3 +58,22 @@ def test_one_terminal_per_enrollment_token_on_postgresql(pg_platform, tmp_path):
         check_one_terminal_per_token([pg_platform, second])  # two processes, one database
     finally:
         second.stop()
+
+
+def test_connections_the_server_dropped_are_replaced_not_handed_out():
+    """A restarted server (or a firewall) leaves the pool's connections dead: one idle past the
+    limit is checked before use and replaced."""
+    if pg_bin() is None:
+        pytest.skip(reason="PostgreSQL not installed: `make test` installs it; this machine cannot")
+    with postgres_server() as url:
+        engine = db.make_engine(url, idle_ping_s=0.0)
+        with db.reading(engine) as conn:
+            mine = conn.execute(text("SELECT pg_backend_pid()")).scalar()
+        with psycopg.connect(url, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", (mine,))
+        for _ in range(3):  # the dropped one is replaced, for readers and writers alike
+            with db.reading(engine) as conn:
+                assert conn.execute(text("SELECT pg_backend_pid()")).scalar() != mine
+            with engine.begin() as conn:
+                assert conn.execute(text("SELECT 1")).scalar() == 1
+        engine.dispose()
