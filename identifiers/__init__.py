@@ -11,6 +11,7 @@ platform each word it for their own readers.
 
 from .credit_codes import (
     USCC_CHARSET,
+    USCC_IN_TEXT,
     USCC_LENGTH,
     UsccProblem,
     normalize_uscc,
@@ -40,6 +41,7 @@ __all__ = [
     "LONG_TERM",
     "OLD_FOREIGN_NUMBER_IN_TEXT",
     "USCC_CHARSET",
+    "USCC_IN_TEXT",
     "USCC_LENGTH",
     "CardKind",
     "IdProblem",

@@ -12,6 +12,10 @@ import enum
 
 USCC_LENGTH = 18
 USCC_CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # no I, O, S, V, Z (GB 32100-2015 table 1)
+# a credit code's shape inside other text, in either case (a scrub also catches one typed lower)
+USCC_IN_TEXT = (
+    r"(?<![0-9A-Za-z])(?i:[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10})(?![0-9A-Za-z])"
+)
 _VALUE = {c: i for i, c in enumerate(USCC_CHARSET)}
 _WEIGHTS = tuple(pow(3, i, 31) for i in range(17))  # 1, 3, 9, 27, 19, 26, ...
 

@@ -29,7 +29,7 @@ from sqlalchemy import (
     event,
 )
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import InvalidatePoolError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from . import sqlite_writes
@@ -282,8 +282,8 @@ def _ping_when_idle(engine: Engine, idle_s: float) -> None:
         try:
             engine.dialect.do_ping(dbapi_conn)
             dbapi_conn.rollback()  # the ping's own transaction: a reader may need autocommit
-        except Exception as exc:  # the pool connects afresh (up to three times)
-            raise DisconnectionError("an idle connection failed its ping") from exc
+        except Exception as exc:  # the server went away: every older pooled connection with it
+            raise InvalidatePoolError("an idle connection failed its ping") from exc
 
 
 @contextmanager

@@ -22,7 +22,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     def order(item: pytest.Item) -> tuple[float, int, int]:
         path = item.nodeid.split("::")[0]
         mark = item.get_closest_marker("runs_long")
-        return -(mark.args[0] if mark else 0.0), -tests[path], first_seen[path]
+        minutes = float(mark.kwargs.get("minutes", mark.args[0] if mark.args else 1)) if mark else 0
+        return -minutes, -tests[path], first_seen[path]
 
     items.sort(key=order)
 

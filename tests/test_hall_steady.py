@@ -77,21 +77,35 @@ def test_a_beat_like_the_last_is_stored_and_any_news_declined(engine: Engine) ->
         assert not store(engine, latest, changed)
     assert last_seen(engine) == later  # nothing written by any of them
 
-    waiting = [
-        models.Alert(terminal_id=TERMINAL, hall_id=HALL, kind="paper_low", raised_at=NOW,
-                     active_key="x"),
-        models.Command(command_id="C0000000000STEADY", terminal_id=TERMINAL, hall_id=HALL, kind="lock",
-                       args="{}", status="sent", created_at=NOW, created_by="t",
-                       expires_at=NOW + dt.timedelta(hours=1)),
-        models.HelpCall(terminal_id=TERMINAL, call_id="c1", hall_id=HALL, reason="other",
-                        step="summary", status="resolved", created_at=NOW,
-                        resolved_at=latest - dt.timedelta(minutes=9)),
-    ]  # fmt: skip
+    def call(status: str, resolved_ago: dt.timedelta | None = None) -> models.HelpCall:
+        resolved = latest - resolved_ago if resolved_ago else None
+        return models.HelpCall(terminal_id=TERMINAL, call_id="c1", hall_id=HALL, reason="other",
+                               step="summary", status=status, created_at=NOW,
+                               resolved_at=resolved)  # fmt: skip
+
+    def command(status: str) -> models.Command:
+        return models.Command(command_id="C0000000000STEADY", terminal_id=TERMINAL, hall_id=HALL,
+                              kind="lock", args="{}", status=status, created_at=NOW,
+                              created_by="t", expires_at=NOW + dt.timedelta(hours=1))  # fmt: skip
+
+    alert = models.Alert(terminal_id=TERMINAL, hall_id=HALL, kind="paper_low", raised_at=NOW,
+                         active_key="x")  # fmt: skip
+    waiting = [alert, command("pending"), command("sent"), call("open"), call("acknowledged"),
+               call("resolved", dt.timedelta(minutes=9))]  # fmt: skip
     for row in waiting:
         with db.session_factory(engine).begin() as s:
             s.add(row)
         assert not store(engine, latest, values(latest))  # the full path has work to do
         with db.session_factory(engine).begin() as s:
             s.delete(s.merge(row))
-    assert store(engine, latest, values(latest))
+    cleared = models.Alert(terminal_id=TERMINAL, hall_id=HALL, kind="paper_low", raised_at=NOW,
+                           cleared_at=later, active_key=None)  # fmt: skip
+    done = [command("executed"), call("resolved", dt.timedelta(minutes=11)), cleared]
+    with db.session_factory(engine).begin() as s:
+        s.add_all(done)
+    assert store(engine, latest, values(latest))  # what is over does not hold the path back
     assert last_seen(engine) == latest
+
+    with engine.begin() as conn:  # the sweep marked it offline (no alert outside opening hours)
+        conn.execute(models.TerminalState.__table__.update().values(link="offline"))
+    assert not store(engine, latest + dt.timedelta(seconds=30), values(latest))

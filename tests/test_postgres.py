@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import time
 
 import httpx
 import psycopg
@@ -76,4 +77,28 @@ def test_connections_the_server_dropped_are_replaced_not_handed_out():
                 assert conn.execute(text("SELECT pg_backend_pid()")).scalar() != mine
             with engine.begin() as conn:
                 assert conn.execute(text("SELECT 1")).scalar() == 1
+        engine.dispose()
+
+
+def test_reads_run_without_a_transaction_and_writes_after_them_in_one():
+    """db.reading: each statement its own snapshot (no BEGIN/ROLLBACK round trips); the pooled
+    connection it used is transactional again for the next write, which rolls back whole."""
+    if pg_bin() is None:
+        pytest.skip(reason="PostgreSQL not installed: `make test` installs it; this machine cannot")
+    age = text("SELECT extract(epoch FROM statement_timestamp() - transaction_timestamp())")
+    with postgres_server() as url:
+        engine = db.make_engine(url)  # one pooled connection, used by each block in turn
+        with db.reading(engine) as conn:
+            conn.execute(text("SELECT 1"))
+            time.sleep(0.2)
+            assert conn.execute(age).scalar() < 0.1  # a transaction of its own
+        with engine.connect() as conn, conn.begin():
+            conn.execute(text("CREATE TABLE t (x int)"))
+        with pytest.raises(RuntimeError), engine.connect() as conn, conn.begin():
+            conn.execute(text("INSERT INTO t VALUES (1)"))
+            time.sleep(0.2)
+            assert conn.execute(age).scalar() >= 0.2  # one transaction since the insert
+            raise RuntimeError("the write fails half way")
+        with db.reading(engine) as conn:
+            assert conn.execute(text("SELECT count(*) FROM t")).scalar() == 0
         engine.dispose()

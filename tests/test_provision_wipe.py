@@ -23,7 +23,7 @@ from .provision_support import CARD, Terminal
 USCC = "91350100M000100Y43"
 FOREIGN_2017 = "USA620180010100"  # a 2017 foreigner permanent residence card's number
 PLANTED = [
-    CARD["name"], CARD["id_number"], USCC, "13812345678", FOREIGN_2017,
+    CARD["name"], CARD["id_number"], USCC, USCC.lower(), "13812345678", FOREIGN_2017,
     "-----BEGIN PRIVATE KEY-----",
 ]  # fmt: skip
 
@@ -36,6 +36,7 @@ def test_diagnostics_redact_planted_personal_data(kiosk_terminal: Terminal) -> N
     logs.mkdir()
     (logs / "kiosk.log").write_text(
         f"INFO card read for {CARD['name']} {CARD['id_number']} uscc={USCC} phone 13812345678\n"
+        f"INFO typed uscc={USCC.lower()}\n"
         f"INFO card read {FOREIGN_2017}\n{key}\n"
         "INFO a4: job 12 completed\n"
     )

@@ -22,8 +22,9 @@ from .state import hall_state
 
 COOKIE = "hall_session"
 LOGIN_COOKIE = "hall_login"
-# an alert's or a bundle's number, within what the databases store (past it: 422, not a 500)
-RowId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+# an alert's or a bundle's number, within what both databases store (PostgreSQL's INTEGER is 32
+# bits): past it a 422, not a 500
+RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 STREAM_REFRESH_S = 15.0  # a state at least this often: "closed" and "last seen" move with time
 
 

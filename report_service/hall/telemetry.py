@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from identifiers import OLD_FOREIGN_NUMBER_IN_TEXT
+from identifiers import OLD_FOREIGN_NUMBER_IN_TEXT, USCC_IN_TEXT
 
 from ..clock import CST
 from ..errors import conflict, forbidden, unprocessable
@@ -36,8 +36,10 @@ log = logging.getLogger("report_service.hall")
 # an 18-character ID number or credit code, a 15-character old ID number, a mobile number, the
 # 2017 foreigner card's number
 PII_SHAPES = re.compile(
-    r"(?<![0-9A-Za-z])(?:[0-9]{17}[0-9Xx]|(?i:[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10})"
-    r"|[0-9]{15}|1[3-9][0-9]{9})(?![0-9A-Za-z])|" + OLD_FOREIGN_NUMBER_IN_TEXT
+    r"(?<![0-9A-Za-z])(?:[0-9]{17}[0-9Xx]|[0-9]{15}|1[3-9][0-9]{9})(?![0-9A-Za-z])|"
+    + USCC_IN_TEXT
+    + "|"
+    + OLD_FOREIGN_NUMBER_IN_TEXT
 )
 REDACTED = "[已删除]"
 MAX_BUNDLE_BYTES = 2 * 1024 * 1024
@@ -50,8 +52,9 @@ LONG_NUMBER = re.compile(r"[0-9]{11,}")  # a mobile number's length: ID numbers 
 
 def scrub_word(value: str, where: str, terminal_id: str) -> str:
     """A short machine word (a step, a version) that should hold no long number at all, whatever
-    separates its digits or stands beside them: `x110105-19491231-002X` is an ID number too."""
-    if LONG_NUMBER.search(re.sub(r"[-._+~()\s]", "", value)):  # the separators taken out
+    separates its digits or stands beside them: `x110105-19491231-002X` is an ID number too, and
+    a credit code holds letters between its digits."""
+    if LONG_NUMBER.search(re.sub(r"[-._+~()\s]", "", value)) or PII_SHAPES.search(value):
         log.warning("terminal %s sent a long number in %s; removed", terminal_id, where)
         return REDACTED
     return value
@@ -172,8 +175,9 @@ class Telemetry:
             command = s.get(models.Command, result["command_id"])
             if command is None or command.terminal_id != terminal_id:
                 raise unprocessable("unknown_command", "命令结果对应的命令不存在。")
-            late = command.status == "expired" and command.sent_at is not None
-            # a repeated result changes nothing; one that outran its command's expiry is the truth
+            late = command.status in ("expired", "cancelled") and command.sent_at is not None
+            # a repeated result changes nothing; one that comes after the command was delivered
+            # and then expired or was cancelled is the truth: the terminal did run it
             if command.status in ("pending", "sent") or late:
                 command.status, command.finished_at = result["status"], now
                 command.detail = result["detail"] or None
@@ -227,6 +231,9 @@ class Telemetry:
                 if not now - EVENT_PAST <= event.at <= now + EVENT_FUTURE:
                     raise unprocessable("event_time_out_of_range", "事件时间不在允许范围内。")
             ids = [e.event_id for e in batch.events]
+            if len(set(ids)) != len(ids):
+                log.warning("terminal %s sent an event id twice in one batch; the first kept",
+                            terminal_id)  # fmt: skip
             for attempt in (1, 2):  # a redelivery racing this one: the second pass sees its rows
                 try:
                     fresh = self._store_events(pending, terminal_id, batch, ids, now)
@@ -276,9 +283,10 @@ class Telemetry:
     ) -> dict[str, Any]:
         own_terminal(caller, terminal_id)
         now = self.ctx.now()
-        call = call.model_copy(
-            update={"step": scrub_word(call.step, "assistance.step", terminal_id)}
-        )
+        call = call.model_copy(update={
+            "reason": scrub_word(call.reason, "assistance.reason", terminal_id),
+            "step": scrub_word(call.step, "assistance.step", terminal_id),
+        })  # fmt: skip
         try:
             with self._writing(pending) as s:
                 row = self._call(s, terminal_id, call.call_id)

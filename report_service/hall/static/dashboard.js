@@ -24,7 +24,7 @@ function el(tag, attrs, ...children) {
 }
 
 function word(table, key) {
-  return (table && table[key]) || key || "";
+  return (table && Object.hasOwn(table, key) && table[key]) || key || "";
 }
 
 function ago(iso) {
