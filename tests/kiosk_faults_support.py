@@ -77,9 +77,9 @@ def import_lines() -> list[str]:
     return [json.dumps(r, ensure_ascii=False) for r in rows]
 
 
-@contextlib.contextmanager
 def seeded_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
-    """A `report-service serve` with these people imported, stopped at the end."""
+    """A `report-service serve` with these people imported, stopped at the end (each fault
+    module's `service` fixture)."""
     workdir = tmp_path_factory.mktemp("faults-platform")
     platform = seeded_platform(workdir, 9, import_lines())
     platform.start()

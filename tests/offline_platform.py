@@ -1,9 +1,11 @@
 """The reference platform the offline tests run against: a few synthetic enterprises and the test's
-own people."""
+own people; and the kiosk's log as a technician collects it."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from kiosk.demo_rig import Platform
@@ -20,3 +22,20 @@ def seeded_platform(workdir: Path, seed: int, people: Sequence[str]) -> Platform
     platform.cli("import", "--db", platform.db, str(lines))
     lines.unlink()  # the test's own input, not something the kiosk wrote (the privacy scan)
     return platform
+
+
+@contextmanager
+def kiosk_log(path: Path) -> Iterator[Path]:
+    """Everything the kiosk logs at INFO and above, written to `path` while the block runs."""
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    root = logging.getLogger()
+    old_level = root.level
+    root.setLevel(logging.INFO)
+    root.addHandler(handler)
+    try:
+        yield path
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(old_level)
+        handler.close()

@@ -31,14 +31,9 @@ from .platform_client import ServiceProcess, cli
 NOW_CST = dt.datetime.now(dt.timezone(dt.timedelta(hours=8)))
 
 
-@pytest.fixture(scope="module")
-def hall(platform: ServiceProcess) -> str:
-    return new_hall(platform)
-
-
-@pytest.fixture(scope="module")
-def staff(platform: ServiceProcess, hall: str) -> Staff:
-    return hall_admin(platform, hall)
+# a hall of the module's own, open all day, and its admin logged in (tests/hall_support.py)
+hall = pytest.fixture(scope="module", name="hall")(new_hall)
+staff = pytest.fixture(scope="module", name="staff")(hall_admin)
 
 
 def test_a_heartbeat_shows_the_terminal_and_its_devices_in_words_and_codes(

@@ -25,15 +25,9 @@ from .hall_support import (
 )
 from .platform_client import ServiceProcess, cli, start_service
 
-
-@pytest.fixture(scope="module")
-def hall(platform: ServiceProcess) -> str:
-    return new_hall(platform)
-
-
-@pytest.fixture(scope="module")
-def staff(platform: ServiceProcess, hall: str) -> Staff:
-    return hall_admin(platform, hall)
+# a hall of the module's own, open all day, and its admin logged in (tests/hall_support.py)
+hall = pytest.fixture(scope="module", name="hall")(new_hall)
+staff = pytest.fixture(scope="module", name="staff")(hall_admin)
 
 
 def test_changes_without_a_csrf_token_or_from_another_hall_change_nothing(

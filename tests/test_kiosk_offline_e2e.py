@@ -22,7 +22,7 @@ from kiosk.steps import Step
 from offline_cache import ItemState, OutboxItem
 
 from .casebook import company_and_person, id_number, uscc
-from .offline_platform import seeded_platform
+from .offline_platform import kiosk_log, seeded_platform
 
 COMPANY = uscc("gansu", 9401)
 COMPANY_NAME = "离线测试科技有限公司"
@@ -56,25 +56,15 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     lines = company_and_person("gansu", COMPANY, COMPANY_NAME, PERSON, NAME, "legal_representative")
     platform = seeded_platform(workdir, 3, lines)
     platform.start()
-    # everything the kiosk logs, as a technician would collect it
-    log_file = workdir / "kiosk.log"
-    handler = logging.FileHandler(log_file, encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
-    root = logging.getLogger()
-    old_level = root.level
-    root.setLevel(logging.INFO)
-    root.addHandler(handler)
-    token = platform.add_token("hall-offline")
-    rig = build_rig(workdir / "kiosk", platform.base_url, token, [CARD])
-    rig.kiosk.runner.start()
-    try:
-        yield World(rig, platform, workdir, log_file)
-    finally:
-        rig.close()
-        platform.stop()
-        root.removeHandler(handler)
-        root.setLevel(old_level)
-        handler.close()
+    with kiosk_log(workdir / "kiosk.log") as log_file:
+        token = platform.add_token("hall-offline")
+        rig = build_rig(workdir / "kiosk", platform.base_url, token, [CARD])
+        rig.kiosk.runner.start()
+        try:
+            yield World(rig, platform, workdir, log_file)
+        finally:
+            rig.close()
+            platform.stop()
 
 
 def submit(rig: Rig, intent: object, timeout: float = 30) -> None:

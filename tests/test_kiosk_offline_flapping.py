@@ -11,7 +11,6 @@ OFFLINE_FAULT_SESSIONS sets the number of scripted sessions (default 300).
 
 from __future__ import annotations
 
-import logging
 import os
 import random
 import threading
@@ -39,15 +38,13 @@ from .kiosk_faults_support import (
     seeded_service,
     store_files,
 )
+from .offline_platform import kiosk_log
 
 pytestmark = pytest.mark.runs_long(5)  # a run of 300 sessions
 SESSIONS = int(os.environ.get("OFFLINE_FAULT_SESSIONS", "300"))
 
 
-@pytest.fixture(scope="module")
-def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
-    with seeded_service(tmp_path_factory) as platform:
-        yield platform
+service = pytest.fixture(scope="module", name="service")(seeded_service)
 
 
 @dataclass
@@ -98,13 +95,11 @@ def sessions_run(
 ) -> Iterator[SessionsRun]:
     assert SESSIONS >= 30, "OFFLINE_FAULT_SESSIONS: at least 30"
     workdir = tmp_path_factory.mktemp("flapping")
-    log_file = workdir / "kiosk.log"  # everything the kiosk logs, as a technician collects it
-    handler = logging.FileHandler(log_file, encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
-    root = logging.getLogger()
-    old_level = root.level
-    root.setLevel(logging.INFO)
-    root.addHandler(handler)
+    with kiosk_log(workdir / "kiosk.log") as log_file:  # as a technician collects it
+        yield from _run_sessions(service, workdir, log_file)
+
+
+def _run_sessions(service: Platform, workdir: Path, log_file: Path) -> Iterator[SessionsRun]:
     service.start()
     token = service.add_token("hall-flapping")
     rig = build_rig(workdir / "kiosk", service.base_url, token, [card(p) for p in SESSION_PEOPLE])
@@ -146,9 +141,6 @@ def sessions_run(
     finally:
         slot.close()
         rig.close()
-        root.removeHandler(handler)
-        root.setLevel(old_level)
-        handler.close()
 
 
 def test_every_session_ends_printed_or_with_a_pickup_receipt_while_the_platform_flaps(

@@ -55,10 +55,7 @@ CHILD = Path(__file__).with_name("offline_kiosk_child.py")
 ROOT = CHILD.parents[1]
 
 
-@pytest.fixture(scope="module")
-def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
-    with seeded_service(tmp_path_factory) as platform:
-        yield platform
+service = pytest.fixture(scope="module", name="service")(seeded_service)
 
 
 # --- 1. kill -9 at random points ------------------------------------------------------------------
