@@ -236,6 +236,9 @@ def test_staff_add_on_a_platform_of_one_region_needs_no_region(tmp_path: Path) -
     short = cli_input("short\n", "staff", "add", "--db", f"sqlite:///{fresh}", "--hall", "h-1",
                       "--username", "first", "--role", "hall_staff", "--region", "wuhai")  # fmt: skip
     assert short.returncode == 2 and "至少8个字符" in short.stderr and not fresh.exists()
+    named = cli_input(PASSWORD + "\n", "staff", "add", "--db", f"sqlite:///{fresh}", "--hall",
+                      "h-1", "--username", "u1", "--role", "hall_staff", "--region", "wuhai")  # fmt: skip
+    assert named.returncode == 2 and "用户名应为" in named.stderr and not fresh.exists()
     made = cli_input(PASSWORD + "\n", "staff", "add", "--db", f"sqlite:///{fresh}", "--hall",
                      "h-1", "--username", "first", "--role", "hall_staff", "--region", "wuhai")  # fmt: skip
     assert made.returncode == 0, made.stderr

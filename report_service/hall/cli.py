@@ -19,7 +19,7 @@ from ..errors import ApiError
 from ..profiles import regions
 from . import HallService, models
 from .hours import HoursError, describe, dump_hours, load_hours, parse_hours
-from .staff import password_problem
+from .staff import password_problem, username_problem
 from .vocabulary import STAFF_ROLES
 
 ServiceFor = Callable[[argparse.Namespace], Any]  # the platform service of the --db given
@@ -49,6 +49,9 @@ def add_commands(sub: Any, with_db: Callable[[argparse.ArgumentParser], argparse
     def staff_add(args: argparse.Namespace) -> int:
         """Everything that can be refused before the database is opened is, so that a refused
         command makes no database."""
+        if problem := username_problem(args.username):
+            print(f"report-service staff add: {problem}; nothing was added", file=sys.stderr)
+            return 2
         file = db.sqlite_file(args.db)
         if file is not None and not Path(file).exists() and not args.region:
             print(f"report-service staff: hall {args.hall} is new and there is no database at "

@@ -43,6 +43,13 @@ LOGIN_REFUSED = {
 }
 
 
+def username_problem(username: str) -> str | None:
+    """Why a new staff username is refused, or None."""
+    if 3 <= len(username) <= 64 and username.isascii() and username.isprintable():
+        return None
+    return "用户名应为3至64个英文字母、数字或符号。"
+
+
 def password_problem(password: str) -> str | None:
     """Why a new staff password is refused, or None."""
     return f"密码至少{MIN_PASSWORD}个字符。" if len(password) < MIN_PASSWORD else None
@@ -118,8 +125,8 @@ class StaffAccounts:
             password: str) -> None:  # fmt: skip
         if role not in STAFF_ROLES:
             raise unprocessable("invalid_role", f"角色应为：{'、'.join(STAFF_ROLES)}")
-        if not (3 <= len(username) <= 64 and username.isascii() and username.isprintable()):
-            raise unprocessable("invalid_username", "用户名应为3至64个英文字母、数字或符号。")
+        if problem := username_problem(username):
+            raise unprocessable("invalid_username", problem)
         problem = password_problem(password)
         if problem:
             raise unprocessable("weak_password", problem)
