@@ -312,6 +312,9 @@ def test_help_reasons_past_designs_list_and_null_details_are_taken(
     refused = kiosk.assist(reason="A4 printer is smoking")
     assert refused.status_code == 422 and "格式不正确" in refused.json()["error"]["message"]
     assert kiosk.heartbeat(beat(**{"devices.a4_printer.detail": None})).status_code == 200
+    published = httpx.get(platform.base_url + "/openapi.json", timeout=30).json()["components"]
+    for model in ("DeviceReport", "CommandResult"):  # the schema says so too
+        assert {"type": "null"} in published["schemas"][model]["properties"]["detail"]["anyOf"]
 
 
 def test_events_are_stored_once_and_personal_data_never(

@@ -51,8 +51,8 @@ Code = Annotated[str, StringConstraints(pattern=f"^{CODE.pattern}$")]
 ClientId = Annotated[str, StringConstraints(pattern=f"^{CLIENT_ID.pattern}$")]
 ShortText = Annotated[str, StringConstraints(max_length=200)]
 Count = Annotated[int, Field(ge=0, le=1_000_000_000)]
-# a device's or a command's free detail: JSON's null is none
-Detail = Annotated[ShortText, BeforeValidator(lambda value: "" if value is None else value)]
+# a device's or a command's free detail; JSON's null (in the published schema too) is none
+Detail = Annotated[ShortText | None, AfterValidator(lambda value: value or "")]
 TEN_YEARS_S = 10 * 365 * 86_400
 
 
