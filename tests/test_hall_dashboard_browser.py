@@ -54,6 +54,8 @@ def log_in(driver: Any, base: str, username: str) -> None:
     driver.find_element(By.NAME, "username").send_keys(username)
     driver.find_element(By.NAME, "password").send_keys(PASSWORD)
     driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    # the click returns before the form's navigation: wait for the dashboard, not the login page
+    wait_for(driver, "return document.getElementById('live') !== null", timeout=20.0)
 
 
 @pytest.fixture(scope="module")
@@ -112,7 +114,7 @@ def test_answering_a_call_and_sending_a_command_from_the_page(
         click(driver, f'[data-call="{call_id}"] button.primary')
         wait_for(
             driver,
-            f"return document.querySelector('[data-call=\"{call_id}\"]').className.includes('acknowledged')",
+            f"return document.querySelector('[data-call=\"{call_id}\"]')?.className.includes('acknowledged')",
         )
         assert kiosk.heartbeat(beat()).json()["help_calls"] == [
             {"call_id": call_id, "status": "acknowledged", "staff": "张组长"}
