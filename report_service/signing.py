@@ -6,12 +6,12 @@ from __future__ import annotations
 import functools
 import hashlib
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from sqlalchemy import and_, bindparam, delete, exists, insert, select
+from sqlalchemy import CTE, Insert, and_, bindparam, delete, exists, insert, select
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -79,6 +79,15 @@ class PendingNonce:
         if signed is not None:
             self.recorded = signed  # in conn's transaction: undone if that rolls back
             self.ledger.record_nonce(signed, conn)
+
+    def record_by(self, write: Callable[[SignedRequest], bool]) -> bool:
+        """Record the nonce through `write`: one statement that records it if, and only if, it
+        writes, and says whether it did; if it did not (or raised), the nonce stays to record."""
+        signed = self.signed
+        if signed is None or not write(signed):
+            return False
+        self.signed, self.recorded = None, signed
+        return True
 
     def rolled_back(self) -> None:
         """The transaction it was recorded in rolled back: it is to be recorded again."""
@@ -162,17 +171,43 @@ class RequestAuth:
             self._insert_nonce(conn, signed)
 
     def _insert_nonce(self, conn: Connection, signed: SignedRequest) -> None:
-        terminal_id = signed.caller.terminal_id
-        conn.execute(
-            _INSERT_NONCE,
-            {"terminal_id": terminal_id, "nonce": signed.nonce, "seen_at": signed.seen_at},
-        )
-        if secrets.randbelow(256) == 0:  # now and then, forget nonces past the window
-            conn.execute(delete(db.Nonce).where(db.Nonce.seen_at < signed.seen_at - 2 * MAX_SKEW_S))
+        conn.execute(_INSERT_NONCE, nonce_row(signed))
+        forget_old_nonces_now_and_then(conn, signed)
 
     @functools.lru_cache(maxsize=4096)  # noqa: B019 - the service lives as long as the process
     def _terminal_key(self, public_key_b64: str) -> Ed25519PublicKey:
         return crypto.load_public_key(public_key_b64)
+
+
+def nonce_row(signed: SignedRequest) -> dict[str, Any]:
+    """The nonce table's row for a signed request."""
+    return {
+        "terminal_id": signed.caller.terminal_id,
+        "nonce": signed.nonce,
+        "seen_at": signed.seen_at,
+    }
+
+
+def nonce_for_each(rows: CTE) -> Insert:
+    """One statement that records a request's nonce only if `rows` (a data-modifying CTE returning
+    terminal_id) yields a row: the write and its nonce commit together or not at all, without a
+    transaction around them (PostgreSQL). It returns the nonce if recorded; its parameters:
+    nonce_for_each_params."""
+    values = select(rows.c.terminal_id, bindparam("signed_nonce", type_=_N.nonce.type),
+                    bindparam("signed_at", type_=_N.seen_at.type))  # fmt: skip
+    insert_ = insert(db.Nonce).from_select(["terminal_id", "nonce", "seen_at"], values)
+    return insert_.add_cte(rows).returning(_N.nonce)  # a row back: rowcount is not kept for it
+
+
+def nonce_for_each_params(signed: SignedRequest) -> dict[str, Any]:
+    # not the columns' names: an UPDATE in `rows` would take a key named like its column as a SET
+    return {"signed_nonce": signed.nonce, "signed_at": signed.seen_at}
+
+
+def forget_old_nonces_now_and_then(conn: Connection, signed: SignedRequest) -> None:
+    """Now and then (a 256th of the calls), delete the nonces past the window."""
+    if secrets.randbelow(256) == 0:
+        conn.execute(delete(db.Nonce).where(_N.seen_at < signed.seen_at - 2 * MAX_SKEW_S))
 
 
 def bearer_token(authorization: str | None) -> str | None:
@@ -199,5 +234,9 @@ __all__ = [
     "RequestAuth",
     "SignedRequest",
     "bearer_token",
+    "forget_old_nonces_now_and_then",
+    "nonce_for_each",
+    "nonce_for_each_params",
+    "nonce_row",
     "token_hash",
 ]

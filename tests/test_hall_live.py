@@ -14,6 +14,9 @@ from typing import Any
 
 import pytest
 
+from report_service import crypto
+from report_service.terminal_client import TerminalClient
+
 from .hall_support import Kiosk, Staff, add_staff, beat, terminal_in
 from .platform_client import ServiceProcess, cli
 from .postgres_server import pg_bin, seeded_platforms
@@ -95,6 +98,32 @@ def test_a_heartbeat_to_one_process_reaches_a_dashboard_served_by_the_other(
     first, second = two_processes_on_postgres
     seconds = watch_a_change(first, second, "hall-pg-" + secrets.token_hex(3))
     assert seconds < 2.0
+
+
+@pytest.mark.postgres
+def test_a_steady_heartbeat_is_stored_once_and_its_replay_refused_on_postgres(
+    two_processes_on_postgres: list[ServiceProcess],
+) -> None:
+    """On PostgreSQL the common heartbeat is one statement with its nonce (hall/steady.py)."""
+    first, second = two_processes_on_postgres
+    hall = "hall-pg-steady-" + secrets.token_hex(3)
+    add_staff(second, hall, "steady-" + hall)
+    staff = Staff(second, "steady-" + hall)
+    kiosk = Kiosk(first, hall)
+    path = f"/v1/terminals/{kiosk.id}/heartbeat"
+    for uptime, changes in ((60, {}), (90, {}), (120, {"devices.a4_printer.paper": "low"})):
+        body = beat(uptime_s=uptime, **changes)
+        nonce = crypto.b64url_encode(secrets.token_bytes(16))
+        assert kiosk.client.request("POST", path, body, nonce=nonce).status_code == 200
+        mine = terminal_in(staff.state(hall), kiosk.id)
+        assert mine["uptime_s"] == uptime  # stored, steady or not
+        replayed = TerminalClient(
+            second.base_url, kiosk.id, kiosk.client.key, kiosk.client.enrollment
+        )
+        again = replayed.request("POST", path, beat(uptime_s=uptime + 1, **changes), nonce=nonce)
+        assert again.status_code == 401 and again.json()["error"]["code"] == "replayed_nonce"
+        assert terminal_in(staff.state(hall), kiosk.id)["uptime_s"] == uptime
+    assert mine["devices"]["a4_printer"]["paper"] == "low"
 
 
 def test_statistics_count_reports_events_help_calls_and_export_as_csv(

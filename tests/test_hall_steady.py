@@ -1,20 +1,25 @@
-"""The common heartbeat's one-statement path (report_service/hall/steady.py) on both databases: it
-stores a heartbeat that says what the last one said, and declines, writing nothing, whenever the
-full path has something to do (a change staff would see, an alert, a command, a help call)."""
+"""The common heartbeat's one-statement path (report_service/hall/steady.py) on both databases, and
+on PostgreSQL also as one statement with the request's nonce outside any transaction: it stores a
+heartbeat that says what the last one said, and declines, writing nothing (nor the nonce), whenever
+the full path has something to do (a change staff would see, an alert, a command, a help call)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+import secrets
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 
 from report_service import db
 from report_service.hall import models, steady
+from report_service.signing import Caller, SignedRequest
 
 from .hall_support import beat
 from .postgres_server import pg_bin, postgres_server
@@ -23,9 +28,36 @@ NOW = dt.datetime(2026, 12, 7, 10, 0, tzinfo=dt.UTC)
 TERMINAL, HALL = "T-STEADY-1", "hall-steady"
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    if request.param == "sqlite":
+Store = Callable[[Engine, dt.datetime, dict[str, Any]], bool]
+
+
+def in_a_transaction(engine: Engine, at: dt.datetime, new: dict[str, Any]) -> bool:
+    with engine.begin() as conn:
+        return steady.store_if_steady(conn, TERMINAL, new, at)
+
+
+def alone(engine: Engine, at: dt.datetime, new: dict[str, Any]) -> bool:
+    """The PostgreSQL statement, whose nonce is recorded exactly when the heartbeat is stored."""
+    signed = signed_at(at)
+    stored = steady.store_alone(engine, signed, new, at)
+    assert nonces(engine, signed.nonce) == int(stored)
+    return stored
+
+
+def signed_at(at: dt.datetime) -> SignedRequest:
+    return SignedRequest(
+        Caller(TERMINAL, HALL, "gansu"), secrets.token_urlsafe(16), int(at.timestamp())
+    )
+
+
+def nonces(engine: Engine, nonce: str) -> int:
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).where(db.Nonce.nonce == nonce)).scalar_one()
+
+
+@contextmanager
+def new_engine(kind: str, tmp_path: Path) -> Iterator[Engine]:
+    if kind == "sqlite":
         made = db.make_engine(f"sqlite:///{tmp_path / 'p.db'}")
         db.init_db(made)
         yield made
@@ -40,14 +72,22 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
         made.dispose()
 
 
+@pytest.fixture(
+    params=[
+        pytest.param(("sqlite", in_a_transaction), id="sqlite"),
+        pytest.param(("postgres", in_a_transaction), id="postgres", marks=pytest.mark.postgres),
+        pytest.param(("postgres", alone), id="postgres-alone", marks=pytest.mark.postgres),
+    ]
+)
+def way(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Engine, Store]]:
+    kind, store = request.param
+    with new_engine(kind, tmp_path) as engine:
+        yield engine, store
+
+
 def values(at: dt.datetime, **changes: Any) -> dict[str, Any]:
     data = {"reason": None, "last_error": None, **beat(**changes)}
     return steady.state_values(HALL, data, at, 3)
-
-
-def store(engine: Engine, at: dt.datetime, new: dict[str, Any]) -> bool:
-    with engine.begin() as conn:
-        return steady.store_if_steady(conn, TERMINAL, new, at)
 
 
 def last_seen(engine: Engine) -> dt.datetime:
@@ -56,7 +96,8 @@ def last_seen(engine: Engine) -> dt.datetime:
     return seen if seen.tzinfo else seen.replace(tzinfo=dt.UTC)
 
 
-def test_a_beat_like_the_last_is_stored_and_any_news_declined(engine: Engine) -> None:
+def test_a_beat_like_the_last_is_stored_and_any_news_declined(way: tuple[Engine, Store]) -> None:
+    engine, store = way
     with engine.begin() as conn:
         conn.execute(
             models.TerminalState.__table__.insert(), values(NOW) | {"terminal_id": TERMINAL}
@@ -109,3 +150,20 @@ def test_a_beat_like_the_last_is_stored_and_any_news_declined(engine: Engine) ->
     with engine.begin() as conn:  # the sweep marked it offline (no alert outside opening hours)
         conn.execute(models.TerminalState.__table__.update().values(link="offline"))
     assert not store(engine, latest + dt.timedelta(seconds=30), values(latest))
+
+
+@pytest.mark.postgres
+def test_a_replayed_nonce_stores_nothing_in_the_one_statement(tmp_path: Path) -> None:
+    with new_engine("postgres", tmp_path) as engine:
+        with engine.begin() as conn:
+            conn.execute(
+                models.TerminalState.__table__.insert(), values(NOW) | {"terminal_id": TERMINAL}
+            )
+        later = NOW + dt.timedelta(seconds=30)
+        signed = signed_at(later)
+        assert steady.store_alone(engine, signed, values(later), later)
+        latest = later + dt.timedelta(seconds=30)
+        with pytest.raises(IntegrityError):  # the request path answers it as replayed_nonce
+            steady.store_alone(engine, signed, values(latest), latest)
+        assert last_seen(engine) == later
+        assert nonces(engine, signed.nonce) == 1

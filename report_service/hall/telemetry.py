@@ -120,10 +120,16 @@ class Telemetry:
             after = self.ctx.settings.offline_after_beats
             values = steady.state_values(caller.hall_id, data, now, after)
             holding = alerts.conditions(data)
-            news = bool(holding or data["command_results"])
+            quiet = not (holding or data["command_results"])
+            nothing_for_it = {"commands": [], "help_calls": [], "next_interval_s": beat.interval_s}
+            if quiet and self.ctx.engine.dialect.name == "postgresql":
+                engine = self.ctx.engine
+                if pending.record_by(lambda sig: steady.store_alone(engine, sig, values, now)):
+                    return nothing_for_it
+                quiet = False  # it declined: something changed, the full path below
             with self._writing(pending) as s:
-                if not news and steady.store_if_steady(s.connection(), terminal_id, values, now):
-                    return {"commands": [], "help_calls": [], "next_interval_s": beat.interval_s}
+                if quiet and steady.store_if_steady(s.connection(), terminal_id, values, now):
+                    return nothing_for_it
                 self.ctx.ensure_hall(s, caller.hall_id, caller.region)
                 state = s.get(models.TerminalState, terminal_id)
                 state, changed = self._store(s, state, caller, values, now)
