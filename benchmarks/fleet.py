@@ -60,6 +60,14 @@ STAFF = ("fleet-staff", "fleet-staff-password")
 BUSY = 200  # terminals that also request reports
 
 
+def by_window(timeline: list[tuple[float, float]], seconds: float = 10.0) -> str:
+    """p99 in each `seconds` of the measured window, e.g. "12/14/95/13/12/11 ms"."""
+    windows: dict[int, list[float]] = {}
+    for at, ms in timeline:
+        windows.setdefault(int(at // seconds), []).append(ms)
+    return "/".join(f"{pct(windows[w], 0.99):.0f}" for w in sorted(windows)) + " ms"
+
+
 def pct(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
@@ -90,6 +98,11 @@ class Figures:
     report_statuses: dict[int, int] = field(default_factory=dict)
     dashboard_events: list[float] = field(default_factory=list)
     offline_detection: list[float] = field(default_factory=list)
+    # (seconds into the measured window, ms) of every answered heartbeat and report: where the
+    # tail sits, spread over the minute or in a burst
+    timeline: dict[str, list[tuple[float, float]]] = field(
+        default_factory=lambda: {"heartbeats": [], "reports": []}
+    )
     measure_from: float = 0.0  # monotonic time the warm-up ends: only what is due later counts
     # cores busy in the measured window: this process (the load generator), the serve processes,
     # the PostgreSQL server's processes, and the whole machine (what else ran shows as the rest)
@@ -257,6 +270,9 @@ async def heartbeats(http: ConnectionPool, terminal: Terminal, until: float,
         if started >= figures.measure_from:  # not in the warm-up
             if ok:
                 figures.heartbeats.append((time.monotonic() - started) * 1000)
+                figures.timeline["heartbeats"].append(
+                    (started - figures.measure_from, figures.heartbeats[-1])
+                )
             else:
                 figures.heartbeat_errors += 1
         terminal.last_beat = time.monotonic()  # type: ignore[attr-defined]
@@ -282,6 +298,7 @@ async def reports(http: ConnectionPool, busy: list[Terminal], rate: float, until
         figures.report_statuses[status] = figures.report_statuses.get(status, 0) + 1
         if status == 201:
             figures.reports.append((time.monotonic() - due) * 1000)  # from when it was due
+            figures.timeline["reports"].append((due - figures.measure_from, figures.reports[-1]))
         else:
             figures.report_errors += 1
 
@@ -427,6 +444,8 @@ def run_database(name: str, db: str, args: argparse.Namespace, workdir: Path) ->
           f"{row['offline_max_s']:.1f} s after the third missed beat; cores busy: load generator "
           f"{row['generator_cores']:.2f}, platform {row['platform_cores']:.2f}, database "
           f"{row['database_cores']:.2f}, whole machine {row['machine_cores']:.2f}", flush=True)  # fmt: skip
+    print(f"[{name}] p99 in each 10 s: heartbeats {by_window(figures.timeline['heartbeats'])}; "
+          f"reports {by_window(figures.timeline['reports'])}", flush=True)  # fmt: skip
     return row
 
 
@@ -442,6 +461,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--connections", type=int, default=128,
                    help="keep-alive connections the simulated terminals share")  # fmt: skip
     p.add_argument("--databases", default="sqlite,postgres")
+    p.add_argument("--pg-setting", action="append", default=[], metavar="NAME=VALUE",
+                   help="a setting for the PostgreSQL server (repeatable)")  # fmt: skip
     add_quick(
         p, terminals=40, report_rate=10.0, duration=8.0, warmup=2.0, entities=30, databases="sqlite"
     )
@@ -457,7 +478,7 @@ def main(argv: list[str] | None = None) -> int:
             if pg_bin() is None:
                 print("[postgres] not installed here; `make test` installs it", flush=True)
             else:
-                with postgres_server() as url:
+                with postgres_server(args.pg_setting) as url:
                     KEYS[url] = str(workdir / "pg-keys")
                     report_service("keys", "init", "--dir", KEYS[url])
                     rows.append(run_database("postgres", url, args, workdir))
@@ -468,7 +489,8 @@ def main(argv: list[str] | None = None) -> int:
 def print_markdown(rows: list[dict[str, Any]], args: argparse.Namespace, load: float) -> None:
     when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     cmd = (f".venv/bin/python -m benchmarks.fleet --terminals {args.terminals} --report-rate "
-           f"{args.report_rate:g} --duration {args.duration:g} --databases {args.databases}")  # fmt: skip
+           f"{args.report_rate:g} --duration {args.duration:g} --databases {args.databases}"
+           + "".join(f" --pg-setting {setting}" for setting in args.pg_setting))  # fmt: skip
     print(
         f"\n### {when} — {platform.machine()}, {os.cpu_count()} cores, load at start {load:.2f}\n"
     )

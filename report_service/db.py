@@ -297,6 +297,18 @@ def reading(engine: Engine) -> Iterator[Connection]:
         yield conn
 
 
+@contextmanager
+def single_statements(engine: Engine) -> Iterator[Connection]:
+    """PostgreSQL: a connection whose every statement commits by itself, for a write that is one
+    statement (a data-modifying CTE makes one of several): no BEGIN and COMMIT round trips.
+    Not for SQLite, whose writers take turns at BEGIN (sqlite_writes)."""
+    if engine.dialect.name != "postgresql":
+        raise ValueError(f"single statements are for PostgreSQL, not {engine.dialect.name}")
+    with engine.connect() as conn:
+        conn.execution_options(isolation_level="AUTOCOMMIT")
+        yield conn
+
+
 def all_tables() -> MetaData:
     """Every table of the platform, the hall's included (they share this metadata)."""
     from .hall import models as hall_models

@@ -37,7 +37,14 @@ _TERMINAL = (
     .select_from(db.Terminal.__table__.outerjoin(db.SessionToken.__table__, _S.token_hash == bindparam("th")))
     .where(_T.id == bindparam("tid"))
 )  # fmt: skip
-_INSERT_NONCE = insert(db.Nonce)
+# A request's nonce as statement parameters (nonce_params), named apart from the columns: an
+# INSERT or UPDATE in the same statement (with_nonce, nonce_for_each) would take those as its own.
+_NONCE_VALUES = {
+    "terminal_id": bindparam("signed_terminal", type_=_N.terminal_id.type),
+    "nonce": bindparam("signed_nonce", type_=_N.nonce.type),
+    "seen_at": bindparam("signed_at", type_=_N.seen_at.type),
+}
+_INSERT_NONCE = insert(db.Nonce).values(_NONCE_VALUES)
 
 
 @dataclass(frozen=True)
@@ -171,7 +178,7 @@ class RequestAuth:
             self._insert_nonce(conn, signed)
 
     def _insert_nonce(self, conn: Connection, signed: SignedRequest) -> None:
-        conn.execute(_INSERT_NONCE, nonce_row(signed))
+        conn.execute(_INSERT_NONCE, nonce_params(signed))
         forget_old_nonces_now_and_then(conn, signed)
 
     @functools.lru_cache(maxsize=4096)  # noqa: B019 - the service lives as long as the process
@@ -179,29 +186,25 @@ class RequestAuth:
         return crypto.load_public_key(public_key_b64)
 
 
-def nonce_row(signed: SignedRequest) -> dict[str, Any]:
-    """The nonce table's row for a signed request."""
-    return {
-        "terminal_id": signed.caller.terminal_id,
-        "nonce": signed.nonce,
-        "seen_at": signed.seen_at,
-    }
+def nonce_params(signed: SignedRequest) -> dict[str, Any]:
+    """The parameters of nonce_for_each and with_nonce."""
+    return {"signed_terminal": signed.caller.terminal_id, "signed_nonce": signed.nonce,
+            "signed_at": signed.seen_at}  # fmt: skip
 
 
 def nonce_for_each(rows: CTE) -> Insert:
-    """One statement that records a request's nonce only if `rows` (a data-modifying CTE returning
-    terminal_id) yields a row: the write and its nonce commit together or not at all, without a
-    transaction around them (PostgreSQL). It returns the nonce if recorded; its parameters:
-    nonce_for_each_params."""
-    values = select(rows.c.terminal_id, bindparam("signed_nonce", type_=_N.nonce.type),
-                    bindparam("signed_at", type_=_N.seen_at.type))  # fmt: skip
-    insert_ = insert(db.Nonce).from_select(["terminal_id", "nonce", "seen_at"], values)
+    """One statement that records a request's nonce only if `rows` (a data-modifying CTE) yields
+    a row: the write and its nonce commit together or not at all, without a transaction around
+    them (PostgreSQL). It returns the nonce if recorded."""
+    values = select(*_NONCE_VALUES.values()).select_from(rows).limit(1)
+    insert_ = insert(db.Nonce).from_select(list(_NONCE_VALUES), values)
     return insert_.add_cte(rows).returning(_N.nonce)  # a row back: rowcount is not kept for it
 
 
-def nonce_for_each_params(signed: SignedRequest) -> dict[str, Any]:
-    # not the columns' names: an UPDATE in `rows` would take a key named like its column as a SET
-    return {"signed_nonce": signed.nonce, "signed_at": signed.seen_at}
+def with_nonce(write: Insert) -> Insert:
+    """`write` and the request's nonce as one statement (PostgreSQL): both or neither, a replayed
+    nonce failing the whole statement with IntegrityError."""
+    return write.add_cte(_INSERT_NONCE.cte("recorded_nonce"))
 
 
 def forget_old_nonces_now_and_then(conn: Connection, signed: SignedRequest) -> None:
@@ -236,7 +239,7 @@ __all__ = [
     "bearer_token",
     "forget_old_nonces_now_and_then",
     "nonce_for_each",
-    "nonce_for_each_params",
-    "nonce_row",
+    "nonce_params",
     "token_hash",
+    "with_nonce",
 ]

@@ -8,7 +8,7 @@ import pwd
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -29,8 +29,9 @@ def _as_owner(cmd: list[str], user: str | None) -> list[str]:
 
 
 @contextmanager
-def postgres_server() -> Iterator[str]:
-    """Yields a `postgresql://` URL of a fresh database; stops the server and removes its files."""
+def postgres_server(settings: Sequence[str] = ()) -> Iterator[str]:
+    """Yields a `postgresql://` URL of a fresh database; stops the server and removes its files.
+    `settings`: more server settings, each `name=value`."""
     bindir = pg_bin()
     if bindir is None:
         raise RuntimeError("PostgreSQL is not installed")
@@ -53,6 +54,7 @@ def postgres_server() -> Iterator[str]:
 
     run([str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres", "-E", "UTF8"])
     options = f"-p {port} -k {sock} -c listen_addresses=127.0.0.1 -c fsync=off"
+    options += "".join(f" -c {setting}" for setting in settings)
     run(
         [
             str(bindir / "pg_ctl"),

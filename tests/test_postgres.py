@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import hashlib
+import secrets
 import time
 
 import httpx
 import psycopg
 import pytest
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 
 from report_service import crypto, db
+from report_service.bootstrap import open_platform
+from report_service.errors import ApiError
+from report_service.schemas import ReportBody
+from report_service.signing import Caller, SignedRequest
 
 from .platform_client import start_service
 from .postgres_server import pg_bin, postgres_server, seeded_platforms
@@ -27,8 +32,12 @@ def pg_platform(tmp_path_factory):
         yield service
 
 
-def test_core_on_postgresql(pg_platform, tmp_path):
-    books = load_casebooks(pg_platform, tmp_path)
+@pytest.fixture(scope="module")
+def books(pg_platform, tmp_path_factory):
+    return load_casebooks(pg_platform, tmp_path_factory.mktemp("books"))
+
+
+def test_core_on_postgresql(pg_platform, books):
     for region in EXPECTED:
         check_region(pg_platform, books[region], region)
 
@@ -102,3 +111,51 @@ def test_reads_run_without_a_transaction_and_writes_after_them_in_one():
         with db.reading(engine) as conn:
             assert conn.execute(text("SELECT count(*) FROM t")).scalar() == 0
         engine.dispose()
+
+
+def test_a_report_and_its_nonce_are_one_write_on_postgresql(pg_platform, books):
+    """The report's write is one statement with its request's nonce (signing.with_nonce): a retry
+    racing the first attempt gets the first one's report, a replay racing its original nothing."""
+    from .conftest import enroll
+
+    info = books["heihe"]
+    terminal = enroll(pg_platform, "heihe")
+    token = terminal.login_card(info["id_number"], "规则测试人")["session_token"]
+    service = open_platform(pg_platform.db, pg_platform.keys, create=False)
+    reports = service.reports
+    caller = Caller(terminal.terminal_id, "hall-test", "heihe")
+    person = service.logins.session_for(caller, token).person_id
+    body = {
+        "uscc": info["uscc"],
+        "domains": "all",
+        "period": {"from": "2021-01-01", "to": "2024-12-31"},
+    }
+    request = ReportBody.model_validate(body).to_request()
+
+    def signed() -> SignedRequest:
+        return SignedRequest(
+            caller, crypto.b64url_encode(secrets.token_bytes(16)), int(time.time())
+        )
+
+    def nonces(*which: SignedRequest) -> int:
+        with service.engine.connect() as conn:
+            found = select(func.count()).where(db.Nonce.nonce.in_([s.nonce for s in which]))
+            return conn.execute(found).scalar_one()
+
+    def reports_for(key: str) -> int:
+        with service.engine.connect() as conn:
+            found = select(func.count()).where(db.Report.idempotency_key == key)
+            return conn.execute(found).scalar_one()
+
+    first_call, retry = signed(), signed()
+    both = [reports.plan_for(caller, person, "pg-race-1", request, s) for s in (first_call, retry)]
+    first = reports.store(both[0], reports.render(both[0]))
+    assert nonces(first_call) == 1 and reports_for("pg-race-1") == 1
+    assert reports.store(both[1], reports.render(both[1])) == first  # the winner's report
+    assert nonces(retry) == 1 and reports_for("pg-race-1") == 1
+
+    replay = reports.plan_for(caller, person, "pg-race-2", request, first_call)
+    with pytest.raises(ApiError) as refused:
+        reports.store(replay, reports.render(replay))
+    assert refused.value.code == "replayed_nonce" and reports_for("pg-race-2") == 0
+    service.engine.dispose()

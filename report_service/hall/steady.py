@@ -19,11 +19,12 @@ from typing import Any
 from sqlalchemy import BindParameter, ColumnElement, bindparam, exists, or_, update
 from sqlalchemy.engine import Connection, Engine
 
+from ..db import single_statements
 from ..signing import (
     SignedRequest,
     forget_old_nonces_now_and_then,
     nonce_for_each,
-    nonce_for_each_params,
+    nonce_params,
 )
 from . import models
 
@@ -105,9 +106,8 @@ def store_alone(
     it stores; outside any transaction, so one round trip where BEGIN, update, nonce and COMMIT
     took four (SQLite has no data-modifying CTE, and its transactions cost no round trip).
     A replayed nonce raises IntegrityError, with nothing written."""
-    params = _params(signed.caller.terminal_id, values, now) | nonce_for_each_params(signed)
-    with engine.connect() as conn:
-        conn.execution_options(isolation_level="AUTOCOMMIT")
+    params = _params(signed.caller.terminal_id, values, now) | nonce_params(signed)
+    with single_statements(engine) as conn:
         stored = conn.execute(_TOUCH_AND_NONCE, params).first() is not None
         if stored:
             forget_old_nonces_now_and_then(conn, signed)
