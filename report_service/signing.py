@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import logging
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -13,12 +14,14 @@ from typing import Any, Protocol
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import CTE, Insert, and_, bindparam, delete, exists, insert, select
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from . import crypto, db
 from .clock import Clock
 from .db import using
 from .errors import unauthorized
+
+log = logging.getLogger("report_service")
 
 MAX_SKEW_S = 300
 MAX_NONCE_CHARS = 128
@@ -71,10 +74,13 @@ class NonceLedger(Protocol):
 
     def record_nonce(self, signed: SignedRequest, conn: Connection | None = None) -> None: ...
 
+    def forget_old_nonces(self, signed: SignedRequest) -> None: ...
+
 
 class PendingNonce:
     """A signed request's nonce, recorded exactly once whatever the request's outcome: with the
-    request's writes (`record(conn)`), or on its own (`record()`) when they do not commit."""
+    request's writes (`record(conn)` in their transaction, `record_by` in their one statement),
+    or on its own (`record()`) when they do not commit."""
 
     def __init__(self, ledger: NonceLedger, signed: SignedRequest | None) -> None:
         self.ledger = ledger
@@ -88,12 +94,15 @@ class PendingNonce:
             self.ledger.record_nonce(signed, conn)
 
     def record_by(self, write: Callable[[SignedRequest], bool]) -> bool:
-        """Record the nonce through `write`: one statement that records it if, and only if, it
-        writes, and says whether it did; if it did not (or raised), the nonce stays to record."""
+        """Record the nonce through `write`: one statement without a transaction that records it
+        if, and only if, it writes, and says whether it did (PostgreSQL: nonce_for_each,
+        with_nonce). False, with the nonce still to record, if it did not or raised; False too
+        if there is no nonce (left) to record."""
         signed = self.signed
         if signed is None or not write(signed):
             return False
         self.signed, self.recorded = None, signed
+        self.ledger.forget_old_nonces(signed)  # after: the nonce is in, whatever this does
         return True
 
     def rolled_back(self) -> None:
@@ -179,7 +188,19 @@ class RequestAuth:
 
     def _insert_nonce(self, conn: Connection, signed: SignedRequest) -> None:
         conn.execute(_INSERT_NONCE, nonce_params(signed))
-        forget_old_nonces_now_and_then(conn, signed)
+        if _time_to_forget():  # in the request's transaction: it commits with the nonce
+            _forget_old(conn, signed)
+
+    def forget_old_nonces(self, signed: SignedRequest) -> None:
+        """Now and then, after a nonce recorded without a transaction, delete the nonces past the
+        window in one of its own; a failure is logged: the request it follows is done."""
+        if not _time_to_forget():
+            return
+        try:
+            with self.engine.begin() as conn:
+                _forget_old(conn, signed)
+        except SQLAlchemyError as exc:
+            log.warning("old nonces not deleted this time: %s", type(exc).__name__)
 
     @functools.lru_cache(maxsize=4096)  # noqa: B019 - the service lives as long as the process
     def _terminal_key(self, public_key_b64: str) -> Ed25519PublicKey:
@@ -207,10 +228,12 @@ def with_nonce(write: Insert) -> Insert:
     return write.add_cte(_INSERT_NONCE.cte("recorded_nonce"))
 
 
-def forget_old_nonces_now_and_then(conn: Connection, signed: SignedRequest) -> None:
-    """Now and then (a 256th of the calls), delete the nonces past the window."""
-    if secrets.randbelow(256) == 0:
-        conn.execute(delete(db.Nonce).where(_N.seen_at < signed.seen_at - 2 * MAX_SKEW_S))
+def _time_to_forget() -> bool:
+    return secrets.randbelow(256) == 0  # a 256th of the recorded nonces clears the old ones
+
+
+def _forget_old(conn: Connection, signed: SignedRequest) -> None:
+    conn.execute(delete(db.Nonce).where(_N.seen_at < signed.seen_at - 2 * MAX_SKEW_S))
 
 
 def bearer_token(authorization: str | None) -> str | None:
@@ -237,7 +260,6 @@ __all__ = [
     "RequestAuth",
     "SignedRequest",
     "bearer_token",
-    "forget_old_nonces_now_and_then",
     "nonce_for_each",
     "nonce_params",
     "token_hash",

@@ -11,6 +11,10 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 
 from .platform_client import ServiceProcess, cli, free_port, start_service
 
@@ -54,7 +58,12 @@ def postgres_server(settings: Sequence[str] = ()) -> Iterator[str]:
 
     run([str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres", "-E", "UTF8"])
     options = f"-p {port} -k {sock} -c listen_addresses=127.0.0.1 -c fsync=off"
-    options += "".join(f" -c {setting}" for setting in settings)
+    for setting in settings:  # pg_ctl passes its -o string to a shell-like split
+        if "=" not in setting or any(c.isspace() or c in "'\"\\" for c in setting):
+            raise ValueError(
+                f"a server setting is name=value without spaces or quotes: {setting!r}"
+            )
+        options += f" -c {setting}"
     run(
         [
             str(bindir / "pg_ctl"),
@@ -85,6 +94,23 @@ def postgres_server(settings: Sequence[str] = ()) -> Iterator[str]:
     finally:
         run([str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"])
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+@contextmanager
+def statements_run(engine: Engine) -> Iterator[list[tuple[str, bool]]]:
+    """The statements `engine` sends inside the block, each with whether it ran outside a
+    transaction (psycopg's autocommit), old nonces' occasional cleanup left out."""
+    seen: list[tuple[str, bool]] = []
+
+    def sent(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if not statement.startswith("DELETE FROM nonces"):
+            seen.append((statement, bool(conn.connection.dbapi_connection.autocommit)))
+
+    event.listen(engine, "before_cursor_execute", sent)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", sent)
 
 
 @contextmanager

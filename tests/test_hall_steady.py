@@ -22,7 +22,7 @@ from report_service.hall import models, steady
 from report_service.signing import Caller, SignedRequest
 
 from .hall_support import beat
-from .postgres_server import pg_bin, postgres_server
+from .postgres_server import pg_bin, postgres_server, statements_run
 
 NOW = dt.datetime(2026, 12, 7, 10, 0, tzinfo=dt.UTC)
 TERMINAL, HALL = "T-STEADY-1", "hall-steady"
@@ -39,7 +39,9 @@ def in_a_transaction(engine: Engine, at: dt.datetime, new: dict[str, Any]) -> bo
 def alone(engine: Engine, at: dt.datetime, new: dict[str, Any]) -> bool:
     """The PostgreSQL statement, whose nonce is recorded exactly when the heartbeat is stored."""
     signed = signed_at(at)
-    stored = steady.store_alone(engine, signed, new, at)
+    with statements_run(engine) as sent:
+        stored = steady.store_alone(engine, signed, new, at)
+    assert [outside for _, outside in sent] == [True]  # one statement, no BEGIN or COMMIT
     assert nonces(engine, signed.nonce) == int(stored)
     return stored
 

@@ -14,11 +14,15 @@ from sqlalchemy import func, select, text
 from report_service import crypto, db
 from report_service.bootstrap import open_platform
 from report_service.errors import ApiError
+from report_service.hall import HallService
+from report_service.hall.models import TerminalState
+from report_service.hall.schemas import Heartbeat
 from report_service.schemas import ReportBody
 from report_service.signing import Caller, SignedRequest
 
+from .hall_support import beat
 from .platform_client import start_service
-from .postgres_server import pg_bin, postgres_server, seeded_platforms
+from .postgres_server import pg_bin, postgres_server, seeded_platforms, statements_run
 from .test_region_rules import EXPECTED, check_region, load_casebooks
 
 pytestmark = pytest.mark.postgres
@@ -113,7 +117,15 @@ def test_reads_run_without_a_transaction_and_writes_after_them_in_one():
         engine.dispose()
 
 
-def test_a_report_and_its_nonce_are_one_write_on_postgresql(pg_platform, books):
+@pytest.fixture
+def in_process(pg_platform):
+    """The platform's service in this process, on the serve process's database."""
+    service = open_platform(pg_platform.db, pg_platform.keys, create=False)
+    yield service
+    service.engine.dispose()
+
+
+def test_a_report_and_its_nonce_are_one_write_on_postgresql(pg_platform, books, in_process):
     """The report's write is one statement with its request's nonce (signing.with_nonce): a retry
     racing the first attempt gets the first one's report, a replay racing its original nothing."""
     from .conftest import enroll
@@ -121,7 +133,7 @@ def test_a_report_and_its_nonce_are_one_write_on_postgresql(pg_platform, books):
     info = books["heihe"]
     terminal = enroll(pg_platform, "heihe")
     token = terminal.login_card(info["id_number"], "规则测试人")["session_token"]
-    service = open_platform(pg_platform.db, pg_platform.keys, create=False)
+    service = in_process
     reports = service.reports
     caller = Caller(terminal.terminal_id, "hall-test", "heihe")
     person = service.logins.session_for(caller, token).person_id
@@ -149,7 +161,10 @@ def test_a_report_and_its_nonce_are_one_write_on_postgresql(pg_platform, books):
 
     first_call, retry = signed(), signed()
     both = [reports.plan_for(caller, person, "pg-race-1", request, s) for s in (first_call, retry)]
-    first = reports.store(both[0], reports.render(both[0]))
+    rendered = reports.render(both[0])
+    with statements_run(service.engine) as sent:
+        first = reports.store(both[0], rendered)
+    assert [outside for _, outside in sent] == [True]  # one statement, no BEGIN or COMMIT
     assert nonces(first_call) == 1 and reports_for("pg-race-1") == 1
     assert reports.store(both[1], reports.render(both[1])) == first  # the winner's report
     assert nonces(retry) == 1 and reports_for("pg-race-1") == 1
@@ -158,4 +173,34 @@ def test_a_report_and_its_nonce_are_one_write_on_postgresql(pg_platform, books):
     with pytest.raises(ApiError) as refused:
         reports.store(replay, reports.render(replay))
     assert refused.value.code == "replayed_nonce" and reports_for("pg-race-2") == 0
-    service.engine.dispose()
+
+
+def test_a_replayed_steady_heartbeat_is_refused_by_its_one_statement_on_postgresql(
+    pg_platform, in_process
+):
+    """A replay racing its original past the signature check (both saw the nonce unrecorded):
+    the steady heartbeat's statement fails on the nonce, nothing is written, the call is 401."""
+    from .conftest import enroll
+
+    terminal = enroll(pg_platform, "heihe")
+    first = terminal.request("POST", f"/v1/terminals/{terminal.terminal_id}/heartbeat", beat())
+    assert first.status_code == 200  # the terminal's state exists: the next beats are steady
+    hall = HallService.build(in_process.engine, in_process.clock, in_process.auth)
+    caller = Caller(terminal.terminal_id, "hall-test", "heihe")
+    signed = SignedRequest(caller, crypto.b64url_encode(secrets.token_bytes(16)), int(time.time()))
+
+    def beat_with(uptime: int) -> dict:
+        body = Heartbeat.model_validate(beat(uptime_s=uptime))
+        return hall.telemetry.heartbeat(signed, terminal.terminal_id, body)
+
+    def uptime() -> int:
+        with in_process.engine.connect() as conn:
+            found = select(TerminalState.uptime_s).where(
+                TerminalState.terminal_id == caller.terminal_id
+            )
+            return conn.execute(found).scalar_one()
+
+    assert beat_with(90)["commands"] == [] and uptime() == 90
+    with pytest.raises(ApiError) as refused:
+        beat_with(120)
+    assert refused.value.code == "replayed_nonce" and uptime() == 90
