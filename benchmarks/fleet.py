@@ -489,7 +489,8 @@ def main(argv: list[str] | None = None) -> int:
 def print_markdown(rows: list[dict[str, Any]], args: argparse.Namespace, load: float) -> None:
     when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     cmd = (f".venv/bin/python -m benchmarks.fleet --terminals {args.terminals} --report-rate "
-           f"{args.report_rate:g} --duration {args.duration:g} --databases {args.databases}"
+           f"{args.report_rate:g} --duration {args.duration:g} --warmup {args.warmup:g} --entities "
+           f"{args.entities} --databases {args.databases}"
            + "".join(f" --pg-setting {setting}" for setting in args.pg_setting))  # fmt: skip
     print(
         f"\n### {when} — {platform.machine()}, {os.cpu_count()} cores, load at start {load:.2f}\n"
