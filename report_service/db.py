@@ -304,8 +304,7 @@ def single_statements(engine: Engine) -> Iterator[Connection]:
     Not for SQLite, whose writers take turns at BEGIN (sqlite_writes)."""
     if engine.dialect.name != "postgresql":
         raise ValueError(f"single statements are for PostgreSQL, not {engine.dialect.name}")
-    with engine.connect() as conn:
-        conn.execution_options(isolation_level="AUTOCOMMIT")
+    with reading(engine) as conn:  # the same connection: each statement its own transaction
         yield conn
 
 

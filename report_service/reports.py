@@ -304,10 +304,9 @@ class ReportIssuer:
         """Store the report with the request's nonce; the stored report of a racing attempt
         with the same key instead, if that one won."""
         try:
-            if shared is None and self.engine.dialect.name == "postgresql":
-                if not pending.record_by(lambda signed: self._insert_with_nonce(row, signed)):
-                    self._insert_with_nonce(row, None)  # no signed request: the report alone
-            else:
+            alone = shared is None and self.engine.dialect.name == "postgresql"
+            # without a nonce left to record (or on SQLite): the report in a transaction
+            if not (alone and pending.record_by(lambda s: self._insert_with_nonce(row, s))):
                 with db.using(self.engine, shared) as conn, conn.begin():
                     pending.record(conn)
                     conn.execute(_INSERT_REPORT, row)
@@ -325,14 +324,11 @@ class ReportIssuer:
             return winner
         return None
 
-    def _insert_with_nonce(self, row: dict[str, Any], signed: SignedRequest | None) -> bool:
+    def _insert_with_nonce(self, row: dict[str, Any], signed: SignedRequest) -> bool:
         """PostgreSQL: the report and the request's nonce in one statement without a
         transaction, one round trip where BEGIN, nonce, report and COMMIT took four."""
         with db.single_statements(self.engine) as conn:
-            if signed is None:
-                conn.execute(_INSERT_REPORT, row)
-            else:
-                conn.execute(_INSERT_REPORT_WITH_NONCE, row | nonce_params(signed))
+            conn.execute(_INSERT_REPORT_WITH_NONCE, row | nonce_params(signed))
         return True
 
     def report_pdf(self, person: SessionPerson, report_id: str) -> db.Report:
