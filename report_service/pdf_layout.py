@@ -52,7 +52,10 @@ class _Cache(dict[_K, _V]):
         self[key] = value
 
 
-_wrapped: _Cache[tuple[object, ...], list[str]] = _Cache()
+# Keys and values of strings and numbers only: the garbage collector stops tracking such tuples,
+# so a full cache costs a full collection nothing (its Python objects had made each one of a
+# serve process's full collections 30-65 ms long, with every request in the process held up).
+_wrapped: _Cache[tuple[str | float | bool, ...], tuple[str, ...]] = _Cache()
 _clean_rows: _Cache[tuple[object, ...], list[Row]] = _Cache()
 
 
@@ -75,14 +78,27 @@ def _tokens(pieces: Iterable[str | _Keep]) -> Iterator[str]:
             yield from _TOKEN.findall(piece)
 
 
-def _wrap(font: _Font, pieces: Sequence[str | _Keep], size: float, width: float) -> list[str]:
-    """Break text into lines no wider than width, by measured glyph widths (Chinese has no spaces)."""
-    key = (font.path, tuple(pieces), size, width)
+def _wrap(
+    font: _Font, pieces: Sequence[str | _Keep], size: float, width: float, memo: bool = True
+) -> list[str]:
+    """Break text into lines no wider than width, by measured glyph widths (Chinese has no spaces).
+    memo=False for text of one report only (its number, code and time), never asked for again."""
+    if not memo:
+        return _wrap_text(font, pieces, size, width)
+    key = (font.path, size, width, *_kinds_and_texts(pieces))
     found = _wrapped.get(key)
     if found is None:
-        found = _wrap_text(font, pieces, size, width)
+        found = tuple(_wrap_text(font, pieces, size, width))
         _wrapped.put(key, found)
     return list(found)
+
+
+def _kinds_and_texts(pieces: Iterable[str | _Keep]) -> Iterator[bool | str]:
+    for piece in pieces:
+        if isinstance(piece, _Keep):
+            yield from (True, piece.text)
+        else:
+            yield from (False, piece)
 
 
 def _wrap_text(font: _Font, pieces: Iterable[str | _Keep], size: float, width: float) -> list[str]:
@@ -158,10 +174,12 @@ def _cell_width(col: int) -> float:
     return COL_X[col + 1] - COL_X[col] - 2 * PAD_X
 
 
-def _labelled(font: _Font, label: str, value: Sequence[str | _Keep], width: float) -> list[Line]:
+def _labelled(
+    font: _Font, label: str, value: Sequence[str | _Keep], width: float, memo: bool = True
+) -> list[Line]:
     """A "label：value" paragraph whose continuation lines hang under the value."""
     lw = font.width(label, SIZE)
-    lines = _wrap(font, value, SIZE, width - lw)
+    lines = _wrap(font, value, SIZE, width - lw, memo)
     return [Line(0.0, label + lines[0])] + [Line(lw, t) for t in lines[1:]]
 
 
@@ -248,7 +266,7 @@ def _header(font: _Font, doc: ReportDocument) -> Header:
         tallest = 0
         for i, (label, value) in enumerate(cells):
             x = X0 + 12.0 + i * half
-            lines = _labelled(font, label, value, width)
+            lines = _labelled(font, label, value, width, memo=False)  # the report's own values
             texts += [
                 (x + ln.dx, dy + k * lead + 10.0, 10.0, ln.text) for k, ln in enumerate(lines)
             ]
