@@ -36,7 +36,7 @@ from .errors import (
     field_problem,
     from_library,
 )
-from .fastpath import ReportFastPath, issue_apart
+from .fastpath import HeartbeatFastPath, ReportFastPath, issue_apart
 from .hall import HallService, HallSettings, metrics
 from .hall.staff_routes import add_staff_routes
 from .hall.state import sweep
@@ -169,8 +169,11 @@ def create_app(
         description="Report API v1 for self-service kiosks (DESIGN §3).",
         responses=ERRORS,
     )
-    app.add_middleware(  # well-formed report requests skip the framework
+    app.add_middleware(  # well-formed report requests and heartbeats skip the framework
         ReportFastPath, service=service, workers=workers, max_key=MAX_IDEMPOTENCY_KEY
+    )
+    app.add_middleware(
+        HeartbeatFastPath, auth=service.auth, telemetry=hall.telemetry, workers=workers
     )
     app.add_middleware(JsonBodies, raw=(DIAGNOSTICS_PATH,))  # JSON whatever the label said
     app.add_middleware(  # body limits and the access log cover the fast path too

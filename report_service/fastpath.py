@@ -1,10 +1,13 @@
-"""POST /v1/reports without the framework in between, for well-formed requests.
+"""Well-formed hot-path requests answered without the framework in between: POST /v1/reports and
+POST /v1/terminals/{id}/heartbeat.
 
-The report route is the platform's hot path; FastAPI's routing, dependency solving and middleware
-stack cost about as much CPU as the rest of the request apart from the render. This ASGI layer
-answers a report request itself when everything FastAPI would check is plainly in order (JSON
-content type, a body within the size limit that validates as schemas.ReportBody, a short enough
-Idempotency-Key, no query string) and hands anything else — every request that could end in a
+These two make nearly all of a province's traffic; FastAPI's routing, dependency solving and
+middleware stack cost about as much CPU as the rest of a request apart from a report's render, and
+a route's dependencies cost a heartbeat a second database-thread call (the signature, then the
+beat), each with its own wait in the queue behind reports. Each layer here answers a request
+itself when everything FastAPI would check is plainly in order (JSON content type, a body within
+the size limit that validates as the route's schema, a short enough Idempotency-Key, no query
+string, a path without escapes) and hands anything else — every request that could end in a
 framework-made error — to the FastAPI route, which stays the reference and the OpenAPI contract.
 Both call the same service methods in the same order, so the answers are the same.
 """
@@ -14,7 +17,8 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-from collections.abc import Callable
+import re
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
@@ -23,19 +27,22 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import db
 from .errors import INTERNAL, api_error_response, error_response, from_library
+from .hall.schemas import Heartbeat
 from .http_guard import MAX_BODY_BYTES, note_error
 from .report_build import ReportRequest
 from .reports import Plan, ReportIssuer
 from .schemas import ReportBody
-from .signing import bearer_token
+from .signing import RequestAuth, bearer_token
 
 if TYPE_CHECKING:  # handed in by create_app; importing them here would be a cycle
     from .app import Workers
+    from .hall.telemetry import Telemetry
     from .service import PlatformService
 
 log = logging.getLogger("report_service")
 
 PATH = b"/v1/reports"
+BEAT_PATH = re.compile(rb"/v1/terminals/([^/%]+)/heartbeat")  # escaped ids: the route decodes
 
 
 class ReportFastPath:
@@ -49,22 +56,12 @@ class ReportFastPath:
         self.max_key = max_key
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (
-            scope["type"] != "http"
-            or scope["method"] != "POST"
-            or scope.get("raw_path") != PATH
-            or scope.get("query_string")
-        ):
+        if _posted_path(scope) != PATH:
             await self.app(scope, receive, send)
             return
-        headers: dict[str, str] = {}
-        for name, value in scope["headers"]:  # the first of repeated headers, as Starlette
-            headers.setdefault(name.decode("latin-1"), value.decode("latin-1"))
-        declared = headers.get("content-length", "")
+        headers = _headers(scope)
         if (
-            headers.get("content-type") != "application/json"
-            or not (declared.isascii() and declared.isdigit())
-            or int(declared) > self.max_body
+            not _plain_json(headers, self.max_body)
             or len(headers.get("idempotency-key", "")) > self.max_key
         ):
             await self.app(scope, receive, send)
@@ -76,10 +73,11 @@ class ReportFastPath:
         if request is None:  # let the framework say what is wrong with it
             await self.app(scope, _replay(body, receive), send)
             return
-        response = await self._answer(headers, body, request)
-        if response.status_code >= 400:
-            note_error(scope, json.loads(bytes(response.body))["error"]["code"])
-        await response(scope, receive, send)
+        response = await _answered(
+            issue_apart(self.workers, self.service.reports, self._plan, headers, body, request),
+            201,
+        )
+        await _send(response, scope, receive, send)
 
     def _parse(self, body: bytes) -> ReportRequest | None:
         try:
@@ -87,21 +85,6 @@ class ReportFastPath:
         except (ValueError, ValidationError, RecursionError):  # JSONDecodeError is a ValueError
             return None
         return parsed.to_request()
-
-    async def _answer(
-        self, headers: dict[str, str], body: bytes, request: ReportRequest
-    ) -> JSONResponse:
-        try:
-            receipt = await issue_apart(
-                self.workers, self.service.reports, self._plan, headers, body, request
-            )
-        except Exception as exc:  # as the app's handlers: the API's error family, 500 for a bug
-            mapped = from_library(exc)
-            if mapped is not None:
-                return api_error_response(mapped)
-            log.exception("unhandled error: %s", type(exc).__name__)
-            return error_response(500, "internal_error", INTERNAL)
-        return JSONResponse(receipt, status_code=201)
 
     def _plan(self, headers: dict[str, str], body: bytes, request: ReportRequest) -> Plan:
         """On a database thread: the signature, the session and the request's reads."""
@@ -112,6 +95,89 @@ class ReportFastPath:
                 "POST", "/v1/reports", headers, body, token, conn
             )
             return self.service.reports.plan(signed, token, key, request, conn)
+
+
+class HeartbeatFastPath:
+    """The heartbeat's signature and the beat itself in one database-thread call."""
+
+    def __init__(
+        self, app: ASGIApp, auth: RequestAuth, telemetry: Telemetry, workers: Workers
+    ) -> None:
+        self.app = app
+        self.auth = auth
+        self.telemetry = telemetry
+        self.workers = workers
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        raw = _posted_path(scope)
+        found = BEAT_PATH.fullmatch(raw) if raw else None
+        headers = _headers(scope) if found else {}
+        if not found or not _plain_json(headers, MAX_BODY_BYTES):
+            await self.app(scope, receive, send)
+            return
+        body = await _read_body(receive)
+        if body is None:
+            return
+        try:
+            beat = Heartbeat.model_validate(json.loads(body))
+        except (ValueError, ValidationError, RecursionError):
+            await self.app(scope, _replay(body, receive), send)
+            return
+        path = found.group(0).decode("ascii")
+        terminal_id = found.group(1).decode("ascii")
+        call = self.workers.call(self._beat, headers, body, path, terminal_id, beat)
+        await _send(await _answered(call, 200), scope, receive, send)
+
+    def _beat(
+        self, headers: dict[str, str], body: bytes, path: str, terminal_id: str, beat: Heartbeat
+    ) -> dict[str, Any]:
+        token = bearer_token(headers.get("authorization"))
+        signed = self.auth.verify_signature("POST", path, headers, body, token)
+        return self.telemetry.heartbeat(signed, terminal_id, beat)
+
+
+def _posted_path(scope: Scope) -> bytes | None:
+    """The raw path of a POST without a query string; None for anything else, and for a path
+    that is not ASCII (the routes match the decoded one)."""
+    if scope["type"] != "http" or scope["method"] != "POST" or scope.get("query_string"):
+        return None
+    raw = scope.get("raw_path")
+    return raw if isinstance(raw, bytes) and raw.isascii() else None
+
+
+def _headers(scope: Scope) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    for name, value in scope["headers"]:  # the first of repeated headers, as Starlette
+        headers.setdefault(name.decode("latin-1"), value.decode("latin-1"))
+    return headers
+
+
+def _plain_json(headers: dict[str, str], max_body: int) -> bool:
+    declared = headers.get("content-length", "")
+    return (
+        headers.get("content-type") == "application/json"
+        and declared.isascii()
+        and declared.isdigit()
+        and int(declared) <= max_body
+    )
+
+
+async def _answered(call: Awaitable[dict[str, Any]], status: int) -> JSONResponse:
+    """The call's answer, or its error as the app's handlers would give it."""
+    try:
+        return JSONResponse(await call, status_code=status)
+    except Exception as exc:  # the API's error family, 500 for a bug
+        mapped = from_library(exc)
+        if mapped is not None:
+            return api_error_response(mapped)
+        log.exception("unhandled error: %s", type(exc).__name__)
+        return error_response(500, "internal_error", INTERNAL)
+
+
+async def _send(response: JSONResponse, scope: Scope, receive: Receive, send: Send) -> None:
+    if response.status_code >= 400:
+        note_error(scope, json.loads(bytes(response.body))["error"]["code"])
+    await response(scope, receive, send)
 
 
 async def issue_apart(

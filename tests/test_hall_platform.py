@@ -5,6 +5,7 @@ nothing written. Staff accounts, logins and their scope: `test_hall_staff_access
 from __future__ import annotations
 
 import datetime as dt
+import json
 import secrets
 import sqlite3
 import time
@@ -185,6 +186,46 @@ def test_a_terminal_speaks_only_for_itself_and_only_signed(
     assert unsigned.status_code == 401
     assert me.client.request("POST", f"/v1/terminals/{other.id}/assistance",
                              {"call_id": "call-abcdef12", "reason": "other", "step": "attract"}).status_code == 403  # fmt: skip
+
+
+def test_a_heartbeat_gets_the_same_answer_with_or_without_the_framework(
+    platform: ServiceProcess, hall: str
+) -> None:
+    """A plainly labelled well-formed heartbeat is answered beside the framework in one database
+    call; a label with parameters takes the FastAPI route. Same answers, refusals included."""
+    fast = _heartbeat_answers(platform, hall, "application/json")
+    assert [status for status, _ in fast] == [200, 200, 200, 401, 401, 403, 422], fast
+    calm = {"commands": [], "help_calls": [], "next_interval_s": 30}
+    assert fast[0][1] == fast[1][1] == fast[2][1] == calm
+    codes = [answer["error"]["code"] for _, answer in fast[3:]]
+    assert codes == ["replayed_nonce", "bad_signature", "not_this_terminal", "invalid_request"]
+    assert _heartbeat_answers(platform, hall, "application/json; charset=utf-8") == fast
+
+
+def _heartbeat_answers(platform: ServiceProcess, hall: str, label: str) -> list[tuple[int, Any]]:
+    """A fresh terminal's answers: steady, paper out, a nonce then its replay, a body changed
+    after signing, another terminal's path, an interval out of bounds."""
+    me, other = Kiosk(platform, hall), Kiosk(platform, hall)
+    mine = f"/v1/terminals/{me.id}/heartbeat"
+
+    def send(path: str, body: dict[str, Any], nonce: str | None = None,
+             tamper: bool = False) -> tuple[int, Any]:  # fmt: skip
+        raw = json.dumps(body).encode()
+        headers = me.client.signed_headers("POST", path, raw, nonce=nonce)
+        sent = raw.replace(b'"uptime_s": 60', b'"uptime_s": 61') if tamper else raw
+        answer = me.client.http.post(path, content=sent, headers={**headers, "Content-Type": label})
+        return answer.status_code, answer.json()
+
+    nonce = crypto.b64url_encode(secrets.token_bytes(16))
+    return [
+        send(mine, beat()),
+        send(mine, beat(**{"devices.a4_printer.paper": "out"})),
+        send(mine, beat(), nonce=nonce),
+        send(mine, beat(), nonce=nonce),
+        send(mine, beat(), tamper=True),
+        send(f"/v1/terminals/{other.id}/heartbeat", beat()),
+        send(mine, beat(interval_s=5)),
+    ]
 
 
 def test_a_replayed_terminal_call_is_refused_whether_it_was_answered_or_refused(
