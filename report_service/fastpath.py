@@ -169,6 +169,8 @@ async def _answered(call: Awaitable[dict[str, Any]], status: int) -> JSONRespons
     except Exception as exc:  # the API's error family, 500 for a bug
         mapped = from_library(exc)
         if mapped is not None:
+            if mapped is not exc:  # a library's error: logged as the app's handler does
+                log.warning("database unavailable: %s", type(exc).__name__)
             return api_error_response(mapped)
         log.exception("unhandled error: %s", type(exc).__name__)
         return error_response(500, "internal_error", INTERNAL)

@@ -35,7 +35,10 @@ QR_SIZE = 84.0
 
 # Characters that must not open a line (they hang on the previous one's last character instead).
 _NO_LINE_START = frozenset("，。、；：？！）》」』】〕”’,.;:?!)]%")
-_CACHE_LIMIT = 20_000  # entries per cache; cleared when full (layout is cheap to redo)
+# Entries per cache, cleared when full (layout is cheap to redo). The clean rows' are Row objects
+# the garbage collector walks (~10 per entry): a smaller bound keeps its full collections short.
+_CACHE_LIMIT = 20_000
+_ROWS_LIMIT = 1_000  # 40 domains' rows for 25 periods
 _K = TypeVar("_K")
 _V = TypeVar("_V")
 
@@ -45,8 +48,12 @@ class _Cache(dict[_K, _V]):
 
     _lock = threading.Lock()
 
+    def __init__(self, limit: int = _CACHE_LIMIT) -> None:
+        super().__init__()
+        self.limit = limit
+
     def put(self, key: _K, value: _V) -> None:
-        if len(self) >= _CACHE_LIMIT:
+        if len(self) >= self.limit:
             with self._lock:
                 self.clear()
         self[key] = value
@@ -56,7 +63,7 @@ class _Cache(dict[_K, _V]):
 # so a full cache costs a full collection nothing (its Python objects had made each one of a
 # serve process's full collections 30-65 ms long, with every request in the process held up).
 _wrapped: _Cache[tuple[str | float | bool, ...], tuple[str, ...]] = _Cache()
-_clean_rows: _Cache[tuple[object, ...], list[Row]] = _Cache()
+_clean_rows: _Cache[tuple[object, ...], list[Row]] = _Cache(_ROWS_LIMIT)
 
 
 @dataclass(frozen=True)
@@ -82,7 +89,8 @@ def _wrap(
     font: _Font, pieces: Sequence[str | _Keep], size: float, width: float, memo: bool = True
 ) -> list[str]:
     """Break text into lines no wider than width, by measured glyph widths (Chinese has no spaces).
-    memo=False for text of one report only (its number, code and time), never asked for again."""
+    memo=False for the header's values: mostly the report's own (number, code, time), never
+    asked for again."""
     if not memo:
         return _wrap_text(font, pieces, size, width)
     key = (font.path, size, width, *_kinds_and_texts(pieces))

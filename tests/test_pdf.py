@@ -278,6 +278,7 @@ def test_a_stream_of_reports_leaves_nothing_for_the_garbage_collector_to_walk() 
             verification_code=code,
             verify_url=f"https://credit.example.gov.cn/v1/verify/{code}",
             issued_at=dt.datetime(2025, 6, 30, 6, 5, tzinfo=dt.UTC) + dt.timedelta(minutes=n),
+            period_from=dt.date(2022 + n % 3, 7, 1),  # the kiosk's one, two and three years
         )
 
     for n in range(20):  # the memos of what every report shares fill here
