@@ -26,7 +26,7 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import db
-from .errors import INTERNAL, api_error_response, error_response, from_library
+from .errors import INTERNAL, ApiError, api_error_response, error_response, from_library
 from .hall.schemas import Heartbeat
 from .http_guard import MAX_BODY_BYTES, note_error
 from .report_build import ReportRequest
@@ -169,7 +169,7 @@ async def _answered(call: Awaitable[dict[str, Any]], status: int) -> JSONRespons
     except Exception as exc:  # the API's error family, 500 for a bug
         mapped = from_library(exc)
         if mapped is not None:
-            if mapped is not exc:  # a library's error: logged as the app's handler does
+            if not isinstance(exc, ApiError):  # a library's: logged as the app's handler does
                 log.warning("database unavailable: %s", type(exc).__name__)
             return api_error_response(mapped)
         log.exception("unhandled error: %s", type(exc).__name__)

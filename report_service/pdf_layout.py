@@ -60,7 +60,7 @@ class _Cache(dict[_K, _V]):
 
 
 # Keys and values of strings and numbers only: the garbage collector stops tracking such tuples,
-# so a full cache costs a full collection nothing (its Python objects had made each one of a
+# so a full cache costs a full collection next to nothing (its tracked objects had made each of a
 # serve process's full collections 30-65 ms long, with every request in the process held up).
 _wrapped: _Cache[tuple[str | float | bool, ...], tuple[str, ...]] = _Cache()
 _clean_rows: _Cache[tuple[object, ...], list[Row]] = _Cache(_ROWS_LIMIT)
