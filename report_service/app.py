@@ -11,12 +11,10 @@ hang or turn into a 500.
 import asyncio
 import logging
 import os
-import time
-from collections.abc import AsyncIterator, Callable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import anyio
 import anyio.to_thread
@@ -31,7 +29,6 @@ from .errors import (
     TOO_LARGE,
     ApiError,
     api_error_response,
-    database_busy,
     error_response,
     field_problem,
     from_library,
@@ -59,13 +56,13 @@ from .sessions import QueuedUse
 from .signing import Caller, SignedRequest, bearer_token
 from .sqlite_writes import Checkpoints
 from .verify_page import page_headers, render, wants_html
+from .workers import Workers
 
 log = logging.getLogger("report_service")
 
 MAX_IDEMPOTENCY_KEY = 200
 DB_WAIT_S = 5.0  # a call waits this long for a database thread, and each statement for a lock
 HEALTH_WAIT_S = 0.8  # /healthz answers within a second whatever holds the database
-T = TypeVar("T")
 
 
 @dataclass
@@ -73,52 +70,6 @@ class Settings:
     db_wait_s: float = DB_WAIT_S
     body_timeout_s: float = BODY_TIMEOUT_S
     verify_per_minute: float = VERIFY_PER_MINUTE
-
-
-class Workers:
-    """Threads for blocking database work. Calls that may wait for the write lock run on
-    `calls` threads; health and verification on `reads` threads of their own, so they never
-    queue behind them. A call still queued `wait_s` after it was asked for is refused (503)
-    and taken out of the queue; one already running is waited for.
-
-    Two call threads per process: the work is mostly CPU under the GIL, and more threads only
-    contend with the event loop for it (measured at 10 closed-loop clients: p99 85-170 ms with
-    two, 350-570 ms with four, for the same reports per second). A thread takes its next call
-    straight from its executor's queue: with an asyncio semaphore in front, a thread that had
-    finished waited for the event loop (often busy with a render) to release the token and
-    hand over the next call, and under the fleet benchmark the threads idled half the time
-    while requests queued for seconds. Plain asyncio, not anyio's to_thread: that cost
-    ~0.15 ms of CPU a call (its library detection and cancel scopes)."""
-
-    def __init__(self, wait_s: float, calls: int = 2, reads: int = 4) -> None:
-        self.wait_s = wait_s
-        self._calls = ThreadPoolExecutor(calls, thread_name_prefix="database")
-        self._reads = ThreadPoolExecutor(reads, thread_name_prefix="database-read")
-
-    async def call(self, fn: Callable[..., T], *args: Any) -> T:
-        return await self._run(self._calls, fn, *args)
-
-    async def read(self, fn: Callable[..., T], *args: Any) -> T:
-        return await self._run(self._reads, fn, *args)
-
-    async def _run(self, pool: ThreadPoolExecutor, fn: Callable[..., T], *args: Any) -> T:
-        asked = time.monotonic()
-
-        def when_reached() -> T:  # a thread freed just after the caller gave up: do not run
-            if time.monotonic() - asked > self.wait_s:
-                raise database_busy()
-            return fn(*args)
-
-        queued = pool.submit(when_reached)
-        answer = asyncio.wrap_future(queued)
-        try:
-            done, _ = await asyncio.wait({answer}, timeout=self.wait_s)
-        except asyncio.CancelledError:  # the caller gave up: a call not started never runs
-            queued.cancel()
-            raise
-        if not done and queued.cancel():  # still queued: out of the queue, and a 503 now
-            raise database_busy()
-        return await answer  # running: its own waits are bounded by the database's timeout
 
 
 ERRORS: dict[int | str, dict[str, Any]] = {

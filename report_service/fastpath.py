@@ -33,9 +33,9 @@ from .report_build import ReportRequest
 from .reports import Plan, ReportIssuer
 from .schemas import ReportBody
 from .signing import RequestAuth, bearer_token
+from .workers import Workers
 
 if TYPE_CHECKING:  # handed in by create_app; importing them here would be a cycle
-    from .app import Workers
     from .hall.telemetry import Telemetry
     from .service import PlatformService
 
@@ -125,7 +125,7 @@ class HeartbeatFastPath:
             return
         path = found.group(0).decode("ascii")
         terminal_id = found.group(1).decode("ascii")
-        call = self.workers.call(self._beat, headers, body, path, terminal_id, beat)
+        call = self.workers.first(self._beat, headers, body, path, terminal_id, beat)
         await _send(await _answered(call, 200), scope, receive, send)
 
     def _beat(

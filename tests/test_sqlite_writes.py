@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import fcntl
 import os
@@ -19,9 +18,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from report_service.app import Workers
 from report_service.db import make_engine
-from report_service.errors import ApiError
 from report_service.sqlite_writes import Checkpoints, connection_class
 
 from .platform_client import ROOT
@@ -185,33 +182,3 @@ def test_background_checkpoints_copy_the_log_into_the_database_file(
 
 def test_checkpoints_are_only_for_a_sqlite_file() -> None:
     assert Checkpoints.attach(make_engine("sqlite:///:memory:")) is None
-
-
-def test_a_call_queued_past_the_database_wait_is_answered_busy_and_never_runs() -> None:
-    workers = Workers(wait_s=0.3, calls=1)
-    release = threading.Event()
-    ran: list[str] = []
-
-    def holding() -> str:  # a call stuck on the database (a lock held elsewhere)
-        release.wait(10)
-        ran.append("first")
-        return "first"
-
-    async def scenario() -> tuple[str, str]:
-        first = asyncio.create_task(workers.call(holding))
-        await asyncio.sleep(0.05)
-        try:
-            await workers.call(ran.append, "queued")
-        except ApiError as exc:
-            refused = f"{exc.status} {exc.code}"
-        else:
-            refused = "ran"
-        stuck = "still running" if not release.is_set() else "done"
-        release.set()
-        await first
-        return refused, stuck
-
-    refused, stuck = asyncio.run(scenario())
-    assert (refused, stuck) == ("503 database_busy", "still running")  # not after the first
-    time.sleep(0.1)
-    assert ran == ["first"]  # the refused call was taken out of the queue
