@@ -16,8 +16,9 @@ library detection and cancel scopes).
 
 A heartbeat's call (one short write, a province's hundred a second) is asked for with `first`:
 it is served as if it had been asked `head_start_s` earlier, so it goes ahead of the report
-calls asked in that time before it and never of an older one; a burst of heartbeats cannot
-hold a report's call back for longer than that head start.
+calls asked in that time before it and never of an older one: a report's call is passed only by
+the heartbeats asked less than the head start after it, so a burst of them (a fleet coming back
+online) cannot starve it.
 """
 
 from __future__ import annotations
