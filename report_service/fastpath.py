@@ -32,7 +32,7 @@ from .http_guard import MAX_BODY_BYTES, note_error
 from .report_build import ReportRequest
 from .reports import Plan, ReportIssuer
 from .schemas import ReportBody
-from .signing import RequestAuth, bearer_token
+from .signing import RequestAuth
 from .workers import Workers
 
 if TYPE_CHECKING:  # handed in by create_app; importing them here would be a cycle
@@ -88,13 +88,10 @@ class ReportFastPath:
 
     def _plan(self, headers: dict[str, str], body: bytes, request: ReportRequest) -> Plan:
         """On a database thread: the signature, the session and the request's reads."""
-        token = bearer_token(headers.get("authorization"))
         key = headers.get("idempotency-key")
         with db.reading(self.service.engine) as conn:  # one pool checkout for the reads
-            signed = self.service.auth.verify_signature(
-                "POST", "/v1/reports", headers, body, token, conn
-            )
-            return self.service.reports.plan(signed, token, key, request, conn)
+            signed = self.service.auth.verify_call("POST", "/v1/reports", headers, body, conn)
+            return self.service.reports.plan(signed, signed.bearer, key, request, conn)
 
 
 class HeartbeatFastPath:
@@ -131,8 +128,7 @@ class HeartbeatFastPath:
     def _beat(
         self, headers: dict[str, str], body: bytes, path: str, terminal_id: str, beat: Heartbeat
     ) -> dict[str, Any]:
-        token = bearer_token(headers.get("authorization"))
-        signed = self.auth.verify_signature("POST", path, headers, body, token)
+        signed = self.auth.verify_call("POST", path, headers, body)
         return self.telemetry.heartbeat(signed, terminal_id, beat)
 
 

@@ -8,7 +8,7 @@ import hashlib
 import logging
 import secrets
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -67,6 +67,7 @@ class SignedRequest:
     nonce: str
     seen_at: int
     session: Any = None  # the bearer's session row, looked up with the terminal (or None)
+    bearer: str | None = field(default=None, repr=False)  # the session's token, as sent
 
 
 class NonceLedger(Protocol):
@@ -126,6 +127,19 @@ class RequestAuth:
         self.record_nonce(signed)
         return signed.caller
 
+    def verify_call(
+        self,
+        method: str,
+        path: str,
+        headers: Mapping[str, str],
+        body: bytes,
+        conn: Connection | None = None,
+    ) -> SignedRequest:
+        """verify_signature for a call that may act for a person: the bearer token of its
+        Authorization header, whose session comes with the terminal's row."""
+        bearer = bearer_token(headers.get("authorization"))
+        return self.verify_signature(method, path, headers, body, bearer, conn)
+
     def verify_signature(
         self,
         method: str,
@@ -172,7 +186,7 @@ class RequestAuth:
             raise _replayed()
         caller = Caller(terminal.id, terminal.hall_id, terminal.region)
         session = terminal if bearer and terminal.session_terminal is not None else None
-        return SignedRequest(caller, nonce, now, session)
+        return SignedRequest(caller, nonce, now, session, bearer)
 
     def record_nonce(self, signed: SignedRequest, conn: Connection | None = None) -> None:
         """Record a request's nonce: in conn's transaction if given (a duplicate then raises
