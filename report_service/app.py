@@ -197,7 +197,9 @@ def create_app(
         """Like `signed`, but the route records the nonce, with the report in one transaction;
         the bearer's session comes with the terminal's row."""
         method, path, body = await signed_request(request)
-        checked = await workers.call(service.auth.verify_call, method, path, request.headers, body)
+        checked = await workers.call(
+            service.auth.verify_signature, method, path, request.headers, body
+        )
         request.state.pending_nonce = checked  # for a request refused before its route runs
         return checked
 

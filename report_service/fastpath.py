@@ -90,7 +90,9 @@ class ReportFastPath:
         """On a database thread: the signature, the session and the request's reads."""
         key = headers.get("idempotency-key")
         with db.reading(self.service.engine) as conn:  # one pool checkout for the reads
-            signed = self.service.auth.verify_call("POST", "/v1/reports", headers, body, conn)
+            signed = self.service.auth.verify_signature(
+                "POST", "/v1/reports", headers, body, conn=conn
+            )
             return self.service.reports.plan(signed, signed.bearer, key, request, conn)
 
 
@@ -128,7 +130,7 @@ class HeartbeatFastPath:
     def _beat(
         self, headers: dict[str, str], body: bytes, path: str, terminal_id: str, beat: Heartbeat
     ) -> dict[str, Any]:
-        signed = self.auth.verify_call("POST", path, headers, body)
+        signed = self.auth.verify_signature("POST", path, headers, body)
         return self.telemetry.heartbeat(signed, terminal_id, beat)
 
 

@@ -127,30 +127,17 @@ class RequestAuth:
         self.record_nonce(signed)
         return signed.caller
 
-    def verify_call(
-        self,
-        method: str,
-        path: str,
-        headers: Mapping[str, str],
-        body: bytes,
-        conn: Connection | None = None,
-    ) -> SignedRequest:
-        """verify_signature for a call that may act for a person: the bearer token of its
-        Authorization header, whose session comes with the terminal's row."""
-        bearer = bearer_token(headers.get("authorization"))
-        return self.verify_signature(method, path, headers, body, bearer, conn)
-
     def verify_signature(
         self,
         method: str,
         path: str,
         headers: Mapping[str, str],
         body: bytes,
-        bearer: str | None = None,
         conn: Connection | None = None,
     ) -> SignedRequest:
         """Check a request's signature without writing anything; the caller must record_nonce.
-        With a bearer token, its session is looked up in the same query (see person_for)."""
+        The session of the Authorization header's bearer token, if any, comes in the same query
+        (see person_for), and the token with it."""
         terminal_id = headers.get("x-terminal-id")
         timestamp = headers.get("x-timestamp")
         nonce = headers.get("x-nonce")
@@ -173,6 +160,7 @@ class RequestAuth:
         if not nonce_ok:
             raise unauthorized("bad_nonce", "请求随机数格式错误。")
         terminal = None
+        bearer = bearer_token(headers.get("authorization"))
         if len(terminal_id) <= 64:
             with using(self.engine, conn, reads_only=True) as c:
                 params = {"tid": terminal_id, "nonce": nonce, "th": token_hash(bearer)}
