@@ -15,6 +15,9 @@ there changes its paper state every 2 s (the time to the stream's event is measu
 terminals (10 s interval) fall silent after 10 s (the time from their third missed beat to the
 dashboard showing them offline is measured). The load generator runs on the same two cores.
 
+PostgreSQL runs in a private cluster made for the run, set as a server in service runs (PG_STEADY);
+`--pg-setting wal_init_zero=on` measures a new cluster instead.
+
 Prints, per database: heartbeats and reports (count, p50, p99, errors), dashboard event p50/p99 and
 offline detection; and a Markdown block for benchmarks/RESULTS.md. Never fails on a target.
 """
@@ -58,6 +61,10 @@ SILENT = 5  # terminals of the watched hall that stop beating
 SILENT_INTERVAL_S = 10
 STAFF = ("fleet-staff", "fleet-staff-password")
 BUSY = 200  # terminals that also request reports
+# A server in service recycles its WAL segments; a new cluster fills each new one with zeros
+# under the WAL write lock, and every commit waits (docs/architecture.md, "PostgreSQL's WAL").
+# Settings given with --pg-setting come after these and win.
+PG_STEADY = ("wal_init_zero=off",)
 
 
 def by_window(timeline: list[tuple[float, float]], seconds: float = 10.0) -> str:
@@ -478,7 +485,7 @@ def main(argv: list[str] | None = None) -> int:
             if pg_bin() is None:
                 print("[postgres] not installed here; `make test` installs it", flush=True)
             else:
-                with postgres_server(args.pg_setting) as url:
+                with postgres_server([*PG_STEADY, *args.pg_setting]) as url:
                     KEYS[url] = str(workdir / "pg-keys")
                     report_service("keys", "init", "--dir", KEYS[url])
                     rows.append(run_database("postgres", url, args, workdir))
@@ -496,6 +503,8 @@ def print_markdown(rows: list[dict[str, Any]], args: argparse.Namespace, load: f
         f"\n### {when} — {platform.machine()}, {os.cpu_count()} cores, load at start {load:.2f}\n"
     )
     print(f"`{cmd}`\n")
+    if "postgres" in args.databases:
+        print(f"PostgreSQL settings: {', '.join([*PG_STEADY, *args.pg_setting])}\n")
     print(
         "| database | heartbeats | hb p50 | hb p99 | hb errors | reports/s | report p50 | report p99 "
         "| report errors | dashboard event p50 | p99 | offline seen | detection after 3 beats "
