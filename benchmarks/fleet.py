@@ -15,8 +15,9 @@ there changes its paper state every 2 s (the time to the stream's event is measu
 terminals (10 s interval) fall silent after 10 s (the time from their third missed beat to the
 dashboard showing them offline is measured). The load generator runs on the same two cores.
 
-PostgreSQL runs in a private cluster made for the run, set as a server in service runs (PG_STEADY);
-`--pg-setting wal_init_zero=on` measures a new cluster instead.
+PostgreSQL runs in a private cluster made for the run (tests/postgres_server.py: fsync=off), with
+the WAL sizing of PG_SETTINGS and its WAL segments made ahead (wal_made_ahead), as a server in
+service has them; --no-wal-ahead leaves them out.
 
 Prints, per database: heartbeats and reports (count, p50, p99, errors), dashboard event p50/p99 and
 offline detection; and a Markdown block for benchmarks/RESULTS.md. Never fails on a target.
@@ -44,6 +45,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+import psycopg
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -52,7 +54,7 @@ from benchmarks.raw_http import ConnectionPool
 from benchmarks.report_api import CLK_TCK, proc_cpu, process_tree, stat_fields
 from report_service import crypto
 from tests.platform_client import free_port
-from tests.postgres_server import pg_bin, postgres_server
+from tests.postgres_server import SERVER_SETTINGS, pg_bin, postgres_server
 
 HALL_SIZE = 20
 INTERVAL_S = 30
@@ -61,10 +63,10 @@ SILENT = 5  # terminals of the watched hall that stop beating
 SILENT_INTERVAL_S = 10
 STAFF = ("fleet-staff", "fleet-staff-password")
 BUSY = 200  # terminals that also request reports
-# A server in service recycles its WAL segments; a new cluster fills each new one with zeros
-# under the WAL write lock, and every commit waits (docs/architecture.md, "PostgreSQL's WAL").
-# Settings given with --pg-setting come after these and win.
-PG_STEADY = ("wal_init_zero=off",)
+# WAL sizing for ~10 MB/s of WAL, and the segments to make ahead (docs/architecture.md,
+# "PostgreSQL's WAL"); --pg-setting values come after these and win
+PG_SETTINGS = ("min_wal_size=2GB", "max_wal_size=4GB")
+WAL_AHEAD_SEGMENTS = 128  # 2 GB of 16 MB segments: more than a run writes
 
 
 def by_window(timeline: list[tuple[float, float]], seconds: float = 10.0) -> str:
@@ -117,6 +119,20 @@ class Figures:
 
 
 KEYS: dict[str, str] = {}  # database URL -> its key directory (PostgreSQL has no file beside it)
+
+
+def wal_made_ahead(url: str, segments: int = WAL_AHEAD_SEGMENTS) -> None:
+    """Make the WAL segments a server in service already has: created now, freed by a checkpoint
+    and kept for reuse (min_wal_size), so that the run's WAL reuses them, as it would in service,
+    instead of creating each one."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE wal_ahead (n integer)")
+        for n in range(segments):
+            conn.execute("INSERT INTO wal_ahead VALUES (%s)", (n,))
+            conn.execute("SELECT pg_switch_wal()")
+        conn.execute("DROP TABLE wal_ahead")
+        conn.execute("CHECKPOINT")
+    os.sync()  # their zeros on disk now, not written back during the run
 
 
 def on(db: str) -> list[str]:
@@ -470,6 +486,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--databases", default="sqlite,postgres")
     p.add_argument("--pg-setting", action="append", default=[], metavar="NAME=VALUE",
                    help="a setting for the PostgreSQL server (repeatable)")  # fmt: skip
+    p.add_argument("--no-wal-ahead", dest="wal_ahead", action="store_false",
+                   help="PostgreSQL creates each WAL segment during the run, as a new server does")  # fmt: skip
     add_quick(
         p, terminals=40, report_rate=10.0, duration=8.0, warmup=2.0, entities=30, databases="sqlite"
     )
@@ -485,7 +503,9 @@ def main(argv: list[str] | None = None) -> int:
             if pg_bin() is None:
                 print("[postgres] not installed here; `make test` installs it", flush=True)
             else:
-                with postgres_server([*PG_STEADY, *args.pg_setting]) as url:
+                with postgres_server([*PG_SETTINGS, *args.pg_setting]) as url:
+                    if args.wal_ahead:
+                        wal_made_ahead(url)
                     KEYS[url] = str(workdir / "pg-keys")
                     report_service("keys", "init", "--dir", KEYS[url])
                     rows.append(run_database("postgres", url, args, workdir))
@@ -498,13 +518,21 @@ def print_markdown(rows: list[dict[str, Any]], args: argparse.Namespace, load: f
     cmd = (f".venv/bin/python -m benchmarks.fleet --terminals {args.terminals} --report-rate "
            f"{args.report_rate:g} --duration {args.duration:g} --warmup {args.warmup:g} --entities "
            f"{args.entities} --databases {args.databases}"
-           + "".join(f" --pg-setting {setting}" for setting in args.pg_setting))  # fmt: skip
+           + "".join(f" --pg-setting {setting}" for setting in args.pg_setting)
+           + ("" if args.wal_ahead else " --no-wal-ahead"))  # fmt: skip
     print(
         f"\n### {when} — {platform.machine()}, {os.cpu_count()} cores, load at start {load:.2f}\n"
     )
     print(f"`{cmd}`\n")
-    if "postgres" in args.databases:
-        print(f"PostgreSQL settings: {', '.join([*PG_STEADY, *args.pg_setting])}\n")
+    if any(r["database"] == "postgres" for r in rows):
+        given = (*SERVER_SETTINGS, *PG_SETTINGS, *args.pg_setting)
+        settings = {
+            name: value for name, _, value in (g.partition("=") for g in given)
+        }  # last wins
+        made = (
+            f"{WAL_AHEAD_SEGMENTS} WAL segments made ahead" if args.wal_ahead else "none made ahead"
+        )
+        print(f"PostgreSQL: {', '.join(f'{k}={v}' for k, v in settings.items())}; {made}\n")
     print(
         "| database | heartbeats | hb p50 | hb p99 | hb errors | reports/s | report p50 | report p99 "
         "| report errors | dashboard event p50 | p99 | offline seen | detection after 3 beats "

@@ -18,6 +18,8 @@ from sqlalchemy.engine import Engine
 
 from .platform_client import ServiceProcess, cli, free_port, start_service
 
+SERVER_SETTINGS = ("listen_addresses=127.0.0.1", "fsync=off")  # before the caller's, which win
+
 
 def pg_bin() -> Path | None:
     found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
@@ -57,7 +59,7 @@ def postgres_server(settings: Sequence[str] = ()) -> Iterator[str]:
         subprocess.run(_as_owner(cmd, user), check=True, capture_output=True, timeout=120)
 
     run([str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres", "-E", "UTF8"])
-    options = f"-p {port} -k {sock} -c listen_addresses=127.0.0.1 -c fsync=off"
+    options = f"-p {port} -k {sock}" + "".join(f" -c {s}" for s in SERVER_SETTINGS)
     for setting in settings:  # pg_ctl passes its -o string to a shell-like split
         if "=" not in setting or any(c.isspace() or c in "'\"\\" for c in setting):
             raise ValueError(
