@@ -517,18 +517,19 @@ def print_markdown(rows: list[dict[str, Any]], args: argparse.Namespace, load: f
     when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     cmd = (f".venv/bin/python -m benchmarks.fleet --terminals {args.terminals} --report-rate "
            f"{args.report_rate:g} --duration {args.duration:g} --warmup {args.warmup:g} --entities "
-           f"{args.entities} --databases {args.databases}"
+           f"{args.entities} --databases {args.databases} --workers {args.workers} "
+           f"--connections {args.connections}"
            + "".join(f" --pg-setting {setting}" for setting in args.pg_setting)
            + ("" if args.wal_ahead else " --no-wal-ahead"))  # fmt: skip
     print(
-        f"\n### {when} — {platform.machine()}, {os.cpu_count()} cores, load at start {load:.2f}\n"
+        f"\n### {when} — {platform.machine()}, {os.cpu_count()} cores, load at start {load:.2f}, "
+        f"commit {_commit()}\n"
     )
     print(f"`{cmd}`\n")
     if any(r["database"] == "postgres" for r in rows):
         given = (*SERVER_SETTINGS, *PG_SETTINGS, *args.pg_setting)
-        settings = {
-            name: value for name, _, value in (g.partition("=") for g in given)
-        }  # last wins
+        # the server takes the last value given for a name
+        settings = {name: value for name, _, value in (g.partition("=") for g in given)}
         made = (
             f"{WAL_AHEAD_SEGMENTS} WAL segments made ahead" if args.wal_ahead else "none made ahead"
         )
@@ -546,6 +547,20 @@ def print_markdown(rows: list[dict[str, Any]], args: argparse.Namespace, load: f
               f"{r['offline_seen']}/{SILENT} | ≤ {r['offline_max_s']:.1f} s | "
               f"{r['generator_cores']:.2f} | {r['platform_cores']:.2f} | {r['database_cores']:.2f} | "
               f"{r['machine_cores']:.2f} |")  # fmt: skip
+
+
+def _commit() -> str:
+    """The checked-out commit (a `+` when the tree has changes): the same command measured other
+    code, and another server set-up, before."""
+    git = ["git", "-C", str(Path(__file__).resolve().parent.parent)]
+    try:
+        head = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True,
+                              text=True, timeout=10, check=True).stdout.strip()  # fmt: skip
+        dirty = subprocess.run([*git, "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=10, check=True).stdout  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return head + ("+" if dirty.strip() else "")
 
 
 if __name__ == "__main__":
