@@ -1,17 +1,23 @@
 """The platform's database threads (report_service/workers.py): a call that waited too long is
 refused and never runs; a heartbeat's call goes ahead of the report calls asked just before it,
-but not of older ones."""
+but not of older ones, and the heartbeat answered beside the framework asks for it so."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 import time
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any
+from typing import Any, cast
+
+from starlette.types import Message, Receive, Scope, Send
 
 from report_service.errors import ApiError
+from report_service.fastpath import HeartbeatFastPath
 from report_service.workers import Workers
+
+from .hall_support import beat
 
 
 def run(scenario: Callable[[], Coroutine[Any, Any, Any]]) -> Any:
@@ -128,3 +134,48 @@ def test_a_heartbeat_whose_caller_gave_up_never_runs_and_the_next_call_does() ->
         return ran
 
     assert run(scenario) == ["report"]
+
+
+def test_the_heartbeat_answered_beside_the_framework_goes_ahead_of_queued_report_calls() -> None:
+    workers = Workers(wait_s=5, calls=1, head_start_s=2.0)
+    release = threading.Event()
+    ran: list[str] = []
+
+    class Auth:  # behavioural fakes: the signature passes, the beat says when it ran
+        def verify_signature(self, *_: Any, **__: Any) -> str:
+            return "signed"
+
+    class Telemetry:
+        def heartbeat(self, signed: str, terminal_id: str, _: Any) -> dict[str, Any]:
+            ran.append(f"heartbeat of {terminal_id}")
+            return {"interval_s": 30}
+
+    async def framework(scope: Scope, receive: Receive, send: Send) -> None:
+        ran.append("handed to the framework")
+
+    fast = HeartbeatFastPath(framework, cast(Any, Auth()), cast(Any, Telemetry()), workers)
+    body = json.dumps(beat()).encode()
+    scope: Scope = {"type": "http", "method": "POST", "query_string": b"",
+                    "path": "/v1/terminals/t-1/heartbeat", "raw_path": b"/v1/terminals/t-1/heartbeat",
+                    "headers": [(b"content-type", b"application/json"),
+                                (b"content-length", str(len(body)).encode())]}  # fmt: skip
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    async def scenario() -> list[str]:
+        held = await busy_thread(workers, release)
+        report = asyncio.create_task(workers.call(ran.append, "report"))
+        await asyncio.sleep(0.01)
+        answered = asyncio.create_task(fast(scope, receive, send))
+        await asyncio.sleep(0.05)
+        release.set()
+        await asyncio.gather(held, report, answered)
+        return ran
+
+    assert run(scenario) == ["heartbeat of t-1", "report"]
+    assert sent[0]["status"] == 200
