@@ -54,7 +54,7 @@ from benchmarks.raw_http import ConnectionPool
 from benchmarks.report_api import CLK_TCK, proc_cpu, process_tree, stat_fields
 from report_service import crypto
 from tests.platform_client import free_port
-from tests.postgres_server import SERVER_SETTINGS, pg_bin, postgres_server
+from tests.postgres_server import pg_bin, postgres_server, server_settings
 
 HALL_SIZE = 20
 INTERVAL_S = 30
@@ -527,9 +527,7 @@ def print_markdown(rows: list[dict[str, Any]], args: argparse.Namespace, load: f
     )
     print(f"`{cmd}`\n")
     if any(r["database"] == "postgres" for r in rows):
-        given = (*SERVER_SETTINGS, *PG_SETTINGS, *args.pg_setting)
-        # the server takes the last value given for a name
-        settings = {name: value for name, _, value in (g.partition("=") for g in given)}
+        settings = server_settings([*PG_SETTINGS, *args.pg_setting])
         made = (
             f"{WAL_AHEAD_SEGMENTS} WAL segments made ahead" if args.wal_ahead else "none made ahead"
         )

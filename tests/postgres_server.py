@@ -18,7 +18,21 @@ from sqlalchemy.engine import Engine
 
 from .platform_client import ServiceProcess, cli, free_port, start_service
 
-SERVER_SETTINGS = ("listen_addresses=127.0.0.1", "fsync=off")  # before the caller's, which win
+SERVER_SETTINGS = ("listen_addresses=127.0.0.1", "fsync=off")
+
+
+def server_settings(settings: Sequence[str] = ()) -> dict[str, str]:
+    """What the server runs with: SERVER_SETTINGS, then `settings` (each `name=value`, the last
+    value for a name wins)."""
+    chosen: dict[str, str] = {}
+    for setting in (*SERVER_SETTINGS, *settings):  # pg_ctl passes its -o string to a shell split
+        name, sign, value = setting.partition("=")
+        if not sign or any(c.isspace() or c in "'\"\\" for c in setting):
+            raise ValueError(
+                f"a server setting is name=value without spaces or quotes: {setting!r}"
+            )
+        chosen[name] = value
+    return chosen
 
 
 def pg_bin() -> Path | None:
@@ -38,6 +52,7 @@ def _as_owner(cmd: list[str], user: str | None) -> list[str]:
 def postgres_server(settings: Sequence[str] = ()) -> Iterator[str]:
     """Yields a `postgresql://` URL of a fresh database; stops the server and removes its files.
     `settings`: more server settings, each `name=value`."""
+    chosen = server_settings(settings)  # a bad one refused before any file is made
     bindir = pg_bin()
     if bindir is None:
         raise RuntimeError("PostgreSQL is not installed")
@@ -59,13 +74,7 @@ def postgres_server(settings: Sequence[str] = ()) -> Iterator[str]:
         subprocess.run(_as_owner(cmd, user), check=True, capture_output=True, timeout=120)
 
     run([str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres", "-E", "UTF8"])
-    options = f"-p {port} -k {sock}" + "".join(f" -c {s}" for s in SERVER_SETTINGS)
-    for setting in settings:  # pg_ctl passes its -o string to a shell-like split
-        if "=" not in setting or any(c.isspace() or c in "'\"\\" for c in setting):
-            raise ValueError(
-                f"a server setting is name=value without spaces or quotes: {setting!r}"
-            )
-        options += f" -c {setting}"
+    options = f"-p {port} -k {sock}" + "".join(f" -c {k}={v}" for k, v in chosen.items())
     run(
         [
             str(bindir / "pg_ctl"),
