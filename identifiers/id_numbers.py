@@ -105,7 +105,10 @@ def card_number_problem(
 
 # Anything shaped like an ID number in free text: digits in any script, a check character, and not
 # part of a longer run of letters or digits (a credit code's digits must not match).
-_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
+ID_NUMBER_IN_TEXT = r"(?<![\dA-Za-z])\d{17}[\dXx](?![\dA-Za-z])"
+_IN_TEXT = re.compile(ID_NUMBER_IN_TEXT)
+# the first-generation card's 15 digits (birth year in two), as old records and people still write it
+OLD_ID_NUMBER_IN_TEXT = r"(?<![\dA-Za-z])\d{15}(?![\dA-Za-z])"
 _LATEST_PLAUSIBLE_BIRTH = dt.date(2100, 1, 1)
 # the 2017 foreigner card's number in free text: 3 letters, 12 digits (its own search pattern, for
 # the scrubbers of logs, telemetry and diagnostics, which match shapes, not check characters)

@@ -7,8 +7,9 @@ The journey's intents of the same names call these; they share the journey's `St
 from __future__ import annotations
 
 import logging
-import re
 import time
+
+from identifiers import is_phone_number
 
 from .errors import KioskError
 from .ports import PrintFailure, Services
@@ -26,7 +27,6 @@ OBJECTION_REASONS = {
     "publicity_ended": "记录已超过公示期限",
     "other": "其他原因，请与本企业联系",
 }
-_PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")  # the platform's own rule
 ACTIVE_CALL = frozenset({"sending", "undelivered", "open", "acknowledged"})
 
 
@@ -72,7 +72,7 @@ class SideTrips:
             stage.show(Step.OBJECTION, message_id="objection.pick_reason")
             return
         contact = contact.replace(" ", "")
-        if not _PHONE.match(contact):
+        if not is_phone_number(contact):
             stage.show(Step.OBJECTION, message_id="objection.bad_phone")
             return
         gen = stage.generation

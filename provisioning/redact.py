@@ -11,17 +11,13 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 
-from identifiers import OLD_FOREIGN_NUMBER_IN_TEXT, USCC_IN_TEXT
+from identifiers import NUMBERS_IN_TEXT
 
 # each (name, pattern); order matters: key blocks before the base64 runs inside them
 PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("key", re.compile(r"-----BEGIN [A-Z0-9 ]+-----.*?(?:-----END [A-Z0-9 ]+-----|\Z)", re.S)),
     ("pin_hash", re.compile(r"pbkdf2_sha256\$[^\s\"']+")),
-    ("id_number", re.compile(r"(?<![0-9A-Za-z])[1-9]\d{5}(?:18|19|20)\d{2}[01]\d[0-3]\d\d{3}[\dXx](?![0-9A-Za-z])")),
-    ("id_number", re.compile(r"(?<![0-9A-Za-z])[1-9]\d{14}(?![0-9A-Za-z])")),  # 15-digit, 1st generation
-    ("id_number", re.compile(OLD_FOREIGN_NUMBER_IN_TEXT)),  # the 2017 foreigner card
-    ("credit_code", re.compile(USCC_IN_TEXT)),
-    ("phone", re.compile(r"(?<![0-9])1[3-9]\d{9}(?![0-9])")),
+    *((name, re.compile(pattern)) for name, pattern in NUMBERS_IN_TEXT),
     ("key", re.compile(r"(?<![A-Za-z0-9+/=])[A-Za-z0-9+/]{40,}={0,2}(?![A-Za-z0-9+/=])")),
     ("key", re.compile(r"(?<![0-9a-fA-F])[0-9a-fA-F]{48,}(?![0-9a-fA-F])")),
 )  # fmt: skip

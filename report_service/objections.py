@@ -18,6 +18,8 @@ from sqlalchemy import Date, DateTime, LargeBinary, String, Text, exists, insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.sql.expression import ColumnElement
 
+from identifiers import is_phone_number
+
 from . import db
 from .clock import Clock
 from .errors import conflict, forbidden, unprocessable
@@ -31,18 +33,17 @@ from .workdays import Coverage
 
 log = logging.getLogger("report_service")
 
-PHONE = re.compile(r"^(?:\+?86|0086)?(1[3-9]\d{9})$|^(0\d{2,3}\d{7,8})$")  # spacing taken out first
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s.]+(\.[^@\s.]+)+$")
 _O = db.Objection.__table__.c
 
 
 def is_contact(text: str) -> bool:
-    """A mainland mobile (with or without +86), a landline with its area code, or an e-mail."""
+    """A mainland mobile or landline number (identifiers.phones), or an e-mail address."""
     if len(text) > 254 or unsafe_char(text) is not None:
         return False
     if "@" in text:
         return EMAIL.match(text) is not None
-    return PHONE.match(re.sub(r"[\s()（）-]", "", text)) is not None
+    return is_phone_number(text)
 
 
 def _visible(text: str) -> int:

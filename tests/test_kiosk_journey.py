@@ -367,6 +367,16 @@ def test_objection_against_a_record_with_a_phone_number() -> None:
     assert journey.step is Step.SUMMARY
 
 
+@pytest.mark.parametrize("contact", ["+86 139 1234 5678", "(0931)8888888", "0931-8888-888"])
+def test_a_phone_number_is_taken_as_the_platform_takes_it(contact: str) -> None:
+    journey, services, _, _ = make(FakeServices(report_answer=report(records=2)))
+    to_summary(journey)
+    journey.start_objection("REC1")
+    run(journey.submit_objection("record_wrong", contact))
+    assert journey.step is Step.OBJECTION_DONE, journey.snapshot.message_id
+    assert services.objections == [("REC1", "记录内容有误", contact.replace(" ", ""))]
+
+
 def test_help_from_any_step_returns_there() -> None:
     journey, services, _, _ = make()
     run(journey.card_presented(Card()))

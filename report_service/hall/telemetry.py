@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from identifiers import OLD_FOREIGN_NUMBER_IN_TEXT, USCC_IN_TEXT
+from identifiers import ANY_NUMBER_IN_TEXT
 
 from ..clock import CST
 from ..errors import conflict, forbidden, unprocessable
@@ -33,14 +33,7 @@ from .stats import MAX_DAYS
 
 log = logging.getLogger("report_service.hall")
 
-# an 18-character ID number or credit code, a 15-character old ID number, a mobile number, the
-# 2017 foreigner card's number
-PII_SHAPES = re.compile(
-    r"(?<![0-9A-Za-z])(?:[0-9]{17}[0-9Xx]|[0-9]{15}|1[3-9][0-9]{9})(?![0-9A-Za-z])|"
-    + USCC_IN_TEXT
-    + "|"
-    + OLD_FOREIGN_NUMBER_IN_TEXT
-)
+PII_SHAPES = re.compile(ANY_NUMBER_IN_TEXT)
 REDACTED = "[已删除]"
 MAX_BUNDLE_BYTES = 2 * 1024 * 1024
 EVENT_PAST = dt.timedelta(days=MAX_DAYS)  # as far back as the statistics reach
