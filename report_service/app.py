@@ -24,14 +24,13 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .errors import (
-    INTERNAL,
     MALFORMED_JSON,
     TOO_LARGE,
     ApiError,
+    answer_to,
     api_error_response,
     error_response,
     field_problem,
-    from_library,
 )
 from .fastpath import HeartbeatFastPath, ReportFastPath, issue_apart
 from .hall import HallService, HallSettings, metrics
@@ -175,12 +174,7 @@ def create_app(
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        mapped = from_library(exc)
-        if mapped is not None:
-            log.warning("database unavailable: %s", type(exc).__name__)
-            return await _api_error(request, mapped)
-        log.exception("unhandled error: %s", type(exc).__name__)
-        return _refuse(request, 500, "internal_error", INTERNAL)
+        return await _api_error(request, answer_to(exc))
 
     async def signed_request(request: Request) -> tuple[str, str, bytes]:
         body = await request.body()

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+
 from sqlalchemy import exc as sa_exc
 from starlette.responses import JSONResponse
+
+log = logging.getLogger("report_service")
+INTERNAL = "平台暂时无法处理，请稍后再试。"
 
 
 class ApiError(Exception):
@@ -84,9 +89,23 @@ def from_library(exc: BaseException) -> ApiError | None:
     return None
 
 
+def api_error_for(exc: BaseException) -> ApiError:
+    """What a request that raised `exc` is answered: the API error it stands for, 500 for a bug."""
+    return from_library(exc) or ApiError(500, "internal_error", INTERNAL)
+
+
+def answer_to(exc: BaseException) -> ApiError:
+    """`api_error_for`, logged: a library's error as a warning, a bug with its traceback."""
+    answer = api_error_for(exc)
+    if answer.status == 500:
+        log.error("unhandled error: %s", type(exc).__name__, exc_info=exc)
+    elif not isinstance(exc, ApiError):
+        log.warning("database unavailable: %s", type(exc).__name__)
+    return answer
+
+
 MALFORMED_JSON = "请求内容不是有效的JSON。"
 TOO_LARGE = "请求内容过大。"
-INTERNAL = "平台暂时无法处理，请稍后再试。"
 
 # What a field-validation failure means, by the validator's error type (the library's own text
 # is English); longest prefix first, so "string_too_long" wins over "string".

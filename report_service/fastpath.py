@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import logging
 import re
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
@@ -26,7 +25,7 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import db
-from .errors import INTERNAL, ApiError, api_error_response, error_response, from_library
+from .errors import answer_to, api_error_response
 from .hall.schemas import Heartbeat
 from .http_guard import MAX_BODY_BYTES, note_error
 from .report_build import ReportRequest
@@ -39,7 +38,6 @@ if TYPE_CHECKING:  # handed in by create_app; importing them here would be a cyc
     from .hall.telemetry import Telemetry
     from .service import PlatformService
 
-log = logging.getLogger("report_service")
 
 PATH = b"/v1/reports"
 BEAT_PATH = re.compile(rb"/v1/terminals/([^/%]+)/heartbeat")  # escaped ids: the route decodes
@@ -165,13 +163,7 @@ async def _answered(call: Awaitable[dict[str, Any]], status: int) -> JSONRespons
     try:
         return JSONResponse(await call, status_code=status)
     except Exception as exc:  # the API's error family, 500 for a bug
-        mapped = from_library(exc)
-        if mapped is not None:
-            if not isinstance(exc, ApiError):  # a library's: logged as the app's handler does
-                log.warning("database unavailable: %s", type(exc).__name__)
-            return api_error_response(mapped)
-        log.exception("unhandled error: %s", type(exc).__name__)
-        return error_response(500, "internal_error", INTERNAL)
+        return api_error_response(answer_to(exc))
 
 
 async def _send(response: JSONResponse, scope: Scope, receive: Receive, send: Send) -> None:

@@ -20,7 +20,7 @@ from typing import Any
 import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .errors import TOO_LARGE, error_response
+from .errors import TOO_LARGE, api_error_for, error_response
 
 log = logging.getLogger("report_service.access")
 
@@ -106,6 +106,12 @@ class RequestGuard:
 
         try:
             await self._guarded(scope, receive, sending, started)
+        except Exception as exc:
+            if status == 0:  # the framework's outermost layer answers it, after this line
+                answer = api_error_for(exc)
+                status = answer.status
+                note_error(scope, answer.code)
+            raise
         finally:
             self._log(scope, status, started)
 

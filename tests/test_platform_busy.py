@@ -3,6 +3,7 @@ import running beside live traffic, bodies that trickle, a power cut. Real serve
 
 from __future__ import annotations
 
+import re
 import socket
 import sqlite3
 import subprocess
@@ -101,6 +102,21 @@ def test_health_and_verification_answer_while_reports_wait_on_a_held_write_lock(
         assert r.status_code == 503, r.text
         assert r.json()["error"]["code"] == "database_busy" and int(r.headers["Retry-After"]) > 0
     assert report(kiosk).status_code == 201  # the lock gone, the platform serves again
+
+
+def test_a_framework_route_waiting_on_the_lock_is_logged_with_the_503_it_answered(
+    busy: ServiceProcess, kiosk: TerminalClient
+) -> None:
+    body = {"id_number": PERSON, "name": "繁忙测试人", "valid_until": None}
+    with HeldWriteLock(busy.db):
+        login = kiosk.request("POST", "/v1/sessions/id-card", body)
+    assert login.status_code == 503 and login.json()["error"]["code"] == "database_busy"
+    time.sleep(0.3)  # the access line is written as the response leaves
+    t = kiosk.terminal_id
+    assert re.search(
+        rf"POST /v1/sessions/id-card 503 [0-9.]+ms terminal={t} code=database_busy",
+        busy.log_text(),
+    ), busy.log_text()[-2000:]
 
 
 def test_an_import_beside_live_traffic_commits_in_short_batches(
