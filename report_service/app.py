@@ -48,6 +48,7 @@ from .http_guard import (
     note_error,
 )
 from .json_bodies import JsonBodies
+from .paths import REPORTS
 from .ratelimit import VERIFY_PER_MINUTE, RateLimiter
 from .schemas import EnrollBody, ErrorBody, IdCardBody, ObjectionBody, QrBody, ReportBody
 from .service import PlatformService
@@ -239,7 +240,7 @@ def create_app(
             await workers.call(service.logins.session_from_qr, caller, body.payload, queued)
         )
 
-    @app.post("/v1/reports", status_code=201)
+    @app.post(REPORTS, status_code=201)
     async def create_report(
         body: ReportBody,
         signed: SignedLater,

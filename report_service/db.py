@@ -297,12 +297,17 @@ def reading(engine: Engine) -> Iterator[Connection]:
         yield conn
 
 
+def one_statement_writes(engine: Engine) -> bool:
+    """Whether `single_statements` is for this engine's database (PostgreSQL's, not SQLite's)."""
+    return engine.dialect.name == "postgresql"
+
+
 @contextmanager
 def single_statements(engine: Engine) -> Iterator[Connection]:
     """PostgreSQL: a connection whose every statement commits by itself, for a write that is one
     statement (a data-modifying CTE makes one of several): no BEGIN and COMMIT round trips.
     Not for SQLite, whose writers take turns at BEGIN (sqlite_writes)."""
-    if engine.dialect.name != "postgresql":
+    if not one_statement_writes(engine):
         raise ValueError(f"single statements are for PostgreSQL, not {engine.dialect.name}")
     with reading(engine) as conn:  # the same connection: each statement its own transaction
         yield conn

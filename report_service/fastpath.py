@@ -24,7 +24,7 @@ from pydantic import ValidationError
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from . import db
+from . import db, paths
 from .errors import answer_to, api_error_response
 from .hall.schemas import Heartbeat
 from .http_guard import MAX_BODY_BYTES, note_error
@@ -39,8 +39,9 @@ if TYPE_CHECKING:  # handed in by create_app; importing them here would be a cyc
     from .service import PlatformService
 
 
-PATH = b"/v1/reports"
-BEAT_PATH = re.compile(rb"/v1/terminals/([^/%]+)/heartbeat")  # escaped ids: the route decodes
+PATH = paths.REPORTS.encode()
+# the raw path; an id with escapes goes to the route, which decodes it
+BEAT_PATH = re.compile(paths.path_pattern(paths.HEARTBEAT, "[^/%]+").encode())
 
 
 class ReportFastPath:
@@ -89,7 +90,7 @@ class ReportFastPath:
         key = headers.get("idempotency-key")
         with db.reading(self.service.engine) as conn:  # one pool checkout for the reads
             signed = self.service.auth.verify_signature(
-                "POST", "/v1/reports", headers, body, conn=conn
+                "POST", paths.REPORTS, headers, body, conn=conn
             )
             return self.service.reports.plan(signed, signed.bearer, key, request, conn)
 

@@ -260,17 +260,6 @@ class ReportIssuer:
         return _receipt(rendered.row, rendered.summary)
 
     # ---- the phases in one go, on the caller's thread -------------------------------------------
-    def issue_report(
-        self,
-        signed: SignedRequest,
-        bearer: str | None,
-        idempotency_key: str | None,
-        request: ReportRequest,
-        conn: Connection | None = None,
-    ) -> dict[str, Any]:
-        """POST /v1/reports after verify_signature, all phases here (the app runs them apart)."""
-        return self._finish(self.plan(signed, bearer, idempotency_key, request, conn), conn)
-
     def create_report(
         self,
         caller: Caller,
@@ -304,7 +293,7 @@ class ReportIssuer:
         """Store the report with the request's nonce; the stored report of a racing attempt
         with the same key instead, if that one won."""
         try:
-            alone = shared is None and self.engine.dialect.name == "postgresql"
+            alone = shared is None and db.one_statement_writes(self.engine)
             # without a nonce left to record (or on SQLite): the report in a transaction
             if not (alone and pending.record_by(lambda s: self._insert_with_nonce(row, s))):
                 with db.using(self.engine, shared) as conn, conn.begin():

@@ -8,12 +8,13 @@ from typing import Annotated, Any
 from fastapi import FastAPI, Query, Request
 from fastapi.responses import JSONResponse
 
+from ..paths import DIAGNOSTICS, HEARTBEAT, path_pattern
 from ..signing import SignedRequest
 from . import HallService
 from .schemas import Assistance, Events, Heartbeat
 
 Run = Callable[..., Awaitable[Any]]
-DIAGNOSTICS_PATH = re.compile(r"^/v1/terminals/[^/]+/diagnostics$")
+DIAGNOSTICS_PATH = re.compile(path_pattern(DIAGNOSTICS))
 
 
 def add_terminal_routes(app: FastAPI, hall: HallService, signed: Any, run: Run) -> None:
@@ -22,7 +23,7 @@ def add_terminal_routes(app: FastAPI, hall: HallService, signed: Any, run: Run) 
     database threads."""
     Signed = Annotated[SignedRequest, signed]
 
-    @app.post("/v1/terminals/{terminal_id}/heartbeat")
+    @app.post(HEARTBEAT)
     async def heartbeat(terminal_id: str, body: Heartbeat, caller: Signed) -> JSONResponse:
         return JSONResponse(await run(hall.telemetry.heartbeat, caller, terminal_id, body))
 
@@ -34,7 +35,7 @@ def add_terminal_routes(app: FastAPI, hall: HallService, signed: Any, run: Run) 
     async def assistance(terminal_id: str, body: Assistance, caller: Signed) -> JSONResponse:
         return JSONResponse(await run(hall.telemetry.assistance, caller, terminal_id, body))
 
-    @app.post("/v1/terminals/{terminal_id}/diagnostics")
+    @app.post(DIAGNOSTICS)
     async def diagnostics(
         terminal_id: str,
         request: Request,
