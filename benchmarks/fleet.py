@@ -100,18 +100,15 @@ class Terminal:
 
 @dataclass
 class Figures:
-    heartbeats: list[float] = field(default_factory=list)
+    # (seconds into the measured window, ms) of every answered heartbeat and report: the figures,
+    # and where the tail sits, spread over the minute or in a burst
+    heartbeats: list[tuple[float, float]] = field(default_factory=list)
     heartbeat_errors: int = 0
-    reports: list[float] = field(default_factory=list)
+    reports: list[tuple[float, float]] = field(default_factory=list)
     report_errors: int = 0
     report_statuses: dict[int, int] = field(default_factory=dict)
     dashboard_events: list[float] = field(default_factory=list)
     offline_detection: list[float] = field(default_factory=list)
-    # (seconds into the measured window, ms) of every answered heartbeat and report: where the
-    # tail sits, spread over the minute or in a burst
-    timeline: dict[str, list[tuple[float, float]]] = field(
-        default_factory=lambda: {"heartbeats": [], "reports": []}
-    )
     measure_from: float = 0.0  # monotonic time the warm-up ends: only what is due later counts
     # cores busy in the measured window: this process (the load generator), the serve processes,
     # the PostgreSQL server's processes, and the whole machine (what else ran shows as the rest)
@@ -125,6 +122,8 @@ def wal_made_ahead(url: str, segments: int = WAL_AHEAD_SEGMENTS) -> None:
     """Make the WAL segments a server in service already has: created now, freed by a checkpoint
     and kept for reuse (min_wal_size), so that the run's WAL reuses them, as it would in service,
     instead of creating each one."""
+    if segments == 0:
+        return
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("CREATE TABLE wal_ahead (n integer)")
         for n in range(segments):
@@ -281,9 +280,14 @@ def beat_body(interval: int, paper: str = "full") -> dict[str, Any]:
 
 async def heartbeats(http: ConnectionPool, terminal: Terminal, until: float,
                      figures: Figures, stop_at: float | None = None) -> None:  # fmt: skip
-    await asyncio.sleep(random.uniform(0, terminal.interval_s))
+    end = until if stop_at is None else min(until, stop_at)
+
+    async def wait(seconds: float) -> None:  # never past the end: the run ends when it is due
+        await asyncio.sleep(max(min(seconds, end - time.monotonic()), 0.0))
+
+    await wait(random.uniform(0, terminal.interval_s))
     path = f"/v1/terminals/{terminal.terminal_id}/heartbeat"
-    while time.monotonic() < until and (stop_at is None or time.monotonic() < stop_at):
+    while time.monotonic() < end:
         started = time.monotonic()
         try:
             status, _ = await signed(http, terminal, "POST", path, beat_body(terminal.interval_s))
@@ -292,14 +296,12 @@ async def heartbeats(http: ConnectionPool, terminal: Terminal, until: float,
             ok = False
         if started >= figures.measure_from:  # not in the warm-up
             if ok:
-                figures.heartbeats.append((time.monotonic() - started) * 1000)
-                figures.timeline["heartbeats"].append(
-                    (started - figures.measure_from, figures.heartbeats[-1])
-                )
+                took = (time.monotonic() - started) * 1000
+                figures.heartbeats.append((started - figures.measure_from, took))
             else:
                 figures.heartbeat_errors += 1
         terminal.last_beat = time.monotonic()  # type: ignore[attr-defined]
-        await asyncio.sleep(terminal.interval_s * random.uniform(0.9, 1.1))
+        await wait(terminal.interval_s * random.uniform(0.9, 1.1))
 
 
 async def reports(http: ConnectionPool, busy: list[Terminal], rate: float, until: float,
@@ -320,8 +322,8 @@ async def reports(http: ConnectionPool, busy: list[Terminal], rate: float, until
             return  # warm-up
         figures.report_statuses[status] = figures.report_statuses.get(status, 0) + 1
         if status == 201:
-            figures.reports.append((time.monotonic() - due) * 1000)  # from when it was due
-            figures.timeline["reports"].append((due - figures.measure_from, figures.reports[-1]))
+            took = (time.monotonic() - due) * 1000  # from when it was due
+            figures.reports.append((due - figures.measure_from, took))
         else:
             figures.report_errors += 1
 
@@ -371,23 +373,28 @@ async def watch(url: str, pool: ConnectionPool, watched: list[Terminal], silent:
                              beat_body(changer.interval_s, paper))  # fmt: skip
 
     changing = asyncio.create_task(change())
-    async with staff.stream("GET", f"/halls/{WATCHED_HALL}/events", timeout=None) as stream:
-        async for line in stream.aiter_lines():
-            if time.monotonic() > until:
-                break
-            if not line.startswith("data: "):
-                continue
-            state = json.loads(line[6:])
-            for terminal in state["terminals"]:
-                tid = terminal["terminal_id"]
-                if tid == changer.terminal_id and terminal["devices"]:
-                    paper = terminal["devices"]["a4_printer"]["paper"]
-                    if paper in sent:
-                        figures.dashboard_events.append((time.monotonic() - sent.pop(paper)) * 1000)
-                if terminal["status"] == "online":
-                    online_seen.add(tid)
-                elif tid in online_seen and tid not in offline_seen:
-                    offline_seen[tid] = time.monotonic()
+    # until `until`, not until the stream's next line after it (a quiet hall sends one a while later)
+    with contextlib.suppress(TimeoutError):
+        async with (
+            asyncio.timeout(until - time.monotonic()),
+            staff.stream("GET", f"/halls/{WATCHED_HALL}/events", timeout=None) as stream,
+        ):
+            async for line in stream.aiter_lines():
+                if not line.startswith("data: "):
+                    continue
+                state = json.loads(line[6:])
+                for terminal in state["terminals"]:
+                    tid = terminal["terminal_id"]
+                    if tid == changer.terminal_id and terminal["devices"]:
+                        paper = terminal["devices"]["a4_printer"]["paper"]
+                        if paper in sent:
+                            figures.dashboard_events.append(
+                                (time.monotonic() - sent.pop(paper)) * 1000
+                            )
+                    if terminal["status"] == "online":
+                        online_seen.add(tid)
+                    elif tid in online_seen and tid not in offline_seen:
+                        offline_seen[tid] = time.monotonic()
     changing.cancel()
     for terminal in silent:
         last = getattr(terminal, "last_beat", None)
@@ -445,12 +452,13 @@ def run_database(name: str, db: str, args: argparse.Namespace, workdir: Path) ->
         meters = {"generator": time.process_time, "platform": server_cpu,
                   "database": database_cpu(db), "machine": machine_cpu}  # fmt: skip
         figures = asyncio.run(load(url, pairs, people, args, meters))
+    beats, issued = [ms for _, ms in figures.heartbeats], [ms for _, ms in figures.reports]
     row = {
         "database": name,
-        "heartbeats": len(figures.heartbeats), "hb_p50": pct(figures.heartbeats, 0.5),
-        "hb_p99": pct(figures.heartbeats, 0.99), "hb_errors": figures.heartbeat_errors,
-        "reports": len(figures.reports), "report_rate": len(figures.reports) / args.duration,
-        "rep_p50": pct(figures.reports, 0.5), "rep_p99": pct(figures.reports, 0.99),
+        "heartbeats": len(beats), "hb_p50": pct(beats, 0.5),
+        "hb_p99": pct(beats, 0.99), "hb_errors": figures.heartbeat_errors,
+        "reports": len(issued), "report_rate": len(issued) / args.duration,
+        "rep_p50": pct(issued, 0.5), "rep_p99": pct(issued, 0.99),
         "rep_errors": figures.report_errors,
         "statuses": dict(sorted(figures.report_statuses.items())),
         "events": len(figures.dashboard_events), "ev_p50": pct(figures.dashboard_events, 0.5),
@@ -467,8 +475,8 @@ def run_database(name: str, db: str, args: argparse.Namespace, workdir: Path) ->
           f"{row['offline_max_s']:.1f} s after the third missed beat; cores busy: load generator "
           f"{row['generator_cores']:.2f}, platform {row['platform_cores']:.2f}, database "
           f"{row['database_cores']:.2f}, whole machine {row['machine_cores']:.2f}", flush=True)  # fmt: skip
-    print(f"[{name}] p99 in each 10 s: heartbeats {by_window(figures.timeline['heartbeats'])}; "
-          f"reports {by_window(figures.timeline['reports'])}", flush=True)  # fmt: skip
+    print(f"[{name}] p99 in each 10 s: heartbeats {by_window(figures.heartbeats)}; "
+          f"reports {by_window(figures.reports)}", flush=True)  # fmt: skip
     return row
 
 
@@ -486,12 +494,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--databases", default="sqlite,postgres")
     p.add_argument("--pg-setting", action="append", default=[], metavar="NAME=VALUE",
                    help="a setting for the PostgreSQL server (repeatable)")  # fmt: skip
-    p.add_argument("--no-wal-ahead", dest="wal_ahead", action="store_false",
-                   help="PostgreSQL creates each WAL segment during the run, as a new server does")  # fmt: skip
-    add_quick(
-        p, terminals=40, report_rate=10.0, duration=8.0, warmup=2.0, entities=30, databases="sqlite"
-    )
+    p.add_argument("--wal-ahead-segments", type=int, default=WAL_AHEAD_SEGMENTS, metavar="N",
+                   help="PostgreSQL WAL segments made before the run, as a server in service has them")  # fmt: skip
+    p.add_argument("--no-wal-ahead", dest="wal_ahead_segments", action="store_const", const=0,
+                   help="none: PostgreSQL creates each WAL segment during the run, as a new server does")  # fmt: skip
+    add_quick(p, terminals=40, report_rate=10.0, duration=8.0, warmup=2.0, entities=30,
+              databases="sqlite,postgres", wal_ahead_segments=2)  # fmt: skip
     args = apply_quick(p.parse_args(argv))
+    if args.wal_ahead_segments < 0:
+        p.error("--wal-ahead-segments: 0 or more")
     wanted = [d.strip() for d in args.databases.split(",") if d.strip()]
     load_at_start = os.getloadavg()[0]
     rows = []
@@ -504,8 +515,7 @@ def main(argv: list[str] | None = None) -> int:
                 print("[postgres] not installed here; `make test` installs it", flush=True)
             else:
                 with postgres_server([*PG_SETTINGS, *args.pg_setting]) as url:
-                    if args.wal_ahead:
-                        wal_made_ahead(url)
+                    wal_made_ahead(url, args.wal_ahead_segments)
                     KEYS[url] = str(workdir / "pg-keys")
                     report_service("keys", "init", "--dir", KEYS[url])
                     rows.append(run_database("postgres", url, args, workdir))
@@ -520,7 +530,7 @@ def print_markdown(rows: list[dict[str, Any]], args: argparse.Namespace, load: f
            f"{args.entities} --databases {args.databases} --workers {args.workers} "
            f"--connections {args.connections}"
            + "".join(f" --pg-setting {setting}" for setting in args.pg_setting)
-           + ("" if args.wal_ahead else " --no-wal-ahead"))  # fmt: skip
+           + _wal_ahead_option(args.wal_ahead_segments))  # fmt: skip
     print(
         f"\n### {when} — {platform.machine()}, {os.cpu_count()} cores, load at start {load:.2f}, "
         f"commit {_commit()}\n"
@@ -528,9 +538,8 @@ def print_markdown(rows: list[dict[str, Any]], args: argparse.Namespace, load: f
     print(f"`{cmd}`\n")
     if any(r["database"] == "postgres" for r in rows):
         settings = server_settings([*PG_SETTINGS, *args.pg_setting])
-        made = (
-            f"{WAL_AHEAD_SEGMENTS} WAL segments made ahead" if args.wal_ahead else "none made ahead"
-        )
+        n = args.wal_ahead_segments
+        made = f"{n} WAL segments made ahead" if n else "none made ahead"
         print(f"PostgreSQL: {', '.join(f'{k}={v}' for k, v in settings.items())}; {made}\n")
     print(
         "| database | heartbeats | hb p50 | hb p99 | hb errors | reports/s | report p50 | report p99 "
@@ -545,6 +554,12 @@ def print_markdown(rows: list[dict[str, Any]], args: argparse.Namespace, load: f
               f"{r['offline_seen']}/{SILENT} | ≤ {r['offline_max_s']:.1f} s | "
               f"{r['generator_cores']:.2f} | {r['platform_cores']:.2f} | {r['database_cores']:.2f} | "
               f"{r['machine_cores']:.2f} |")  # fmt: skip
+
+
+def _wal_ahead_option(segments: int) -> str:
+    if segments == WAL_AHEAD_SEGMENTS:
+        return ""
+    return f" --wal-ahead-segments {segments}" if segments else " --no-wal-ahead"
 
 
 def _commit() -> str:

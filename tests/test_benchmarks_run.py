@@ -23,7 +23,11 @@ FIGURES = {
     "contract_floor": [r"^contract +server CPU \d+\.\d+ ms/request", r"lowest ratio to the bare render"],
     "offline_drain": [r"drain after the platform returns: .* for 20 delivered", r"20/20 tickets with exactly one report"],
     "report_api": [r"^\| 4 \| \d+\.\d+ \| \d+\.\d+ \| \d+\.\d+ \| 0 \|"],
-    "fleet": [r"^\[sqlite\] heartbeats \d+ p50 \d+\.\d+ ms p99 .* errors 0; reports \d+"],
+    "fleet": [
+        r"^\[sqlite\] heartbeats \d+ p50 \d+\.\d+ ms p99 .* errors 0; reports \d+",
+        r"^\[postgres\] heartbeats \d+ p50 \d+\.\d+ ms p99 .* errors 0; reports \d+",
+        r"^PostgreSQL: .*min_wal_size=2GB.*; 2 WAL segments made ahead$",
+    ],
     "kiosk_app": [
         r"^tap on print -> CUPS job accepted \(2 runs\): p50 \d+ ms",
         r"^resident memory, median of 3 sessions at each end",
