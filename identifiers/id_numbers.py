@@ -103,12 +103,13 @@ def card_number_problem(
     return id_number_problem(number, today=today)
 
 
-# Anything shaped like an ID number in free text: digits in any script, a check character, and not
-# part of a longer run of letters or digits (a credit code's digits must not match).
-ID_NUMBER_IN_TEXT = r"(?<![\dA-Za-z])\d{17}[\dXx](?![\dA-Za-z])"
+# Anything shaped like an ID number in free text: digits in any script, a check character (also
+# full-width), and not part of a longer run of ASCII letters or digits (a credit code's digits
+# must not match; a full-width digit beside an ASCII number does not hide it).
+ID_NUMBER_IN_TEXT = r"(?<![0-9A-Za-z])\d{17}[\dXxＸｘ](?![0-9A-Za-z])"
 _IN_TEXT = re.compile(ID_NUMBER_IN_TEXT)
 # the first-generation card's 15 digits (birth year in two), as old records and people still write it
-OLD_ID_NUMBER_IN_TEXT = r"(?<![\dA-Za-z])\d{15}(?![\dA-Za-z])"
+OLD_ID_NUMBER_IN_TEXT = r"(?<![0-9A-Za-z])\d{15}(?![0-9A-Za-z])"
 _LATEST_PLAUSIBLE_BIRTH = dt.date(2100, 1, 1)
 # the 2017 foreigner card's number in free text: 3 letters, 12 digits (its own search pattern, for
 # the scrubbers of logs, telemetry and diagnostics, which match shapes, not check characters)
@@ -125,7 +126,7 @@ def contains_id_number(text: str) -> bool:
     """
     for match in _IN_TEXT.finditer(text):
         candidate = "".join(
-            "X" if c in "Xx" else str(unicodedata.decimal(c)) for c in match.group(0)
+            "X" if c in "XxＸｘ" else str(unicodedata.decimal(c)) for c in match.group(0)
         )
         if id_number_problem(candidate, today=_LATEST_PLAUSIBLE_BIRTH) is None:
             return True

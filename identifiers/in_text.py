@@ -1,6 +1,8 @@
 """Personal numbers inside free text, by kind: what the scrubbers of terminal telemetry and of a
-diagnostics bundle look for. Shapes, not check characters (a mistyped ID number is still one), and
-digits in any script."""
+diagnostics bundle look for. Shapes, not check characters (a mistyped ID number is still one); ID
+and mobile numbers also in full-width digits, credit codes and the 2017 foreigner card's numbers
+in ASCII. None matches inside a longer word of ASCII letters and digits: telemetry carries ids
+(a command's, in hex) that must reach the platform as they were sent."""
 
 from __future__ import annotations
 

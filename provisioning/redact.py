@@ -13,13 +13,14 @@ from collections.abc import Iterable
 
 from identifiers import NUMBERS_IN_TEXT
 
-# each (name, pattern); order matters: key blocks before the base64 runs inside them
+# each (name, pattern); order matters: key blocks before the base64 runs inside them, and keys
+# before numbers (a number's shape cut out of a key would leave the rest of it too short to find)
 PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("key", re.compile(r"-----BEGIN [A-Z0-9 ]+-----.*?(?:-----END [A-Z0-9 ]+-----|\Z)", re.S)),
     ("pin_hash", re.compile(r"pbkdf2_sha256\$[^\s\"']+")),
-    *((name, re.compile(pattern)) for name, pattern in NUMBERS_IN_TEXT),
     ("key", re.compile(r"(?<![A-Za-z0-9+/=])[A-Za-z0-9+/]{40,}={0,2}(?![A-Za-z0-9+/=])")),
     ("key", re.compile(r"(?<![0-9a-fA-F])[0-9a-fA-F]{48,}(?![0-9a-fA-F])")),
+    *((name, re.compile(pattern)) for name, pattern in NUMBERS_IN_TEXT),
 )  # fmt: skip
 # names: any Chinese text in a log line (the kiosk logs in English, codes and lengths only)
 CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f·]+")

@@ -114,6 +114,9 @@ def test_id_numbers_are_found_in_free_text_only_when_real() -> None:
     assert contains_id_number("备注 11010519491231002X 结束")
     assert contains_id_number("11010519491231002x")  # lower-case x
     assert contains_id_number("１１０１０５１９４９１２３１００２X")  # full-width digits
+    assert contains_id_number("１１０１０５１９４９１２３１００２Ｘ")  # and a full-width X
+    assert contains_id_number("第１11010519491231002X号")  # beside a full-width digit
+    assert contains_id_number("11010519491231002X２号")
     assert not contains_id_number("110105194912310021")  # wrong check digit
     assert not contains_id_number("A11010519491231002X")  # part of a longer code
     assert not contains_id_number(USCC_EXAMPLE)
