@@ -24,6 +24,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .errors import (
+    LIBRARY_ERRORS,
     MALFORMED_JSON,
     TOO_LARGE,
     ApiError,
@@ -176,6 +177,9 @@ def create_app(
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         return await _api_error(request, answer_to(exc))
+
+    for family in LIBRARY_ERRORS:  # answered here, not by the server's last resort (a traceback)
+        app.add_exception_handler(family, _unexpected)
 
     async def signed_request(request: Request) -> tuple[str, str, bytes]:
         body = await request.body()

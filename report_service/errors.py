@@ -89,6 +89,11 @@ def from_library(exc: BaseException) -> ApiError | None:
     return None
 
 
+# the families from_library looks into: an app answers them itself (a warning, or a bug's traceback
+# once), where a bare Exception goes to the server's last-resort handler and its traceback
+LIBRARY_ERRORS: tuple[type[Exception], ...] = (sa_exc.SQLAlchemyError, TimeoutError)
+
+
 def api_error_for(exc: BaseException) -> ApiError:
     """What a request that raised `exc` is answered: the API error it stands for, 500 for a bug."""
     return from_library(exc) or ApiError(500, "internal_error", INTERNAL)
@@ -96,12 +101,13 @@ def api_error_for(exc: BaseException) -> ApiError:
 
 def answer_to(exc: BaseException) -> ApiError:
     """`api_error_for`, logged: a library's error as a warning, a bug with its traceback."""
-    answer = api_error_for(exc)
-    if answer.status == 500:
+    mapped = from_library(exc)
+    if mapped is None:
         log.error("unhandled error: %s", type(exc).__name__, exc_info=exc)
-    elif not isinstance(exc, ApiError):
+        return api_error_for(exc)
+    if not isinstance(exc, ApiError):
         log.warning("database unavailable: %s", type(exc).__name__)
-    return answer
+    return mapped
 
 
 MALFORMED_JSON = "请求内容不是有效的JSON。"
