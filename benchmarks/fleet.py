@@ -3,6 +3,7 @@ on SQLite and on PostgreSQL, in one run (issue: hall operations).
 
     .venv/bin/python -m benchmarks.fleet [--terminals 3000] [--report-rate 150] [--duration 60]
                                          [--databases sqlite,postgres] [--workers 2] [--quick]
+                                         [--pg-setting NAME=VALUE] [--wal-ahead-segments 128]
 
 Each database: `report-service seed`, `serve --workers 2`, then --terminals terminals enrolled in
 halls of 20, each sending a signed heartbeat every 30 s (random phase, ±10 % jitter: about 100/s for
@@ -539,7 +540,7 @@ def print_markdown(rows: list[dict[str, Any]], args: argparse.Namespace, load: f
     if any(r["database"] == "postgres" for r in rows):
         settings = server_settings([*PG_SETTINGS, *args.pg_setting])
         n = args.wal_ahead_segments
-        made = f"{n} WAL segments made ahead" if n else "none made ahead"
+        made = f"{n} WAL segment{'s' * (n != 1)} made ahead" if n else "none made ahead"
         print(f"PostgreSQL: {', '.join(f'{k}={v}' for k, v in settings.items())}; {made}\n")
     print(
         "| database | heartbeats | hb p50 | hb p99 | hb errors | reports/s | report p50 | report p99 "

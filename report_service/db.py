@@ -292,13 +292,14 @@ def reading(engine: Engine) -> Iterator[Connection]:
     under READ COMMITTED each statement reads its own snapshot either way, and the BEGIN and
     ROLLBACK around every call's reads were about half the statements the server ran."""
     with engine.connect() as conn:
-        if engine.dialect.name == "postgresql":
+        if statements_commit_alone(engine):
             conn.execution_options(isolation_level="AUTOCOMMIT")
         yield conn
 
 
-def one_statement_writes(engine: Engine) -> bool:
-    """Whether `single_statements` is for this engine's database (PostgreSQL's, not SQLite's)."""
+def statements_commit_alone(engine: Engine) -> bool:
+    """Whether statements here may run outside a transaction, each committing by itself: on
+    PostgreSQL, not on SQLite, whose writers take turns at BEGIN (sqlite_writes)."""
     return engine.dialect.name == "postgresql"
 
 
@@ -307,7 +308,7 @@ def single_statements(engine: Engine) -> Iterator[Connection]:
     """PostgreSQL: a connection whose every statement commits by itself, for a write that is one
     statement (a data-modifying CTE makes one of several): no BEGIN and COMMIT round trips.
     Not for SQLite, whose writers take turns at BEGIN (sqlite_writes)."""
-    if not one_statement_writes(engine):
+    if not statements_commit_alone(engine):
         raise ValueError(f"single statements are for PostgreSQL, not {engine.dialect.name}")
     with reading(engine) as conn:  # the same connection: each statement its own transaction
         yield conn

@@ -293,7 +293,7 @@ class ReportIssuer:
         """Store the report with the request's nonce; the stored report of a racing attempt
         with the same key instead, if that one won."""
         try:
-            alone = shared is None and db.one_statement_writes(self.engine)
+            alone = shared is None and db.statements_commit_alone(self.engine)
             # without a nonce left to record (or on SQLite): the report in a transaction
             if not (alone and pending.record_by(lambda s: self._insert_with_nonce(row, s))):
                 with db.using(self.engine, shared) as conn, conn.begin():

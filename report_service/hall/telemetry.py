@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from identifiers import ANY_NUMBER_IN_TEXT
 
 from ..clock import CST
-from ..db import one_statement_writes
+from ..db import statements_commit_alone
 from ..errors import conflict, forbidden, unprocessable
 from ..signing import Caller, NonceLedger, PendingNonce, SignedRequest
 from . import alerts, models, steady
@@ -116,7 +116,7 @@ class Telemetry:
             holding = alerts.conditions(data)
             quiet = not (holding or data["command_results"])
             nothing_for_it = {"commands": [], "help_calls": [], "next_interval_s": beat.interval_s}
-            if quiet and one_statement_writes(self.ctx.engine):
+            if quiet and statements_commit_alone(self.ctx.engine):
                 engine = self.ctx.engine
                 if pending.record_by(lambda sig: steady.store_alone(engine, sig, values, now)):
                     return nothing_for_it
