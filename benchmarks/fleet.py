@@ -21,7 +21,10 @@ the WAL sizing of PG_SETTINGS and its WAL segments made ahead (wal_made_ahead), 
 service has them; --no-wal-ahead leaves them out.
 
 Prints, per database: heartbeats and reports (count, p50, p99, errors), dashboard event p50/p99 and
-offline detection; and a Markdown block for benchmarks/RESULTS.md. Never fails on a target.
+offline detection, the cores each side used, and the baseline: the bare render of a typical report
+timed just before the load (benchmarks/contract_floor.bare_render), with the platform's CPU a
+report as a multiple of it. The same machine runs the same load slower in some hours; the
+baseline shows when. Then a Markdown block for benchmarks/RESULTS.md. Never fails on a target.
 """
 
 from __future__ import annotations
@@ -50,6 +53,7 @@ import psycopg
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from benchmarks.contract_floor import bare_render, sample
 from benchmarks.quick import add_quick, apply_quick
 from benchmarks.raw_http import ConnectionPool
 from benchmarks.report_api import CLK_TCK, proc_cpu, process_tree, stat_fields
@@ -449,6 +453,8 @@ def run_database(name: str, db: str, args: argparse.Namespace, workdir: Path) ->
     )
     people = prepare(db, args, workdir)
     pairs = tokens(db, args.terminals)
+    # the same work in every run, timed just before the load: how fast the machine is now
+    bare = bare_render(sample()[0], args.renders)
     with serving(db, args.workers, workdir) as (url, server_cpu):
         meters = {"generator": time.process_time, "platform": server_cpu,
                   "database": database_cpu(db), "machine": machine_cpu}  # fmt: skip
@@ -467,7 +473,11 @@ def run_database(name: str, db: str, args: argparse.Namespace, workdir: Path) ->
         "offline_seen": len(figures.offline_detection),
         "offline_max_s": max(figures.offline_detection, default=float("nan")),
         **{f"{side}_cores": cores for side, cores in figures.cores.items()},
+        "bare_ms": bare,
     }  # fmt: skip
+    # the platform's CPU a report, heartbeats included, in bare renders of this machine now
+    row["cpu_per_report"] = row["platform_cores"] * 1000 / max(row["report_rate"], 1e-9)
+    row["in_renders"] = row["cpu_per_report"] / bare
     print(f"[{name}] heartbeats {row['heartbeats']} p50 {row['hb_p50']:.1f} ms p99 {row['hb_p99']:.1f} ms "
           f"errors {row['hb_errors']}; reports {row['reports']} ({row['report_rate']:.1f}/s) "
           f"p50 {row['rep_p50']:.1f} ms p99 {row['rep_p99']:.1f} ms errors {row['rep_errors']} "
@@ -475,7 +485,9 @@ def run_database(name: str, db: str, args: argparse.Namespace, workdir: Path) ->
           f"p99 {row['ev_p99']:.0f} ms; offline seen {row['offline_seen']}/{SILENT}, at most "
           f"{row['offline_max_s']:.1f} s after the third missed beat; cores busy: load generator "
           f"{row['generator_cores']:.2f}, platform {row['platform_cores']:.2f}, database "
-          f"{row['database_cores']:.2f}, whole machine {row['machine_cores']:.2f}", flush=True)  # fmt: skip
+          f"{row['database_cores']:.2f}, whole machine {row['machine_cores']:.2f}; platform CPU "
+          f"{row['cpu_per_report']:.1f} ms a report (heartbeats included) = {row['in_renders']:.2f}× "
+          f"the bare render, {bare:.2f} ms CPU just before", flush=True)  # fmt: skip
     print(f"[{name}] p99 in each 10 s: heartbeats {by_window(figures.heartbeats)}; "
           f"reports {by_window(figures.reports)}", flush=True)  # fmt: skip
     return row
@@ -489,6 +501,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--warmup", type=float, default=45.0,
                    help="seconds before the measured ones: every terminal beats once, reports ramp up")  # fmt: skip
     p.add_argument("--entities", type=int, default=2000)
+    p.add_argument("--renders", type=int, default=200,
+                   help="bare renders timed before each database's load (the machine's speed now)")  # fmt: skip
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--connections", type=int, default=128,
                    help="keep-alive connections the simulated terminals share")  # fmt: skip
@@ -499,7 +513,7 @@ def main(argv: list[str] | None = None) -> int:
                    help="PostgreSQL WAL segments made before the run, as a server in service has them")  # fmt: skip
     p.add_argument("--no-wal-ahead", dest="wal_ahead_segments", action="store_const", const=0,
                    help="none: PostgreSQL creates each WAL segment during the run, as a new server does")  # fmt: skip
-    add_quick(p, terminals=40, report_rate=10.0, duration=8.0, warmup=2.0, entities=30,
+    add_quick(p, terminals=40, report_rate=10.0, duration=8.0, warmup=2.0, entities=30, renders=10,
               databases="sqlite,postgres", wal_ahead_segments=2)  # fmt: skip
     args = apply_quick(p.parse_args(argv))
     if args.wal_ahead_segments < 0:
@@ -529,7 +543,7 @@ def print_markdown(rows: list[dict[str, Any]], args: argparse.Namespace, load: f
     cmd = (f".venv/bin/python -m benchmarks.fleet --terminals {args.terminals} --report-rate "
            f"{args.report_rate:g} --duration {args.duration:g} --warmup {args.warmup:g} --entities "
            f"{args.entities} --databases {args.databases} --workers {args.workers} "
-           f"--connections {args.connections}"
+           f"--connections {args.connections} --renders {args.renders}"
            + "".join(f" --pg-setting {setting}" for setting in args.pg_setting)
            + _wal_ahead_option(args.wal_ahead_segments))  # fmt: skip
     print(
@@ -545,16 +559,20 @@ def print_markdown(rows: list[dict[str, Any]], args: argparse.Namespace, load: f
     print(
         "| database | heartbeats | hb p50 | hb p99 | hb errors | reports/s | report p50 | report p99 "
         "| report errors | dashboard event p50 | p99 | offline seen | detection after 3 beats "
-        "| cores: generator | platform | database | machine |"
+        "| cores: generator | platform | database | machine | bare render | platform CPU a report "
+        "(× bare render) |"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print(
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    )
     for r in rows:
         print(f"| {r['database']} | {r['heartbeats']} | {r['hb_p50']:.1f} ms | {r['hb_p99']:.1f} ms | "
               f"{r['hb_errors']} | {r['report_rate']:.1f} | {r['rep_p50']:.1f} ms | {r['rep_p99']:.1f} ms | "
               f"{r['rep_errors']} | {r['ev_p50']:.0f} ms | {r['ev_p99']:.0f} ms | "
               f"{r['offline_seen']}/{SILENT} | ≤ {r['offline_max_s']:.1f} s | "
               f"{r['generator_cores']:.2f} | {r['platform_cores']:.2f} | {r['database_cores']:.2f} | "
-              f"{r['machine_cores']:.2f} |")  # fmt: skip
+              f"{r['machine_cores']:.2f} | {r['bare_ms']:.2f} ms | {r['cpu_per_report']:.1f} ms "
+              f"({r['in_renders']:.2f}×) |")  # fmt: skip
 
 
 def _wal_ahead_option(segments: int) -> str:

@@ -27,6 +27,7 @@ FIGURES = {
     "report_api": [r"^\| 4 \| \d+\.\d+ \| \d+\.\d+ \| \d+\.\d+ \| 0 \|"],
     "fleet": [
         r"^\[sqlite\] heartbeats \d+ p50 \d+\.\d+ ms p99 .* errors 0; reports \d+",
+        r"platform CPU \d+\.\d+ ms a report \(heartbeats included\) = \d+\.\d+× the bare render",
         *([r"^\[postgres\] heartbeats \d+ p50 \d+\.\d+ ms p99 .* errors 0; reports \d+",
            r"^PostgreSQL: .*min_wal_size=2GB.*; 2 WAL segments made ahead$"]
           if pg_bin() else [r"^\[postgres\] not installed here"]),
