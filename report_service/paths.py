@@ -10,9 +10,8 @@ REPORTS = "/v1/reports"
 HEARTBEAT = "/v1/terminals/{terminal_id}/heartbeat"
 DIAGNOSTICS = "/v1/terminals/{terminal_id}/diagnostics"
 
-_PARAMETER = re.compile(
-    r"\\\{[A-Za-z_][A-Za-z0-9_]*\\\}"
-)  # a `{name}` once re.escape has been at it
+# a `{name}` once re.escape has been at it
+_PARAMETER = re.compile(r"\\\{[A-Za-z_][A-Za-z0-9_]*\\\}")
 
 
 def path_pattern(template: str, segment: str = "[^/]+") -> str:
