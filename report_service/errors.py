@@ -94,9 +94,14 @@ def from_library(exc: BaseException) -> ApiError | None:
 LIBRARY_ERRORS: tuple[type[Exception], ...] = (sa_exc.SQLAlchemyError, TimeoutError)
 
 
+def internal_error() -> ApiError:
+    """The answer to a bug: nothing about it for the caller."""
+    return ApiError(500, "internal_error", INTERNAL)
+
+
 def api_error_for(exc: BaseException) -> ApiError:
     """What a request that raised `exc` is answered: the API error it stands for, 500 for a bug."""
-    return from_library(exc) or ApiError(500, "internal_error", INTERNAL)
+    return from_library(exc) or internal_error()
 
 
 def answer_to(exc: BaseException) -> ApiError:
@@ -104,8 +109,8 @@ def answer_to(exc: BaseException) -> ApiError:
     mapped = from_library(exc)
     if mapped is None:
         log.error("unhandled error: %s", type(exc).__name__, exc_info=exc)
-        return api_error_for(exc)
-    if not isinstance(exc, ApiError):
+        return internal_error()
+    if mapped is not exc:
         log.warning("database unavailable: %s", type(exc).__name__)
     return mapped
 

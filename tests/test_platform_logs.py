@@ -4,6 +4,8 @@ refused authentication, rate limits on identity checks (per terminal) and verifi
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import re
 import secrets
 import time
@@ -12,6 +14,10 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from starlette.middleware.errors import ServerErrorMiddleware
+from starlette.types import Receive, Scope, Send
+
+from report_service.http_guard import RequestGuard
 
 from .casebook import company_and_person, id_number, uscc
 from .conftest import enroll, import_jsonl
@@ -111,3 +117,25 @@ def test_the_access_log_has_each_request_without_personal_data_or_secrets(
     assert re.search(r"GET \(other\) 404 [0-9.]+ms terminal=- code=not_found", log)
     for secret in (PERSON, NAME, ticket, issued["verification_code"], token):
         assert secret not in log, secret
+
+
+def test_a_bug_answered_by_the_servers_last_resort_is_logged_with_its_500(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Starlette's outermost layer answers an exception no handler took, after the access log's
+    layer: the line still says 500 and internal_error, not status 0."""
+
+    async def bug(scope: Scope, receive: Receive, send: Send) -> None:
+        raise RuntimeError("a bug")
+
+    app = ServerErrorMiddleware(RequestGuard(bug))
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+
+    async def get() -> httpx.Response:
+        async with httpx.AsyncClient(transport=transport, base_url="http://platform") as client:
+            return await client.get("/v1/catalog")
+
+    with caplog.at_level(logging.INFO, logger="report_service.access"):
+        answer = asyncio.run(get())
+    assert answer.status_code == 500
+    assert re.search(r"GET /v1/catalog 500 [0-9.]+ms terminal=- code=internal_error", caplog.text)
