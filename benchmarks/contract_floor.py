@@ -35,17 +35,18 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from benchmarks.measures import proc_cpu
 from benchmarks.quick import add_quick, apply_quick
 from report_service import crypto, db, rules
 from report_service.pdf import render_report_pdf
 from report_service.terminal_client import TerminalClient
+from tests.platform_client import free_port
 from tests.test_pdf import build_document
 
 PATH = "/v1/reports"
 TERMINAL_ID = "T-FLOOR-0001"
 MODES = ("http", "contract")
 CLIENTS_FOR_LATENCY = 50
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 INSERT_REPORT = (
     "INSERT INTO reports (report_id, idempotency_key, request_hash, terminal_id, person_id, uscc,"
     " entity_name, region, domains, period_from, period_to, issued_at, valid_until,"
@@ -134,18 +135,6 @@ def serve(mode: str, port: int, db_path: Path, terminal_public_b64: str) -> None
 
 
 # ------------------------------------------------------------------------------------ client
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def proc_cpu(pid: int) -> float:
-    with open(f"/proc/{pid}/stat") as fh:
-        fields = fh.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
 
 async def drive(port: int, terminal: TerminalClient, n: int, pid: int) -> dict[str, float]:

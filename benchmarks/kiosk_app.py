@@ -47,6 +47,7 @@ prepare_kivy(
 from kivy.clock import Clock  # noqa: E402
 from kivy.core.window import Window  # noqa: E402
 
+from benchmarks.measures import percentile  # noqa: E402
 from benchmarks.quick import add_quick, apply_quick  # noqa: E402
 from kiosk.demo_rig import DEMO_CARDS, Platform, Rig, build_rig, demo_people  # noqa: E402
 from kiosk.steps import Step  # noqa: E402
@@ -64,11 +65,6 @@ WINDOW = 50  # sessions whose readings make each end's median
 def rss_mib() -> float:
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * PAGE / 2**20
-
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 class SubmitTimes(logging.Handler):
@@ -186,14 +182,14 @@ class Bench:
         worst = max(range(len(gaps)), key=gaps.__getitem__)
         self.results["tap_to_cups_ms"] = {
             "p50": statistics.median(latencies),
-            "p95": pct(latencies, 0.95),
+            "p95": percentile(latencies, 0.95),
             "max": max(latencies),
             "runs": len(latencies),
         }
         self.results["loop_gap_ms"] = {
             "max": gaps[worst],
             "max_drawing": self.gaps.draws[worst] * 1000,
-            "p99": pct(gaps, 0.99),
+            "p99": percentile(gaps, 0.99),
             "over_100": sum(g > 100 for g in gaps),
             "iterations": len(gaps),
             "longest_not_drawing": max(

@@ -25,6 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks.measures import percentile
 from benchmarks.quick import add_quick, apply_quick
 from kiosk.api import ApiSettings, ReportApi
 from kiosk.demo_rig import Platform
@@ -49,11 +50,6 @@ def people(count: int) -> list[tuple[Card, list[str]]]:
     persons = [o for o in generate_region(REGION, ENTITIES, SEED) if o["type"] == "person"]
     chosen = [p for p in persons if p["roles"]][:count]
     return [(Card(p["id_number"], p["name"]), [r["uscc"] for r in p["roles"]]) for p in chosen]
-
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 async def run(args: argparse.Namespace, work: Path) -> None:
@@ -107,7 +103,7 @@ async def run(args: argparse.Namespace, work: Path) -> None:
 
     lines = [
         f"enqueue ({args.requests} requests, encrypted, synchronous=FULL): "
-        f"p50 {statistics.median(enqueue_ms):.2f} ms, p99 {pct(enqueue_ms, 0.99):.2f} ms, "
+        f"p50 {statistics.median(enqueue_ms):.2f} ms, p99 {percentile(enqueue_ms, 0.99):.2f} ms, "
         f"max {max(enqueue_ms):.2f} ms",
         f"drain after the platform returns: {drain_s:.1f} s for {counts.delivered} delivered "
         f"({counts.delivered / drain_s:.0f} requests/s), {counts.dead_letter} refused, "

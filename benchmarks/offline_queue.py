@@ -18,6 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks.measures import percentile
 from benchmarks.quick import add_quick, apply_quick
 from offline_cache import (
     DeliveryResult,
@@ -38,11 +39,6 @@ def payload(n: int) -> dict[str, object]:
         "terminal": "T-0001",
         "n": n,
     }
-
-
-def percentile(sorted_values: list[float], q: float) -> float:
-    index = min(round(q * (len(sorted_values) - 1)), len(sorted_values) - 1)
-    return sorted_values[index]
 
 
 def fill(store: OfflineStore, items: int, prefix: str) -> list[float]:

@@ -18,8 +18,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
-import hashlib
-import itertools
 import json
 import math
 import os
@@ -27,62 +25,43 @@ import platform
 import random
 import secrets
 import shlex
-import shutil
 import signal
-import socket
-import sqlite3
-import statistics
-import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager, suppress
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
-from typing import Any
 
-import httpx
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
+from benchmarks.measures import percentile
 from benchmarks.quick import add_quick, apply_quick
 from benchmarks.raw_http import HttpConnection, request_head
-from report_service import db, report_build, rules
-from report_service.clock import CST
-from report_service.document import ReportDocument
-from report_service.pdf import render_report_pdf
-from report_service.profiles import Profile, load_profile
-from report_service.report_build import Issue, ReportRequest, validate
-from report_service.reports import random_code
-from report_service.synth import generate_region
-from report_service.terminal_client import TerminalClient
-
-ROOT = Path(__file__).resolve().parents[1]
-
-REGION = "gansu"
-# The files that decide what `seed` writes: a change to any of them invalidates a cached database.
-DATA_SOURCES = (
-    "report_service/synth.py",
-    "report_service/synth_records.py",
-    "report_service/synth_data.py",
-    "report_service/importer.py",
-    "report_service/db.py",
-    f"report_service/profiles/{REGION}.json",
-    f"report_service/profiles/geography/{REGION}.json",
-    "report_service/profiles/synth/names.json",
-    "report_service/profiles/synth/agencies.json",
+from benchmarks.report_api_rig import (
+    REGION,
+    ROOT,
+    Kiosk,
+    Person,
+    RenderTimes,
+    SeedInfo,
+    Server,
+    bare_render,
+    db_stem,
+    enroll_kiosks,
+    ensure_seeded,
+    fresh_copy,
+    log_in,
+    platform_today,
+    report_period,
+    running_service,
+    spread,
+    synth_persons,
 )
-EARLIEST_FROM = dt.date(2021, 1, 1)
-PERIOD_YEARS = 3
+
 ERROR_BODIES_SHOWN = 5
 HTTP_TIMEOUT_S = 30.0
-CLI_TIMEOUT_S = 1800
 TARGET_RPS = 150.0
 TARGET_P99_MS = 100.0
 TARGET_RATIO = 1.5
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
 # ----------------------------------------------------------------------------------- options
@@ -127,342 +106,6 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return args
 
 
-# ----------------------------------------------------------------------------------- seeding
-
-
-@dataclass
-class SeedInfo:
-    path: Path
-    reused: bool
-    seconds: float
-    entities: int
-    persons: int
-    records: int
-
-
-def data_fingerprint() -> str:
-    digest = hashlib.sha256()
-    for name in DATA_SOURCES:
-        digest.update((ROOT / name).read_bytes())
-    return digest.hexdigest()[:16]
-
-
-def db_stem(args: argparse.Namespace) -> str:
-    return f"{REGION}-e{args.entities}-r{args.records}-s{args.seed}"
-
-
-def run_cli(*argv: str) -> str:
-    """The real `report-service` command line; returns stdout, raises with stderr on failure."""
-    result = subprocess.run(
-        [sys.executable, "-m", "report_service", *argv],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=CLI_TIMEOUT_S,
-    )
-    if result.returncode != 0:
-        raise RuntimeError(f"report-service {' '.join(argv)} failed:\n{result.stderr[-2000:]}")
-    return result.stdout
-
-
-def table_counts(path: Path) -> dict[str, int]:
-    with sqlite3.connect(path) as conn:
-        return {
-            t: int(conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0])
-            for t in ("entities", "persons", "records")
-        }
-
-
-def ensure_seeded(args: argparse.Namespace) -> SeedInfo:
-    args.db_dir.mkdir(parents=True, exist_ok=True)
-    path = args.db_dir / f"{db_stem(args)}.db"
-    marker = path.with_suffix(".json")  # written only after a complete seed
-    fingerprint = data_fingerprint()
-    meta = json.loads(marker.read_text()) if marker.exists() else {}
-    if path.exists() and meta.get("data") == fingerprint:
-        return SeedInfo(path, True, meta["seconds"], **table_counts(path))
-    for stale in (path, marker, Path(f"{path}-wal"), Path(f"{path}-shm")):
-        stale.unlink(missing_ok=True)
-    shutil.rmtree(f"{path}.keys", ignore_errors=True)  # new data, new keys
-    extra = ["--records", str(args.records)] if args.records else []
-    started = time.perf_counter()
-    out = run_cli(
-        "seed", "--db", str(path), "--region", REGION,
-        "--entities", str(args.entities), "--seed", str(args.seed), *extra,
-    )  # fmt: skip
-    seconds = time.perf_counter() - started
-    print(f"  report-service seed: {out.strip()}", flush=True)
-    counts = table_counts(path)
-    marker.write_text(json.dumps({"seconds": seconds, "data": fingerprint, **counts}, indent=1))
-    return SeedInfo(path, False, seconds, **counts)
-
-
-def fresh_copy(src: Path, dst: Path) -> None:
-    """A clean working copy per run, so that reports and nonces from earlier runs do not pile up."""
-    for stale in (dst, Path(f"{dst}-wal"), Path(f"{dst}-shm")):
-        stale.unlink(missing_ok=True)
-    with sqlite3.connect(src) as source, sqlite3.connect(dst) as target:
-        source.backup(target)  # the backup API also copies pages still in a WAL
-    # the database's keys live beside it (report_service/bootstrap.py): the copy needs them too
-    shutil.rmtree(f"{dst}.keys", ignore_errors=True)
-    shutil.copytree(f"{src}.keys", f"{dst}.keys")
-
-
-# ----------------------------------------------------------------------------------- persons
-
-
-@dataclass(frozen=True)
-class Person:
-    id_number: str
-    name: str
-
-
-def synth_persons(args: argparse.Namespace) -> list[Person]:
-    """Regenerate the seeded persons; records come last in the stream, so stop before them."""
-    stream = generate_region(REGION, args.entities, args.seed, records=args.records or None)
-    return [
-        Person(obj["id_number"], obj["name"])
-        for obj in itertools.takewhile(lambda o: o["type"] != "record", stream)
-        if obj["type"] == "person" and obj["roles"]
-    ]
-
-
-def spread(people: Sequence[Person], n: int) -> list[Person]:
-    # evenly spaced picks rather than the first n: a mix of one-entity and multi-entity owners
-    return [people[i * len(people) // n] for i in range(n)]
-
-
-# ------------------------------------------------------------------------------ bare render
-
-
-def report_period(today: dt.date) -> tuple[dt.date, dt.date]:
-    return max(rules.add_years(today, -PERIOD_YEARS), EARLIEST_FROM), today
-
-
-def platform_today() -> dt.date:
-    return dt.datetime.now(CST).date()
-
-
-def build_document(
-    profile: Profile, entity: db.Entity, records: Sequence[db.Record], today: dt.date
-) -> ReportDocument:
-    """The document the service builds for `domains: all` over report_period(today), through
-    the service's own build_document."""
-    start, end = report_period(today)
-    request = ReportRequest(entity.uscc, "all", start, end)
-    issued = dt.datetime.now(CST).replace(microsecond=0)
-    issue = Issue(
-        report_id="R" + issued.strftime("%Y%m%d") + random_code(10),
-        verification_code=random_code(12),
-        issued_at=issued,
-        public_url="http://127.0.0.1:8080",
-    )
-    domains, request = validate(profile, request, today)
-    return report_build.build_document(
-        profile, request, domains, entity.name, entity.kind, records, issue, today
-    )
-
-
-def load_entities(path: Path, usccs: set[str], today: dt.date) -> dict[str, Any]:
-    """Entity row and in-period records per USCC, read with the service's own models."""
-    start, end = report_period(today)
-    engine = db.make_engine(str(path))
-    out: dict[str, Any] = {}
-    with Session(engine) as s:
-        for uscc in sorted(usccs):
-            records = s.scalars(
-                select(db.Record).where(
-                    db.Record.uscc == uscc, db.Record.date >= start, db.Record.date <= end
-                )
-            ).all()
-            out[uscc] = (s.get(db.Entity, uscc), list(records))
-    engine.dispose()
-    return out
-
-
-@dataclass(frozen=True)
-class RenderTimes:
-    wall_ms: list[float]
-    cpu_ms: list[float]  # this thread's CPU time: what the render costs when it has to share cores
-
-    @property
-    def wall(self) -> float:
-        return statistics.median(self.wall_ms)
-
-    @property
-    def cpu(self) -> float:
-        return statistics.median(self.cpu_ms)
-
-    def __add__(self, other: RenderTimes) -> RenderTimes:
-        return RenderTimes(self.wall_ms + other.wall_ms, self.cpu_ms + other.cpu_ms)
-
-
-def time_renders(path: Path, sample: Sequence[str]) -> RenderTimes:
-    """Assemble + render for each USCC of `sample`, after two unmeasured renders."""
-    today = platform_today()
-    profile = load_profile(REGION)
-    data = load_entities(path, set(sample), today)
-    for uscc in sample[:2]:  # font loading and first-use caches stay out of the figures
-        render_report_pdf(build_document(profile, *data[uscc], today))
-    wall, cpu = [], []
-    for uscc in sample:
-        w0, c0 = time.perf_counter(), time.thread_time()
-        render_report_pdf(build_document(profile, *data[uscc], today))
-        wall.append((time.perf_counter() - w0) * 1000)
-        cpu.append((time.thread_time() - c0) * 1000)
-    return RenderTimes(wall, cpu)
-
-
-def bare_render(
-    path: Path, portfolios: Sequence[Sequence[str]], n: int, when: str
-) -> tuple[RenderTimes, RenderTimes]:
-    """(the 50-client mix, client 0's enterprises only) render times, printed as they come."""
-    mix = time_renders(path, render_sample(portfolios, n))
-    first = time_renders(path, render_sample(portfolios[:1], max(1, n // 2)))
-    print(
-        f"  bare render {when}: median {mix.wall:.1f} ms wall / {mix.cpu:.1f} ms CPU (client mix), "
-        f"{first.wall:.1f} ms wall / {first.cpu:.1f} ms CPU (client 0's enterprises)",
-        flush=True,
-    )
-    return mix, first
-
-
-def render_sample(portfolios: Sequence[Sequence[str]], n: int) -> list[str]:
-    """USCCs in the proportions the clients request them: clients in turn, a random one each."""
-    rng = random.Random(0)
-    return [rng.choice(portfolios[i % len(portfolios)]) for i in range(n)]
-
-
-# ----------------------------------------------------------------------------------- service
-
-
-@dataclass
-class Server:
-    proc: subprocess.Popen[bytes]
-    base_url: str
-    log_path: Path
-
-    def cpu_seconds(self) -> float:
-        """utime + stime of the serve process and all its descendants (the uvicorn workers)."""
-        return sum(proc_cpu(pid) for pid in process_tree(self.proc.pid))
-
-    def stop(self) -> None:
-        if self.proc.poll() is not None:
-            return
-        _signal_group(self.proc.pid, signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            _signal_group(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(timeout=15)
-
-
-def _signal_group(pgid: int, sig: signal.Signals) -> None:
-    # the server runs in its own session: its group is exactly the serve process and its workers
-    with suppress(ProcessLookupError):
-        os.killpg(pgid, sig)
-
-
-def stat_fields(pid: int) -> list[str] | None:
-    try:
-        raw = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    return raw[raw.rindex(")") + 2 :].split()  # fields from 3 (state) on; comm may hold spaces
-
-
-def proc_cpu(pid: int) -> float:
-    f = stat_fields(pid)
-    return (int(f[11]) + int(f[12])) / CLK_TCK if f else 0.0  # fields 14 utime, 15 stime
-
-
-def process_tree(root: int) -> list[int]:
-    parents: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit() and (f := stat_fields(int(entry.name))):
-            parents.setdefault(int(f[1]), []).append(int(entry.name))
-    tree, todo = [], [root]
-    while todo:
-        pid = todo.pop()
-        tree.append(pid)
-        todo.extend(parents.get(pid, []))
-    return tree
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextmanager
-def running_service(db_path: Path, workers: int, log_dir: Path) -> Iterator[Server]:
-    port = free_port()
-    log_path = log_dir / "service.log"
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(
-            [
-                sys.executable, "-m", "report_service", "serve", "--db", str(db_path),
-                "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
-            ],
-            cwd=ROOT,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-            start_new_session=True,
-        )  # fmt: skip
-    server = Server(proc, f"http://127.0.0.1:{port}", log_path)
-    try:
-        _wait_healthy(server)
-        yield server
-    finally:
-        server.stop()
-
-
-def _wait_healthy(server: Server, timeout_s: float = 90.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if server.proc.poll() is not None:
-            raise RuntimeError(f"service exited:\n{server.log_path.read_text()[-2000:]}")
-        try:
-            if httpx.get(server.base_url + "/healthz", timeout=1).status_code == 200:
-                time.sleep(1.0)  # one worker answered; give its siblings time to finish importing
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError("service did not become healthy in time")
-
-
-# -------------------------------------------------------------------------------- terminals
-
-
-@dataclass
-class Kiosk:
-    terminal: TerminalClient
-    token: str = ""
-    usccs: list[str] = field(default_factory=list)
-
-
-def enroll_kiosks(server: Server, db_path: Path, n: int) -> list[Kiosk]:
-    def token(_: int) -> str:
-        return run_cli(
-            "terminals", "add-token", "--db", str(db_path), "--hall", "bench", "--region", REGION
-        ).strip()
-
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-        tokens = list(pool.map(token, range(n)))  # ~1 CPU-s of imports per CLI call
-    return [Kiosk(TerminalClient.enroll(server.base_url, t)) for t in tokens]
-
-
-def log_in(kiosk: Kiosk, person: Person) -> None:
-    body = kiosk.terminal.login_card(person.id_number, person.name, valid_until="2040-01-01")
-    kiosk.token = body["session_token"]
-    kiosk.usccs = [e["uscc"] for e in body["enterprises"]]
-    if not kiosk.usccs:
-        raise RuntimeError("a synth person holds no gansu enterprise")
-
-
 # ------------------------------------------------------------------------------------- load
 
 
@@ -491,14 +134,6 @@ class LevelResult:
 
     def per_report(self, cpu_s: float) -> float:
         return cpu_s / self.ok if self.ok else math.nan
-
-
-def percentile(values: Sequence[float], q: float) -> float:
-    """Nearest-rank percentile; NaN for no values."""
-    if not values:
-        return math.nan
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))]
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from .postgres_server import pg_bin
 
 pytestmark = pytest.mark.runs_long(1.5)  # every benchmark run once, quick
 ROOT = Path(__file__).resolve().parents[1]
-NOT_SCRIPTS = {"__init__", "quick", "raw_http"}
+NOT_SCRIPTS = {"__init__", "quick", "raw_http", "measures", "fleet_load", "report_api_rig"}
 
 # what each script's output must show: the figure lines its RESULTS.md entries quote
 FIGURES = {
@@ -28,6 +28,7 @@ FIGURES = {
     "fleet": [
         r"^\[sqlite\] heartbeats \d+ p50 \d+\.\d+ ms p99 .* errors 0; reports \d+",
         r"platform CPU \d+\.\d+ ms a report \(heartbeats included\) = \d+\.\d+× the bare render",
+        r"^\[sqlite\] cores in each 10 s: platform \d+\.\d\d; database 0\.00; generator \d+\.\d\d; machine \d+\.\d\d; stolen \d+\.\d\d$",
         *([r"^\[postgres\] heartbeats \d+ p50 \d+\.\d+ ms p99 .* errors 0; reports \d+",
            r"^PostgreSQL: .*min_wal_size=2GB.*; 2 WAL segments made ahead$"]
           if pg_bin() else [r"^\[postgres\] not installed here"]),

@@ -1,0 +1,33 @@
+"""The figures every benchmark prints are cut the same way: one percentile, and the measured
+window's parts that both the latencies and the cores are reported by."""
+
+from __future__ import annotations
+
+import math
+
+from benchmarks.fleet_load import by_window, cores_between, window_ends
+from benchmarks.measures import percentile
+
+
+def test_the_percentile_is_a_measured_value_at_its_rank() -> None:
+    values = [float(n) for n in range(100, 0, -1)]  # unsorted on purpose
+    assert percentile(values, 0.5) == 51.0  # rank round(0.5 · 99) = 50 of 1..100
+    assert percentile(values, 0.99) == 99.0
+    assert percentile(values, 1.0) == 100.0
+    assert percentile([7.0], 0.99) == 7.0
+    assert math.isnan(percentile([], 0.99))
+
+
+def test_the_cores_are_read_at_the_ends_of_the_windows_the_latencies_are_cut_by() -> None:
+    assert window_ends(100.0, 160.0) == [110.0, 120.0, 130.0, 140.0, 150.0, 160.0]
+    assert window_ends(100.0, 108.0) == [108.0]  # a quick run: one short window
+    assert window_ends(100.0, 125.0) == [110.0, 120.0, 125.0]
+    # latencies at 0-60 s into the window fall in the same six parts
+    timeline = [(t + 0.5, float(t // 10)) for t in range(60)]
+    assert by_window(timeline) == "0/1/2/3/4/5 ms"
+
+
+def test_cores_are_cpu_seconds_over_wall_seconds_for_each_meter() -> None:
+    first = (10.0, {"platform": 3.0, "machine": 5.0})
+    last = (20.0, {"platform": 12.0, "machine": 16.0})
+    assert cores_between(first, last) == {"platform": 0.9, "machine": 1.1}
