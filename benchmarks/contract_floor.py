@@ -25,6 +25,7 @@ import hashlib
 import json
 import os
 import socket
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -87,7 +88,10 @@ class FloorApp:
         self.summary = self.receipt.decode()
         engine = db.make_engine(str(db_path))
         db.init_db(engine)
-        self.conn = engine.raw_connection().driver_connection  # the service's PRAGMAs
+        conn = engine.raw_connection().driver_connection  # the service's PRAGMAs
+        if not isinstance(conn, sqlite3.Connection):
+            raise RuntimeError(f"{db_path}: not an SQLite connection")
+        self.conn = conn
         self.count = 0
         self.head = [
             (b"content-type", b"application/json"),

@@ -59,7 +59,9 @@ def read_pyzbar(gray: np.ndarray) -> list[str]:
 
 def read_zxing(gray: np.ndarray) -> list[str]:
     found = zxingcpp.read_barcodes(
-        gray, formats=zxingcpp.BarcodeFormat.QRCode, text_mode=zxingcpp.TextMode.Plain
+        gray,
+        formats=zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode),
+        text_mode=zxingcpp.TextMode.Plain,
     )
     return [b.text for b in found]
 
@@ -187,15 +189,17 @@ def degrade(code: np.ndarray, rng: random.Random) -> np.ndarray:
                 px * math.sin(angle) + py * math.cos(angle),
             )
         )
-    q = np.float32(quad)
+    q = np.array(quad, np.float32)
     span = q.max(0) - q.min(0)
     width = max(64, int(span[0] + 2 * rng.uniform(0.05, 0.6) * side))
     height = max(64, int(span[1] + 2 * rng.uniform(0.05, 0.6) * side))
-    dst = q - q.min(0) + np.float32([(width - span[0]) / 2, (height - span[1]) / 2])
-    matrix = cv2.getPerspectiveTransform(np.float32([(0, 0), (cw, 0), (cw, ch), (0, ch)]), dst)
+    dst = q - q.min(0) + np.array([(width - span[0]) / 2, (height - span[1]) / 2], np.float32)
+    matrix = cv2.getPerspectiveTransform(
+        np.array([(0, 0), (cw, 0), (cw, ch), (0, ch)], np.float32), dst
+    )
     mask = cv2.warpPerspective(np.ones_like(src_img), matrix, (width, height))
     warped = cv2.warpPerspective(src_img, matrix, (width, height))
-    img = _background(rng, height, width) * (1 - mask) + warped * mask
+    img: np.ndarray = _background(rng, height, width) * (1 - mask) + warped * mask
     gy, gx = np.mgrid[0:height, 0:width].astype(np.float32)
     if rng.random() < 0.5:  # uneven light
         a = rng.uniform(0, 2 * math.pi)
@@ -215,13 +219,13 @@ def degrade(code: np.ndarray, rng: random.Random) -> np.ndarray:
         img = cv2.GaussianBlur(img, (0, 0), rng.uniform(0.5, 1.8))
     elif pick < 0.5:  # motion
         n = rng.randint(3, 9)
-        kernel = np.zeros((n, n), np.float32)
+        kernel: np.ndarray = np.zeros((n, n), np.float32)
         kernel[n // 2, :] = 1
         turn = cv2.getRotationMatrix2D((n / 2 - 0.5, n / 2 - 0.5), rng.uniform(0, 180), 1)
         kernel = cv2.warpAffine(kernel, turn, (n, n))
         img = cv2.filter2D(img, -1, kernel / kernel.sum())
     img += noise.normal(0, rng.uniform(0, 12), img.shape).astype(np.float32)
-    out = np.clip(img, 0, 255).astype(np.uint8)
+    out: np.ndarray = np.clip(img, 0, 255).astype(np.uint8)
     if rng.random() < 0.25:  # far from the camera
         f = rng.uniform(0.4, 0.8)
         out = cv2.resize(out, None, fx=f, fy=f, interpolation=cv2.INTER_AREA)

@@ -23,7 +23,6 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import httpx
 from sqlalchemy import select
@@ -196,11 +195,13 @@ def build_document(
     )
 
 
-def load_entities(path: Path, usccs: set[str], today: dt.date) -> dict[str, Any]:
+def load_entities(
+    path: Path, usccs: set[str], today: dt.date
+) -> dict[str, tuple[db.Entity, list[db.Record]]]:
     """Entity row and in-period records per USCC, read with the service's own models."""
     start, end = report_period(today)
     engine = db.make_engine(str(path))
-    out: dict[str, Any] = {}
+    out: dict[str, tuple[db.Entity, list[db.Record]]] = {}
     with Session(engine) as s:
         for uscc in sorted(usccs):
             records = s.scalars(
@@ -208,7 +209,10 @@ def load_entities(path: Path, usccs: set[str], today: dt.date) -> dict[str, Any]
                     db.Record.uscc == uscc, db.Record.date >= start, db.Record.date <= end
                 )
             ).all()
-            out[uscc] = (s.get(db.Entity, uscc), list(records))
+            entity = s.get(db.Entity, uscc)
+            if entity is None:
+                raise RuntimeError(f"{uscc}: a client's enterprise is not in {path}")
+            out[uscc] = (entity, list(records))
     engine.dispose()
     return out
 
