@@ -54,7 +54,15 @@ import httpx
 import psycopg
 
 from benchmarks.contract_floor import bare_render, sample
-from benchmarks.fleet_load import HALL_SIZE, SILENT, STAFF, WATCHED_HALL, by_window, load
+from benchmarks.fleet_load import (
+    HALL_SIZE,
+    SILENT,
+    STAFF,
+    WATCHED_HALL,
+    by_window,
+    cpu_ms_by_window,
+    load,
+)
 from benchmarks.measures import database_cpu, machine_cpu, percentile, stolen_cpu, tree_cpu
 from benchmarks.quick import add_quick, apply_quick
 from tests.platform_client import free_port
@@ -207,6 +215,10 @@ def run_database(name: str, db: str, args: argparse.Namespace, workdir: Path) ->
     print(f"[{name}] cores in each 10 s: " + "; ".join(
         f"{side} " + "/".join(f"{window[side]:.2f}" for window in figures.cores_by_window)
         for side in ("platform", "database", "generator", "machine", "stolen")), flush=True)  # fmt: skip
+    platform_ms = "/".join(f"{ms:.1f}" for ms in cpu_ms_by_window(figures, "platform", "report"))
+    generator_ms = "/".join(f"{ms:.3f}" for ms in cpu_ms_by_window(figures, "generator"))
+    print(f"[{name}] CPU in each 10 s: platform {platform_ms} ms a report (heartbeats included); "
+          f"load generator {generator_ms} ms a request (the same work in every window)", flush=True)  # fmt: skip
     return row
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import contextlib
 import datetime as dt
 import itertools
@@ -53,6 +54,20 @@ def window_ends(start: float, end: float, seconds: float = WINDOW_S) -> list[flo
     return [min(start + seconds * n, end) for n in range(1, count + 1)]
 
 
+def cpu_ms_by_window(figures: Figures, side: str, per: str = "request") -> list[float]:
+    """CPU ms `side` used in each window for each answered request (heartbeats and reports) or
+    each `report`. The load generator's work a request is the same in every window: its figure
+    rising with the platform's says the cores were slower, not that the platform did more."""
+    timelines = figures.reports if per == "report" else figures.heartbeats + figures.reports
+    counts = collections.Counter(int(at // WINDOW_S) for at, _ in timelines)
+    return [
+        window[side] * seconds * 1000 / max(counts[i], 1)
+        for i, (window, seconds) in enumerate(
+            zip(figures.cores_by_window, figures.window_s, strict=True)
+        )
+    ]
+
+
 def by_window(timeline: list[tuple[float, float]], seconds: float = WINDOW_S) -> str:
     """p99 in each `seconds` of the measured window, e.g. "12/14/95/13/12/11 ms"."""
     windows: dict[int, list[float]] = {}
@@ -92,6 +107,7 @@ class Figures:
     # else ran shows as the rest), and the cores the hypervisor says it gave to other guests
     cores: dict[str, float] = field(default_factory=dict)
     cores_by_window: list[dict[str, float]] = field(default_factory=list)
+    window_s: list[float] = field(default_factory=list)  # each window's length, as read
 
 
 FAILED = (OSError, TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError)
@@ -291,6 +307,7 @@ async def load(url: str, pairs: list[tuple[str, str]], people: list[dict[str, An
             readings.append(meter_readings(meters))
         figures.cores = cores_between(readings[0], readings[-1])
         figures.cores_by_window = [cores_between(*pair) for pair in itertools.pairwise(readings)]
+        figures.window_s = [b[0] - a[0] for a, b in itertools.pairwise(readings)]
 
     await asyncio.gather(*tasks, cores())
     await http.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 
-from benchmarks.fleet_load import by_window, cores_between, window_ends
+from benchmarks.fleet_load import Figures, by_window, cores_between, cpu_ms_by_window, window_ends
 from benchmarks.measures import percentile
 
 
@@ -31,3 +31,18 @@ def test_cores_are_cpu_seconds_over_wall_seconds_for_each_meter() -> None:
     first = (10.0, {"platform": 3.0, "machine": 5.0})
     last = (20.0, {"platform": 12.0, "machine": 16.0})
     assert cores_between(first, last) == {"platform": 0.9, "machine": 1.1}
+
+
+def test_cpu_a_request_divides_each_window_s_cpu_by_what_it_answered() -> None:
+    figures = Figures(
+        heartbeats=[(1.0, 5.0), (2.0, 5.0), (12.0, 5.0)],
+        reports=[(3.0, 9.0), (11.0, 9.0), (13.0, 9.0), (14.0, 9.0)],
+        cores_by_window=[
+            {"platform": 0.5, "generator": 0.03},
+            {"platform": 0.6, "generator": 0.04},
+        ],
+        window_s=[10.0, 10.0],
+    )
+    assert cpu_ms_by_window(figures, "platform", "report") == [5000.0, 2000.0]
+    generator = cpu_ms_by_window(figures, "generator")  # 3 requests, then 4
+    assert [round(ms, 6) for ms in generator] == [100.0, 100.0]
