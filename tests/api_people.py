@@ -92,4 +92,4 @@ def error_code(r: httpx.Response) -> str:
     body = r.json()
     assert set(body) == {"error"} and set(body["error"]) == {"code", "message"}, body
     assert any("\u4e00" <= ch <= "\u9fff" for ch in body["error"]["message"])  # a Chinese message
-    return body["error"]["code"]
+    return str(body["error"]["code"])

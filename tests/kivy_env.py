@@ -126,7 +126,7 @@ class KioskTestCase(GraphicUnitTest):
         Window.size = size
 
     def start(
-        self, services: FakeServices | None = None, *, voice: Voice | None = None, **hall: str
+        self, services: FakeServices | None = None, *, voice: Voice | None = None, **hall: Any
     ) -> FakeServices:
         """A real Journey on a real JourneyRunner, and the app on the offscreen window; `hall`:
         the hall's name and the report's title, as the terminal's config and enrollment give."""

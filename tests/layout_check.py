@@ -125,7 +125,8 @@ def text_contrast(pixels: np.ndarray, box: Box) -> float | None:
 
 def _luminance(rgb: np.ndarray) -> np.ndarray:
     linear = np.where(rgb <= 0.03928, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
-    return linear @ np.array([0.2126, 0.7152, 0.0722])
+    weighted: np.ndarray = linear @ np.array([0.2126, 0.7152, 0.0722])
+    return weighted
 
 
 @dataclass
@@ -146,7 +147,7 @@ class LayoutCheck:
 
     @property
     def min_touch(self) -> float:
-        return mm(18 if self.elderly else 15) - 0.5
+        return float(mm(18 if self.elderly else 15)) - 0.5
 
     def fail(self, what: str, label: Widget | None = None) -> None:
         text = "" if label is None else f" {getattr(label, 'text', '')[:60]!r}"
@@ -253,7 +254,7 @@ class LayoutCheck:
                     self.fail(f"overlaps {b.text[:40]!r} in its scroll area", a)
             if fresh and i > 0:
                 self.draw()
-                self.check_contrast([], lambda w, fresh=fresh: w in fresh)
+                self.check_contrast([], fresh.__contains__)
         for label in inner:
             if id(label) not in seen:
                 self.fail("never comes fully into view when scrolled", label)

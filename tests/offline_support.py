@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from offline_cache import FileKeyProvider, OfflineStore
+from offline_cache import FileKeyProvider, OfflineStore, OutboxItem
 
 from .casebook import id_number
 
@@ -69,3 +69,9 @@ def raw_db(path: Path) -> Iterator[sqlite3.Connection]:
         yield conn
     finally:
         conn.close()
+
+
+def present(item: OutboxItem | None) -> OutboxItem:
+    """An outbox item the test expects to be stored: one that is not fails the test here."""
+    assert item is not None, "the outbox item is not stored"
+    return item

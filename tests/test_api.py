@@ -8,6 +8,8 @@ import json
 import secrets
 import sqlite3
 import time
+from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -18,23 +20,23 @@ from report_service import crypto
 from .api_people import api_people, error_code
 from .casebook import id_number, uscc
 from .conftest import enroll
-from .platform_client import TerminalClient, cli
+from .platform_client import ServiceProcess, TerminalClient, cli
 
 # two companies; 王五 represents both, 赵六 only the second; one outside the region
 people = pytest.fixture(scope="module", name="people")(api_people)
 
 
 @pytest.fixture()
-def wang(gansu_terminal, people):
-    return gansu_terminal.login_card(people["wang"], "王五")["session_token"]
+def wang(gansu_terminal: TerminalClient, people: dict[str, str]) -> str:
+    return str(gansu_terminal.login_card(people["wang"], "王五")["session_token"])
 
 
-def test_healthz(platform):
+def test_healthz(platform: ServiceProcess) -> None:
     r = httpx.get(platform.base_url + "/healthz")
     assert r.status_code == 200 and r.json()["database"] is True
 
 
-def test_enrollment_token_is_one_time(platform):
+def test_enrollment_token_is_one_time(platform: ServiceProcess) -> None:
     token = cli(
         "terminals", "add-token", "--db", platform.db, "--hall", "h1", "--region", "wuhai"
     ).stdout.strip()
@@ -62,7 +64,9 @@ def test_enrollment_token_is_one_time(platform):
     assert short_key.status_code == 422 and error_code(short_key) == "invalid_public_key"
 
 
-def test_catalog_is_the_terminals_region(platform, gansu_terminal):
+def test_catalog_is_the_terminals_region(
+    platform: ServiceProcess, gansu_terminal: TerminalClient
+) -> None:
     r = gansu_terminal.request("GET", "/v1/catalog")
     assert r.status_code == 200
     body = r.json()
@@ -80,29 +84,33 @@ def test_catalog_is_the_terminals_region(platform, gansu_terminal):
 
 
 class TestSigning:
-    def test_missing_signature(self, platform):
+    def test_missing_signature(self, platform: ServiceProcess) -> None:
         r = httpx.get(platform.base_url + "/v1/catalog")
         assert r.status_code == 401 and error_code(r) == "signature_missing"
 
-    def test_replayed_nonce(self, gansu_terminal):
+    def test_replayed_nonce(self, gansu_terminal: TerminalClient) -> None:
         nonce = crypto.b64url_encode(secrets.token_bytes(16))
         assert gansu_terminal.request("GET", "/v1/catalog", nonce=nonce).status_code == 200
         r = gansu_terminal.request("GET", "/v1/catalog", nonce=nonce)
         assert r.status_code == 401 and error_code(r) == "replayed_nonce"
 
     @pytest.mark.parametrize("skew", [-301, 301, 3600])
-    def test_stale_timestamp(self, gansu_terminal, skew):
+    def test_stale_timestamp(self, gansu_terminal: TerminalClient, skew: int) -> None:
         r = gansu_terminal.request("GET", "/v1/catalog", timestamp=int(time.time()) + skew)
         assert r.status_code == 401 and error_code(r) == "stale_timestamp"
 
-    def test_forged_signature(self, platform, gansu_terminal):
+    def test_forged_signature(
+        self, platform: ServiceProcess, gansu_terminal: TerminalClient
+    ) -> None:
         forger = TerminalClient(
             platform.base_url, gansu_terminal.terminal_id, Ed25519PrivateKey.generate(), {}
         )
         r = forger.request("GET", "/v1/catalog")
         assert r.status_code == 401 and error_code(r) == "bad_signature"
 
-    def test_body_swapped_after_signing(self, gansu_terminal, people):
+    def test_body_swapped_after_signing(
+        self, gansu_terminal: TerminalClient, people: dict[str, str]
+    ) -> None:
         signed = json.dumps(
             {"id_number": people["wang"], "name": "王五", "valid_until": None}
         ).encode()
@@ -117,24 +125,26 @@ class TestSigning:
         )
         assert r.status_code == 401 and error_code(r) == "bad_signature"
 
-    def test_query_string_is_signed(self, gansu_terminal):
+    def test_query_string_is_signed(self, gansu_terminal: TerminalClient) -> None:
         headers = gansu_terminal.signed_headers("GET", "/v1/catalog", b"")
         r = gansu_terminal.http.get("/v1/catalog?x=1", headers=headers)
         assert r.status_code == 401 and error_code(r) == "bad_signature"
         assert gansu_terminal.request("GET", "/v1/catalog?x=1").status_code == 200
 
-    def test_unknown_terminal(self, platform):
+    def test_unknown_terminal(self, platform: ServiceProcess) -> None:
         stranger = TerminalClient(platform.base_url, "TUNKNOWN", Ed25519PrivateKey.generate(), {})
         r = stranger.request("GET", "/v1/catalog")
         assert r.status_code == 401 and error_code(r) == "unknown_terminal"
 
-    def test_short_nonce(self, gansu_terminal):
+    def test_short_nonce(self, gansu_terminal: TerminalClient) -> None:
         r = gansu_terminal.request("GET", "/v1/catalog", nonce=crypto.b64url_encode(b"x" * 8))
         assert r.status_code == 401 and error_code(r) == "bad_nonce"
 
 
 class TestIdCardSession:
-    def test_lists_every_enterprise_of_the_region(self, gansu_terminal, people):
+    def test_lists_every_enterprise_of_the_region(
+        self, gansu_terminal: TerminalClient, people: dict[str, str]
+    ) -> None:
         s = gansu_terminal.login_card(people["wang"], "王五")
         assert {e["uscc"]: e["role"] for e in s["enterprises"]} == {
             people["a"]: "legal_representative",
@@ -173,7 +183,14 @@ class TestIdCardSession:
             ),
         ],
     )
-    def test_refusals(self, gansu_terminal, people, body, status, code):
+    def test_refusals(
+        self,
+        gansu_terminal: TerminalClient,
+        people: dict[str, str],
+        body: dict[str, Any],
+        status: int,
+        code: str,
+    ) -> None:
         r = gansu_terminal.request("POST", "/v1/sessions/id-card", body)
         assert r.status_code == status and error_code(r) == code
 
@@ -187,7 +204,9 @@ class TestIdCardSession:
             ("2099/12/31", 422),
         ],
     )
-    def test_the_card_s_expiry_as_the_card_says_it(self, gansu_terminal, people, expiry, status):
+    def test_the_card_s_expiry_as_the_card_says_it(
+        self, gansu_terminal: TerminalClient, people: dict[str, str], expiry: str, status: int
+    ) -> None:
         """有效期至 as printed (长期) or as the chip holds it (YYYYMMDD); an expired one refused."""
         body = {"id_number": people["wang"], "name": "王五", "valid_until": expiry}
         r = gansu_terminal.request("POST", "/v1/sessions/id-card", body)
@@ -195,24 +214,30 @@ class TestIdCardSession:
         if expiry == "20200101":
             assert error_code(r) == "id_card_expired"
 
-    def test_a_card_without_an_expiry_said_logs_in(self, gansu_terminal, people):
+    def test_a_card_without_an_expiry_said_logs_in(
+        self, gansu_terminal: TerminalClient, people: dict[str, str]
+    ) -> None:
         body = {"id_number": people["wang"], "name": "王五"}
         r = gansu_terminal.request("POST", "/v1/sessions/id-card", body)
         assert r.status_code == 200 and r.json()["person"]["name"] == "王*"
 
-    def test_session_is_bound_to_its_terminal(self, platform, people, wang):
+    def test_session_is_bound_to_its_terminal(
+        self, platform: ServiceProcess, people: dict[str, str], wang: str
+    ) -> None:
         other = enroll(platform, "gansu")
         r = other.report(wang, people["a"], "2024-01-01", "2024-12-31")
         assert r.status_code == 401 and error_code(r) == "session_invalid"
 
 
 class TestLoginQr:
-    def issue(self, platform, who, ttl=300) -> str:
+    def issue(self, platform: ServiceProcess, who: str, ttl: int = 300) -> str:
         return cli(
             "issue-login-qr", "--db", platform.db, "--id-number", who, "--ttl", str(ttl)
         ).stdout.strip()
 
-    def test_login_once(self, platform, gansu_terminal, people):
+    def test_login_once(
+        self, platform: ServiceProcess, gansu_terminal: TerminalClient, people: dict[str, str]
+    ) -> None:
         payload = self.issue(platform, people["zhao"])
         claims = crypto.parse_login_qr(
             payload,
@@ -227,7 +252,9 @@ class TestLoginQr:
         again = gansu_terminal.request("POST", "/v1/sessions/qr", {"payload": payload})
         assert again.status_code == 401 and error_code(again) == "login_qr_used"
 
-    def test_tampered_and_expired(self, platform, gansu_terminal, people):
+    def test_tampered_and_expired(
+        self, platform: ServiceProcess, gansu_terminal: TerminalClient, people: dict[str, str]
+    ) -> None:
         payload = self.issue(platform, people["zhao"])
         body, _, sig = payload.rpartition(".")
         claims = json.loads(crypto.b64url_decode(body[5:]))
@@ -245,7 +272,7 @@ class TestLoginQr:
         assert junk.status_code == 401 and error_code(junk) == "login_qr_invalid"
 
 
-def test_cli_import_refuses_bad_file_whole(platform, tmp_path):
+def test_cli_import_refuses_bad_file_whole(platform: ServiceProcess, tmp_path: Path) -> None:
     good = {
         "type": "entity",
         "uscc": uscc("wuhai", 5555),

@@ -7,19 +7,25 @@ import base64
 import json
 import re
 import secrets
+from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
 
 from .casebook import id_number, uscc
 from .conftest import import_jsonl
-from .platform_client import TerminalClient
+from .platform_client import ServiceProcess, TerminalClient
 
 PERIOD = {"from": "2023-01-01", "to": "2024-12-31"}
 
 
 @pytest.fixture(scope="module")
-def holder(platform, gansu_terminal, tmp_path_factory):
+def holder(
+    platform: ServiceProcess,
+    gansu_terminal: TerminalClient,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[str, str]:
     """A fresh person with a role for one fresh enterprise, and their session token."""
     company = uscc("gansu", 9301)
     person = id_number("gansu", 931)
@@ -46,37 +52,57 @@ def chinese_only(message: str) -> bool:
     return not re.search(r"[A-Za-z]{3,}", prose)
 
 
-def signed_post(terminal: TerminalClient, path: str, raw: bytes, token: str, **extra: str):
-    headers = terminal.signed_headers("POST", path, raw)
-    headers |= {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
-    return terminal.http.post(path, content=raw, headers=headers | extra)
+def signed_post(
+    terminal: TerminalClient, path: str, raw: bytes, token: str, **extra: str | bytes
+) -> httpx.Response:
+    headers: dict[str, str | bytes] = {
+        **terminal.signed_headers("POST", path, raw),
+        "Content-Type": "application/json",
+        "Authorization": f"Bearer {token}",
+        **extra,
+    }
+    return terminal.http.post(path, content=raw, headers=as_bytes(headers))
 
 
-def test_non_ascii_digits_in_the_timestamp_are_refused_as_a_bad_timestamp(gansu_terminal):
-    headers = gansu_terminal.signed_headers("GET", "/v1/catalog", b"")
+def as_bytes(headers: dict[str, str | bytes]) -> dict[bytes, bytes]:
+    """Headers as sent on the wire: a value given as bytes (not Latin-1 text) goes as it is."""
+    return {
+        k.encode("latin-1"): v if isinstance(v, bytes) else v.encode("latin-1")
+        for k, v in headers.items()
+    }
+
+
+def test_non_ascii_digits_in_the_timestamp_are_refused_as_a_bad_timestamp(
+    gansu_terminal: TerminalClient,
+) -> None:
+    headers: dict[str, str | bytes] = {**gansu_terminal.signed_headers("GET", "/v1/catalog", b"")}
     headers["X-Timestamp"] = "²" * 3
-    r = gansu_terminal.http.get(
-        "/v1/catalog", headers={k: v.encode("latin-1") for k, v in headers.items()}
-    )
+    r = gansu_terminal.http.get("/v1/catalog", headers=as_bytes(headers))
     assert error(r)[:2] == (401, "bad_timestamp")
 
 
 @pytest.mark.parametrize("path", ["/v1/reports", "/v1/objections", "/v1/sessions/id-card"])
-def test_deeply_nested_json_is_malformed_json(gansu_terminal, holder, path):
+def test_deeply_nested_json_is_malformed_json(
+    gansu_terminal: TerminalClient, holder: tuple[str, str], path: str
+) -> None:
     raw = b"[" * 20_000 + b"]" * 20_000
     r = signed_post(gansu_terminal, path, raw, holder[1], **{"Idempotency-Key": "nested-1"})
     status, code, message = error(r)
     assert (status, code) == (400, "malformed_json") and chinese_only(message)
 
 
-def test_invalid_utf8_is_malformed_json(gansu_terminal, holder):
+def test_invalid_utf8_is_malformed_json(
+    gansu_terminal: TerminalClient, holder: tuple[str, str]
+) -> None:
     raw = b'{"uscc": "\xff\xfe"}'
     r = signed_post(gansu_terminal, "/v1/reports", raw, holder[1], **{"Idempotency-Key": "utf-1"})
     assert error(r)[:2] == (400, "malformed_json")
 
 
-def test_an_oversized_chunked_body_is_payload_too_large(gansu_terminal, holder):
-    def chunks():
+def test_an_oversized_chunked_body_is_payload_too_large(
+    gansu_terminal: TerminalClient, holder: tuple[str, str]
+) -> None:
+    def chunks() -> Iterator[bytes]:
         for _ in range(20):
             yield b" " * 10_000
 
@@ -94,7 +120,9 @@ def test_an_oversized_chunked_body_is_payload_too_large(gansu_terminal, holder):
         ({"from": "2023-01-01", "to": "2024-12-31", "x": 1}, "period.x"),
     ],
 )
-def test_field_errors_name_the_field_in_chinese(gansu_terminal, holder, period, field):
+def test_field_errors_name_the_field_in_chinese(
+    gansu_terminal: TerminalClient, holder: tuple[str, str], period: dict[str, Any], field: str
+) -> None:
     body = {"uscc": holder[0], "domains": "all", "period": period}
     r = gansu_terminal.request(
         "POST",
@@ -108,7 +136,7 @@ def test_field_errors_name_the_field_in_chinese(gansu_terminal, holder, period, 
     assert message.startswith(f"请求字段不正确：{field}（") and chinese_only(message), message
 
 
-def test_padded_and_long_nonces_are_base64url_too(gansu_terminal):
+def test_padded_and_long_nonces_are_base64url_too(gansu_terminal: TerminalClient) -> None:
     padded = base64.urlsafe_b64encode(secrets.token_bytes(16)).decode()  # ends in "=="
     assert padded.endswith("==")
     assert gansu_terminal.request("GET", "/v1/catalog", nonce=padded).status_code == 200
@@ -122,7 +150,9 @@ def test_padded_and_long_nonces_are_base64url_too(gansu_terminal):
 
 
 @pytest.mark.parametrize("key", ["k1", "uuid:{}", "a.b.{}", "x" * 122 + "{}"])
-def test_any_visible_ascii_idempotency_key_is_accepted(gansu_terminal, holder, key):
+def test_any_visible_ascii_idempotency_key_is_accepted(
+    gansu_terminal: TerminalClient, holder: tuple[str, str], key: str
+) -> None:
     key = key.format(secrets.token_hex(3))  # "k1" stays two characters
     first = gansu_terminal.report(holder[1], holder[0], PERIOD["from"], PERIOD["to"], key=key)
     again = gansu_terminal.report(holder[1], holder[0], PERIOD["from"], PERIOD["to"], key=key)
@@ -131,7 +161,9 @@ def test_any_visible_ascii_idempotency_key_is_accepted(gansu_terminal, holder, k
 
 
 @pytest.mark.parametrize("key", ["x" * 129, "has space", "中文编号"])
-def test_other_idempotency_keys_are_refused(gansu_terminal, holder, key):
+def test_other_idempotency_keys_are_refused(
+    gansu_terminal: TerminalClient, holder: tuple[str, str], key: str
+) -> None:
     body = {"uscc": holder[0], "domains": "all", "period": PERIOD}
     raw = json.dumps(body).encode()
     r = signed_post(
@@ -140,7 +172,9 @@ def test_other_idempotency_keys_are_refused(gansu_terminal, holder, key):
     assert error(r)[:2] == (422, "invalid_idempotency_key")
 
 
-def test_the_bearer_scheme_is_case_insensitive(gansu_terminal, holder):
+def test_the_bearer_scheme_is_case_insensitive(
+    gansu_terminal: TerminalClient, holder: tuple[str, str]
+) -> None:
     raw = json.dumps({"uscc": holder[0], "domains": "all", "period": PERIOD}).encode()
     headers = gansu_terminal.signed_headers("POST", "/v1/reports", raw)
     headers |= {
@@ -152,7 +186,9 @@ def test_the_bearer_scheme_is_case_insensitive(gansu_terminal, holder):
     assert r.status_code == 201, r.text
 
 
-def test_repeated_domains_are_the_same_request(gansu_terminal, holder):
+def test_repeated_domains_are_the_same_request(
+    gansu_terminal: TerminalClient, holder: tuple[str, str]
+) -> None:
     key = "dup-" + secrets.token_hex(4)
     args = (holder[1], holder[0], PERIOD["from"], PERIOD["to"])
     first = gansu_terminal.report(
@@ -166,7 +202,9 @@ def test_repeated_domains_are_the_same_request(gansu_terminal, holder):
 @pytest.mark.parametrize(
     "label", [None, "text/plain", "application/x-www-form-urlencoded", "application/json"]
 )
-def test_a_signed_body_is_read_as_json_whatever_its_label(gansu_terminal, holder, label):
+def test_a_signed_body_is_read_as_json_whatever_its_label(
+    gansu_terminal: TerminalClient, holder: tuple[str, str], label: str | None
+) -> None:
     """DESIGN §3: the API is JSON. Raw signed bytes (httpx `content=`, `curl -d`) carry no label
     or a form's; the body is the same report request either way."""
     body = {"uscc": holder[0], "domains": "all", "period": PERIOD}

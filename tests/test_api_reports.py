@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+from typing import Any
 
 import httpx
 import pytest
@@ -14,19 +15,21 @@ from report_service import crypto
 
 from .api_people import api_people, error_code
 from .casebook import uscc
-from .platform_client import cli
+from .platform_client import ServiceProcess, TerminalClient, cli
 
 # two companies; 王五 represents both, 赵六 only the second; one outside the region
 people = pytest.fixture(scope="module", name="people")(api_people)
 
 
 @pytest.fixture()
-def wang(gansu_terminal, people):
-    return gansu_terminal.login_card(people["wang"], "王五")["session_token"]
+def wang(gansu_terminal: TerminalClient, people: dict[str, str]) -> str:
+    return str(gansu_terminal.login_card(people["wang"], "王五")["session_token"])
 
 
 class TestReports:
-    def test_report_pdf_signature_and_idempotency(self, gansu_terminal, people, wang):
+    def test_report_pdf_signature_and_idempotency(
+        self, gansu_terminal: TerminalClient, people: dict[str, str], wang: str
+    ) -> None:
         key = "ticket-" + secrets.token_hex(8)
         r = gansu_terminal.report(wang, people["a"], "2023-01-01", "2024-12-31", key=key)
         assert r.status_code == 201, r.text
@@ -62,7 +65,14 @@ class TestReports:
         ticket = gansu_terminal.request("GET", f"/v1/reports/by-ticket/{key}", token=wang)
         assert ticket.status_code == 200 and ticket.json()["report_id"] == report["report_id"]
 
-    def _signed_report(self, terminal, token, body, key, content_type="application/json"):
+    def _signed_report(
+        self,
+        terminal: TerminalClient,
+        token: str,
+        body: dict[str, Any],
+        key: str,
+        content_type: str = "application/json",
+    ) -> tuple[bytes, dict[str, str]]:
         raw = json.dumps(body).encode()
         headers = terminal.signed_headers("POST", "/v1/reports", raw)
         headers |= {
@@ -81,8 +91,14 @@ class TestReports:
         ],
     )
     def test_a_replayed_report_request_is_refused(
-        self, gansu_terminal, people, wang, body, status, code
-    ):
+        self,
+        gansu_terminal: TerminalClient,
+        people: dict[str, str],
+        wang: str,
+        body: dict[str, Any],
+        status: int,
+        code: str | None,
+    ) -> None:
         body = {"uscc": people["a"], "domains": "all"} | body
         if body["uscc"] == "unknown":
             body["uscc"] = uscc("gansu", 9999)
@@ -100,7 +116,9 @@ class TestReports:
         else:
             assert ticket.status_code == 404
 
-    def test_same_answer_through_the_framework(self, gansu_terminal, people, wang):
+    def test_same_answer_through_the_framework(
+        self, gansu_terminal: TerminalClient, people: dict[str, str], wang: str
+    ) -> None:
         """A content type with parameters skips the report fast path: same contract."""
         body = {
             "uscc": people["a"],
@@ -118,7 +136,9 @@ class TestReports:
             r = gansu_terminal.http.post("/v1/reports", content=raw, headers=headers)
             assert r.status_code == 403 and error_code(r) == "not_authorized_for_entity"
 
-    def test_same_key_other_request_conflicts(self, gansu_terminal, people, wang):
+    def test_same_key_other_request_conflicts(
+        self, gansu_terminal: TerminalClient, people: dict[str, str], wang: str
+    ) -> None:
         key = "ticket-" + secrets.token_hex(8)
         assert (
             gansu_terminal.report(
@@ -129,7 +149,9 @@ class TestReports:
         r = gansu_terminal.report(wang, people["a"], "2022-01-01", "2024-12-31", key=key)
         assert r.status_code == 409 and error_code(r) == "idempotency_key_reused"
 
-    def test_other_person_cannot_read_ticket_or_pdf(self, gansu_terminal, people, wang):
+    def test_other_person_cannot_read_ticket_or_pdf(
+        self, gansu_terminal: TerminalClient, people: dict[str, str], wang: str
+    ) -> None:
         key = "ticket-" + secrets.token_hex(8)
         report = gansu_terminal.report(
             wang, people["a"], "2023-01-01", "2024-12-31", key=key
@@ -158,15 +180,25 @@ class TestReports:
         ],
     )
     def test_refusals_write_nothing(
-        self, platform, gansu_terminal, people, wang, uscc_key, start, end, domains, status, code
-    ):
+        self,
+        platform: ServiceProcess,
+        gansu_terminal: TerminalClient,
+        people: dict[str, str],
+        wang: str,
+        uscc_key: str,
+        start: str,
+        end: str,
+        domains: str | list[str],
+        status: int,
+        code: str | None,
+    ) -> None:
         code_of = {
             "bad": people["a"][:-1] + ("0" if people["a"][-1] != "0" else "1"),
             "unknown": uscc("gansu", 9999),
             "zhao_only": None,
             "outside": people["outside"],
         }
-        target = code_of.get(uscc_key, people.get(uscc_key))
+        target = code_of.get(uscc_key, people.get(uscc_key)) or ""
         token = wang
         if uscc_key == "zhao_only":
             target, token = (
@@ -179,7 +211,9 @@ class TestReports:
         ticket = gansu_terminal.request("GET", f"/v1/reports/by-ticket/{key}", token=token)
         assert ticket.status_code == 404  # nothing was stored under the key
 
-    def test_missing_session_and_key(self, gansu_terminal, people, wang):
+    def test_missing_session_and_key(
+        self, gansu_terminal: TerminalClient, people: dict[str, str], wang: str
+    ) -> None:
         body = {
             "uscc": people["a"],
             "domains": "all",
@@ -190,7 +224,7 @@ class TestReports:
         r = gansu_terminal.request("POST", "/v1/reports", body, token=wang)
         assert r.status_code == 422 and error_code(r) == "invalid_idempotency_key"
 
-    def test_malformed_and_oversized_json(self, gansu_terminal, wang):
+    def test_malformed_and_oversized_json(self, gansu_terminal: TerminalClient, wang: str) -> None:
         r = gansu_terminal.request(
             "POST", "/v1/reports", raw=b'{"uscc": ', token=wang, idempotency_key="x" * 12
         )
@@ -203,7 +237,13 @@ class TestReports:
 
 
 class TestVerifyAndObjections:
-    def test_verify_valid_revoked_unknown(self, platform, gansu_terminal, people, wang):
+    def test_verify_valid_revoked_unknown(
+        self,
+        platform: ServiceProcess,
+        gansu_terminal: TerminalClient,
+        people: dict[str, str],
+        wang: str,
+    ) -> None:
         report = gansu_terminal.report(wang, people["a"], "2023-01-01", "2024-12-31").json()
         v = httpx.get(f"{platform.base_url}/v1/verify/{report['verification_code']}").json()
         assert (
@@ -226,7 +266,13 @@ class TestVerifyAndObjections:
         unknown = httpx.get(f"{platform.base_url}/v1/verify/ZZZZZZZZZZZZ").json()
         assert unknown["status"] == "unknown" and unknown["uscc"] is None
 
-    def test_objection_due_in_five_working_days(self, platform, gansu_terminal, people, wang):
+    def test_objection_due_in_five_working_days(
+        self,
+        platform: ServiceProcess,
+        gansu_terminal: TerminalClient,
+        people: dict[str, str],
+        wang: str,
+    ) -> None:
         from report_service.profiles import holiday_calendar
 
         report = gansu_terminal.report(wang, people["a"], "2023-01-01", "2024-12-31").json()

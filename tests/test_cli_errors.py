@@ -47,7 +47,9 @@ def test_a_missing_import_file_creates_no_database(tmp_path: Path) -> None:
         (["issue-login-qr"], ["--id-number", id_number("gansu", 941)]),
     ],
 )
-def test_commands_on_existing_data_refuse_a_missing_database(tmp_path, command, rest) -> None:
+def test_commands_on_existing_data_refuse_a_missing_database(
+    tmp_path: Path, command: list[str], rest: list[str]
+) -> None:
     db = tmp_path / "typo.db"
     err = refused(*command, "--db", str(db), *rest)
     assert "no database at" in err and not db.exists()

@@ -13,6 +13,7 @@ Gansu, 附表1 数据归集责任清单, row 5: “市场监管 | 经营异常�
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -20,7 +21,7 @@ from report_service.profiles import load_profile
 
 from .casebook import company_and_person, id_number, other, penalty, uscc
 from .conftest import enroll
-from .platform_client import cli
+from .platform_client import ServiceProcess, cli
 
 COMPANY, PERSON = uscc("gansu", 1801), id_number("gansu", 181)
 
@@ -30,7 +31,7 @@ def lines(*records: dict[str, object]) -> list[str]:
     return head + [json.dumps(r, ensure_ascii=False) for r in records]
 
 
-def imported(platform, tmp_path, rows: list[str]) -> str:
+def imported(platform: ServiceProcess, tmp_path: Path, rows: list[str]) -> str:
     path = tmp_path / "scope.jsonl"
     path.write_text("\n".join(rows) + "\n", encoding="utf-8")
     run = cli("import", *platform.db_args(), str(path))
@@ -38,7 +39,7 @@ def imported(platform, tmp_path, rows: list[str]) -> str:
     return run.stderr
 
 
-def reported(platform) -> dict[str, str]:
+def reported(platform: ServiceProcess) -> dict[str, str]:
     terminal = enroll(platform, "gansu")
     token = terminal.login_card(PERSON, "范测试")["session_token"]
     r = terminal.report(token, COMPANY, "2024-01-01", "2024-12-31")
@@ -48,7 +49,9 @@ def reported(platform) -> dict[str, str]:
     }
 
 
-def test_business_abnormality_outside_market_regulation_is_noted_and_reported(platform, tmp_path):
+def test_business_abnormality_outside_market_regulation_is_noted_and_reported(
+    platform: ServiceProcess, tmp_path: Path
+) -> None:
     abnormal = other("SCOPE-AB-1", COMPANY, "发展改革", "business_abnormality", "2024-03-01")
     fine = penalty("SCOPE-OK-1", COMPANY, "发展改革", "2024-02-01")
     inside = other("SCOPE-AB-IN", COMPANY, "市场监管", "business_abnormality", "2024-05-01")
@@ -68,7 +71,9 @@ def test_business_abnormality_outside_market_regulation_is_noted_and_reported(pl
     }
 
 
-def test_a_list_the_domain_does_not_name_is_noted_with_its_home(platform, tmp_path):
+def test_a_list_the_domain_does_not_name_is_noted_with_its_home(
+    platform: ServiceProcess, tmp_path: Path
+) -> None:
     listed = other(
         "SCOPE-LIST-1", COMPANY, "税务", "serious_dishonesty", "2024-03-01", "失信被执行人"
     )
@@ -80,7 +85,9 @@ def test_a_list_the_domain_does_not_name_is_noted_with_its_home(platform, tmp_pa
     assert reported(platform)["SCOPE-LIST-1"] == "taxation"
 
 
-def test_a_kind_the_regions_tables_do_not_collect_is_noted_and_reported(platform, tmp_path):
+def test_a_kind_the_regions_tables_do_not_collect_is_noted_and_reported(
+    platform: ServiceProcess, tmp_path: Path
+) -> None:
     """Gansu's tables collect no arrears (the kind is in no 数据范围 cell); DESIGN §4's records
     include them, so an agency that pushes one has it printed."""
     arrears = other(
@@ -92,7 +99,9 @@ def test_a_kind_the_regions_tables_do_not_collect_is_noted_and_reported(platform
     assert reported(platform)["SCOPE-SI-1"] == "human_resources_social_security"
 
 
-def test_a_collection_table_domain_no_report_shows_is_imported_and_noted(platform, tmp_path):
+def test_a_collection_table_domain_no_report_shows_is_imported_and_noted(
+    platform: ServiceProcess, tmp_path: Path
+) -> None:
     """Gansu's 附表1 collects 47 domains, its reports show 38 (DESIGN §4): a record filed under
     one of the 15 no report domain maps, by its name in that table, is kept and noted, not the whole file
     refused; no report lists it. A name in neither table is still refused."""
@@ -119,7 +128,7 @@ def test_a_collection_table_domain_no_report_shows_is_imported_and_noted(platfor
 
 
 @pytest.mark.parametrize("region", ["gansu", "lanzhou", "huzhou", "wuhai", "heihe"])
-def test_seed_output_fits_every_domain_scope(region, tmp_path):
+def test_seed_output_fits_every_domain_scope(region: str, tmp_path: Path) -> None:
     """`report-service seed` files every record where the region's tables collect it."""
     out = tmp_path / "seed.jsonl"
     cli("seed", "--db", str(tmp_path / "p.db"), "--region", region, "--entities", "30",
@@ -127,10 +136,13 @@ def test_seed_output_fits_every_domain_scope(region, tmp_path):
     profile = load_profile(region)
     records = [json.loads(x) for x in out.read_text(encoding="utf-8").splitlines()]
     for r in (r for r in records if r["type"] == "record"):
-        assert profile.part(r["domain"]).collects(r["kind"], r.get("list_name")), r
+        part = profile.part(r["domain"])
+        assert part is not None and part.collects(r["kind"], r.get("list_name")), r
 
 
-def test_many_notes_are_cut_short_with_their_codes(platform, tmp_path):
+def test_many_notes_are_cut_short_with_their_codes(
+    platform: ServiceProcess, tmp_path: Path
+) -> None:
     misfiled = [
         other(f"SCOPE-MANY-{i:02d}", COMPANY, "发展改革", "business_abnormality", "2024-03-01")
         for i in range(25)

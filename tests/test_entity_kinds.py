@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from pathlib import Path
 
 import pytest
 
@@ -19,7 +20,7 @@ from report_service.profiles import load_profile
 
 from .casebook import id_number, uscc
 from .conftest import enroll, import_jsonl
-from .platform_client import cli
+from .platform_client import ServiceProcess, cli
 
 LANZHOU_WORDS = (
     "兰州市区域内注册的公司、非公司企业法人及其分支机构，个人独资企业、合伙企业及其分支机构，农民专业"
@@ -40,7 +41,7 @@ def valid_association(region: str, serial: int) -> dict[str, str]:
     }
 
 
-def test_the_profiles_list_the_schemes_kinds():
+def test_the_profiles_list_the_schemes_kinds() -> None:
     assert load_profile("lanzhou").sources["entity_kinds"].quotes == (LANZHOU_WORDS,)
     assert "social_organization" not in load_profile("lanzhou").entity_kinds
     assert "social_organization" not in load_profile("wuhai").entity_kinds
@@ -51,8 +52,8 @@ def test_the_profiles_list_the_schemes_kinds():
     ("region", "name", "serial"), [("lanzhou", "兰州市", 1841), ("wuhai", "乌海市", 1844)]
 )
 def test_a_social_organisation_is_imported_with_a_note_and_gets_no_report(
-    platform, tmp_path, region, name, serial
-):
+    platform: ServiceProcess, tmp_path: Path, region: str, name: str, serial: int
+) -> None:
     """DESIGN §4 names the kind for every region's import; the region's scheme decides the report.
     A data office's file with an association in it is imported, the line noted."""
     org = valid_association(region, serial)
@@ -77,11 +78,13 @@ def test_a_social_organisation_is_imported_with_a_note_and_gets_no_report(
     assert r.status_code == 422 and r.json()["error"]["code"] == "entity_kind_not_eligible"
 
 
-def test_gansu_takes_a_social_organisation(platform, tmp_path):
+def test_gansu_takes_a_social_organisation(platform: ServiceProcess, tmp_path: Path) -> None:
     import_jsonl(platform, tmp_path / "org.jsonl", [json.dumps(valid_association("gansu", 1842))])
 
 
-def test_a_social_organisation_stored_before_gets_no_report(platform, tmp_path):
+def test_a_social_organisation_stored_before_gets_no_report(
+    platform: ServiceProcess, tmp_path: Path
+) -> None:
     """An entity imported before the rule (written here straight into the database) is refused
     when its report is asked for, with a code the kiosk maps to a screen."""
     org = valid_association("wuhai", 1843)

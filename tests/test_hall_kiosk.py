@@ -4,6 +4,7 @@ through the dashboard's HTTP calls."""
 
 from __future__ import annotations
 
+import functools
 import secrets
 import sqlite3
 import tarfile
@@ -129,6 +130,7 @@ def test_the_help_button_shows_the_staff_answer_within_5_s_of_it(hall: dict[str,
         rig.kiosk.hall,
     )
     until(lambda: journey.step is Step.ATTRACT, 30, "the kiosk at rest")
+    assert link is not None  # the rig's kiosk has its hall link
     beats = link.beats
     until(lambda: link.beats > beats, 15, "a heartbeat")
     runner.submit(lambda j: j.call_help()).result(10)
@@ -198,7 +200,7 @@ def test_a_test_page_diagnostics_and_a_restart_on_command(hall: dict[str, Any]) 
         )
 
     for kind in sent:
-        assert until(lambda k=kind: status(k), 90, f"{kind} done") == "executed", kind
+        assert until(functools.partial(status, kind), 90, f"{kind} done") == "executed", kind
     assert restarted == [True]
     bundle_id = until(lambda: bundle_of(hall), 10, "the bundle listed")
     data = staff.http.get(f"/halls/{name}/diagnostics/{bundle_id}").content

@@ -149,7 +149,7 @@ def test_a_program_logs_in_with_a_form_and_another_site_cannot(
     old_firefox = "Mozilla/5.0 (Windows NT 5.1; rv:52.0) Gecko/20100101 Firefox/52.0"
     plain = "text/plain"  # a cross-site <form enctype="text/plain"> can make a JSON-looking body
     forged = json.dumps(login | {"x": "="})
-    cases = [
+    cases: list[tuple[dict[str, str], dict[str, str] | str, int]] = [
         ({"Accept": BROWSER_ACCEPT}, login, 303),  # a browser's form not from the login page
         ({"Origin": platform.base_url}, login, 403),  # the same: only browsers send Origin
         ({"Origin": "https://evil.example"}, login, 403),

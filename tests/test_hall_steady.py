@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -101,9 +101,7 @@ def last_seen(engine: Engine) -> dt.datetime:
 def test_a_beat_like_the_last_is_stored_and_any_news_declined(way: tuple[Engine, Store]) -> None:
     engine, store = way
     with engine.begin() as conn:
-        conn.execute(
-            models.TerminalState.__table__.insert(), values(NOW) | {"terminal_id": TERMINAL}
-        )
+        conn.execute(insert(models.TerminalState), values(NOW) | {"terminal_id": TERMINAL})
     later = NOW + dt.timedelta(seconds=30)
     assert not store(engine, later, values(later, uptime_s=99) | {"hall_id": "hall-other"})
     assert store(engine, later, values(later, uptime_s=99))  # only the quiet columns differ
@@ -150,7 +148,7 @@ def test_a_beat_like_the_last_is_stored_and_any_news_declined(way: tuple[Engine,
     assert last_seen(engine) == latest
 
     with engine.begin() as conn:  # the sweep marked it offline (no alert outside opening hours)
-        conn.execute(models.TerminalState.__table__.update().values(link="offline"))
+        conn.execute(update(models.TerminalState).values(link="offline"))
     assert not store(engine, latest + dt.timedelta(seconds=30), values(latest))
 
 
@@ -158,9 +156,7 @@ def test_a_beat_like_the_last_is_stored_and_any_news_declined(way: tuple[Engine,
 def test_a_replayed_nonce_stores_nothing_in_the_one_statement(tmp_path: Path) -> None:
     with new_engine("postgres", tmp_path) as engine:
         with engine.begin() as conn:
-            conn.execute(
-                models.TerminalState.__table__.insert(), values(NOW) | {"terminal_id": TERMINAL}
-            )
+            conn.execute(insert(models.TerminalState), values(NOW) | {"terminal_id": TERMINAL})
         later = NOW + dt.timedelta(seconds=30)
         signed = signed_at(later)
         assert steady.store_alone(engine, signed, values(later), later)

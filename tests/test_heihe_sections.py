@@ -17,14 +17,16 @@ import pytest
 
 from .casebook import company_and_person, id_number, other, penalty, uscc
 from .conftest import enroll, import_jsonl
-from .platform_client import cli
+from .platform_client import ServiceProcess, TerminalClient, cli
 
 COMPANY, PERSON = uscc("heihe", 1821), id_number("heihe", 183)
 SEED_WORDS = "专用信用报告内容包括企业参保欠缴、住房公积金欠缴及行政处罚信用修复记录等信息"
 
 
 @pytest.fixture(scope="module")
-def heihe(platform, tmp_path_factory):
+def heihe(
+    platform: ServiceProcess, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[TerminalClient, str]:
     rows = company_and_person("heihe", COMPANY, "黑河欠缴测试有限公司", PERSON, "欠测试", "agent")
     records = [
         penalty("HH-PEN-1", COMPANY, "市场监管", "2024-03-01"),
@@ -37,7 +39,9 @@ def heihe(platform, tmp_path_factory):
     return terminal, terminal.login_card(PERSON, "欠测试")["session_token"]
 
 
-def test_the_catalog_names_the_sections_in_the_seeds_words(heihe):
+def test_the_catalog_names_the_sections_in_the_seeds_words(
+    heihe: tuple[TerminalClient, str],
+) -> None:
     terminal, _ = heihe
     catalog = terminal.request("GET", "/v1/catalog").json()
     assert [(s["code"], s["name"]) for s in catalog["sections"]] == [
@@ -50,7 +54,9 @@ def test_the_catalog_names_the_sections_in_the_seeds_words(heihe):
     }  # not choosable
 
 
-def test_a_report_of_one_domain_still_shows_the_arrears(heihe, tmp_path):
+def test_a_report_of_one_domain_still_shows_the_arrears(
+    heihe: tuple[TerminalClient, str], tmp_path: Path
+) -> None:
     terminal, token = heihe
     r = terminal.report(token, COMPANY, "2024-01-01", "2024-12-31", domains=["transport"])
     assert r.status_code == 201, r.text
@@ -99,8 +105,8 @@ def test_a_report_of_one_domain_still_shows_the_arrears(heihe, tmp_path):
 
 
 def test_arrears_filed_under_a_domain_are_reported_there_and_in_their_section_and_noted(
-    platform, tmp_path
-):
+    platform: ServiceProcess, tmp_path: Path
+) -> None:
     company, person = uscc("heihe", 1822), id_number("heihe", 186)
     rows = company_and_person(
         "heihe", company, "黑河欠缴归类测试有限公司", person, "归测试", "agent"

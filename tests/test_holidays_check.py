@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Mapping
 from pathlib import Path
 
 from report_service.workdays import Coverage, HolidayCalendar
@@ -18,7 +19,7 @@ from .calendar_support import data_as_of, file_as_of
 from .platform_client import cli
 
 
-def test_a_notice_year_shows_each_holiday_with_its_working_weekends():
+def test_a_notice_year_shows_each_holiday_with_its_working_weekends() -> None:
     run = cli("holidays", "check", "2026")
     assert run.returncode == 0
     lines = run.stdout.splitlines()
@@ -32,7 +33,7 @@ def test_a_notice_year_shows_each_holiday_with_its_working_weekends():
     assert lines[-1] == "no problems found"
 
 
-def test_a_year_without_its_notice_is_provisional_and_says_so(tmp_path):
+def test_a_year_without_its_notice_is_provisional_and_says_so(tmp_path: Path) -> None:
     as_of = str(file_as_of(tmp_path))  # 2027's notice not in, whenever it is added to the data
     run = cli("holidays", "check", "2027", "--file", as_of)
     assert run.returncode == 0
@@ -43,7 +44,7 @@ def test_a_year_without_its_notice_is_provisional_and_says_so(tmp_path):
     assert "no notice and no statutory days" in none.stdout and "weekends only" in none.stdout
 
 
-def with_year(tmp_path: Path, year: str, entry: dict[str, object]) -> Path:
+def with_year(tmp_path: Path, year: str, entry: Mapping[str, object]) -> Path:
     data = data_as_of()
     data["years"][year] = entry
     path = tmp_path / "holidays_cn.json"
@@ -65,7 +66,7 @@ TEST_2027 = {
 }
 
 
-def test_adding_a_years_notice_is_a_data_change_checked_by_the_command(tmp_path):
+def test_adding_a_years_notice_is_a_data_change_checked_by_the_command(tmp_path: Path) -> None:
     path = with_year(tmp_path, "2027", TEST_2027)
     run = cli("holidays", "check", "2027", "--file", str(path))
     assert run.returncode == 0, run.stdout
@@ -80,7 +81,7 @@ def test_adding_a_years_notice_is_a_data_change_checked_by_the_command(tmp_path)
     assert calendar.add_working_days(dt.date(2027, 2, 17), 5) == dt.date(2027, 2, 23)
 
 
-def test_a_mistyped_entry_is_caught(tmp_path):
+def test_a_mistyped_entry_is_caught(tmp_path: Path) -> None:
     wrong = dict(TEST_2027, workdays=["2027-02-10"], holidays=TEST_2027["holidays"][:-5])
     del wrong["notice"]
     path = with_year(tmp_path, "2027", wrong)

@@ -27,7 +27,7 @@ from report_service.terminal_client import TerminalClient
 
 from .casebook import company_and_person, id_number, other, penalty, uscc
 from .conftest import enroll
-from .platform_client import cli, refused_until_migrated, start_service
+from .platform_client import ServiceProcess, cli, refused_until_migrated, start_service
 from .test_rules import Rec
 
 COMPANY, PERSON = uscc("huzhou", 1811), id_number("huzhou", 182)
@@ -39,7 +39,7 @@ def lines(*records: dict[str, object]) -> list[str]:
     return head + [json.dumps(r, ensure_ascii=False) for r in records]
 
 
-def run_import(platform, tmp_path: Path, rows: list[str], status: int = 0) -> str:
+def run_import(platform: ServiceProcess, tmp_path: Path, rows: list[str], status: int = 0) -> str:
     path = tmp_path / "huzhou.jsonl"
     path.write_text("\n".join(rows) + "\n", encoding="utf-8")
     run = cli("import", *platform.db_args(), str(path), check=False)
@@ -47,7 +47,7 @@ def run_import(platform, tmp_path: Path, rows: list[str], status: int = 0) -> st
     return run.stderr
 
 
-def report_ids(platform, domains: object = "all") -> list[str]:
+def report_ids(platform: ServiceProcess, domains: object = "all") -> list[str]:
     terminal = enroll(platform, "huzhou")
     token = terminal.login_card(PERSON, "文测试")["session_token"]
     r = terminal.report(token, COMPANY, "2024-01-01", "2024-12-31", domains=domains)
@@ -55,13 +55,15 @@ def report_ids(platform, domains: object = "all") -> list[str]:
     return sorted(x["record_id"] for d in r.json()["summary"]["domains"] for x in d["records"])
 
 
-def test_the_profile_rule_quotes_the_seed():
+def test_the_profile_rule_quotes_the_seed() -> None:
     rule = load_profile("huzhou").sources["rules.require_effective_document"]
     assert rule.value is True and rule.quotes == (SEED_RULE,)
     assert load_profile("gansu").rules.require_effective_document is False
 
 
-def test_a_huzhou_record_in_designs_format_counts_and_a_wrong_value_is_refused(platform, tmp_path):
+def test_a_huzhou_record_in_designs_format_counts_and_a_wrong_value_is_refused(
+    platform: ServiceProcess, tmp_path: Path
+) -> None:
     silent = penalty("HZ-DOC-0", COMPANY, "市场监管", "2024-03-01")
     del silent["confirmed_by_effective_document"]
     also = dict(silent, record_id="HZ-DOC-01", date="2024-03-02")
@@ -82,7 +84,9 @@ def test_a_huzhou_record_in_designs_format_counts_and_a_wrong_value_is_refused(p
     )
 
 
-def test_a_record_no_effective_document_confirms_is_not_in_a_huzhou_report(platform, tmp_path):
+def test_a_record_no_effective_document_confirms_is_not_in_a_huzhou_report(
+    platform: ServiceProcess, tmp_path: Path
+) -> None:
     confirmed = penalty("HZ-DOC-1", COMPANY, "市场监管", "2024-03-01")
     unconfirmed = penalty(
         "HZ-DOC-2", COMPANY, "市场监管", "2024-04-01", confirmed_by_effective_document=False
@@ -92,7 +96,9 @@ def test_a_record_no_effective_document_confirms_is_not_in_a_huzhou_report(platf
     assert "HZ-DOC-1" in shown and "HZ-DOC-2" not in shown
 
 
-def test_lists_and_business_abnormality_are_noted_in_huzhou_and_still_reported(platform, tmp_path):
+def test_lists_and_business_abnormality_are_noted_in_huzhou_and_still_reported(
+    platform: ServiceProcess, tmp_path: Path
+) -> None:
     listed = other(
         "HZ-LIST-1", COMPANY, "市场监管", "serious_dishonesty", "2024-03-01", "失信被执行人"
     )
@@ -108,7 +114,7 @@ def test_lists_and_business_abnormality_are_noted_in_huzhou_and_still_reported(p
     assert "HZ-LIST-1" in shown and "HZ-AB-1" in shown
 
 
-def test_the_condition_is_the_profiles_data_not_the_regions_name():
+def test_the_condition_is_the_profiles_data_not_the_regions_name() -> None:
     """The same record in Gansu's profile with the rule switched on is hidden too."""
     gansu = load_profile("gansu")
     strict = dataclasses.replace(
@@ -126,7 +132,7 @@ def test_the_condition_is_the_profiles_data_not_the_regions_name():
         assert record_shown(profile, record, start, end, today) is shown, (confirmed, shown)
 
 
-def test_a_schema_2_database_is_upgraded_and_its_records_count(tmp_path):
+def test_a_schema_2_database_is_upgraded_and_its_records_count(tmp_path: Path) -> None:
     """Records imported before the field existed have it unset (NULL): not said, so they count,
     as a line in DESIGN §4's format does; nothing is refused or hidden after `migrate`."""
     db = str(tmp_path / "v2.db")

@@ -285,7 +285,7 @@ def test_registry_builds_the_simulated_backend(tmp_path: Path) -> None:
     cards_file = write_cards_file(tmp_path / "cards.jsonl", (RESIDENT, FOREIGN_2017))
     device = registry.create("id_card", "sim", {"cards_file": str(cards_file), "insert": 1})
     try:
-        assert isinstance(device, SerialIdCardReader)
+        assert isinstance(device, SimulatedIdCardReader)  # the serial driver on its pty
         card = device.read_card(timeout=3)
         assert card is not None
         assert card.as_dict(reveal=True) == FOREIGN_2017.as_dict(reveal=True)

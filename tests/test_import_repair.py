@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -20,7 +21,7 @@ IMPORT_DAY = dt.datetime(2026, 3, 2, 9, 0, tzinfo=CST)
 
 
 @pytest.fixture()
-def service(tmp_path) -> PlatformService:
+def service(tmp_path: Path) -> PlatformService:
     return open_platform(str(tmp_path / "p.db"), clock=lambda: IMPORT_DAY)
 
 
@@ -36,7 +37,7 @@ def count(service: PlatformService, table: type) -> int:
         return s.execute(select(func.count()).select_from(table)).scalar_one()
 
 
-def test_repair_after_the_import_day_refuses_the_file(service):
+def test_repair_after_the_import_day_refuses_the_file(service: PlatformService) -> None:
     with pytest.raises(ImportFileError) as exc:
         import_lines(service, lines_with_repair("2026-03-03"))
     assert exc.value.errors == [
@@ -46,8 +47,9 @@ def test_repair_after_the_import_day_refuses_the_file(service):
     assert count(service, db.Entity) == count(service, db.Record) == 0  # nothing imported
 
 
-def test_repair_on_the_import_day_is_accepted(service):
+def test_repair_on_the_import_day_is_accepted(service: PlatformService) -> None:
     counts = import_lines(service, lines_with_repair("2026-03-02"))
     assert counts == {"entities": 1, "persons": 1, "records": 1}
     with service.sessions() as s:
-        assert s.get(db.Record, "REP-1").repaired_on == dt.date(2026, 3, 2)
+        record = s.get(db.Record, "REP-1")
+        assert record is not None and record.repaired_on == dt.date(2026, 3, 2)

@@ -10,6 +10,8 @@ from kiosk.compose import open_offline_store
 from kiosk.config import load_config
 from kiosk.errors import ConfigInvalid
 
+from .offline_support import present
+
 GOOD = """
 [platform]
 url = "https://credit.example.gov.cn/api"
@@ -134,4 +136,4 @@ def test_the_kiosk_queue_keeps_a_request_through_a_long_outage(tmp_path: Path) -
             (leased,) = store.outbox.lease(limit=1, lease_seconds=60)
             store.outbox.nack(leased.id, "api.unavailable", store.now())
         assert store.outbox.counts().pending == 1
-        assert store.outbox.get(item.id).state.value == "pending"
+        assert present(store.outbox.get(item.id)).state.value == "pending"

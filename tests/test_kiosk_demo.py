@@ -159,7 +159,9 @@ def test_elderly_english_and_portrait_walks_show_their_screens(demo: dict[str, A
             assert picture is not None and picture.shape[:2] == (size[1], size[0]), step
             assert picture.std() > 10, f"{step['screenshot']} is a blank picture"
     elderly = cv2.imread(str(out / summary["modes"]["elderly"]["steps"][0]["screenshot"]))
-    assert elderly[5, 960].sum() < 60  # the high-contrast palette: a black header
+    assert (
+        elderly is not None and elderly[5, 960].sum() < 60
+    )  # the high-contrast palette: a black header
 
 
 def test_the_objection_slip_came_off_the_receipt_printer(demo: dict[str, Any]) -> None:

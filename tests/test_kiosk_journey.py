@@ -284,7 +284,7 @@ async def printing_held() -> tuple[Journey, Clock, asyncio.Event, asyncio.Task[N
     journey.scope_done()
     await journey.confirm()
 
-    async def slow_print(*args: object) -> None:
+    async def slow_print(*args: object, **kwargs: object) -> None:
         await gate.wait()
 
     services.print_report = slow_print  # type: ignore[method-assign]

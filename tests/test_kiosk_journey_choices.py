@@ -8,7 +8,9 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import datetime as dt
+from typing import Any
 
+from kiosk.api_models import Catalog
 from kiosk.errors import ApiError
 from kiosk.journey import Journey
 from kiosk.periods import PRESETS, Bounds, Period, preset_period
@@ -26,7 +28,7 @@ class Clock:
         return self.now
 
 
-def make(services: FakeServices | None = None, **kwargs: str) -> tuple[Journey, FakeServices]:
+def make(services: FakeServices | None = None, **kwargs: Any) -> tuple[Journey, FakeServices]:
     services = services or FakeServices()
     journey = Journey(services, idle_timeout_s=60, countdown_s=10, clock=Clock(), **kwargs)
     return journey, services
@@ -81,7 +83,7 @@ def test_a_quick_period_wholly_before_the_floor_is_refused() -> None:
     recent = dataclasses.replace(CATALOG, earliest_date=dt.date(2026, 3, 1))
 
     class Services(FakeServices):
-        async def catalog(self):  # type: ignore[no-untyped-def]
+        async def catalog(self) -> Catalog:
             return recent
 
     journey, _ = make(Services())

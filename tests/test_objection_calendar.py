@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -31,7 +33,7 @@ class Clock:
 
 
 @pytest.fixture()
-def file_on(tmp_path, monkeypatch):
+def file_on(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[dt.date], str]:
     """Files an objection against a one-record Gansu report issued on the given day, on the
     calendar as the notices up to 2026 left it."""
     monkeypatch.setattr(objections, "load_profile", profiles_as_of())
@@ -66,14 +68,18 @@ def warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
     return [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
 
 
-def test_filing_before_new_year_2027_skips_new_years_day(file_on, caplog):
+def test_filing_before_new_year_2027_skips_new_years_day(
+    file_on: Callable[[dt.date], str], caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.WARNING, logger="report_service")
     # Fri 12-25: Mon 12-28, 12-29, 12-30, Thu 12-31; Fri 2027-01-01 元旦 off; Mon 01-04
     assert file_on(dt.date(2026, 12, 25)) == "2027-01-04"
     assert any(PROVISIONAL.format(2027) in w for w in warnings(caplog))
 
 
-def test_filing_before_spring_festival_2027_skips_it_and_its_make_up_days(file_on, caplog):
+def test_filing_before_spring_festival_2027_skips_it_and_its_make_up_days(
+    file_on: Callable[[dt.date], str], caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.WARNING, logger="report_service")
     # Thu 02-04; 02-05..02-08 春节, Sat 02-06 and Sun 02-07 give 补假 Tue 02-09 and Wed 02-10;
     # no 调休 working weekend without the 2027 notice: Thu 02-11, 02-12, Mon 02-15, 02-16, 02-17
@@ -81,13 +87,17 @@ def test_filing_before_spring_festival_2027_skips_it_and_its_make_up_days(file_o
     assert any(PROVISIONAL.format(2027) in w for w in warnings(caplog))
 
 
-def test_filing_within_the_notices_gives_no_warning(file_on, caplog):
+def test_filing_within_the_notices_gives_no_warning(
+    file_on: Callable[[dt.date], str], caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.WARNING, logger="report_service")
     assert file_on(dt.date(2026, 11, 20)) == "2026-11-27"
     assert warnings(caplog) == []
 
 
-def test_filing_past_the_statutory_years_warns_of_weekends_only(file_on, caplog):
+def test_filing_past_the_statutory_years_warns_of_weekends_only(
+    file_on: Callable[[dt.date], str], caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.WARNING, logger="report_service")
     # Fri 2030-12-27: Mon 12-30, Tue 12-31, then 2031 has no data, so 01-01 counts: 01-01..01-03
     assert file_on(dt.date(2030, 12, 27)) == "2031-01-03"

@@ -4,6 +4,7 @@ person writes a number or an address they can be reached at, and nothing else.""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -11,6 +12,7 @@ from report_service.objections import is_contact
 
 from .casebook import company_and_person, id_number, penalty, uscc
 from .conftest import import_jsonl
+from .platform_client import ServiceProcess, TerminalClient
 
 
 @pytest.mark.parametrize(
@@ -31,7 +33,9 @@ def test_anything_else_is_refused(text: str) -> None:
     assert not is_contact(text)
 
 
-def test_an_objection_with_a_long_e_mail_address_is_filed(platform, gansu_terminal, tmp_path):
+def test_an_objection_with_a_long_e_mail_address_is_filed(
+    platform: ServiceProcess, gansu_terminal: TerminalClient, tmp_path: Path
+) -> None:
     """Through the API, as a kiosk or a test sends it: an address past 32 characters."""
     company, person = uscc("gansu", 9411), id_number("gansu", 941)
     rows = company_and_person("gansu", company, "异议联系测试有限公司", person, "联系人", "agent")

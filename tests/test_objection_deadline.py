@@ -12,6 +12,8 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -26,6 +28,7 @@ from report_service.service import Caller, ReportRequest
 from .calendar_support import profiles_as_of
 from .casebook import company_and_person, id_number, penalty, uscc
 from .conftest import enroll
+from .platform_client import ServiceProcess
 
 WUHAI_WORDS = "相关单位应在5个工作日内核实所提供信息的真实性、准确性，并按照规定予以说明"
 SAYS = {
@@ -37,7 +40,9 @@ SAYS = {
 
 
 @pytest.mark.parametrize("region", ["gansu", "lanzhou", "huzhou", "wuhai", "heihe"])
-def test_the_catalog_says_the_deadline_and_where_it_comes_from(platform, region):
+def test_the_catalog_says_the_deadline_and_where_it_comes_from(
+    platform: ServiceProcess, region: str
+) -> None:
     catalog = enroll(platform, region).request("GET", "/v1/catalog").json()
     deadline = catalog["objection_deadline"]
     if region == "wuhai":
@@ -72,7 +77,9 @@ class Clock:
 
 
 @pytest.fixture()
-def file_objection(tmp_path, monkeypatch):
+def file_objection(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Callable[[str, dt.date], dict[str, str]]:
     """Files an objection against a one-record report of `region` issued on a given day (on the
     calendar as the notices up to 2026 left it)."""
     monkeypatch.setattr(objections, "load_profile", profiles_as_of())
@@ -98,7 +105,9 @@ def file_objection(tmp_path, monkeypatch):
     return file
 
 
-def test_the_answer_says_the_deadline_is_the_schemes_or_the_default(file_objection):
+def test_the_answer_says_the_deadline_is_the_schemes_or_the_default(
+    file_objection: Callable[[str, dt.date], dict[str, str]],
+) -> None:
     wuhai = file_objection("wuhai", dt.date(2026, 11, 20))  # a Friday in a notice year
     assert wuhai["due_by"] == "2026-11-27"
     assert (wuhai["working_days"], wuhai["deadline_basis"], wuhai["calendar"]) == (
@@ -112,8 +121,8 @@ def test_the_answer_says_the_deadline_is_the_schemes_or_the_default(file_objecti
 
 
 def test_a_due_date_in_a_year_without_its_notice_says_the_official_schedule_prevails(
-    file_objection,
-):
+    file_objection: Callable[[str, dt.date], dict[str, str]],
+) -> None:
     answer = file_objection("wuhai", dt.date(2026, 12, 25))  # due 2027-01-04: no 2027 notice
     assert answer["due_by"] == "2027-01-04" and answer["calendar"] == "provisional"
     assert answer["calendar_note"] == (
@@ -121,7 +130,9 @@ def test_a_due_date_in_a_year_without_its_notice_says_the_official_schedule_prev
     )
 
 
-def test_the_number_of_days_is_the_profiles(file_objection, monkeypatch):
+def test_the_number_of_days_is_the_profiles(
+    file_objection: Callable[[str, dt.date], dict[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A province that sets another deadline changes the profile, not the code."""
     ten = dataclasses.replace(load_profile("gansu"), objection_days=10)
     monkeypatch.setattr(objections, "load_profile", lambda region: ten)

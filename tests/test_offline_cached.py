@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from offline_cache import InvalidInput, Retention
@@ -14,7 +16,7 @@ CATALOG = {
 }
 
 
-def test_cached_value_comes_back_with_its_age_after_a_restart(tmp_path):
+def test_cached_value_comes_back_with_its_age_after_a_restart(tmp_path: Path) -> None:
     clock = Clock()
     with open_store(tmp_path, clock) as store:
         assert store.cache.get("catalog") is None
@@ -31,7 +33,7 @@ def test_cached_value_comes_back_with_its_age_after_a_restart(tmp_path):
         assert cached is not None and cached.value == {"domains": []} and cached.age == 0
 
 
-def test_age_never_negative_when_the_clock_steps_back(tmp_path):
+def test_age_never_negative_when_the_clock_steps_back(tmp_path: Path) -> None:
     clock = Clock()
     with open_store(tmp_path, clock) as store:
         store.cache.put("config", {"a": 1})
@@ -40,7 +42,7 @@ def test_age_never_negative_when_the_clock_steps_back(tmp_path):
         assert cached is not None and cached.age == 0
 
 
-def test_cached_values_are_sealed_per_name(tmp_path):
+def test_cached_values_are_sealed_per_name(tmp_path: Path) -> None:
     with open_store(tmp_path) as store:
         store.cache.put("catalog", CATALOG)
         store.cache.put("config", {"hall": "h1"})
@@ -53,7 +55,7 @@ def test_cached_values_are_sealed_per_name(tmp_path):
         assert cached is not None and cached.value == CATALOG
 
 
-def test_cached_values_have_a_retention_limit(tmp_path):
+def test_cached_values_have_a_retention_limit(tmp_path: Path) -> None:
     clock = Clock()
     with open_store(tmp_path, clock, retention=Retention(cached=1000)) as store:
         store.cache.put("catalog", CATALOG)
@@ -64,7 +66,7 @@ def test_cached_values_have_a_retention_limit(tmp_path):
         assert store.cache.get("catalog") is None and store.cache.get("config") is not None
 
 
-def test_bad_cache_names_and_values_are_refused(tmp_path):
+def test_bad_cache_names_and_values_are_refused(tmp_path: Path) -> None:
     with open_store(tmp_path) as store:
         with pytest.raises(InvalidInput):
             store.cache.put("../catalog", {})
@@ -72,7 +74,7 @@ def test_bad_cache_names_and_values_are_refused(tmp_path):
             store.cache.put("catalog", {"x": float("nan")})
 
 
-def test_reprint_is_served_until_its_ttl_then_gone_and_purged(tmp_path):
+def test_reprint_is_served_until_its_ttl_then_gone_and_purged(tmp_path: Path) -> None:
     clock = Clock()
     pdf = b"%PDF-1.7\n" + bytes(range(256)) * 400
     with open_store(tmp_path, clock) as store:
@@ -87,7 +89,7 @@ def test_reprint_is_served_until_its_ttl_then_gone_and_purged(tmp_path):
             assert conn.execute("SELECT count(*) FROM reprints").fetchone()[0] == 0
 
 
-def test_reprints_expire_independently_and_purge_counts(tmp_path):
+def test_reprints_expire_independently_and_purge_counts(tmp_path: Path) -> None:
     clock = Clock()
     with open_store(tmp_path, clock) as store:
         store.reprints.put("A", b"%PDF-a", {}, ttl=60)

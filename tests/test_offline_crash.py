@@ -78,7 +78,7 @@ def wait_ready(proc: subprocess.Popen[bytes], out: Path) -> None:
         time.sleep(0.005)
 
 
-def test_kill_9_at_random_points_loses_and_duplicates_nothing(tmp_path):
+def test_kill_9_at_random_points_loses_and_duplicates_nothing(tmp_path: Path) -> None:
     rng = random.Random(5)
     log = Log()
     replay: list[str] = []

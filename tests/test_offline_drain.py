@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import random
 import statistics
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -12,15 +14,16 @@ from offline_cache import (
     DeliveryResult,
     InvalidInput,
     ItemState,
+    OfflineStore,
     OutboxItem,
     backoff_delay,
     drain_once,
 )
 
-from .offline_support import Clock, open_store
+from .offline_support import Clock, open_store, present
 
 
-def test_backoff_ceiling_doubles_from_base_up_to_the_cap():
+def test_backoff_ceiling_doubles_from_base_up_to_the_cap() -> None:
     almost_one = 1.0 - 1e-12
     ceilings = [backoff_delay(n, base=2, cap=60, rand=lambda: almost_one) for n in range(1, 9)]
     assert ceilings == pytest.approx([2, 4, 8, 16, 32, 60, 60, 60])
@@ -28,7 +31,7 @@ def test_backoff_ceiling_doubles_from_base_up_to_the_cap():
     assert backoff_delay(3, base=2, cap=60, rand=lambda: 0.0) == 0.0
 
 
-def test_backoff_is_full_jitter_uniform_below_the_ceiling():
+def test_backoff_is_full_jitter_uniform_below_the_ceiling() -> None:
     rng = random.Random(11)
     draws = [backoff_delay(4, base=1, cap=100, rand=rng.random) for _ in range(20_000)]
     assert min(draws) >= 0 and max(draws) < 8
@@ -36,7 +39,7 @@ def test_backoff_is_full_jitter_uniform_below_the_ceiling():
     assert sum(d < 2 for d in draws) / len(draws) == pytest.approx(0.25, abs=0.02)
 
 
-def test_backoff_refuses_nonsense():
+def test_backoff_refuses_nonsense() -> None:
     with pytest.raises(InvalidInput):
         backoff_delay(0)
     with pytest.raises(InvalidInput):
@@ -60,22 +63,22 @@ class Platform:
 
 
 @pytest.fixture
-def clock():
+def clock() -> Clock:
     return Clock()
 
 
 @pytest.fixture
-def store(tmp_path, clock):
+def store(tmp_path: Path, clock: Clock) -> Iterator[OfflineStore]:
     s = open_store(tmp_path, clock, max_attempts=3)
     yield s
     s.close()
 
 
-def enqueue(store, *keys, kind="report_request"):
+def enqueue(store: OfflineStore, *keys: str, kind: str = "report_request") -> list[OutboxItem]:
     return [store.outbox.enqueue(kind, k, {"k": k}, pii=True) for k in keys]
 
 
-def test_pass_delivers_everything_due_in_order(store):
+def test_pass_delivers_everything_due_in_order(store: OfflineStore) -> None:
     enqueue(store, "a", "b", "c")
     enqueue(store, "e1", "e2", kind="telemetry")
     platform = Platform()
@@ -84,24 +87,28 @@ def test_pass_delivers_everything_due_in_order(store):
     assert (report.delivered, report.retried, report.dead_lettered) == (5, 0, 0)
     assert report.wait_until is None
     assert store.outbox.counts().delivered == 5
-    assert store.outbox.find("report_request", "a").payload is None  # PII gone once delivered
+    assert (
+        present(store.outbox.find("report_request", "a")).payload is None
+    )  # PII gone once delivered
 
 
-def test_retry_later_stops_the_pass_and_backs_off(store, clock):
+def test_retry_later_stops_the_pass_and_backs_off(store: OfflineStore, clock: Clock) -> None:
     enqueue(store, "a", "b", "c")
     platform = Platform({"a": [DeliveryResult.retry_later("api.unavailable")]})
     report = asyncio.run(drain_once(store, platform.deliver, base=10, rand=lambda: 0.5))
     assert platform.received == ["a"]  # the platform is down: b and c are not tried
     assert (report.delivered, report.retried) == (0, 1)
     assert report.wait_until == clock() + 5
-    item = store.outbox.find("report_request", "a")
+    item = present(store.outbox.find("report_request", "a"))
     assert item.state is ItemState.PENDING and item.last_error == "api.unavailable"
     clock.advance(5)
     report = asyncio.run(drain_once(store, platform.deliver, base=10, rand=lambda: 0.5))
     assert platform.received == ["a", "a", "b", "c"] and report.delivered == 3
 
 
-def test_retry_after_from_the_platform_wins_over_a_shorter_backoff(store, clock):
+def test_retry_after_from_the_platform_wins_over_a_shorter_backoff(
+    store: OfflineStore, clock: Clock
+) -> None:
     enqueue(store, "a")
     platform = Platform({"a": [DeliveryResult.retry_later("api.busy", retry_after=120)]})
     report = asyncio.run(drain_once(store, platform.deliver, rand=lambda: 0.1))
@@ -109,16 +116,16 @@ def test_retry_after_from_the_platform_wins_over_a_shorter_backoff(store, clock)
     assert store.outbox.next_due() == clock() + 120
 
 
-def test_permanent_failure_dead_letters_and_the_pass_goes_on(store):
+def test_permanent_failure_dead_letters_and_the_pass_goes_on(store: OfflineStore) -> None:
     enqueue(store, "a", "b")
     platform = Platform({"a": [DeliveryResult.permanent_failure("report.forbidden")]})
     report = asyncio.run(drain_once(store, platform.deliver))
     assert (report.delivered, report.dead_lettered) == (1, 1)
-    dead = store.outbox.find("report_request", "a")
+    dead = present(store.outbox.find("report_request", "a"))
     assert dead.state is ItemState.DEAD_LETTER and dead.last_error == "report.forbidden"
 
 
-def test_retries_run_out_into_a_dead_letter(store, clock):
+def test_retries_run_out_into_a_dead_letter(store: OfflineStore, clock: Clock) -> None:
     enqueue(store, "a")
     platform = Platform({"a": [DeliveryResult.retry_later("api.timeout")] * 3})
     for _ in range(3):
@@ -128,7 +135,7 @@ def test_retries_run_out_into_a_dead_letter(store, clock):
     assert store.outbox.counts().dead_letter == 1
 
 
-def test_an_ordered_kind_waits_behind_its_retrying_head(store, clock):
+def test_an_ordered_kind_waits_behind_its_retrying_head(store: OfflineStore, clock: Clock) -> None:
     enqueue(store, "e1", "e2", kind="telemetry")
     enqueue(store, "r1")
     platform = Platform({"e1": [DeliveryResult.retry_later("api.unavailable")]})
@@ -140,14 +147,14 @@ def test_an_ordered_kind_waits_behind_its_retrying_head(store, clock):
     assert platform.received == ["e1", "e1", "e2", "r1"]
 
 
-def test_max_items_bounds_one_pass(store):
+def test_max_items_bounds_one_pass(store: OfflineStore) -> None:
     enqueue(store, *[f"k{i}" for i in range(10)])
     report = asyncio.run(drain_once(store, Platform().deliver, max_items=4))
     assert report.delivered == 4 and store.outbox.counts().pending == 6
     assert report.wait_until is not None and report.wait_until <= store.now()
 
 
-def test_a_failing_deliver_releases_the_item_untried_and_raises(store):
+def test_a_failing_deliver_releases_the_item_untried_and_raises(store: OfflineStore) -> None:
     enqueue(store, "a")
 
     async def broken(item: OutboxItem) -> DeliveryResult:
@@ -155,11 +162,11 @@ def test_a_failing_deliver_releases_the_item_untried_and_raises(store):
 
     with pytest.raises(RuntimeError):
         asyncio.run(drain_once(store, broken))
-    item = store.outbox.find("report_request", "a")
+    item = present(store.outbox.find("report_request", "a"))
     assert item.state is ItemState.PENDING and item.attempts == 0
 
 
-def test_cancelling_the_drain_task_puts_the_item_back(store):
+def test_cancelling_the_drain_task_puts_the_item_back(store: OfflineStore) -> None:
     enqueue(store, "a", "b")
 
     async def scenario() -> None:

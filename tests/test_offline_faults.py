@@ -24,7 +24,7 @@ from offline_cache import (
     WrongKey,
 )
 
-from .offline_support import Clock, open_store, raw_db, request_payload, snapshot
+from .offline_support import Clock, open_store, present, raw_db, request_payload, snapshot
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -55,7 +55,7 @@ def assert_refused_and_kept(tmp_path: Path, error: type[OfflineCacheError], code
     return info.value.detail
 
 
-def test_garbage_file_is_refused_and_kept(tmp_path):
+def test_garbage_file_is_refused_and_kept(tmp_path: Path) -> None:
     (tmp_path / "offline.db").write_bytes(os.urandom(64 << 10))
     FileKeyProvider(tmp_path / "offline.key", create=True).load_key()
     message = assert_refused_and_kept(tmp_path, DatabaseCorrupt, "offline_cache.corrupt")
@@ -68,7 +68,7 @@ def test_garbage_file_is_refused_and_kept(tmp_path):
     [(0, 16), (16, 84), (28, 4)],
     ids=["magic", "header-fields", "page-count"],
 )
-def test_overwritten_header_is_refused_and_kept(tmp_path, offset, length):
+def test_overwritten_header_is_refused_and_kept(tmp_path: Path, offset: int, length: int) -> None:
     db = filled_store(tmp_path)
     with db.open("r+b") as fh:
         fh.seek(offset)
@@ -76,7 +76,7 @@ def test_overwritten_header_is_refused_and_kept(tmp_path, offset, length):
     assert_refused_and_kept(tmp_path, DatabaseCorrupt, "offline_cache.corrupt")
 
 
-def test_damaged_page_inside_the_file_is_refused_and_kept(tmp_path):
+def test_damaged_page_inside_the_file_is_refused_and_kept(tmp_path: Path) -> None:
     db = filled_store(tmp_path, items=200)
     page = 4096
     assert db.stat().st_size >= 6 * page
@@ -87,7 +87,7 @@ def test_damaged_page_inside_the_file_is_refused_and_kept(tmp_path):
     assert "quick_check" in message or "malformed" in message
 
 
-def test_foreign_sqlite_file_is_not_taken_for_a_store(tmp_path):
+def test_foreign_sqlite_file_is_not_taken_for_a_store(tmp_path: Path) -> None:
     with raw_db(tmp_path / "offline.db") as conn:
         conn.execute("CREATE TABLE something (x)")
         conn.execute("INSERT INTO something VALUES (1)")
@@ -96,7 +96,7 @@ def test_foreign_sqlite_file_is_not_taken_for_a_store(tmp_path):
     assert "not an offline store" in message
 
 
-def test_store_from_a_newer_release_is_refused(tmp_path):
+def test_store_from_a_newer_release_is_refused(tmp_path: Path) -> None:
     filled_store(tmp_path, items=1)
     with raw_db(tmp_path / "offline.db") as conn:
         conn.execute("PRAGMA user_version = 99")
@@ -104,7 +104,7 @@ def test_store_from_a_newer_release_is_refused(tmp_path):
     assert "schema version 99" in message
 
 
-def test_wrong_key_is_refused_and_the_right_one_still_opens_everything(tmp_path):
+def test_wrong_key_is_refused_and_the_right_one_still_opens_everything(tmp_path: Path) -> None:
     filled_store(tmp_path, items=20)
     right_key = (tmp_path / "offline.key").read_bytes()
     (tmp_path / "offline.key").write_bytes(os.urandom(32))
@@ -113,10 +113,10 @@ def test_wrong_key_is_refused_and_the_right_one_still_opens_everything(tmp_path)
     (tmp_path / "offline.key").write_bytes(right_key)
     with reopen(tmp_path) as store:
         assert store.outbox.counts().pending == 20
-        assert store.outbox.find("report_request", "T7").payload == request_payload(7)
+        assert present(store.outbox.find("report_request", "T7")).payload == request_payload(7)
 
 
-def test_wrong_key_refused_even_with_an_uncheckpointed_wal(tmp_path):
+def test_wrong_key_refused_even_with_an_uncheckpointed_wal(tmp_path: Path) -> None:
     """A crashed kiosk leaves committed rows only in the -wal file; a refusal must keep both."""
     script = textwrap.dedent(
         """
@@ -139,7 +139,7 @@ def test_wrong_key_refused_even_with_an_uncheckpointed_wal(tmp_path):
         assert store.outbox.counts().pending == 30
 
 
-def test_empty_file_left_by_an_interrupted_creation_becomes_a_store(tmp_path):
+def test_empty_file_left_by_an_interrupted_creation_becomes_a_store(tmp_path: Path) -> None:
     (tmp_path / "offline.db").touch()
     with open_store(tmp_path) as store:
         store.outbox.enqueue("report_request", "k", {"n": 1}, pii=False)
@@ -151,7 +151,9 @@ def test_empty_file_left_by_an_interrupted_creation_becomes_a_store(tmp_path):
     [(8000, "size cap is reached"), (150_000, "SQLITE_FULL")],
     ids=["cap-before-the-reserve", "sqlite-max-page-count"],
 )
-def test_disk_full_refuses_the_enqueue_whole_and_the_store_goes_on(tmp_path, item_bytes, reason):
+def test_disk_full_refuses_the_enqueue_whole_and_the_store_goes_on(
+    tmp_path: Path, item_bytes: int, reason: str
+) -> None:
     clock = Clock()
     store = open_store(
         tmp_path, clock, max_bytes=256 << 10, retention=Retention(delivered=0, dead_letter=0)
@@ -182,10 +184,12 @@ def test_disk_full_refuses_the_enqueue_whole_and_the_store_goes_on(tmp_path, ite
     store.close()
     with reopen(tmp_path) as store:
         assert store.outbox.counts().pending == 1
-        assert store.outbox.find("report_request", failed_key).payload == {"blob": "x" * item_bytes}
+        assert present(store.outbox.find("report_request", failed_key)).payload == {
+            "blob": "x" * item_bytes
+        }
 
 
-def test_low_disk_space_refuses_new_items_but_delivery_goes_on(tmp_path):
+def test_low_disk_space_refuses_new_items_but_delivery_goes_on(tmp_path: Path) -> None:
     store = open_store(tmp_path)
     queued = store.outbox.enqueue("report_request", "queued", {"n": 1}, pii=True)
     store.close()
@@ -228,7 +232,7 @@ FSIZE_CHILD = textwrap.dedent(
 )
 
 
-def test_file_size_limit_in_a_real_process_refuses_the_enqueue_cleanly(tmp_path):
+def test_file_size_limit_in_a_real_process_refuses_the_enqueue_cleanly(tmp_path: Path) -> None:
     db, key = tmp_path / "offline.db", tmp_path / "offline.key"
     done = subprocess.run(
         [sys.executable, "-c", FSIZE_CHILD, db, key],
@@ -244,7 +248,7 @@ def test_file_size_limit_in_a_real_process_refuses_the_enqueue_cleanly(tmp_path)
     assert out["big_found"] is False and out["pending"] == 1 and out["pending_after"] == 2
     with reopen(tmp_path) as store:
         assert store.outbox.find("report_request", "big") is None
-        assert store.outbox.find("report_request", "before").payload == {"n": 1}
-        assert store.outbox.find("report_request", "after").payload == {"n": 2}
+        assert present(store.outbox.find("report_request", "before")).payload == {"n": 1}
+        assert present(store.outbox.find("report_request", "after")).payload == {"n": 2}
     with raw_db(db) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
+from pathlib import Path
 
 import pytest
 
@@ -20,7 +21,7 @@ from offline_cache import (
 from offline_cache.sealing import NONCE_BYTES, Sealer, Unsealable, associated_data
 
 
-def test_create_writes_a_random_owner_only_key_once(tmp_path):
+def test_create_writes_a_random_owner_only_key_once(tmp_path: Path) -> None:
     path = tmp_path / "offline.key"
     provider = FileKeyProvider(path, create=True)
     key = provider.load_key()
@@ -32,7 +33,7 @@ def test_create_writes_a_random_owner_only_key_once(tmp_path):
     assert other != key
 
 
-def test_create_ignores_a_loose_umask(tmp_path):
+def test_create_ignores_a_loose_umask(tmp_path: Path) -> None:
     old = os.umask(0)
     try:
         FileKeyProvider(tmp_path / "k", create=True).load_key()
@@ -41,7 +42,7 @@ def test_create_ignores_a_loose_umask(tmp_path):
     assert stat.S_IMODE((tmp_path / "k").stat().st_mode) == 0o600
 
 
-def test_missing_key_is_refused_with_its_path_and_never_invented(tmp_path):
+def test_missing_key_is_refused_with_its_path_and_never_invented(tmp_path: Path) -> None:
     path = tmp_path / "offline.key"
     with pytest.raises(KeyMissing) as info:
         FileKeyProvider(path).load_key()
@@ -51,7 +52,7 @@ def test_missing_key_is_refused_with_its_path_and_never_invented(tmp_path):
 
 
 @pytest.mark.parametrize("mode", [0o644, 0o640, 0o604, 0o620, 0o660])
-def test_group_or_world_accessible_key_is_refused(tmp_path, mode):
+def test_group_or_world_accessible_key_is_refused(tmp_path: Path, mode: int) -> None:
     path = tmp_path / "offline.key"
     path.write_bytes(os.urandom(KEY_BYTES))
     path.chmod(mode)
@@ -64,7 +65,7 @@ def test_group_or_world_accessible_key_is_refused(tmp_path, mode):
 
 
 @pytest.mark.parametrize("size", [0, 16, 31, 33, 64])
-def test_key_of_the_wrong_size_is_refused(tmp_path, size):
+def test_key_of_the_wrong_size_is_refused(tmp_path: Path, size: int) -> None:
     path = tmp_path / "offline.key"
     path.write_bytes(os.urandom(size))
     path.chmod(0o600)
@@ -74,7 +75,7 @@ def test_key_of_the_wrong_size_is_refused(tmp_path, size):
     assert f"{size} bytes" in info.value.detail
 
 
-def test_key_path_that_is_a_directory_or_in_a_missing_folder(tmp_path):
+def test_key_path_that_is_a_directory_or_in_a_missing_folder(tmp_path: Path) -> None:
     (tmp_path / "dir.key").mkdir(mode=0o700)
     with pytest.raises(KeyInvalid):
         FileKeyProvider(tmp_path / "dir.key").load_key()
@@ -83,7 +84,7 @@ def test_key_path_that_is_a_directory_or_in_a_missing_folder(tmp_path):
     assert "does not exist" in info.value.detail
 
 
-def test_key_problem_is_reported_before_any_database_file_appears(tmp_path):
+def test_key_problem_is_reported_before_any_database_file_appears(tmp_path: Path) -> None:
     with pytest.raises(KeyMissing):
         OfflineStore.open(tmp_path / "offline.db", FileKeyProvider(tmp_path / "none.key"))
     assert list(tmp_path.iterdir()) == []
@@ -102,7 +103,7 @@ class MemoryKey:
         return "test secure element"
 
 
-def test_another_provider_can_replace_the_key_file(tmp_path):
+def test_another_provider_can_replace_the_key_file(tmp_path: Path) -> None:
     provider = MemoryKey(os.urandom(KEY_BYTES))
     assert isinstance(provider, KeyProvider)
     with OfflineStore.open(tmp_path / "o.db", provider) as store:
@@ -112,7 +113,7 @@ def test_another_provider_can_replace_the_key_file(tmp_path):
         assert cached is not None and cached.value == {"hall": "lanzhou-01"}
 
 
-def test_every_seal_has_a_fresh_nonce():
+def test_every_seal_has_a_fresh_nonce() -> None:
     sealer = Sealer(os.urandom(KEY_BYTES))
     aad = associated_data("outbox.payload", 1, "report_request")
     sealed = [sealer.seal(b"same plaintext", aad) for _ in range(200)]
@@ -121,7 +122,7 @@ def test_every_seal_has_a_fresh_nonce():
     assert all(sealer.open(s, aad) == b"same plaintext" for s in sealed)
 
 
-def test_sealed_value_opens_only_for_its_row_table_and_key():
+def test_sealed_value_opens_only_for_its_row_table_and_key() -> None:
     key = os.urandom(KEY_BYTES)
     sealer = Sealer(key)
     sealed = sealer.seal(b"secret", associated_data("outbox.payload", 7, "report_request"))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -10,27 +12,30 @@ from offline_cache import (
     DatabaseCorrupt,
     InvalidInput,
     ItemState,
+    OfflineStore,
     Retention,
     StoreClosed,
     UnknownItem,
 )
 
-from .offline_support import Clock, open_store, raw_db, request_payload
+from .offline_support import Clock, open_store, present, raw_db, request_payload
 
 
 @pytest.fixture
-def clock():
+def clock() -> Clock:
     return Clock()
 
 
 @pytest.fixture
-def store(tmp_path, clock):
+def store(tmp_path: Path, clock: Clock) -> Iterator[OfflineStore]:
     s = open_store(tmp_path, clock, max_attempts=3)
     yield s
     s.close()
 
 
-def test_same_idempotency_key_returns_the_stored_item_never_a_second(tmp_path, store, clock):
+def test_same_idempotency_key_returns_the_stored_item_never_a_second(
+    tmp_path: Path, store: OfflineStore, clock: Clock
+) -> None:
     first = store.outbox.enqueue("report_request", "T-001", request_payload(1), pii=True)
     clock.advance(5)
     again = store.outbox.enqueue("report_request", "T-001", request_payload(2), pii=True)
@@ -47,7 +52,7 @@ def test_same_idempotency_key_returns_the_stored_item_never_a_second(tmp_path, s
     reopened.close()
 
 
-def test_delivered_item_is_not_queued_again_by_its_key(store):
+def test_delivered_item_is_not_queued_again_by_its_key(store: OfflineStore) -> None:
     item = store.outbox.enqueue("report_request", "T-9", request_payload(), pii=True)
     (leased,) = store.outbox.lease()
     assert store.outbox.ack(leased.id) is True
@@ -56,7 +61,7 @@ def test_delivered_item_is_not_queued_again_by_its_key(store):
     assert store.outbox.lease() == []
 
 
-def test_lease_ack_moves_through_states_and_counts_follow(store):
+def test_lease_ack_moves_through_states_and_counts_follow(store: OfflineStore) -> None:
     a = store.outbox.enqueue("report_request", "a", {"n": 1}, pii=False)
     b = store.outbox.enqueue("report_request", "b", {"n": 2}, pii=False)
     assert store.outbox.counts().as_dict() == {
@@ -77,20 +82,22 @@ def test_lease_ack_moves_through_states_and_counts_follow(store):
         store.outbox.ack(999)
 
 
-def test_expired_lease_returns_the_item_to_pending(store, clock):
+def test_expired_lease_returns_the_item_to_pending(store: OfflineStore, clock: Clock) -> None:
     item = store.outbox.enqueue("report_request", "crash", {"n": 1}, pii=False)
     store.outbox.lease(lease_seconds=30)
     clock.advance(29)
     assert store.outbox.lease() == []
-    assert store.outbox.get(item.id).state is ItemState.IN_FLIGHT
+    assert present(store.outbox.get(item.id)).state is ItemState.IN_FLIGHT
     clock.advance(1)
     assert store.outbox.counts().pending == 1  # counted as pending before anyone re-leases it
-    assert store.outbox.get(item.id).state is ItemState.PENDING
+    assert present(store.outbox.get(item.id)).state is ItemState.PENDING
     (again,) = store.outbox.lease()
     assert again.id == item.id and again.attempts == 2
 
 
-def test_nack_waits_until_retry_at_then_dead_letters_after_max_attempts(store, clock):
+def test_nack_waits_until_retry_at_then_dead_letters_after_max_attempts(
+    store: OfflineStore, clock: Clock
+) -> None:
     item = store.outbox.enqueue("report_request", "r", {"n": 1}, pii=True)
     for attempt in (1, 2):
         (leased,) = store.outbox.lease()
@@ -102,7 +109,7 @@ def test_nack_waits_until_retry_at_then_dead_letters_after_max_attempts(store, c
         clock.advance(60)
     (last,) = store.outbox.lease()
     assert store.outbox.nack(last.id, "api.unavailable", clock() + 60) is ItemState.DEAD_LETTER
-    dead = store.outbox.get(item.id)
+    dead = present(store.outbox.get(item.id))
     assert dead.state is ItemState.DEAD_LETTER and dead.last_error == "api.unavailable"
     assert dead.payload == {"n": 1}  # kept for staff until retention removes it
     clock.advance(3600)
@@ -113,7 +120,7 @@ def test_nack_waits_until_retry_at_then_dead_letters_after_max_attempts(store, c
     assert revived.id == item.id and revived.attempts == 1
 
 
-def test_permanent_failure_dead_letters_at_once(store):
+def test_permanent_failure_dead_letters_at_once(store: OfflineStore) -> None:
     store.outbox.enqueue("report_request", "p", {"n": 1}, pii=False)
     (item,) = store.outbox.lease()
     assert (
@@ -125,17 +132,21 @@ def test_permanent_failure_dead_letters_at_once(store):
     assert store.outbox.lease() == []
 
 
-def test_crash_looping_item_ends_as_dead_letter_not_forever_in_flight(store, clock):
+def test_crash_looping_item_ends_as_dead_letter_not_forever_in_flight(
+    store: OfflineStore, clock: Clock
+) -> None:
     item = store.outbox.enqueue("report_request", "poison", {"n": 1}, pii=False)
     for _ in range(3):
         assert [i.id for i in store.outbox.lease(lease_seconds=10)] == [item.id]
         clock.advance(11)  # the process died with it in flight
     assert store.outbox.lease() == []
-    dead = store.outbox.get(item.id)
+    dead = present(store.outbox.get(item.id))
     assert dead.state is ItemState.DEAD_LETTER and dead.last_error == "offline_cache.lease_expired"
 
 
-def test_ordered_kind_is_never_leased_past_an_earlier_undelivered_item(store, clock):
+def test_ordered_kind_is_never_leased_past_an_earlier_undelivered_item(
+    store: OfflineStore, clock: Clock
+) -> None:
     events = [store.outbox.enqueue("telemetry", f"ev{i}", {"i": i}, pii=False) for i in range(4)]
     request = store.outbox.enqueue("report_request", "req", {"n": 1}, pii=False)
     (head,) = store.outbox.lease(kinds=["telemetry"])
@@ -149,12 +160,14 @@ def test_ordered_kind_is_never_leased_past_an_earlier_undelivered_item(store, cl
     assert [i.id for i in run] == [events[0].id, events[1].id]  # in order, from the head
     store.outbox.ack(run[0].id)
     store.outbox.release(run[1].id)  # the rest of a run goes back untried
-    assert store.outbox.get(run[1].id).attempts == 0
+    assert present(store.outbox.get(run[1].id)).attempts == 0
     rest = store.outbox.lease(limit=10, kinds=["telemetry"])
     assert [i.id for i in rest] == [e.id for e in events[1:]]
 
 
-def test_unordered_kinds_are_not_held_up_by_a_retrying_item(store, clock):
+def test_unordered_kinds_are_not_held_up_by_a_retrying_item(
+    store: OfflineStore, clock: Clock
+) -> None:
     first = store.outbox.enqueue("report_request", "a", {"n": 1}, pii=False)
     second = store.outbox.enqueue("report_request", "b", {"n": 2}, pii=False)
     (item,) = store.outbox.lease()
@@ -163,13 +176,15 @@ def test_unordered_kinds_are_not_held_up_by_a_retrying_item(store, clock):
     assert first.id == item.id
 
 
-def test_pii_payload_is_wiped_on_delivery_other_payloads_kept(tmp_path, store):
+def test_pii_payload_is_wiped_on_delivery_other_payloads_kept(
+    tmp_path: Path, store: OfflineStore
+) -> None:
     pii = store.outbox.enqueue("report_request", "pii", request_payload(), pii=True)
     plain = store.outbox.enqueue("telemetry", "t", {"paper": "low"}, pii=False)
     for item in store.outbox.lease(limit=2):
         store.outbox.ack(item.id)
-    assert store.outbox.get(pii.id).payload is None
-    assert store.outbox.get(plain.id).payload == {"paper": "low"}
+    assert present(store.outbox.get(pii.id)).payload is None
+    assert present(store.outbox.get(plain.id)).payload == {"paper": "low"}
     with raw_db(
         tmp_path / "offline.db"
     ) as conn:  # the sealed PII payload itself is gone from the file's tables
@@ -177,7 +192,9 @@ def test_pii_payload_is_wiped_on_delivery_other_payloads_kept(tmp_path, store):
     assert pii.id not in rows and plain.id in rows
 
 
-def test_retention_prunes_finished_items_and_never_pending_ones(tmp_path, clock):
+def test_retention_prunes_finished_items_and_never_pending_ones(
+    tmp_path: Path, clock: Clock
+) -> None:
     store = open_store(tmp_path, clock, retention=Retention(delivered=100, dead_letter=1000))
     old_pending = store.outbox.enqueue("report_request", "old", {"n": 0}, pii=True)
     delivered = store.outbox.enqueue("report_request", "done", {"n": 1}, pii=False)
@@ -199,7 +216,7 @@ def test_retention_prunes_finished_items_and_never_pending_ones(tmp_path, clock)
     clock.advance(10 * 365 * 86400.0)  # ten years: still nothing pending goes
     report = store.prune()
     assert report.dead_letter == 1 and store.outbox.get(dead.id) is None
-    assert store.outbox.get(old_pending.id).state is ItemState.PENDING
+    assert present(store.outbox.get(old_pending.id)).state is ItemState.PENDING
     assert store.outbox.get(in_flight.id) is not None  # its lease ran out: pending, kept
     assert store.outbox.counts().pending == 2
     with raw_db(tmp_path / "offline.db") as conn:  # the pruned items' payloads went with them
@@ -211,7 +228,9 @@ def test_retention_prunes_finished_items_and_never_pending_ones(tmp_path, clock)
     store.close()
 
 
-def test_ciphertext_moved_to_another_row_does_not_decrypt(tmp_path, store):
+def test_ciphertext_moved_to_another_row_does_not_decrypt(
+    tmp_path: Path, store: OfflineStore
+) -> None:
     a = store.outbox.enqueue("report_request", "a", {"who": "A"}, pii=True)
     b = store.outbox.enqueue("report_request", "b", {"who": "B"}, pii=True)
     c = store.outbox.enqueue("report_request", "c", {"who": "C"}, pii=True)
@@ -231,7 +250,7 @@ def test_ciphertext_moved_to_another_row_does_not_decrypt(tmp_path, store):
     assert store.outbox.counts().dead_letter == 2
 
 
-def test_bad_arguments_are_refused_before_anything_is_stored(store):
+def test_bad_arguments_are_refused_before_anything_is_stored(store: OfflineStore) -> None:
     with pytest.raises(InvalidInput):
         store.outbox.enqueue("Report Request", "k", {}, pii=False)
     with pytest.raises(InvalidInput):
@@ -245,10 +264,10 @@ def test_bad_arguments_are_refused_before_anything_is_stored(store):
     (item,) = store.outbox.lease()
     with pytest.raises(InvalidInput):  # codes only: a free-text message could carry PII
         store.outbox.nack(item.id, "platform said: name 张三 not found", 0)
-    assert store.outbox.get(item.id).state is ItemState.IN_FLIGHT
+    assert present(store.outbox.get(item.id)).state is ItemState.IN_FLIGHT
 
 
-def test_a_drain_thread_and_the_loop_thread_share_one_store(store):
+def test_a_drain_thread_and_the_loop_thread_share_one_store(store: OfflineStore) -> None:
     total = 300
     acked: list[int] = []
     done = threading.Event()
@@ -275,7 +294,7 @@ def test_a_drain_thread_and_the_loop_thread_share_one_store(store):
     assert store.outbox.counts().delivered == total
 
 
-def test_two_stores_on_one_file_never_lease_the_same_item(tmp_path, clock):
+def test_two_stores_on_one_file_never_lease_the_same_item(tmp_path: Path, clock: Clock) -> None:
     """Two connections (as two processes would have) drain one file side by side."""
     first = open_store(tmp_path, clock)
     second = open_store(tmp_path, clock)
@@ -284,7 +303,7 @@ def test_two_stores_on_one_file_never_lease_the_same_item(tmp_path, clock):
     ]
     got: dict[str, list[int]] = {"first": [], "second": []}
 
-    def drain(name: str, store) -> None:
+    def drain(name: str, store: OfflineStore) -> None:
         while leased := store.outbox.lease(limit=3):
             for item in leased:
                 store.outbox.ack(item.id)
@@ -302,7 +321,7 @@ def test_two_stores_on_one_file_never_lease_the_same_item(tmp_path, clock):
     second.close()
 
 
-def test_a_closed_store_says_so(tmp_path, clock):
+def test_a_closed_store_says_so(tmp_path: Path, clock: Clock) -> None:
     store = open_store(tmp_path, clock)
     store.close()
     assert store.closed

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import stat
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -38,7 +39,7 @@ def store_files(tmp_path: Path) -> list[Path]:
 
 
 @pytest.fixture
-def log_file(tmp_path):
+def log_file(tmp_path: Path) -> Iterator[Path]:
     path = tmp_path / "kiosk.log"
     handler = logging.FileHandler(path, encoding="utf-8")
     handler.setLevel(logging.DEBUG)
@@ -52,14 +53,14 @@ def log_file(tmp_path):
     handler.close()
 
 
-def test_the_scan_itself_finds_plaintext(tmp_path):
+def test_the_scan_itself_finds_plaintext(tmp_path: Path) -> None:
     control = tmp_path / "control.bin"
     for encoding in ENCODINGS:
         control.write_bytes(b"\x00junk" + f"{PERSON_NAME}:{PERSON_ID}".encode(encoding) + b"\x00")
         assert len(leaks([control])) >= 2, encoding
 
 
-def test_no_plaintext_pii_in_database_wal_shm_or_logs(tmp_path, log_file):
+def test_no_plaintext_pii_in_database_wal_shm_or_logs(tmp_path: Path, log_file: Path) -> None:
     clock = Clock()
     store = open_store(tmp_path, clock, max_attempts=2)
     for i in range(40):
@@ -94,7 +95,7 @@ def test_no_plaintext_pii_in_database_wal_shm_or_logs(tmp_path, log_file):
     assert leaks([*store_files(tmp_path), log_file]) == []
 
 
-def test_delivered_pii_payload_leaves_no_ciphertext_behind(tmp_path):
+def test_delivered_pii_payload_leaves_no_ciphertext_behind(tmp_path: Path) -> None:
     with open_store(tmp_path) as store:
         item = store.outbox.enqueue("report_request", "T-1", request_payload(), pii=True)
         store.outbox.enqueue("report_request", "T-2", request_payload(2), pii=True)

@@ -122,7 +122,9 @@ def large_pdf(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _pages(path: Path) -> int:
-    return int(re.search(r"^Pages:\s+(\d+)$", _run("pdfinfo", str(path)), re.M).group(1))
+    found = re.search(r"^Pages:\s+(\d+)$", _run("pdfinfo", str(path)), re.M)
+    assert found is not None, path
+    return int(found.group(1))
 
 
 def _text_pages(path: Path) -> list[str]:

@@ -35,9 +35,9 @@ from .postgres_server import pg_bin, postgres_server
 
 DATA = Path(__file__).resolve().parent / "data"
 # What tests/data/platform-v1.sql (made with the platform before this change) holds.
+V1_TERMINAL_KEY = bytes(range(1, 33))  # the enrolled terminal's private key
 V1 = {
     "terminal_id": "TXG8548FC7MRNXNA",
-    "terminal_key": bytes(range(1, 33)),
     "report_id": "R202612069PVG3M1ZEG",
     "code": "TVDV026XEF45",
     "sha256": "e02b6fb533fabb38bf915ae1858b9c0fe827aa9863fdc3b2489804a0cb3dbab9",
@@ -278,7 +278,7 @@ def test_migrating_a_database_that_held_its_keys(tmp_path: Path) -> None:
 
     service = start_service(str(db), tmp_path)
     try:
-        key = Ed25519PrivateKey.from_private_bytes(V1["terminal_key"])
+        key = Ed25519PrivateKey.from_private_bytes(V1_TERMINAL_KEY)
         terminal = TerminalClient(service.base_url, V1["terminal_id"], key, {})
         session = terminal.login_card(V1["id_number"], V1["name"])  # the same pepper and name
         assert session["person"]["name"] == "迁****"

@@ -50,7 +50,7 @@ def entity(code_: str, name: str) -> dict[str, object]:
 def huzhou(platform: ServiceProcess, tmp_path_factory: pytest.TempPathFactory) -> TerminalClient:
     chain = pdf._get_chain(pdf.resolve_font_chain())
     nowhere = next(chr(c) for c in range(0x30000, 0x3134B) if not chain.has(chr(c)))
-    rows = [
+    rows: list[dict[str, object]] = [
         entity(RARE_CO, f"湖州{RARE}科技有限公司"),
         entity(PLAIN_CO, "湖州纸面测试有限公司"),
         entity(ODD_CO, f"湖州{nowhere}商行"),

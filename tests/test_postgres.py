@@ -5,6 +5,9 @@ from __future__ import annotations
 import hashlib
 import secrets
 import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import httpx
 import psycopg
@@ -18,10 +21,11 @@ from report_service.hall import HallService
 from report_service.hall.models import TerminalState
 from report_service.hall.schemas import Heartbeat
 from report_service.schemas import ReportBody
+from report_service.service import PlatformService
 from report_service.signing import Caller, SignedRequest
 
 from .hall_support import beat
-from .platform_client import start_service
+from .platform_client import ServiceProcess, start_service
 from .postgres_server import pg_bin, postgres_server, seeded_platforms, statements_run
 from .test_region_rules import EXPECTED, check_region, load_casebooks
 
@@ -29,7 +33,7 @@ pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture(scope="module")
-def pg_platform(tmp_path_factory):
+def pg_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceProcess]:
     if pg_bin() is None:
         pytest.skip(reason="PostgreSQL not installed: `make test` installs it; this machine cannot")
     with seeded_platforms(tmp_path_factory.mktemp("pg"), "wuhai", 30, 3) as (service,):
@@ -37,11 +41,13 @@ def pg_platform(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def books(pg_platform, tmp_path_factory):
+def books(
+    pg_platform: ServiceProcess, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, dict[str, str]]:
     return load_casebooks(pg_platform, tmp_path_factory.mktemp("books"))
 
 
-def test_core_on_postgresql(pg_platform, books):
+def test_core_on_postgresql(pg_platform: ServiceProcess, books: dict[str, dict[str, str]]) -> None:
     for region in EXPECTED:
         check_region(pg_platform, books[region], region)
 
@@ -63,7 +69,9 @@ def test_core_on_postgresql(pg_platform, books):
     assert verified["issued_at"] == report["issued_at"]  # the same instant, in platform time
 
 
-def test_one_terminal_per_enrollment_token_on_postgresql(pg_platform, tmp_path):
+def test_one_terminal_per_enrollment_token_on_postgresql(
+    pg_platform: ServiceProcess, tmp_path: Path
+) -> None:
     from .test_platform_access import check_one_terminal_per_token
 
     check_one_terminal_per_token([pg_platform])  # one serve process
@@ -74,7 +82,7 @@ def test_one_terminal_per_enrollment_token_on_postgresql(pg_platform, tmp_path):
         second.stop()
 
 
-def test_connections_the_server_dropped_are_replaced_not_handed_out():
+def test_connections_the_server_dropped_are_replaced_not_handed_out() -> None:
     """A restarted server (or a firewall) leaves the pool's connections dead: one idle past the
     limit is checked before use and replaced."""
     if pg_bin() is None:
@@ -93,7 +101,7 @@ def test_connections_the_server_dropped_are_replaced_not_handed_out():
         engine.dispose()
 
 
-def test_reads_run_without_a_transaction_and_writes_after_them_in_one():
+def test_reads_run_without_a_transaction_and_writes_after_them_in_one() -> None:
     """db.reading: each statement its own snapshot (no BEGIN/ROLLBACK round trips); the pooled
     connection it used is transactional again for the next write, which rolls back whole."""
     if pg_bin() is None:
@@ -104,13 +112,13 @@ def test_reads_run_without_a_transaction_and_writes_after_them_in_one():
         with db.reading(engine) as conn:
             conn.execute(text("SELECT 1"))
             time.sleep(0.2)
-            assert conn.execute(age).scalar() < 0.1  # a transaction of its own
+            assert conn.execute(age).scalar_one() < 0.1  # a transaction of its own
         with engine.connect() as conn, conn.begin():
             conn.execute(text("CREATE TABLE t (x int)"))
         with pytest.raises(RuntimeError), engine.connect() as conn, conn.begin():
             conn.execute(text("INSERT INTO t VALUES (1)"))
             time.sleep(0.2)
-            assert conn.execute(age).scalar() >= 0.2  # one transaction since the insert
+            assert conn.execute(age).scalar_one() >= 0.2  # one transaction since the insert
             raise RuntimeError("the write fails half way")
         with db.reading(engine) as conn:
             assert conn.execute(text("SELECT count(*) FROM t")).scalar() == 0
@@ -118,14 +126,16 @@ def test_reads_run_without_a_transaction_and_writes_after_them_in_one():
 
 
 @pytest.fixture
-def in_process(pg_platform):
+def in_process(pg_platform: ServiceProcess) -> Iterator[PlatformService]:
     """The platform's service in this process, on the serve process's database."""
     service = open_platform(pg_platform.db, pg_platform.keys, create=False)
     yield service
     service.engine.dispose()
 
 
-def test_a_report_and_its_nonce_are_one_write_on_postgresql(pg_platform, books, in_process):
+def test_a_report_and_its_nonce_are_one_write_on_postgresql(
+    pg_platform: ServiceProcess, books: dict[str, dict[str, str]], in_process: PlatformService
+) -> None:
     """The report's write is one statement with its request's nonce (signing.with_nonce): a retry
     racing the first attempt gets the first one's report, a replay racing its original nothing."""
     from .conftest import enroll
@@ -176,8 +186,8 @@ def test_a_report_and_its_nonce_are_one_write_on_postgresql(pg_platform, books, 
 
 
 def test_a_replayed_steady_heartbeat_is_refused_by_its_one_statement_on_postgresql(
-    pg_platform, in_process
-):
+    pg_platform: ServiceProcess, in_process: PlatformService
+) -> None:
     """A replay racing its original past the signature check (both saw the nonce unrecorded):
     the steady heartbeat's statement fails on the nonce, nothing is written, the call is 401."""
     from .conftest import enroll
@@ -189,7 +199,7 @@ def test_a_replayed_steady_heartbeat_is_refused_by_its_one_statement_on_postgres
     caller = Caller(terminal.terminal_id, "hall-test", "heihe")
     signed = SignedRequest(caller, crypto.b64url_encode(secrets.token_bytes(16)), int(time.time()))
 
-    def beat_with(uptime: int) -> dict:
+    def beat_with(uptime: int) -> dict[str, Any]:
         body = Heartbeat.model_validate(beat(uptime_s=uptime))
         return hall.telemetry.heartbeat(signed, terminal.terminal_id, body)
 

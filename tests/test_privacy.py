@@ -8,10 +8,10 @@ from pathlib import Path
 
 from .casebook import company_and_person, id_number, penalty, uscc
 from .conftest import enroll, import_jsonl
-from .platform_client import cli
+from .platform_client import ServiceProcess, cli
 
 
-def test_id_numbers_stay_out_of_logs_and_database(platform, tmp_path):
+def test_id_numbers_stay_out_of_logs_and_database(platform: ServiceProcess, tmp_path: Path) -> None:
     person = id_number("lanzhou", 555)
     company = uscc("lanzhou", 5550)
     import_jsonl(

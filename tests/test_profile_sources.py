@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+from pathlib import Path
 
 import pytest
 
@@ -20,7 +21,7 @@ from report_service.profiles_show import problems
 
 from .casebook import company_and_person, id_number, penalty, uscc
 from .conftest import enroll, import_jsonl
-from .platform_client import cli
+from .platform_client import ServiceProcess, cli
 
 # The fields each region's profile marks as deployment defaults (the report lists them).
 DEFAULTS = {
@@ -76,12 +77,12 @@ DEFAULTS = {
 
 
 @pytest.mark.parametrize("region", sorted(DEFAULTS))
-def test_every_quote_is_in_its_seed(region):
+def test_every_quote_is_in_its_seed(region: str) -> None:
     assert regions() == tuple(sorted(DEFAULTS))
     assert problems(load_profile(region)) == []
 
 
-def test_a_quote_the_seed_does_not_have_is_caught():
+def test_a_quote_the_seed_does_not_have_is_caught() -> None:
     wuhai = load_profile("wuhai")
     made_up = dataclasses.replace(
         wuhai.sources["objection_deadline_working_days"], quotes=("相关单位应在3个工作日内答复",)
@@ -95,7 +96,7 @@ def test_a_quote_the_seed_does_not_have_is_caught():
     ]
 
 
-def test_a_default_without_its_reason_is_refused():
+def test_a_default_without_its_reason_is_refused() -> None:
     with pytest.raises(ProfileDataError, match="needs its 'reason'"):
         parse_sourced("x.report_validity_days", {"value": 30, "source": DEPLOYMENT_DEFAULT})
     with pytest.raises(ProfileDataError, match="'source' must be"):
@@ -103,7 +104,7 @@ def test_a_default_without_its_reason_is_refused():
 
 
 @pytest.mark.parametrize("region", sorted(DEFAULTS))
-def test_profiles_show_lists_the_deployment_defaults(region):
+def test_profiles_show_lists_the_deployment_defaults(region: str) -> None:
     run = cli("profiles", "show", region)
     assert f"deployment defaults ({len(DEFAULTS[region])}): {', '.join(DEFAULTS[region])}" in (
         run.stdout
@@ -113,7 +114,7 @@ def test_profiles_show_lists_the_deployment_defaults(region):
     assert shown["quote_problems"] == []
 
 
-def test_profiles_show_gives_the_seed_words_or_the_reason():
+def test_profiles_show_gives_the_seed_words_or_the_reason() -> None:
     lanzhou = cli("profiles", "show", "lanzhou").stdout
     # Lanzhou's own scheme names no floor: Gansu's, borrowed and labelled
     assert "  floor_date = 2021-01-01\n    deployment default: Lanzhou's own scheme names no" in (
@@ -142,7 +143,9 @@ def test_profiles_show_gives_the_seed_words_or_the_reason():
 # period may now be of any length; Heihe, with no floor, has a 10-year bound (a labelled default).
 
 
-def test_a_period_from_the_floor_reaches_records_older_than_five_years(platform, tmp_path):
+def test_a_period_from_the_floor_reaches_records_older_than_five_years(
+    platform: ServiceProcess, tmp_path: Path
+) -> None:
     company, person = uscc("gansu", 1831), id_number("gansu", 184)
     rows = company_and_person("gansu", company, "甘肃期间测试有限公司", person, "期测试", "agent")
     rows.append(
@@ -163,7 +166,7 @@ def test_a_period_from_the_floor_reaches_records_older_than_five_years(platform,
     assert dt.date(2021 + catalog["max_period_years"], 1, 1) > today
 
 
-def test_heihe_without_a_floor_keeps_a_ten_year_default(platform):
+def test_heihe_without_a_floor_keeps_a_ten_year_default(platform: ServiceProcess) -> None:
     terminal = enroll(platform, "heihe")
     catalog = terminal.request("GET", "/v1/catalog").json()
     assert catalog["max_period"] == {"years": 10, "from_floor": False}

@@ -4,6 +4,7 @@ import datetime as dt
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -68,31 +69,32 @@ EXPECTED_KINDS = {
 }
 
 
-def load(name):
+def load(name: str) -> dict[str, Any]:
     raw = (PROFILES / name).read_bytes()
-    return json.loads(raw.decode("utf-8"))
+    profile: dict[str, Any] = json.loads(raw.decode("utf-8"))
+    return profile
 
 
 @pytest.fixture(scope="module", params=REGIONS)
-def profile(request):
+def profile(request: pytest.FixtureRequest) -> tuple[str, dict[str, Any]]:
     return request.param, load(f"{request.param}.json")
 
 
-def by_name(p):
+def by_name(p: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {d["name"]: d for d in p["domains"]}
 
 
 # ------------------------------------------------------------------------------------- all regions
 
 
-def test_files_are_utf8_not_ascii_escaped():
+def test_files_are_utf8_not_ascii_escaped() -> None:
     for region in REGIONS:
         text = (PROFILES / f"{region}.json").read_text(encoding="utf-8")
         assert "\\u" not in text, region
         assert '\n  "' in text, region  # 2-space indent
 
 
-def test_header_fields(profile):
+def test_header_fields(profile: tuple[str, dict[str, Any]]) -> None:
     region, p = profile
     n_domains, announced, floor, title, platform = EXPECTED[region]
     assert p["region"] == region
@@ -119,14 +121,14 @@ def test_header_fields(profile):
     assert isinstance(p["domain_data_note"], str) and p["domain_data_note"]
 
 
-def test_floor_date_is_iso(profile):
+def test_floor_date_is_iso(profile: tuple[str, dict[str, Any]]) -> None:
     _, p = profile
     floor = p["floor_date"]["value"]
     if floor is not None:
         assert dt.date.fromisoformat(floor).isoformat() == floor
 
 
-def test_every_rule_is_sourced(profile):
+def test_every_rule_is_sourced(profile: tuple[str, dict[str, Any]]) -> None:
     """Each rule field quotes the seed, or says it is a deployment default and why."""
     region, p = profile
     for field in [p[k] for k in SOURCED_KEYS] + [p["rules"][k] for k in RULE_KEYS]:
@@ -143,7 +145,7 @@ def test_every_rule_is_sourced(profile):
         assert isinstance(scope["source"], (str, list)) and scope["source"], region
 
 
-def test_domain_codes_names_unique(profile):
+def test_domain_codes_names_unique(profile: tuple[str, dict[str, Any]]) -> None:
     region, p = profile
     codes = [d["code"] for d in p["domains"]]
     names = [d["name"] for d in p["domains"]]
@@ -153,7 +155,7 @@ def test_domain_codes_names_unique(profile):
         assert c.isascii() and CODE_RE.match(c), c
 
 
-def test_domain_fields(profile):
+def test_domain_fields(profile: tuple[str, dict[str, Any]]) -> None:
     _, p = profile
     for d in p["domains"] + p["sections"]:
         keys = {"code", "name", "data_scope", "lists", "agencies", "aliases"}
@@ -167,7 +169,7 @@ def test_domain_fields(profile):
         assert d["agencies"] is None or (isinstance(d["agencies"], str) and d["agencies"])
 
 
-def test_aliases_unique_and_not_other_names(profile):
+def test_aliases_unique_and_not_other_names(profile: tuple[str, dict[str, Any]]) -> None:
     region, p = profile
     names = {d["name"] for d in p["domains"]}
     seen = []
@@ -180,7 +182,7 @@ def test_aliases_unique_and_not_other_names(profile):
     assert len(seen) == len(set(seen)), region
 
 
-def test_rules(profile):
+def test_rules(profile: tuple[str, dict[str, Any]]) -> None:
     region, p = profile
     rules = p["rules"]
     assert set(rules) == set(RULE_KEYS)
@@ -188,13 +190,13 @@ def test_rules(profile):
     assert "record_kinds_shown" not in rules and "rule_sources" not in p  # one source: the scopes
 
 
-def test_kinds_shown_are_the_data_scopes(profile):
+def test_kinds_shown_are_the_data_scopes(profile: tuple[str, dict[str, Any]]) -> None:
     region, p = profile
     kinds = {k for d in p["domains"] + p["sections"] for k in d["data_scope"]}
     assert kinds == EXPECTED_KINDS[region]
 
 
-def test_shared_codes_mean_the_same_concept():
+def test_shared_codes_mean_the_same_concept() -> None:
     """The same slug across regions means the same concept: spot-check a few."""
     want = {
         "court_enforcement": {"法院失信执行", "法院执行"},
@@ -213,11 +215,11 @@ def test_shared_codes_mean_the_same_concept():
 
 
 @pytest.fixture(scope="module")
-def gansu():
+def gansu() -> dict[str, Any]:
     return load("gansu.json")
 
 
-def test_gansu_collection_table(gansu):
+def test_gansu_collection_table(gansu: dict[str, Any]) -> None:
     table = gansu["collection_table"]
     assert len(table) == 47
     assert [r["no"] for r in table] == list(range(1, 48))
@@ -232,7 +234,7 @@ def test_gansu_collection_table(gansu):
     assert isinstance(gansu["collection_mapping_note"], str) and gansu["collection_mapping_note"]
 
 
-def test_gansu_collection_spot_checks(gansu):
+def test_gansu_collection_spot_checks(gansu: dict[str, Any]) -> None:
     rows = {r["no"]: r for r in gansu["collection_table"]}
     assert rows[13]["name"] == "税务"
     assert rows[13]["lists"] == ["重大税收违法失信主体名单"]
@@ -258,7 +260,7 @@ def test_gansu_collection_spot_checks(gansu):
     assert rows[47]["lists"] == ["快递领域违法失信主体黑名单"]
 
 
-def test_gansu_domains_match_collection_rows(gansu):
+def test_gansu_domains_match_collection_rows(gansu: dict[str, Any]) -> None:
     rows = {r["report_domain"]: r for r in gansu["collection_table"] if r["report_domain"]}
     for d in gansu["domains"]:
         r = rows.get(d["code"])
@@ -271,7 +273,7 @@ def test_gansu_domains_match_collection_rows(gansu):
             assert r["name"] in d["aliases"], d["name"]
 
 
-def test_gansu_domain_spot_checks(gansu):
+def test_gansu_domain_spot_checks(gansu: dict[str, Any]) -> None:
     names = by_name(gansu)
     order = [d["name"] for d in gansu["domains"]]
     assert order[0] == "发展改革" and order[-1] == "房地产开发和中介"
@@ -288,7 +290,7 @@ def test_gansu_domain_spot_checks(gansu):
 # ------------------------------------------------------------------------------------- others
 
 
-def test_lanzhou_spot_checks():
+def test_lanzhou_spot_checks() -> None:
     p = load("lanzhou.json")
     names = [d["name"] for d in p["domains"]]
     assert names[0] == "法院执行" and names[-1] == "烟草专卖"
@@ -308,7 +310,7 @@ def test_lanzhou_spot_checks():
     )
 
 
-def test_huzhou_spot_checks():
+def test_huzhou_spot_checks() -> None:
     p = load("huzhou.json")
     names = [d["name"] for d in p["domains"]]
     assert names[0] == "发展改革" and names[-1] == "国网供电"
@@ -323,7 +325,7 @@ def test_huzhou_spot_checks():
     )
 
 
-def test_wuhai_spot_checks():
+def test_wuhai_spot_checks() -> None:
     p = load("wuhai.json")
     d = by_name(p)
     order = [x["name"] for x in p["domains"]]
@@ -348,7 +350,7 @@ def test_wuhai_spot_checks():
     assert all(x["agencies"] for x in p["domains"])
 
 
-def test_heihe_spot_checks():
+def test_heihe_spot_checks() -> None:
     p = load("heihe.json")
     names = [d["name"] for d in p["domains"]]
     assert names[0] == "人力资源和社会保障" and names[-1] == "城市管理"
@@ -361,7 +363,7 @@ def test_heihe_spot_checks():
 # ------------------------------------------------------------------------------------- holidays
 
 
-def test_holidays_calendar():
+def test_holidays_calendar() -> None:
     h = load("holidays_cn.json")
     assert {"2023", "2024", "2025", "2026"} <= set(h["years"])  # a later notice is added as data
     for year, y in h["years"].items():
@@ -378,7 +380,7 @@ def test_holidays_calendar():
         )
 
 
-def test_holidays_spot_checks():
+def test_holidays_spot_checks() -> None:
     y = load("holidays_cn.json")["years"]
     assert len(y["2026"]["holidays"]) == 3 + 9 + 3 + 5 + 3 + 3 + 7
     assert y["2026"]["workdays"] == [
@@ -417,7 +419,7 @@ STATUTORY_DAYS = {
 }
 
 
-def test_statutory_section():
+def test_statutory_section() -> None:
     h = load("holidays_cn.json")
     s = h["statutory"]
     assert s["source"] == "全国年节及纪念日放假办法（2024年11月10日修订，2025年1月1日起施行）"
@@ -437,7 +439,7 @@ def test_statutory_section():
     assert distinct == {"2027": 13, "2028": 12, "2029": 13, "2030": 13}
 
 
-def test_statutory_lunar_days():
+def test_statutory_lunar_days() -> None:
     years = load("holidays_cn.json")["statutory"]["years"]
     for year, (eve, qingming, duanwu, zhongqiu) in LUNAR_DAYS.items():
         f = years[year]

@@ -124,10 +124,10 @@ def test_random_images_decode_or_stay_in_the_error_family(image: np.ndarray) -> 
 def test_mutated_codes_never_raise_and_never_misread(
     runs: list[tuple[int, int, int]], extra: str
 ) -> None:
-    image = _BASE.copy().reshape(-1)
+    pixels = _BASE.copy().reshape(-1)
     for start, length, value in runs:  # overwrite runs of pixels, like scratches and stickers
-        image[start : start + length] = value
-    image = image.reshape(_BASE.shape)
+        pixels[start : start + length] = value
+    image = pixels.reshape(_BASE.shape)
     if extra == "invert":
         image = 255 - image
     elif extra == "crop":

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from report_service.profiles import load_profile
 
 from .casebook import casebook
 from .conftest import enroll, import_jsonl
+from .platform_client import ServiceProcess
 
 # Which casebook records each region's seed says a report shows (the casebook files each case
 # under a domain that collects its kind; a kind no domain of the region collects is not in it).
@@ -37,7 +40,7 @@ PERIODS = {
 }
 
 
-def load_casebooks(platform, workdir) -> dict[str, dict[str, str]]:
+def load_casebooks(platform: ServiceProcess, workdir: Path) -> dict[str, dict[str, str]]:
     books = {}
     lines: list[str] = []
     for region in EXPECTED:
@@ -48,7 +51,7 @@ def load_casebooks(platform, workdir) -> dict[str, dict[str, str]]:
     return books
 
 
-def check_region(platform, info: dict[str, str], region: str) -> None:
+def check_region(platform: ServiceProcess, info: dict[str, str], region: str) -> None:
     """A report over the casebook shows exactly the records the region's seed names."""
     terminal = enroll(platform, region)
     session = terminal.login_card(info["id_number"], "规则测试人")
@@ -73,12 +76,16 @@ def check_region(platform, info: dict[str, str], region: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def loaded(platform, tmp_path_factory):
+def loaded(
+    platform: ServiceProcess, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, dict[str, str]]:
     return load_casebooks(platform, tmp_path_factory.mktemp("cases"))
 
 
 @pytest.mark.parametrize("region", sorted(EXPECTED))
-def test_region_shows_exactly_the_records_its_seed_names(platform, loaded, region):
+def test_region_shows_exactly_the_records_its_seed_names(
+    platform: ServiceProcess, loaded: dict[str, dict[str, str]], region: str
+) -> None:
     check_region(platform, loaded[region], region)
 
 
@@ -93,7 +100,14 @@ def test_region_shows_exactly_the_records_its_seed_names(platform, loaded, regio
         ("heihe", "2019-01-01", "2019-01-01", True),  # Heihe names no floor date
     ],
 )
-def test_floor_dates(platform, loaded, region, start, reported_from, early_shown):
+def test_floor_dates(
+    platform: ServiceProcess,
+    loaded: dict[str, dict[str, str]],
+    region: str,
+    start: str,
+    reported_from: str,
+    early_shown: bool,
+) -> None:
     """DESIGN §4: “records on or after the region's floor date … within the requested period”.
     A period reaching back before the floor is answered from the floor, and the report says so
     (its period, printed and verified, starts at the floor: it speaks of no day it cannot)."""
@@ -112,7 +126,9 @@ def test_floor_dates(platform, loaded, region, start, reported_from, early_shown
 
 
 @pytest.mark.parametrize(("region", "floor"), [("gansu", "2021-01-01"), ("huzhou", "2020-05-01")])
-def test_a_period_wholly_before_the_floor_is_refused(platform, loaded, region, floor):
+def test_a_period_wholly_before_the_floor_is_refused(
+    platform: ServiceProcess, loaded: dict[str, dict[str, str]], region: str, floor: str
+) -> None:
     info = loaded[region]
     terminal = enroll(platform, region)
     token = terminal.login_card(info["id_number"], "规则测试人")["session_token"]
@@ -121,7 +137,7 @@ def test_a_period_wholly_before_the_floor_is_refused(platform, loaded, region, f
     assert floor in r.json()["error"]["message"]
 
 
-def test_chosen_domains_only(platform, loaded):
+def test_chosen_domains_only(platform: ServiceProcess, loaded: dict[str, dict[str, str]]) -> None:
     info = loaded["gansu"]
     terminal = enroll(platform, "gansu")
     token = terminal.login_card(info["id_number"], "规则测试人")["session_token"]

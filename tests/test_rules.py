@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from typing import Any
 
 import pytest
 
@@ -63,7 +64,9 @@ def code_of(exc: pytest.ExceptionInfo[ApiError]) -> str:
         ("heihe", D(2016, 2, 29), D(2026, 3, 1), "period_too_long"),  # 10 years: a default
     ],
 )
-def test_validate_period(region, start, end, expected):
+def test_validate_period(
+    region: str, start: dt.date, end: dt.date, expected: dt.date | str
+) -> None:
     profile = load_profile(region)
     if isinstance(expected, dt.date):
         assert validate_period(profile, start, end, TODAY) == expected
@@ -73,7 +76,7 @@ def test_validate_period(region, start, end, expected):
         assert code_of(exc) == expected and exc.value.status == 422
 
 
-def test_select_domains_keeps_profile_order_and_refuses_unknown():
+def test_select_domains_keeps_profile_order_and_refuses_unknown() -> None:
     profile = load_profile("wuhai")
     codes = [d.code for d in profile.domains]
     assert select_domains(profile, "all") == profile.domains
@@ -100,7 +103,9 @@ def test_select_domains_keeps_profile_order_and_refuses_unknown():
         ("exclude_classified", Rec(classified=True), True),
     ],
 )
-def test_each_exclusion_is_driven_by_the_profile_flag(flag, record, value_when_excluded):
+def test_each_exclusion_is_driven_by_the_profile_flag(
+    flag: str, record: Rec, value_when_excluded: bool
+) -> None:
     base = load_profile("gansu")
     on = dataclasses.replace(base, rules=dataclasses.replace(base.rules, **{flag: True}))
     off = dataclasses.replace(base, rules=dataclasses.replace(base.rules, **{flag: False}))
@@ -109,18 +114,18 @@ def test_each_exclusion_is_driven_by_the_profile_flag(flag, record, value_when_e
     assert record_shown(off, record, start, end, TODAY) is True
 
 
-def test_repair_after_issue_date_does_not_hide_the_penalty():
+def test_repair_after_issue_date_does_not_hide_the_penalty() -> None:
     huzhou = load_profile("huzhou")
     record = Rec(repaired_on=D(2027, 1, 1))
     assert record_shown(huzhou, record, D(2021, 1, 1), D(2025, 1, 1), TODAY)
 
 
-def test_repair_on_the_issue_day_hides_the_penalty_in_huzhou():
+def test_repair_on_the_issue_day_hides_the_penalty_in_huzhou() -> None:
     huzhou = load_profile("huzhou")
     assert not record_shown(huzhou, Rec(repaired_on=TODAY), D(2021, 1, 1), D(2025, 1, 1), TODAY)
 
 
-def test_future_repair_is_not_reported_as_done():
+def test_future_repair_is_not_reported_as_done() -> None:
     heihe = load_profile("heihe")  # Heihe shows credit-repaired penalties with their repair
     d0 = heihe.domains[0]
     records = [
@@ -131,18 +136,19 @@ def test_future_repair_is_not_reported_as_done():
     result, *sections = assemble(heihe, [d0], records, D(2021, 1, 1), D(2025, 12, 31), TODAY)
     assert [x.name for x in sections] == ["企业参保欠缴", "住房公积金欠缴"]
     assert {r.record_id: r.repaired_on for r in result.records} == {"DONE": TODAY, "LATER": None}
-    (domain,) = summary_json([result])["domains"]
+    summary: dict[str, Any] = summary_json([result])  # JSON: indexed as the kiosk reads it
+    (domain,) = summary["domains"]
     assert [r["repaired_on"] for r in domain["records"]] == [TODAY.isoformat(), None]
 
 
-def test_huzhou_excludes_simple_procedure_penalties():
+def test_huzhou_excludes_simple_procedure_penalties() -> None:
     huzhou = load_profile("huzhou")
     start, end = D(2021, 1, 1), D(2025, 1, 1)
     assert not record_shown(huzhou, Rec(procedure="simple"), start, end, TODAY)
     assert record_shown(huzhou, Rec(procedure="general"), start, end, TODAY)
 
 
-def test_a_record_is_shown_where_it_was_filed_even_outside_the_domains_table_scope():
+def test_a_record_is_shown_where_it_was_filed_even_outside_the_domains_table_scope() -> None:
     """The tables say what each domain collects; a record an agency filed elsewhere is still a
     record (the import notes it): leaving it out would make a false clean report."""
     heihe, gansu = load_profile("heihe"), load_profile("gansu")
@@ -164,7 +170,7 @@ def test_a_record_is_shown_where_it_was_filed_even_outside_the_domains_table_sco
     )  # below the floor
 
 
-def test_a_record_kept_under_a_name_is_listed_once_a_profile_maps_the_name():
+def test_a_record_kept_under_a_name_is_listed_once_a_profile_maps_the_name() -> None:
     """A record under a collection-table name no report has is kept by that name; if a later
     profile maps the name to a report domain, it is listed there without a new import."""
     gansu = load_profile("gansu")
@@ -182,7 +188,7 @@ def test_a_record_kept_under_a_name_is_listed_once_a_profile_maps_the_name():
         assert [r.record_id for r in listed.records] == ["R1"]
 
 
-def test_assemble_and_summary_shape():
+def test_assemble_and_summary_shape() -> None:
     profile = load_profile("gansu")
     d0, d1 = profile.domains[0], profile.domains[1]
     records = [
@@ -192,7 +198,7 @@ def test_assemble_and_summary_shape():
         Rec("X", "not_requested"),
     ]
     results = assemble(profile, [d0, d1], records, D(2021, 1, 1), D(2025, 12, 31), TODAY)
-    summary = summary_json(results)
+    summary: dict[str, Any] = summary_json(results)
     assert summary["total_records"] == 2
     first, second = summary["domains"]
     assert [r["record_id"] for r in first["records"]] == ["A", "B"]  # by date
@@ -224,5 +230,5 @@ def test_assemble_and_summary_shape():
         (D(2025, 12, 31), D(2026, 1, 8)),  # 元旦 Jan 1-3 off, Sun Jan 4 worked
     ],
 )
-def test_five_working_days(start, due):
+def test_five_working_days(start: dt.date, due: dt.date) -> None:
     assert load_profile("wuhai").calendar.add_working_days(start, 5) == due

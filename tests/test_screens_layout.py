@@ -13,7 +13,7 @@ import re
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from kivy.graphics import Color, Rectangle
@@ -193,7 +193,7 @@ class TextAndScreensTest(KioskTestCase):
                     # text antialiasing gives many shades; a blank or failed frame has one or two
                     self.assertGreater(len(colours), 20, path.name)
                     # the header band is dark and the body light, as the normal palette says
-                    top = rgb.getpixel((size[0] // 2, 5))
+                    top = cast(tuple[int, int, int], rgb.getpixel((size[0] // 2, 5)))
                     self.assertLess(sum(top), 200, path.name)
         self.assertEqual(len(list(folder.glob("*.png"))), 2 * len(Step))
 

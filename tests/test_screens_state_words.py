@@ -24,7 +24,9 @@ class WordsTest(KioskTestCase):
         self.start(FakeServices())
         self.samples = sample_snapshots()
 
-    def test_print_failed_gives_the_next_step_until_staff_are_called_then_the_calls_state(self):
+    def test_print_failed_gives_the_next_step_until_staff_are_called_then_the_calls_state(
+        self,
+    ) -> None:
         failed = self.samples[Step.PRINT_FAILED]
         self.show(failed)
         self.assertIn(TAP_HELP, self.texts())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 
 import pytest
 
@@ -11,7 +12,7 @@ from report_service.bootstrap import open_platform
 from report_service.clock import CST
 from report_service.errors import ApiError
 from report_service.importer import import_lines
-from report_service.service import Caller, ReportRequest
+from report_service.service import Caller, PlatformService, ReportRequest
 
 from .casebook import company_and_person, id_number, uscc
 
@@ -27,8 +28,12 @@ class Clock:
         self.now += dt.timedelta(**delta)
 
 
+# the platform, its clock, a terminal's caller, an enterprise and its representative
+World = tuple[PlatformService, Clock, Caller, str, str]
+
+
 @pytest.fixture()
-def world(tmp_path):
+def world(tmp_path: Path) -> World:
     clock = Clock()
     service = open_platform(str(tmp_path / "p.db"), clock=clock)
     company, person = uscc("wuhai", 7001), id_number("wuhai", 701)
@@ -46,7 +51,7 @@ def code(exc: pytest.ExceptionInfo[ApiError]) -> str:
     return exc.value.code
 
 
-def test_session_lives_ten_minutes(world):
+def test_session_lives_ten_minutes(world: World) -> None:
     service, clock, caller, _, person = world
     token = service.logins.session_from_id_card(caller, person, "钱七", None)["session_token"]
     clock.advance(minutes=9, seconds=59)
@@ -57,7 +62,7 @@ def test_session_lives_ten_minutes(world):
     assert code(exc) == "session_expired"
 
 
-def test_card_expiring_today_is_still_valid(world):
+def test_card_expiring_today_is_still_valid(world: World) -> None:
     service, clock, caller, _, person = world
     assert service.logins.session_from_id_card(caller, person, "钱七", clock.now.date())[
         "session_token"
@@ -69,7 +74,7 @@ def test_card_expiring_today_is_still_valid(world):
     assert code(exc) == "id_card_expired"
 
 
-def test_report_expires_after_its_validity(world):
+def test_report_expires_after_its_validity(world: World) -> None:
     service, clock, caller, company, person = world
     token = service.logins.session_from_id_card(caller, person, "钱七", None)["session_token"]
     report = service.reports.create_report(
@@ -86,7 +91,7 @@ def test_report_expires_after_its_validity(world):
     assert service.verify(report["verification_code"])["status"] == "expired"
 
 
-def test_enrollment_token_expires_after_a_week(world):
+def test_enrollment_token_expires_after_a_week(world: World) -> None:
     service, clock, _, _, _ = world
     token = service.terminals.add_enrollment_token("hall-9", "wuhai")
     clock.advance(days=7, seconds=1)
@@ -95,7 +100,7 @@ def test_enrollment_token_expires_after_a_week(world):
     assert code(exc) == "invalid_enrollment_token"
 
 
-def test_objection_over_labour_day(world):
+def test_objection_over_labour_day(world: World) -> None:
     service, clock, caller, company, person = world
     clock.now = dt.datetime(2026, 4, 30, 15, 0, tzinfo=CST)
     token = service.logins.session_from_id_card(caller, person, "钱七", None)["session_token"]

@@ -407,7 +407,8 @@ def test_a_small_data_set_has_every_record_kind_and_exclusion_case(
     profile = load_profile(region)
     assert_every_kind_and_exclusion(records, profile.kinds_shown)
     for r in records:  # every record fits its domain's scope, as the import requires
-        assert profile.part(r["domain"]).collects(r["kind"], r.get("list_name")), r
+        part = profile.part(r["domain"])
+        assert part is not None and part.collects(r["kind"], r.get("list_name")), r
     if profile.rules.require_effective_document:  # Huzhou: every record says, one says no
         assert all(isinstance(r["confirmed_by_effective_document"], bool) for r in records)
         assert any(r["confirmed_by_effective_document"] is False for r in records)

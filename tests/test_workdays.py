@@ -18,7 +18,7 @@ def calendar() -> HolidayCalendar:
     return calendar_as_of()  # 2027-2030 provisional, even once their notices are in the data
 
 
-def test_coverage_of_notice_provisional_and_missing_years(calendar):
+def test_coverage_of_notice_provisional_and_missing_years(calendar: HolidayCalendar) -> None:
     assert calendar.coverage(D(2026, 6, 1)) is Coverage.NOTICE and calendar.covers(D(2026, 6, 1))
     for year in (2027, 2028, 2029, 2030):
         assert calendar.coverage(D(year, 6, 1)) is Coverage.PROVISIONAL
@@ -43,11 +43,13 @@ def test_coverage_of_notice_provisional_and_missing_years(calendar):
         (D(2027, 6, 8), D(2027, 6, 16)),  # 端午 Wed 06-09: no 补假
     ],
 )
-def test_five_working_days_in_provisional_years(calendar, start, due):
+def test_five_working_days_in_provisional_years(
+    calendar: HolidayCalendar, start: dt.date, due: dt.date
+) -> None:
     assert calendar.add_working_days(start, 5) == due
 
 
-def test_make_up_day_follows_the_whole_holiday_block(calendar):
+def test_make_up_day_follows_the_whole_holiday_block(calendar: HolidayCalendar) -> None:
     # 2028: 国庆 Sun 10-01 .. Tue 10-03, with 中秋 on 10-03: one 补假, Wed 10-04
     off = [D(2028, 9, 30) + dt.timedelta(days=i) for i in range(8)]
     assert [calendar.is_working_day(d) for d in off] == [
@@ -63,13 +65,13 @@ def test_make_up_day_follows_the_whole_holiday_block(calendar):
     assert not calendar.is_working_day(D(2028, 1, 3))  # 元旦 on Sat 2028-01-01
 
 
-def test_make_up_day_skips_days_already_off():
+def test_make_up_day_skips_days_already_off() -> None:
     sat, mon = D(2027, 5, 1), D(2027, 5, 3)  # two blocks: the Saturday's 补假 cannot be Monday
     assert with_make_up_days([sat, mon]) == {sat, mon, D(2027, 5, 4)}
     assert with_make_up_days([D(2027, 6, 9)]) == {D(2027, 6, 9)}  # a Wednesday owes nothing
 
 
-def test_provisional_years_have_no_adjusted_working_weekends(calendar):
+def test_provisional_years_have_no_adjusted_working_weekends(calendar: HolidayCalendar) -> None:
     weekends = [
         d
         for d in (D(2027, 1, 1) + dt.timedelta(days=i) for i in range(4 * 365 + 1))
@@ -78,7 +80,7 @@ def test_provisional_years_have_no_adjusted_working_weekends(calendar):
     assert not any(calendar.is_working_day(d) for d in weekends)
 
 
-def test_notice_takes_precedence_over_the_statutory_section():
+def test_notice_takes_precedence_over_the_statutory_section() -> None:
     data = {
         "years": {"2026": {"holidays": ["2026-01-01", "2026-01-02"], "workdays": ["2026-01-04"]}},
         "statutory": {"years": {"2026": {"元旦": ["2026-01-01"], "端午节": ["2026-06-20"]}}},
