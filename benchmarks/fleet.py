@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import contextlib
 import datetime as dt
 import json
@@ -59,6 +60,7 @@ from benchmarks.fleet_load import (
     SILENT,
     STAFF,
     WATCHED_HALL,
+    WINDOW_S,
     by_window,
     cpu_ms_by_window,
     load,
@@ -215,6 +217,10 @@ def run_database(name: str, db: str, args: argparse.Namespace, workdir: Path) ->
     print(f"[{name}] cores in each 10 s: " + "; ".join(
         f"{side} " + "/".join(f"{window[side]:.2f}" for window in figures.cores_by_window)
         for side in ("platform", "database", "generator", "machine", "stolen")), flush=True)  # fmt: skip
+    due = collections.Counter(int(at // WINDOW_S) for at in figures.reports_due)
+    print(f"[{name}] report requests due in each 10 s: "
+          + "/".join(str(due[w]) for w in range(len(figures.window_s)))
+          + f" (arrivals began {-figures.reports_started:.1f} s before the measured window)", flush=True)  # fmt: skip
     platform_ms = "/".join(f"{ms:.1f}" for ms in cpu_ms_by_window(figures, "platform", "report"))
     generator_ms = "/".join(f"{ms:.3f}" for ms in cpu_ms_by_window(figures, "generator"))
     print(f"[{name}] CPU in each 10 s: platform {platform_ms} ms a report (heartbeats included); "

@@ -99,6 +99,10 @@ class Figures:
     reports: list[tuple[float, float]] = field(default_factory=list)
     report_errors: int = 0
     report_statuses: dict[int, int] = field(default_factory=dict)
+    reports_due: list[float] = field(
+        default_factory=list
+    )  # when each arrival was due, answered or not
+    reports_started: float = 0.0  # when the arrivals began, into the measured window (< 0: before)
     dashboard_events: list[float] = field(default_factory=list)
     offline_detection: list[float] = field(default_factory=list)
     measure_from: float = 0.0  # monotonic time the warm-up ends: only what is due later counts
@@ -198,12 +202,15 @@ async def reports(http: ConnectionPool, busy: list[Terminal], rate: float, until
             figures.report_errors += 1
 
     due = started = time.monotonic()
+    figures.reports_started = started - figures.measure_from
     while True:  # open loop: arrivals keep their schedule whatever the answers do
         due += random.expovariate(rate)
         if due >= until:
             break
         if random.random() > (due - started) / ramp_s:  # thinned: the rate ramps up linearly
             continue
+        if due >= figures.measure_from:
+            figures.reports_due.append(due - figures.measure_from)
         await asyncio.sleep(due - time.monotonic())
         task = asyncio.create_task(one(random.choice(busy), due))
         pending.add(task)

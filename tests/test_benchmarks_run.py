@@ -29,6 +29,7 @@ FIGURES = {
         r"^\[sqlite\] heartbeats \d+ p50 \d+\.\d+ ms p99 .* errors 0; reports \d+",
         r"platform CPU \d+\.\d+ ms a report \(heartbeats included\) = \d+\.\d+× the bare render",
         r"^\[sqlite\] cores in each 10 s: platform \d+\.\d\d; database 0\.00; generator \d+\.\d\d; machine \d+\.\d\d; stolen \d+\.\d\d$",
+        r"^\[sqlite\] report requests due in each 10 s: \d+ \(arrivals began \d+\.\d s before the measured window\)$",
         r"^\[sqlite\] CPU in each 10 s: platform \d+\.\d ms a report \(heartbeats included\); load generator \d+\.\d{3} ms a request",
         *([r"^\[postgres\] heartbeats \d+ p50 \d+\.\d+ ms p99 .* errors 0; reports \d+",
            r"^PostgreSQL: .*min_wal_size=2GB.*; 2 WAL segments made ahead$"]
