@@ -61,19 +61,26 @@ def cpu_ms_by_window(figures: Figures, side: str, per: str = "request") -> list[
     timelines = figures.reports if per == "report" else figures.heartbeats + figures.reports
     counts = collections.Counter(int(at // WINDOW_S) for at, _ in timelines)
     return [
-        window[side] * seconds * 1000 / max(counts[i], 1)
+        window[side] * seconds * 1000 / counts[i] if counts[i] else math.nan
         for i, (window, seconds) in enumerate(
             zip(figures.cores_by_window, figures.window_s, strict=True)
         )
     ]
 
 
-def by_window(timeline: list[tuple[float, float]], seconds: float = WINDOW_S) -> str:
-    """p99 in each `seconds` of the measured window, e.g. "12/14/95/13/12/11 ms"."""
+def by_window(
+    timeline: list[tuple[float, float]], count: int | None = None, seconds: float = WINDOW_S
+) -> str:
+    """p99 in each `seconds` of the measured window, e.g. "12/14/95/13/12/11 ms"; with `count`,
+    every one of that many windows, "–" where nothing was answered (to line up with the cores)."""
     windows: dict[int, list[float]] = {}
     for at, ms in timeline:
         windows.setdefault(int(at // seconds), []).append(ms)
-    return "/".join(f"{percentile(windows[w], 0.99):.0f}" for w in sorted(windows)) + " ms"
+    shown = range(count) if count is not None else sorted(windows)
+    return (
+        "/".join(f"{percentile(windows[w], 0.99):.0f}" if w in windows else "–" for w in shown)
+        + " ms"
+    )
 
 
 @dataclass
@@ -84,6 +91,7 @@ class Terminal:
     interval_s: int = INTERVAL_S
     session: str | None = None
     enterprises: list[str] = field(default_factory=list)
+    last_beat: float | None = None  # when its last heartbeat went (monotonic)
 
     def headers(self, method: str, path: str, body: bytes) -> dict[str, str]:
         signed = crypto.signed_headers(self.terminal_id, self.key, method, path, body)
@@ -174,7 +182,7 @@ async def heartbeats(http: ConnectionPool, terminal: Terminal, until: float,
                 figures.heartbeats.append((started - figures.measure_from, took))
             else:
                 figures.heartbeat_errors += 1
-        terminal.last_beat = time.monotonic()  # type: ignore[attr-defined]
+        terminal.last_beat = time.monotonic()
         await wait(terminal.interval_s * random.uniform(0.9, 1.1))
 
 
@@ -274,7 +282,7 @@ async def watch(url: str, pool: ConnectionPool, watched: list[Terminal], silent:
                         offline_seen[tid] = time.monotonic()
     changing.cancel()
     for terminal in silent:
-        last = getattr(terminal, "last_beat", None)
+        last = terminal.last_beat
         if terminal.terminal_id in offline_seen and last is not None:
             due = last + 3 * terminal.interval_s
             figures.offline_detection.append(offline_seen[terminal.terminal_id] - due)

@@ -13,11 +13,13 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
 def percentile(values: Iterable[float], q: float) -> float:
-    """The value at rank round(q · (n − 1)) of the sorted values; NaN for none."""
+    """The nearest rank: the smallest value that at least a share q of the values do not exceed
+    (rank ⌈q · n⌉ of the sorted values), so a p99 is a measured value, never below the true one;
+    NaN for none."""
     ordered = sorted(values)
     if not ordered:
         return math.nan
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+    return ordered[min(len(ordered), max(1, math.ceil(q * len(ordered)))) - 1]
 
 
 def stat_fields(pid: int) -> list[str] | None:

@@ -10,6 +10,7 @@ import re
 import statistics
 import time
 
+from benchmarks.measures import percentile
 from benchmarks.quick import add_quick, apply_quick
 from report_service.document import ReportDocument
 from report_service.pdf import render_report_pdf
@@ -29,7 +30,7 @@ def bench(name: str, doc: ReportDocument, renders: int) -> None:
         pdf = render_report_pdf(doc)
         wall.append((time.perf_counter() - w0) * 1000)
         cpu.append((time.process_time() - c0) * 1000)
-    p99 = statistics.quantiles(wall, n=100)[98]
+    p99 = percentile(wall, 0.99)
     print(
         f"{name:<34} {_pages(pdf):>2} pages {len(pdf) / 1024:6.1f} KiB  "
         f"median {statistics.median(wall):6.2f} ms  p99 {p99:6.2f} ms  "

@@ -66,7 +66,7 @@ class Objections:
         record_id: str,
         reason: str,
         contact: str,
-    ) -> dict[str, str]:
+    ) -> dict[str, Any]:
         if person.ticket is not None:  # a late login QR serves its queued request only
             raise forbidden(
                 "session_restricted", "本次登录只能用于离线排队时提交的那份申请，请重新登录。"

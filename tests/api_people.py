@@ -4,6 +4,7 @@ platform (an upsert, so each module may import them), and the shape every refusa
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import httpx
 import pytest
@@ -92,4 +93,11 @@ def error_code(r: httpx.Response) -> str:
     body = r.json()
     assert set(body) == {"error"} and set(body["error"]) == {"code", "message"}, body
     assert any("\u4e00" <= ch <= "\u9fff" for ch in body["error"]["message"])  # a Chinese message
-    return str(body["error"]["code"])
+    return text_of(body["error"], "code")
+
+
+def text_of(answer: dict[str, Any], field: str) -> str:
+    """A field of a JSON answer that must be text (a session token, an error code)."""
+    value = answer[field]
+    assert isinstance(value, str), answer
+    return value

@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from report_service import crypto
 
-from .api_people import api_people, error_code
+from .api_people import api_people, error_code, text_of
 from .casebook import id_number, uscc
 from .conftest import enroll
 from .platform_client import ServiceProcess, TerminalClient, cli
@@ -28,7 +28,7 @@ people = pytest.fixture(scope="module", name="people")(api_people)
 
 @pytest.fixture()
 def wang(gansu_terminal: TerminalClient, people: dict[str, str]) -> str:
-    return str(gansu_terminal.login_card(people["wang"], "王五")["session_token"])
+    return text_of(gansu_terminal.login_card(people["wang"], "王五"), "session_token")
 
 
 def test_healthz(platform: ServiceProcess) -> None:

@@ -13,7 +13,7 @@ import pytest
 
 from report_service import crypto
 
-from .api_people import api_people, error_code
+from .api_people import api_people, error_code, text_of
 from .casebook import uscc
 from .platform_client import ServiceProcess, TerminalClient, cli
 
@@ -23,7 +23,7 @@ people = pytest.fixture(scope="module", name="people")(api_people)
 
 @pytest.fixture()
 def wang(gansu_terminal: TerminalClient, people: dict[str, str]) -> str:
-    return str(gansu_terminal.login_card(people["wang"], "王五")["session_token"])
+    return text_of(gansu_terminal.login_card(people["wang"], "王五"), "session_token")
 
 
 class TestReports:
@@ -195,16 +195,14 @@ class TestReports:
         code_of = {
             "bad": people["a"][:-1] + ("0" if people["a"][-1] != "0" else "1"),
             "unknown": uscc("gansu", 9999),
-            "zhao_only": None,
             "outside": people["outside"],
         }
-        target = code_of.get(uscc_key, people.get(uscc_key)) or ""
         token = wang
-        if uscc_key == "zhao_only":
-            target, token = (
-                people["a"],
-                gansu_terminal.login_card(people["zhao"], "赵六")["session_token"],
-            )
+        if uscc_key == "zhao_only":  # 赵六 holds the second company only, not this one
+            target = people["a"]
+            token = text_of(gansu_terminal.login_card(people["zhao"], "赵六"), "session_token")
+        else:
+            target = code_of[uscc_key] if uscc_key in code_of else people[uscc_key]
         key = "refuse-" + secrets.token_hex(8)
         r = gansu_terminal.report(token, target, start, end, domains=domains, key=key)
         assert r.status_code == status and error_code(r) == code, r.text

@@ -11,8 +11,10 @@ from benchmarks.measures import percentile
 
 def test_the_percentile_is_a_measured_value_at_its_rank() -> None:
     values = [float(n) for n in range(100, 0, -1)]  # unsorted on purpose
-    assert percentile(values, 0.5) == 51.0  # rank round(0.5 · 99) = 50 of 1..100
+    assert percentile(values, 0.5) == 50.0  # rank ⌈0.5 · 100⌉ = 50 of 1..100
     assert percentile(values, 0.99) == 99.0
+    assert percentile([*values, 101.0], 0.99) == 100.0  # rank ⌈99.99⌉ = 100 of 101: never below
+    assert percentile(values, 0.0) == 1.0
     assert percentile(values, 1.0) == 100.0
     assert percentile([7.0], 0.99) == 7.0
     assert math.isnan(percentile([], 0.99))
@@ -25,6 +27,8 @@ def test_the_cores_are_read_at_the_ends_of_the_windows_the_latencies_are_cut_by(
     # latencies at 0-60 s into the window fall in the same six parts
     timeline = [(t + 0.5, float(t // 10)) for t in range(60)]
     assert by_window(timeline) == "0/1/2/3/4/5 ms"
+    quiet = [(at, ms) for at, ms in timeline if not 20 <= at < 30]  # nothing answered in one
+    assert by_window(quiet, 6) == "0/1/–/3/4/5 ms"  # still six parts, as the cores are
 
 
 def test_cores_are_cpu_seconds_over_wall_seconds_for_each_meter() -> None:
@@ -46,3 +50,6 @@ def test_cpu_a_request_divides_each_window_s_cpu_by_what_it_answered() -> None:
     assert cpu_ms_by_window(figures, "platform", "report") == [5000.0, 2000.0]
     generator = cpu_ms_by_window(figures, "generator")  # 3 requests, then 4
     assert [round(ms, 6) for ms in generator] == [100.0, 100.0]
+    figures.reports = [(11.0, 9.0)]  # none answered in the first window: no figure, not all of it
+    first, second = cpu_ms_by_window(figures, "platform", "report")
+    assert math.isnan(first) and second == 6000.0

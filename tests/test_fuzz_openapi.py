@@ -19,6 +19,7 @@ from schemathesis.core.result import Ok
 
 from report_service.synth import generate_region
 
+from .api_people import text_of
 from .platform_client import ServiceProcess, TerminalClient
 
 pytestmark = pytest.mark.slow
@@ -27,7 +28,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def session_token(gansu_terminal: TerminalClient) -> str:
     person = next(o for o in generate_region("gansu", 40, 7) if o["type"] == "person")
-    return str(gansu_terminal.login_card(person["id_number"], person["name"])["session_token"])
+    return text_of(gansu_terminal.login_card(person["id_number"], person["name"]), "session_token")
 
 
 def send(terminal: TerminalClient, token: str, case: Case[Any]) -> None:

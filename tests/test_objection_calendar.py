@@ -59,7 +59,9 @@ def file_on(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[dt.dat
             "处罚已撤销",
             "13912345678",
         )
-        return filed["due_by"]
+        due_by = filed["due_by"]
+        assert isinstance(due_by, str), filed
+        return due_by
 
     return file
 

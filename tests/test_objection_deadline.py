@@ -14,6 +14,7 @@ import datetime as dt
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -79,14 +80,14 @@ class Clock:
 @pytest.fixture()
 def file_objection(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Callable[[str, dt.date], dict[str, str]]:
+) -> Callable[[str, dt.date], dict[str, Any]]:
     """Files an objection against a one-record report of `region` issued on a given day (on the
     calendar as the notices up to 2026 left it)."""
     monkeypatch.setattr(objections, "load_profile", profiles_as_of())
     clock = Clock()
     service = open_platform(str(tmp_path / "p.db"), clock=clock)
 
-    def file(region: str, day: dt.date) -> dict[str, str]:
+    def file(region: str, day: dt.date) -> dict[str, Any]:
         company, person = uscc(region, 7401), id_number(region, 741)
         lines = company_and_person(region, company, "期限测试有限公司", person, "周九", "agent")
         record = penalty(f"DL-{region}", company, "市场监管", "2025-06-01")
@@ -106,7 +107,7 @@ def file_objection(
 
 
 def test_the_answer_says_the_deadline_is_the_schemes_or_the_default(
-    file_objection: Callable[[str, dt.date], dict[str, str]],
+    file_objection: Callable[[str, dt.date], dict[str, Any]],
 ) -> None:
     wuhai = file_objection("wuhai", dt.date(2026, 11, 20))  # a Friday in a notice year
     assert wuhai["due_by"] == "2026-11-27"
@@ -121,7 +122,7 @@ def test_the_answer_says_the_deadline_is_the_schemes_or_the_default(
 
 
 def test_a_due_date_in_a_year_without_its_notice_says_the_official_schedule_prevails(
-    file_objection: Callable[[str, dt.date], dict[str, str]],
+    file_objection: Callable[[str, dt.date], dict[str, Any]],
 ) -> None:
     answer = file_objection("wuhai", dt.date(2026, 12, 25))  # due 2027-01-04: no 2027 notice
     assert answer["due_by"] == "2027-01-04" and answer["calendar"] == "provisional"
@@ -131,7 +132,7 @@ def test_a_due_date_in_a_year_without_its_notice_says_the_official_schedule_prev
 
 
 def test_the_number_of_days_is_the_profiles(
-    file_objection: Callable[[str, dt.date], dict[str, str]], monkeypatch: pytest.MonkeyPatch
+    file_objection: Callable[[str, dt.date], dict[str, Any]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A province that sets another deadline changes the profile, not the code."""
     ten = dataclasses.replace(load_profile("gansu"), objection_days=10)

@@ -17,7 +17,9 @@ from provisioning.selftest import CHECKS, Check, Options, run_self_test
 
 from .provision_support import Terminal, outcome
 
-TEST_QR = self_test_receipt("sim", 80).qr_payload or ""  # the test receipt always has one
+TEST_RECEIPT = self_test_receipt("sim", 80)
+assert TEST_RECEIPT.qr_payload is not None  # the self-test receipt carries a QR
+TEST_QR: str = TEST_RECEIPT.qr_payload
 
 
 def test_a_healthy_terminal_passes_with_a_test_page_and_a_test_receipt(
