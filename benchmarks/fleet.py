@@ -21,12 +21,14 @@ the WAL sizing of PG_SETTINGS and its WAL segments made ahead (wal_made_ahead), 
 service has them; --no-wal-ahead leaves them out.
 
 Prints, per database: heartbeats and reports (count, p50, p99, errors), dashboard event p50/p99 and
-offline detection, the cores each side used (over the measured window and in each 10 s of it, with
-those the hypervisor says it gave other guests), and the baseline: the bare render of a typical
-report timed just before the load (benchmarks/contract_floor.bare_render), alone and with every
-core rendering at once, with the platform's CPU a report as a multiple of the second (the same
-machine has run the same load on 0.8 to 1.0 platform cores in different hours: the baseline says
-whether its cores were slower). Then a Markdown block for benchmarks/RESULTS.md. Never fails on a target.
+offline detection, the cores each side used, and the baseline: the bare render of a typical report
+timed just before the load (benchmarks/contract_floor.bare_render), alone and with every core
+rendering at once, with the platform's CPU a report as a multiple of the second (the same machine
+has run the same load on 0.8 to 1.0 platform cores in different hours). Then the measured minute
+in 10 s windows (print_windows): p99s; each side's cores and those the hypervisor says it gave
+other guests; the report requests due; the platform's CPU a report and the load generator's a
+request, whose work a request barely changes (the two rising together point to slower cores).
+Then a Markdown block for benchmarks/RESULTS.md. Never fails on a target.
 """
 
 from __future__ import annotations

@@ -50,14 +50,16 @@ def cores_between(first: Reading, last: Reading) -> dict[str, float]:
 
 
 def window_ends(start: float, end: float, seconds: float = WINDOW_S) -> list[float]:
+    """The ends of the `seconds`-long windows from `start` to `end` (the last one shorter)."""
     count = max(math.ceil((end - start) / seconds - 1e-9), 1)
     return [min(start + seconds * n, end) for n in range(1, count + 1)]
 
 
 def cpu_ms_by_window(figures: Figures, side: str, per: str = "request") -> list[float]:
     """CPU ms `side` used in each window for each answered request (heartbeats and reports) or
-    each `report`. The load generator's work a request is the same in every window: its figure
-    rising with the platform's says the cores were slower, not that the platform did more."""
+    each `report` (NaN where none was answered). The load generator's work a request barely
+    changes from window to window: its figure rising with the platform's points to slower cores,
+    not to more work on the platform."""
     timelines = figures.reports if per == "report" else figures.heartbeats + figures.reports
     counts = collections.Counter(int(at // WINDOW_S) for at, _ in timelines)
     return [
@@ -107,9 +109,8 @@ class Figures:
     reports: list[tuple[float, float]] = field(default_factory=list)
     report_errors: int = 0
     report_statuses: dict[int, int] = field(default_factory=dict)
-    reports_due: list[float] = field(
-        default_factory=list
-    )  # when each arrival was due, answered or not
+    # when each report request in the measured window was due, answered or not
+    reports_due: list[float] = field(default_factory=list)
     reports_started: float = 0.0  # when the arrivals began, into the measured window (< 0: before)
     dashboard_events: list[float] = field(default_factory=list)
     offline_detection: list[float] = field(default_factory=list)
