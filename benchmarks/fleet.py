@@ -62,11 +62,11 @@ from benchmarks.fleet_load import (
     SILENT,
     STAFF,
     WATCHED_HALL,
-    WINDOW_S,
     Figures,
     by_window,
     cpu_ms_by_window,
     load,
+    window_of,
 )
 from benchmarks.measures import database_cpu, machine_cpu, percentile, stolen_cpu, tree_cpu
 from benchmarks.quick import add_quick, apply_quick
@@ -229,7 +229,7 @@ def print_windows(name: str, figures: Figures) -> None:
     print(f"[{name}] cores in each 10 s: " + "; ".join(
         f"{side} " + "/".join(f"{window[side]:.2f}" for window in figures.cores_by_window)
         for side in sides), flush=True)  # fmt: skip
-    due = collections.Counter(int(at // WINDOW_S) for at in figures.reports_due)
+    due = collections.Counter(window_of(at) for at in figures.reports_due)
     settled = len(figures.reports) + figures.report_errors
     print(f"[{name}] report requests due in each 10 s: "
           + "/".join(str(due[w]) for w in range(count))

@@ -55,13 +55,19 @@ def window_ends(start: float, end: float, seconds: float = WINDOW_S) -> list[flo
     return [min(start + seconds * n, end) for n in range(1, count + 1)]
 
 
+def window_of(at: float) -> int:
+    """The window a time into the measured minute falls in: latencies, arrivals and cores are
+    cut by this one rule, so that their per-window figures line up."""
+    return int(at // WINDOW_S)
+
+
 def cpu_ms_by_window(figures: Figures, side: str, per: str = "request") -> list[float]:
     """CPU ms `side` used in each window for each answered request (heartbeats and reports) or
     each `report` (NaN where none was answered). The load generator's work a request barely
     changes from window to window: its figure rising with the platform's points to slower cores,
     not to more work on the platform."""
     timelines = figures.reports if per == "report" else figures.heartbeats + figures.reports
-    counts = collections.Counter(int(at // WINDOW_S) for at, _ in timelines)
+    counts = collections.Counter(window_of(at) for at, _ in timelines)
     return [
         window[side] * seconds * 1000 / counts[i] if counts[i] else math.nan
         for i, (window, seconds) in enumerate(
@@ -70,14 +76,12 @@ def cpu_ms_by_window(figures: Figures, side: str, per: str = "request") -> list[
     ]
 
 
-def by_window(
-    timeline: list[tuple[float, float]], count: int | None = None, seconds: float = WINDOW_S
-) -> str:
-    """p99 in each `seconds` of the measured window, e.g. "12/14/95/13/12/11 ms"; with `count`,
+def by_window(timeline: list[tuple[float, float]], count: int | None = None) -> str:
+    """p99 in each window of the measured minute, e.g. "12/14/95/13/12/11 ms"; with `count`,
     every one of that many windows, "–" where nothing was answered (to line up with the cores)."""
     windows: dict[int, list[float]] = {}
     for at, ms in timeline:
-        windows.setdefault(int(at // seconds), []).append(ms)
+        windows.setdefault(window_of(at), []).append(ms)
     shown = range(count) if count is not None else sorted(windows)
     return (
         "/".join(f"{percentile(windows[w], 0.99):.0f}" if w in windows else "–" for w in shown)
@@ -115,12 +119,24 @@ class Figures:
     dashboard_events: list[float] = field(default_factory=list)
     offline_detection: list[float] = field(default_factory=list)
     measure_from: float = 0.0  # monotonic time the warm-up ends: only what is due later counts
-    # cores busy in the measured window, and in each WINDOW_S of it: this process (the load
-    # generator), the serve processes, the PostgreSQL server's processes, the whole machine (what
-    # else ran shows as the rest), and the cores the hypervisor says it gave to other guests
-    cores: dict[str, float] = field(default_factory=dict)
-    cores_by_window: list[dict[str, float]] = field(default_factory=list)
-    window_s: list[float] = field(default_factory=list)  # each window's length, as read
+    # the meters read at the start of the measured window and at the end of each WINDOW_S of it:
+    # this process (the load generator), the serve processes, the PostgreSQL server's processes,
+    # the whole machine (what else ran shows as the rest), and what the hypervisor says it stole
+    readings: list[Reading] = field(default_factory=list)
+
+    @property
+    def cores(self) -> dict[str, float]:
+        """The cores each meter kept busy over the measured window."""
+        return cores_between(self.readings[0], self.readings[-1]) if self.readings else {}
+
+    @property
+    def cores_by_window(self) -> list[dict[str, float]]:
+        return [cores_between(*pair) for pair in itertools.pairwise(self.readings)]
+
+    @property
+    def window_s(self) -> list[float]:
+        """Each window's length, as read."""
+        return [b[0] - a[0] for a, b in itertools.pairwise(self.readings)]
 
 
 FAILED = (OSError, TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError)
@@ -317,13 +333,10 @@ async def load(url: str, pairs: list[tuple[str, str]], people: list[dict[str, An
 
     async def cores() -> None:
         await asyncio.sleep(max(figures.measure_from - time.monotonic(), 0.0))
-        readings = [meter_readings(meters)]
-        for ends in window_ends(figures.measure_from, until):  # as by_window cuts the latencies
+        figures.readings.append(meter_readings(meters))
+        for ends in window_ends(figures.measure_from, until):  # as window_of cuts the latencies
             await asyncio.sleep(max(ends - time.monotonic(), 0.0))
-            readings.append(meter_readings(meters))
-        figures.cores = cores_between(readings[0], readings[-1])
-        figures.cores_by_window = [cores_between(*pair) for pair in itertools.pairwise(readings)]
-        figures.window_s = [b[0] - a[0] for a, b in itertools.pairwise(readings)]
+            figures.readings.append(meter_readings(meters))
 
     await asyncio.gather(*tasks, cores())
     await http.close()

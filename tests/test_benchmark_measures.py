@@ -41,15 +41,22 @@ def test_cpu_a_request_divides_each_window_s_cpu_by_what_it_answered() -> None:
     figures = Figures(
         heartbeats=[(1.0, 5.0), (2.0, 5.0), (12.0, 5.0)],
         reports=[(3.0, 9.0), (11.0, 9.0), (13.0, 9.0), (14.0, 9.0)],
-        cores_by_window=[
-            {"platform": 0.5, "generator": 0.03},
-            {"platform": 0.6, "generator": 0.04},
+        readings=[  # CPU seconds read at 0, 10 and 20 s: 0.5 then 0.6 platform cores
+            (100.0, {"platform": 0.0, "generator": 0.0}),
+            (110.0, {"platform": 5.0, "generator": 0.3}),
+            (120.0, {"platform": 11.0, "generator": 0.7}),
         ],
-        window_s=[10.0, 10.0],
     )
-    assert cpu_ms_by_window(figures, "platform", "report") == [5000.0, 2000.0]
+    assert [round(ms, 6) for ms in cpu_ms_by_window(figures, "platform", "report")] == [
+        5000.0,
+        2000.0,
+    ]
     generator = cpu_ms_by_window(figures, "generator")  # 3 requests, then 4
     assert [round(ms, 6) for ms in generator] == [100.0, 100.0]
+    assert {side: round(c, 6) for side, c in figures.cores.items()} == {
+        "platform": 0.55,
+        "generator": 0.035,
+    }
     figures.reports = [(11.0, 9.0)]  # none answered in the first window: no figure, not all of it
     first, second = cpu_ms_by_window(figures, "platform", "report")
-    assert math.isnan(first) and second == 6000.0
+    assert math.isnan(first) and round(second, 6) == 6000.0
