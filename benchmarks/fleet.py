@@ -70,7 +70,7 @@ from benchmarks.fleet_load import (
 )
 from benchmarks.measures import database_cpu, machine_cpu, percentile, stolen_cpu, tree_cpu
 from benchmarks.quick import add_quick, apply_quick
-from tests.platform_client import free_port
+from tests.platform_client import cli, free_port
 from tests.postgres_server import pg_bin, postgres_server, server_settings
 
 # WAL sizing for ~10 MB/s of WAL, and the segments to make ahead (docs/architecture.md,
@@ -103,14 +103,6 @@ def on(db: str) -> list[str]:
     return ["--db", db, *(["--keys", KEYS[db]] if db in KEYS else [])]
 
 
-def report_service(*args: str, stdin: str | None = None) -> str:
-    done = subprocess.run([sys.executable, "-m", "report_service", *args], input=stdin,
-                          capture_output=True, text=True, timeout=1800, check=False)  # fmt: skip
-    if done.returncode != 0:
-        raise RuntimeError(f"report-service {' '.join(args[:2])}: {done.stderr.strip()[-500:]}")
-    return done.stdout
-
-
 @contextlib.contextmanager
 def serving(db: str, workers: int, workdir: Path) -> Iterator[tuple[str, Callable[[], float]]]:
     """The serve process's URL, and a reading of the CPU seconds its process tree has used."""
@@ -137,12 +129,11 @@ def serving(db: str, workers: int, workdir: Path) -> Iterator[tuple[str, Callabl
 def prepare(db: str, args: argparse.Namespace, workdir: Path) -> list[dict[str, Any]]:
     """Seed the platform, a staff member and the halls' tokens; returns the seeded people."""
     lines = workdir / f"seed-{secrets.token_hex(3)}.jsonl"
-    report_service("seed", *on(db), "--region", "gansu", "--entities", str(args.entities),
-                   "--seed", "5", "--out", str(lines))  # fmt: skip
-    report_service("staff", "add", *on(db), "--hall", WATCHED_HALL, "--region", "gansu",
-                   "--username", STAFF[0], "--role", "hall_admin", stdin=STAFF[1] + "\n")  # fmt: skip
-    report_service("halls", "set-hours", *on(db), "--hall", WATCHED_HALL,
-                   "--hours", "mon-sun 00:00-24:00")  # fmt: skip
+    cli("seed", *on(db), "--region", "gansu", "--entities", str(args.entities),
+        "--seed", "5", "--out", str(lines), timeout=1800)  # fmt: skip
+    cli("staff", "add", *on(db), "--hall", WATCHED_HALL, "--region", "gansu",
+        "--username", STAFF[0], "--role", "hall_admin", stdin=STAFF[1] + "\n")  # fmt: skip
+    cli("halls", "set-hours", *on(db), "--hall", WATCHED_HALL, "--hours", "mon-sun 00:00-24:00")
     people = [json.loads(line) for line in lines.read_text().splitlines()]
     return [p for p in people if p["type"] == "person"]
 
@@ -153,8 +144,8 @@ def tokens(db: str, count: int) -> list[tuple[str, str]]:
     for first in range(0, count, HALL_SIZE):
         hall = f"fleet-hall-{first // HALL_SIZE:03d}"
         n = min(HALL_SIZE, count - first)
-        text = report_service("terminals", "add-token", *on(db), "--hall", hall,
-                              "--region", "gansu", "--count", str(n))  # fmt: skip
+        text = cli("terminals", "add-token", *on(db), "--hall", hall,
+                   "--region", "gansu", "--count", str(n)).stdout  # fmt: skip
         out += [(hall, t) for t in text.split()]
     return out
 
@@ -281,7 +272,7 @@ def main(argv: list[str] | None = None) -> int:
                 with postgres_server([*PG_SETTINGS, *args.pg_setting]) as url:
                     wal_made_ahead(url, args.wal_ahead_segments)
                     KEYS[url] = str(workdir / "pg-keys")
-                    report_service("keys", "init", "--dir", KEYS[url])
+                    cli("keys", "init", "--dir", KEYS[url])
                     rows.append(run_database("postgres", url, args, workdir))
     print_markdown(rows, args, load_at_start)
     return 0

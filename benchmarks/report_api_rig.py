@@ -38,7 +38,7 @@ from report_service.report_build import Issue, ReportRequest, validate
 from report_service.reports import random_code
 from report_service.synth import generate_region
 from report_service.terminal_client import TerminalClient
-from tests.platform_client import free_port
+from tests.platform_client import cli, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 REGION = "gansu"
@@ -56,7 +56,6 @@ DATA_SOURCES = (
 )
 EARLIEST_FROM = dt.date(2021, 1, 1)
 PERIOD_YEARS = 3
-CLI_TIMEOUT_S = 1800
 
 
 # ----------------------------------------------------------------------------------- seeding
@@ -83,20 +82,6 @@ def db_stem(args: argparse.Namespace) -> str:
     return f"{REGION}-e{args.entities}-r{args.records}-s{args.seed}"
 
 
-def run_cli(*argv: str) -> str:
-    """The real `report-service` command line; returns stdout, raises with stderr on failure."""
-    result = subprocess.run(
-        [sys.executable, "-m", "report_service", *argv],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=CLI_TIMEOUT_S,
-    )
-    if result.returncode != 0:
-        raise RuntimeError(f"report-service {' '.join(argv)} failed:\n{result.stderr[-2000:]}")
-    return result.stdout
-
-
 def table_counts(path: Path) -> dict[str, int]:
     with sqlite3.connect(path) as conn:
         return {
@@ -118,10 +103,10 @@ def ensure_seeded(args: argparse.Namespace) -> SeedInfo:
     shutil.rmtree(f"{path}.keys", ignore_errors=True)  # new data, new keys
     extra = ["--records", str(args.records)] if args.records else []
     started = time.perf_counter()
-    out = run_cli(
+    out = cli(
         "seed", "--db", str(path), "--region", REGION,
-        "--entities", str(args.entities), "--seed", str(args.seed), *extra,
-    )  # fmt: skip
+        "--entities", str(args.entities), "--seed", str(args.seed), *extra, timeout=1800,
+    ).stdout  # fmt: skip
     seconds = time.perf_counter() - started
     print(f"  report-service seed: {out.strip()}", flush=True)
     counts = table_counts(path)
@@ -351,9 +336,9 @@ class Kiosk:
 
 def enroll_kiosks(server: Server, db_path: Path, n: int) -> list[Kiosk]:
     def token(_: int) -> str:
-        return run_cli(
+        return cli(
             "terminals", "add-token", "--db", str(db_path), "--hall", "bench", "--region", REGION
-        ).strip()
+        ).stdout.strip()
 
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
         tokens = list(pool.map(token, range(n)))  # ~1 CPU-s of imports per CLI call

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -13,6 +12,7 @@ from pathlib import Path
 
 import httpx
 
+from devices.a4_printer.private_cups import free_port
 from report_service.db import SCHEMA_VERSION
 from report_service.terminal_client import TerminalClient
 
@@ -28,20 +28,18 @@ __all__ = [
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def cli(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    """Run the real `report-service` command line."""
+def cli(
+    *args: str, check: bool = True, stdin: str | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    """Run the real `report-service` command line from the repository's root; with `check`, a
+    non-zero exit raises with its stderr."""
     result = subprocess.run(
         [sys.executable, "-m", "report_service", *args],
         cwd=ROOT,
+        input=stdin,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=timeout,
     )
     if check and result.returncode != 0:
         raise AssertionError(f"report-service {' '.join(args)} failed:\n{result.stderr}")
