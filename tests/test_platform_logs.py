@@ -9,14 +9,15 @@ import logging
 import re
 import secrets
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from starlette.middleware.errors import ServerErrorMiddleware
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from report_service.hall.metrics import Latency, MeasureLatency
 from report_service.http_guard import RequestGuard
 
 from .casebook import company_and_person, id_number, uscc
@@ -125,17 +126,34 @@ def test_a_bug_answered_by_the_servers_last_resort_is_logged_with_its_500(
     """Starlette's outermost layer answers an exception no handler took, after the access log's
     layer: the line still says 500 and internal_error, not status 0."""
 
+    with caplog.at_level(logging.INFO, logger="report_service.access"):
+        answer = get_through_a_bug(RequestGuard)
+    assert answer.status_code == 500
+    assert re.search(r"GET /v1/catalog 500 [0-9.]+ms terminal=- code=internal_error", caplog.text)
+
+
+def test_a_bug_answered_by_the_servers_last_resort_is_in_the_latency_metrics() -> None:
+    """Monitoring that counts requests must count the ones a bug answered 500, not only those
+    whose response the app began itself."""
+    latency = Latency()
+    answer = get_through_a_bug(lambda app: MeasureLatency(app, latency))
+    assert answer.status_code == 500
+    text = "\n".join(latency.lines())
+    assert re.search(r'request_seconds_count\{method="GET",route="/v1/catalog",pid="\d+"\} 1$',
+                     text, re.MULTILINE), text  # fmt: skip
+
+
+def get_through_a_bug(layer: Callable[[ASGIApp], ASGIApp]) -> httpx.Response:
+    """GET /v1/catalog from an app that raises, wrapped in `layer` and Starlette's outermost one."""
+
     async def bug(scope: Scope, receive: Receive, send: Send) -> None:
         raise RuntimeError("a bug")
 
-    app = ServerErrorMiddleware(RequestGuard(bug))
+    app = ServerErrorMiddleware(layer(bug))
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
 
     async def get() -> httpx.Response:
         async with httpx.AsyncClient(transport=transport, base_url="http://platform") as client:
             return await client.get("/v1/catalog")
 
-    with caplog.at_level(logging.INFO, logger="report_service.access"):
-        answer = asyncio.run(get())
-    assert answer.status_code == 500
-    assert re.search(r"GET /v1/catalog 500 [0-9.]+ms terminal=- code=internal_error", caplog.text)
+    return asyncio.run(get())

@@ -62,7 +62,9 @@ class Latency:
 
 
 class MeasureLatency:
-    """ASGI middleware: every HTTP request's time to its response's start, by route."""
+    """ASGI middleware: every HTTP request's time to its response's start, by route; a request
+    that ends in an exception no handler took is timed when it raised (the server's last resort,
+    outside this layer, answers it 500 at once)."""
 
     def __init__(self, app: ASGIApp, latency: Latency) -> None:
         self.app = app
@@ -75,15 +77,23 @@ class MeasureLatency:
         started = time.perf_counter()
         done = False
 
-        async def timed(message: Any) -> None:
+        def observe() -> None:
             nonlocal done
-            if message["type"] == "http.response.start" and not done:
+            if not done:
                 done = True
                 self.latency.observe(scope["method"], route_of(scope["path"]),
                                      time.perf_counter() - started)  # fmt: skip
+
+        async def timed(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                observe()
             await send(message)
 
-        await self.app(scope, receive, timed)
+        try:
+            await self.app(scope, receive, timed)
+        except Exception:
+            observe()
+            raise
 
 
 def allowed(client_host: str | None, authorization: str | None, token: str | None) -> bool:
