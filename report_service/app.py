@@ -46,6 +46,7 @@ from .http_guard import (
     MAX_BODY_BYTES,
     TIMED_OUT,
     RequestGuard,
+    RouteNames,
     note_error,
 )
 from .json_bodies import JsonBodies
@@ -121,20 +122,6 @@ def create_app(
         description="Report API v1 for self-service kiosks (DESIGN §3).",
         responses=ERRORS,
     )
-    app.add_middleware(  # well-formed report requests and heartbeats skip the framework
-        ReportFastPath, service=service, workers=workers, max_key=MAX_IDEMPOTENCY_KEY
-    )
-    app.add_middleware(
-        HeartbeatFastPath, auth=service.auth, telemetry=hall.telemetry, workers=workers
-    )
-    app.add_middleware(JsonBodies, raw=(DIAGNOSTICS_PATH,))  # JSON whatever the label said
-    app.add_middleware(  # body limits and the access log cover the fast path too
-        RequestGuard,
-        max_body=MAX_BODY_BYTES,
-        body_timeout_s=settings.body_timeout_s,
-        larger=((DIAGNOSTICS_PATH, MAX_BUNDLE_BYTES),),
-    )
-    app.add_middleware(metrics.MeasureLatency, latency=latency)  # outermost: all of a request
 
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
@@ -330,6 +317,25 @@ def create_app(
         if not metrics.allowed(client, request.headers.get("authorization"), token):
             raise ApiError(403, "metrics_forbidden", "监控数据只对内部地址或持有令牌者开放。")
         return Response(metrics.render(hall.ctx, latency), media_type="text/plain; version=0.0.4")
+
+    route_names = RouteNames(app.routes)  # every route is declared by now
+    app.add_middleware(  # well-formed report requests and heartbeats skip the framework
+        ReportFastPath, service=service, workers=workers, max_key=MAX_IDEMPOTENCY_KEY
+    )
+    app.add_middleware(
+        HeartbeatFastPath, auth=service.auth, telemetry=hall.telemetry, workers=workers
+    )
+    app.add_middleware(JsonBodies, raw=(DIAGNOSTICS_PATH,))  # JSON whatever the label said
+    app.add_middleware(  # body limits and the access log cover the fast path too
+        RequestGuard,
+        max_body=MAX_BODY_BYTES,
+        body_timeout_s=settings.body_timeout_s,
+        larger=((DIAGNOSTICS_PATH, MAX_BUNDLE_BYTES),),
+        route_names=route_names,
+    )
+    app.add_middleware(  # outermost: all of a request
+        metrics.MeasureLatency, latency=latency, route_names=route_names
+    )
 
     app.state.hall = hall
     return app

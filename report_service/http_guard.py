@@ -4,9 +4,9 @@
 - A body still arriving BODY_TIMEOUT_S after the request began is cut with 408: a client that
   trickles bodies cannot hold a worker's connections and memory for ever.
 - One access-log line per request (method, route, status, milliseconds, terminal) and a warning
-  for every refused authentication. The route is logged, not the raw path: a by-ticket ticket or
-  a verification code never reaches the log, and nor does anything a client puts in an unknown
-  path or a query string (an ID number, a name).
+  for every refused authentication. The route's template is logged, not the raw path: a by-ticket
+  ticket or a verification code never reaches the log, and nor does anything a client puts in an
+  unknown path or a query string (an ID number, a name).
 """
 
 from __future__ import annotations
@@ -14,10 +14,11 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import anyio
+from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .errors import TOO_LARGE, api_error_for, error_response
@@ -33,38 +34,19 @@ TIMED_OUT = "请求内容发送超时，请重试。"
 _TERMINAL = re.compile(r"\AT[0-9A-Z]{1,63}\Z")
 # Codes that refuse an authentication (besides every 401, 403 and 429).
 _IDENTITY_REFUSALS = frozenset({"person_not_found"})
-_ROUTES = (  # (method-agnostic pattern, what the log shows)
-    (re.compile(r"\A/v1/reports/by-ticket/[^/]+\Z"), "/v1/reports/by-ticket/{ticket}"),
-    (re.compile(r"\A/v1/reports/(R[0-9A-Z]{1,31})/pdf\Z"), "/v1/reports/{}/pdf"),
-    (re.compile(r"\A/v1/verify/[^/]+\Z"), "/v1/verify/{code}"),
-    (re.compile(r"\A/verify/[^/]+\Z"), "/verify/{code}"),
-    (
-        re.compile(r"\A/v1/terminals/[^/]+/(heartbeat|events|assistance|diagnostics|revoke)\Z"),
-        "/v1/terminals/{{id}}/{}",
-    ),
-    (re.compile(r"\A/halls/[^/]+/events\Z"), "/halls/{hall}/events"),
-    (re.compile(r"\A/halls/static/[^/]+\Z"), "/halls/static"),
-    (re.compile(r"\A/halls/(login|logout)\Z"), "/halls/{}"),
-    (re.compile(r"\A/halls(/.*)?\Z"), "/halls/..."),
-    (
-        re.compile(
-            r"\A/(healthz|metrics|openapi\.json|docs|v1/catalog|v1/reports|v1/objections"
-            r"|v1/terminals/enroll|v1/sessions/id-card|v1/sessions/qr)\Z"
-        ),
-        None,
-    ),
-)
 
 
-def route_of(path: str) -> str:
-    """What the access log shows for a path: a known route, never a caller's free text."""
-    for pattern, shown in _ROUTES:
-        m = pattern.match(path)
-        if m:
-            if shown is None:
-                return path
-            return shown.format(*m.groups()) if "{}" in shown else shown
-    return "(other)"
+class RouteNames:
+    """What the access log and the metrics call a request: the template of the app's route its path
+    matches (`/v1/reports/{report_id}/pdf`), tried in the router's order, or `(other)`. The
+    templates come from the routes themselves, so no caller's text is ever shown and the metrics
+    keep one series a route, not one a report."""
+
+    def __init__(self, routes: Iterable[BaseRoute] = ()) -> None:
+        self._table = tuple((r.path_regex, r.path) for r in routes if isinstance(r, Route))
+
+    def __call__(self, path: str) -> str:
+        return next((name for regex, name in self._table if regex.match(path)), "(other)")
 
 
 class _BodyTooLarge(Exception):
@@ -82,8 +64,10 @@ class RequestGuard:
         max_body: int = MAX_BODY_BYTES,
         body_timeout_s: float = BODY_TIMEOUT_S,
         larger: Sequence[tuple[re.Pattern[str], int]] = (),
+        route_names: RouteNames | None = None,
     ) -> None:
         self.app = app
+        self.route_names = route_names or RouteNames()
         self.max_body = max_body
         self.body_timeout_s = body_timeout_s
         self.larger = tuple(larger)  # paths that take a bigger body (a diagnostics bundle)
@@ -156,7 +140,7 @@ class RequestGuard:
         terminal = terminal if _TERMINAL.match(terminal) else "-"
         state: dict[str, Any] = scope.get("state") or {}
         code = state.get(ERROR_CODE) or "-"
-        route = route_of(scope.get("path", ""))
+        route = self.route_names(scope.get("path", ""))
         ms = (time.monotonic() - started) * 1000
         method = scope.get("method", "-")
         log.info("%s %s %d %.1fms terminal=%s code=%s", method, route, status, ms, terminal, code)

@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .. import db
-from ..http_guard import route_of
+from ..http_guard import RouteNames
 from .context import HallContext
 from .state import hall_state
 
@@ -66,9 +66,10 @@ class MeasureLatency:
     that ends in an exception no handler took is timed when it raised (the server's last resort,
     outside this layer, answers it 500 at once)."""
 
-    def __init__(self, app: ASGIApp, latency: Latency) -> None:
+    def __init__(self, app: ASGIApp, latency: Latency, route_names: RouteNames) -> None:
         self.app = app
         self.latency = latency
+        self.route_names = route_names
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -81,7 +82,7 @@ class MeasureLatency:
             nonlocal done
             if not done:
                 done = True
-                self.latency.observe(scope["method"], route_of(scope["path"]),
+                self.latency.observe(scope["method"], self.route_names(scope["path"]),
                                      time.perf_counter() - started)  # fmt: skip
 
         async def timed(message: Any) -> None:
