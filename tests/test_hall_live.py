@@ -27,6 +27,8 @@ class Stream:
 
     def __init__(self, staff: Staff, hall: str) -> None:
         self.states: queue.Queue[dict[str, Any]] = queue.Queue()
+        self.kinds: list[str] = []  # each event's kind, in order
+        self.ended = threading.Event()  # the platform closed the stream
         self._context = staff.http.stream("GET", f"/halls/{hall}/events", timeout=None)
         self.response = self._context.__enter__()
         assert self.response.status_code == 200
@@ -36,10 +38,13 @@ class Stream:
     def _read(self) -> None:
         try:
             for line in self.response.iter_lines():
-                if line.startswith("data: "):
+                if line.startswith("event: "):
+                    self.kinds.append(line[7:])
+                elif line.startswith("data: ") and self.kinds[-1:] == ["state"]:
                     self.states.put(json.loads(line[6:]))
         except Exception:  # the test closed the stream
             return
+        self.ended.set()
 
     def until(self, check: Any, timeout: float) -> tuple[dict[str, Any], float]:
         started = time.monotonic()
@@ -79,6 +84,30 @@ def test_a_device_change_reaches_an_open_dashboard_within_two_seconds(
 ) -> None:
     seconds = watch_a_change(platform, platform, "hall-live-" + secrets.token_hex(3))
     assert seconds < 2.0
+
+
+def test_an_open_stream_stops_when_its_login_ends(platform: ServiceProcess) -> None:
+    """A stream outlives the request that opened it: after a logout (in another tab, say) it
+    sends no more of the hall, only `logged_out`, and closes."""
+    hall = "hall-out-" + secrets.token_hex(3)
+    add_staff(platform, hall, "out-" + hall)
+    staff = Staff(platform, "out-" + hall)
+    kiosk = Kiosk(platform, hall)
+    kiosk.heartbeat(beat())
+    stream = Stream(staff, hall)
+    try:
+        stream.until(lambda s: any(t["terminal_id"] == kiosk.id for t in s["terminals"]), 10)
+        assert staff.post("/halls/logout").status_code < 400
+        kiosk.heartbeat(beat(**{"devices.a4_printer.paper": "out"}))  # news the stream would send
+        assert stream.ended.wait(10), "the stream is still open after the logout"
+        assert stream.kinds[-1] == "logged_out"
+        while not stream.states.empty():
+            assert (
+                terminal_in(stream.states.get(), kiosk.id)["devices"]["a4_printer"]["paper"]
+                != "out"
+            )
+    finally:
+        stream.close()
 
 
 @pytest.fixture(scope="module")

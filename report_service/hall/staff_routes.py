@@ -5,7 +5,7 @@ import asyncio
 import json
 import secrets
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import parse_qs, urlsplit
 
 from fastapi import Depends, FastAPI, Path, Query, Request
@@ -159,11 +159,26 @@ def add_staff_routes(app: FastAPI, hall: HallService, public_url: str = "") -> N
     @app.get("/halls/{hall_id}/events")
     async def events(hall_id: str, request: Request, who: Member) -> StreamingResponse:
         who.require_hall(hall_id)
+        cookie = request.cookies.get(COOKIE)
+
+        def state_if_allowed() -> dict[str, Any] | None:
+            """The hall's state, or None once the login that opened the stream no longer may
+            see it (logged out, expired, account disabled): a stream outlives its request."""
+            try:
+                hall.staff.member(cookie).require_hall(hall_id)
+            except ApiError as refused:
+                if refused.status in (401, 403):
+                    return None
+                raise
+            return hall_state(hall.ctx, hall_id)
 
         async def stream() -> AsyncIterator[str]:
             yield "retry: 2000\n\n"
             while not hall.feed.closed and not await request.is_disconnected():
-                current = await run_in_threadpool(hall_state, hall.ctx, hall_id)
+                current = await run_in_threadpool(state_if_allowed)
+                if current is None:  # the page goes to the login form
+                    yield "event: logged_out\ndata: {}\n\n"
+                    return
                 yield f"event: state\ndata: {json.dumps(current, ensure_ascii=False)}\n\n"
                 await hall.feed.wait(hall_id, STREAM_REFRESH_S)
 

@@ -226,6 +226,10 @@ function connect() {
     live.className = "live on";
     render(JSON.parse(event.data));
   });
+  stream.addEventListener("logged_out", () => {  // logged out elsewhere, expired or disabled
+    stream.close();
+    location.href = "/halls/login";
+  });
   stream.onerror = () => {
     live.textContent = "连接中断，正在重连…";
     live.className = "live off";
