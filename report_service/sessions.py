@@ -34,6 +34,11 @@ SESSION_TTL = dt.timedelta(minutes=10)
 # A login QR the kiosk checked while it was valid, for a request it queued then, may open a
 # session for that request this long after the QR's expiry (an outage outlasting the QR).
 LATE_QR_GRACE_S = 72 * 3600
+# An expired session is kept this long (its bearer hears "expired", not "invalid"), then deleted,
+# looked for at most every SESSION_SWEEP_EVERY by each process: kept, the table would be a
+# record of who logged in at which terminal, for ever, and grow with every login.
+EXPIRED_SESSION_KEPT = dt.timedelta(days=1)
+SESSION_SWEEP_EVERY = dt.timedelta(hours=1)
 FAILURE_WINDOW_S = 600
 FAILURE_LIMIT = 50  # refused identity checks per terminal and window (a card reader rarely fails)
 
@@ -87,6 +92,7 @@ class Logins:
         self.keys = keys
         self.platform_key = keys.public_key()
         self.failure_limit = failure_limit
+        self._next_sweep: dt.datetime | None = None  # at the first login
 
     # ---- identity checks ----------------------------------------------------------------------
     def session_from_id_card(
@@ -163,7 +169,11 @@ class Logins:
         self, s: Session, caller: Caller, person: db.Person, ticket: str | None = None
     ) -> dict[str, Any]:
         token = secrets.token_urlsafe(32)
-        expires = self.clock() + SESSION_TTL
+        now = self.clock()
+        expires = now + SESSION_TTL
+        if self._next_sweep is None or now >= self._next_sweep:  # two threads at once: harmless
+            self._next_sweep = now + SESSION_SWEEP_EVERY
+            s.execute(delete(db.SessionToken).where(_S.expires_at < now - EXPIRED_SESSION_KEPT))
         s.add(
             db.SessionToken(
                 token_hash=hashlib.sha256(token.encode()).hexdigest(),

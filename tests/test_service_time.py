@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -60,6 +61,31 @@ def test_session_lives_ten_minutes(world: World) -> None:
     with pytest.raises(ApiError) as exc:
         service.logins.person_for(caller, token)
     assert code(exc) == "session_expired"
+
+
+def test_a_session_is_forgotten_a_day_after_it_expired(world: World, tmp_path: Path) -> None:
+    """The sessions table must not become a record of every login, kept for ever: a login
+    clears the sessions expired over a day before (each process looks at most hourly)."""
+    service, clock, caller, _, person = world
+
+    def stored() -> int:
+        with sqlite3.connect(tmp_path / "p.db") as conn:
+            return int(conn.execute("SELECT count(*) FROM sessions").fetchone()[0])
+
+    first = service.logins.session_from_id_card(caller, person, "钱七", None)["session_token"]
+    clock.advance(hours=23)
+    service.logins.session_from_id_card(caller, person, "钱七", None)
+    with pytest.raises(ApiError) as exc:  # expired under a day ago: still told apart
+        service.logins.person_for(caller, first)
+    assert code(exc) == "session_expired"
+    assert stored() == 2
+    clock.advance(hours=2)  # the first expired over a day ago; the second still under one
+    latest = service.logins.session_from_id_card(caller, person, "钱七", None)["session_token"]
+    assert stored() == 2
+    with pytest.raises(ApiError) as exc:
+        service.logins.person_for(caller, first)
+    assert code(exc) == "session_invalid"
+    assert service.logins.person_for(caller, latest) > 0
 
 
 def test_card_expiring_today_is_still_valid(world: World) -> None:
