@@ -152,10 +152,15 @@ def test_a_bug_answered_by_the_servers_last_resort_is_in_the_latency_metrics() -
     text = "\n".join(latency.lines())
     assert re.search(r'request_seconds_count\{method="GET",route="/v1/catalog",pid="\d+"\} 1$',
                      text, re.MULTILINE), text  # fmt: skip
+    for invented in ("BREW", "XYZZY"):  # a series for each method a client invents: no
+        get_through_a_bug(lambda app: MeasureLatency(app, latency, CATALOG), invented)
+    text = "\n".join(latency.lines())
+    assert "BREW" not in text and "XYZZY" not in text
+    assert re.search(r'count\{method="OTHER",route="/v1/catalog",pid="\d+"\} 2$', text, re.M)
 
 
-def get_through_a_bug(layer: Callable[[ASGIApp], ASGIApp]) -> httpx.Response:
-    """GET /v1/catalog from an app that raises, wrapped in `layer` and Starlette's outermost one."""
+def get_through_a_bug(layer: Callable[[ASGIApp], ASGIApp], method: str = "GET") -> httpx.Response:
+    """/v1/catalog from an app that raises, wrapped in `layer` and Starlette's outermost one."""
 
     async def bug(scope: Scope, receive: Receive, send: Send) -> None:
         raise RuntimeError("a bug")
@@ -165,6 +170,6 @@ def get_through_a_bug(layer: Callable[[ASGIApp], ASGIApp]) -> httpx.Response:
 
     async def get() -> httpx.Response:
         async with httpx.AsyncClient(transport=transport, base_url="http://platform") as client:
-            return await client.get("/v1/catalog")
+            return await client.request(method, "/v1/catalog")
 
     return asyncio.run(get())
