@@ -37,16 +37,25 @@ _IDENTITY_REFUSALS = frozenset({"person_not_found"})
 
 
 class RouteNames:
-    """What the access log and the metrics call a request: the template of the app's route its path
-    matches (`/v1/reports/{report_id}/pdf`), tried in the router's order, or `(other)`. The
-    templates come from the routes themselves, so no caller's text is ever shown and the metrics
-    keep one series a route, not one a report."""
+    """What the access log and the metrics call a request: the template of the app's route that
+    serves it (`/v1/reports/{report_id}/pdf`), chosen as the router chooses — the first whose path
+    and method match, else the first whose path does (a 405) — or `(other)`. The templates come
+    from the routes themselves, so no caller's text is ever shown and the metrics keep one series
+    a route, not one a report."""
 
     def __init__(self, routes: Iterable[BaseRoute] = ()) -> None:
-        self._table = tuple((r.path_regex, r.path) for r in routes if isinstance(r, Route))
+        self._table = tuple(
+            (r.path_regex, r.path, r.methods) for r in routes if isinstance(r, Route)
+        )
 
-    def __call__(self, path: str) -> str:
-        return next((name for regex, name in self._table if regex.match(path)), "(other)")
+    def __call__(self, path: str, method: str = "GET") -> str:
+        only_path = None
+        for regex, name, methods in self._table:
+            if regex.match(path):
+                if methods is None or method in methods:
+                    return name
+                only_path = only_path or name
+        return only_path or "(other)"
 
 
 class _BodyTooLarge(Exception):
@@ -140,9 +149,9 @@ class RequestGuard:
         terminal = terminal if _TERMINAL.match(terminal) else "-"
         state: dict[str, Any] = scope.get("state") or {}
         code = state.get(ERROR_CODE) or "-"
-        route = self.route_names(scope.get("path", ""))
-        ms = (time.monotonic() - started) * 1000
         method = scope.get("method", "-")
+        route = self.route_names(scope.get("path", ""), method)
+        ms = (time.monotonic() - started) * 1000
         log.info("%s %s %d %.1fms terminal=%s code=%s", method, route, status, ms, terminal, code)
         if status in (401, 403, 429) or code in _IDENTITY_REFUSALS:
             log.warning(

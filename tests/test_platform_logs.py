@@ -112,6 +112,7 @@ def test_the_access_log_has_each_request_without_personal_data_or_secrets(
     )
     assert forger.request("GET", "/v1/catalog").status_code == 401
     httpx.get(f"{watched.base_url}/v1/lookup/{PERSON}?name={NAME}")  # junk with personal data
+    httpx.get(f"{watched.base_url}/halls/logout")  # logout is a POST: a hall's page serves this
     log = settle(watched)
     t = terminal.terminal_id
     assert re.search(rf"POST /v1/reports 201 [0-9.]+ms terminal={t} code=-", log)
@@ -121,6 +122,7 @@ def test_the_access_log_has_each_request_without_personal_data_or_secrets(
     )
     assert re.search(rf"GET /v1/reports/\{{report_id\}}/pdf 200 [0-9.]+ms terminal={t}", log)
     assert re.search(r"GET \(other\) 404 [0-9.]+ms terminal=- code=not_found", log)
+    assert re.search(r"GET /halls/\{hall_id\} 303 ", log)  # named by the route that served it
     for secret in (PERSON, NAME, ticket, issued["verification_code"], token):
         assert secret not in log, secret
     # one latency series a route, not one a report or a ticket: a province's fetches would

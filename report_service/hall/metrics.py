@@ -85,7 +85,7 @@ class MeasureLatency:
             if not done:
                 done = True
                 method = scope["method"] if scope["method"] in METHODS else "OTHER"
-                self.latency.observe(method, self.route_names(scope["path"]),
+                self.latency.observe(method, self.route_names(scope["path"], scope["method"]),
                                      time.perf_counter() - started)  # fmt: skip
 
         async def timed(message: Any) -> None:
