@@ -34,11 +34,13 @@ SESSION_TTL = dt.timedelta(minutes=10)
 # A login QR the kiosk checked while it was valid, for a request it queued then, may open a
 # session for that request this long after the QR's expiry (an outage outlasting the QR).
 LATE_QR_GRACE_S = 72 * 3600
-# An expired session is kept this long (its bearer hears "expired", not "invalid"), then deleted,
-# looked for at most every SESSION_SWEEP_EVERY by each process: kept, the table would be a
-# record of who logged in at which terminal, for ever, and grow with every login.
+# An expired session is kept this long (its bearer hears "expired", not "invalid"), then deleted
+# by a later login, at most every SESSION_SWEEP_EVERY in each process and SESSION_SWEEP_BATCH
+# rows at a time (a full batch: the next login goes on, so a backlog never holds the database's
+# write lock for long). Kept, the table would record who logged in at which terminal, for ever.
 EXPIRED_SESSION_KEPT = dt.timedelta(days=1)
 SESSION_SWEEP_EVERY = dt.timedelta(hours=1)
+SESSION_SWEEP_BATCH = 500
 FAILURE_WINDOW_S = 600
 FAILURE_LIMIT = 50  # refused identity checks per terminal and window (a card reader rarely fails)
 
@@ -173,7 +175,14 @@ class Logins:
         expires = now + SESSION_TTL
         if self._next_sweep is None or now >= self._next_sweep:  # two threads at once: harmless
             self._next_sweep = now + SESSION_SWEEP_EVERY
-            s.execute(delete(db.SessionToken).where(_S.expires_at < now - EXPIRED_SESSION_KEPT))
+            stale = select(_S.token_hash).where(_S.expires_at < now - EXPIRED_SESSION_KEPT)
+            gone = s.connection().execute(
+                delete(db.SessionToken).where(
+                    _S.token_hash.in_(stale.limit(SESSION_SWEEP_BATCH).scalar_subquery())
+                )
+            )
+            if gone.rowcount >= SESSION_SWEEP_BATCH:
+                self._next_sweep = now
         s.add(
             db.SessionToken(
                 token_hash=hashlib.sha256(token.encode()).hexdigest(),

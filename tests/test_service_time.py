@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from report_service import sessions
 from report_service.bootstrap import open_platform
 from report_service.clock import CST
 from report_service.errors import ApiError
@@ -86,6 +87,29 @@ def test_a_session_is_forgotten_a_day_after_it_expired(world: World, tmp_path: P
         service.logins.person_for(caller, first)
     assert code(exc) == "session_invalid"
     assert service.logins.person_for(caller, latest) > 0
+
+
+def test_a_backlog_of_old_sessions_goes_in_batches_and_then_hourly(
+    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A database from before the purge holds every session ever opened: logins delete them a
+    batch at a time (one long delete would hold SQLite's write lock against every terminal),
+    one after another until done, then only once an hour."""
+    service, clock, caller, _, person = world
+    monkeypatch.setattr(sessions, "SESSION_SWEEP_BATCH", 2)
+
+    def login_then_count() -> int:
+        service.logins.session_from_id_card(caller, person, "钱七", None)
+        with sqlite3.connect(tmp_path / "p.db") as conn:
+            return int(conn.execute("SELECT count(*) FROM sessions").fetchone()[0])
+
+    assert [login_then_count() for _ in range(5)] == [1, 2, 3, 4, 5]
+    clock.advance(days=2)
+    assert [login_then_count() for _ in range(4)] == [4, 3, 3, 4]  # 2, 2, the last 1, none
+    clock.advance(minutes=59)
+    assert login_then_count() == 5  # within the hour: not looked for
+    clock.advance(days=1, minutes=2)  # four of the five now expired over a day ago
+    assert login_then_count() == 5 - 2 + 1  # due again: a batch of them goes, the login adds one
 
 
 def test_card_expiring_today_is_still_valid(world: World) -> None:
