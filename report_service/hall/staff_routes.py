@@ -163,14 +163,16 @@ def add_staff_routes(app: FastAPI, hall: HallService, public_url: str = "") -> N
 
         def state_if_allowed() -> dict[str, Any] | None:
             """The hall's state, or None once the login that opened the stream no longer may
-            see it (logged out, expired, account disabled): a stream outlives its request."""
+            see it (logged out, expired, account disabled): a stream outlives its request. The
+            login is checked after the read, so nothing read after it ended is sent."""
+            current = hall_state(hall.ctx, hall_id)
             try:
                 hall.staff.member(cookie).require_hall(hall_id)
             except ApiError as refused:
                 if refused.status in (401, 403):
                     return None
                 raise
-            return hall_state(hall.ctx, hall_id)
+            return current
 
         async def stream() -> AsyncIterator[str]:
             yield "retry: 2000\n\n"
