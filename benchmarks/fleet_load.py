@@ -285,6 +285,8 @@ async def watch(url: str, pool: ConnectionPool, watched: list[Terminal], silent:
                 if not line.startswith("data: "):
                     continue
                 state = json.loads(line[6:])
+                if "terminals" not in state:  # logged_out: the staff login ended mid-run
+                    raise RuntimeError("the dashboard stream said the staff login ended")
                 for terminal in state["terminals"]:
                     tid = terminal["terminal_id"]
                     if tid == changer.terminal_id and terminal["devices"]:
