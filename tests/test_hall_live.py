@@ -3,12 +3,14 @@ on SQLite in one process and across two serve processes on one PostgreSQL (LISTE
 
 from __future__ import annotations
 
+import contextlib
 import json
 import queue
 import secrets
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -58,8 +60,10 @@ class Stream:
         self._context.__exit__(None, None, None)
 
 
-def watch_a_change(writer: ServiceProcess, reader: ServiceProcess, hall: str) -> float:
-    """Seconds from a heartbeat to `writer` until `reader`'s stream shows its paper running out."""
+@contextlib.contextmanager
+def watching(writer: ServiceProcess, reader: ServiceProcess, hall: str) -> Iterator[Watch]:
+    """A staff member's stream of `hall` from `reader`, open and showing a terminal that beats
+    to `writer`."""
     add_staff(reader, hall, "live-" + hall)
     staff = Staff(reader, "live-" + hall)
     kiosk = Kiosk(writer, hall)
@@ -67,15 +71,31 @@ def watch_a_change(writer: ServiceProcess, reader: ServiceProcess, hall: str) ->
     stream = Stream(staff, hall)
     try:
         stream.until(lambda s: any(t["terminal_id"] == kiosk.id for t in s["terminals"]), 10)
-        kiosk.heartbeat(beat(**{"devices.a4_printer.paper": "out"}))
-
-        def shows_paper_out(state: dict[str, Any]) -> bool:
-            mine = terminal_in(state, kiosk.id)
-            return bool(mine["devices"]) and mine["devices"]["a4_printer"]["paper"] == "out"
-
-        _, seconds = stream.until(shows_paper_out, 10)
+        yield Watch(staff, kiosk, stream)
     finally:
         stream.close()
+
+
+@dataclass
+class Watch:
+    staff: Staff
+    kiosk: Kiosk
+    stream: Stream
+
+
+PAPER_OUT = beat(**{"devices.a4_printer.paper": "out"})
+
+
+def paper_of(state: dict[str, Any], kiosk: Kiosk) -> str | None:
+    devices = terminal_in(state, kiosk.id)["devices"]
+    return str(devices["a4_printer"]["paper"]) if devices else None
+
+
+def watch_a_change(writer: ServiceProcess, reader: ServiceProcess, hall: str) -> float:
+    """Seconds from a heartbeat to `writer` until `reader`'s stream shows its paper running out."""
+    with watching(writer, reader, hall) as watch:
+        watch.kiosk.heartbeat(PAPER_OUT)
+        _, seconds = watch.stream.until(lambda s: paper_of(s, watch.kiosk) == "out", 10)
     return seconds
 
 
@@ -89,25 +109,13 @@ def test_a_device_change_reaches_an_open_dashboard_within_two_seconds(
 def test_an_open_stream_stops_when_its_login_ends(platform: ServiceProcess) -> None:
     """A stream outlives the request that opened it: after a logout (in another tab, say) it
     sends no more of the hall, only `logged_out`, and closes."""
-    hall = "hall-out-" + secrets.token_hex(3)
-    add_staff(platform, hall, "out-" + hall)
-    staff = Staff(platform, "out-" + hall)
-    kiosk = Kiosk(platform, hall)
-    kiosk.heartbeat(beat())
-    stream = Stream(staff, hall)
-    try:
-        stream.until(lambda s: any(t["terminal_id"] == kiosk.id for t in s["terminals"]), 10)
-        assert staff.post("/halls/logout").status_code < 400
-        kiosk.heartbeat(beat(**{"devices.a4_printer.paper": "out"}))  # news the stream would send
-        assert stream.ended.wait(10), "the stream is still open after the logout"
-        assert stream.kinds[-1] == "logged_out"
-        while not stream.states.empty():
-            assert (
-                terminal_in(stream.states.get(), kiosk.id)["devices"]["a4_printer"]["paper"]
-                != "out"
-            )
-    finally:
-        stream.close()
+    with watching(platform, platform, "hall-out-" + secrets.token_hex(3)) as watch:
+        assert watch.staff.post("/halls/logout").status_code < 400
+        watch.kiosk.heartbeat(PAPER_OUT)  # news the stream would send
+        assert watch.stream.ended.wait(10), "the stream is still open after the logout"
+        assert watch.stream.kinds[-1] == "logged_out"
+        while not watch.stream.states.empty():
+            assert paper_of(watch.stream.states.get(), watch.kiosk) != "out"
 
 
 @pytest.fixture(scope="module")
