@@ -227,9 +227,6 @@ class Telemetry:
         with self._signed(signed) as pending:
             own_terminal(signed.caller, terminal_id)
             now = self.ctx.now()
-            for event in batch.events:
-                if not now - EVENT_PAST <= event.at <= now + EVENT_FUTURE:
-                    raise unprocessable("event_time_out_of_range", "事件时间不在允许范围内。")
             ids = [e.event_id for e in batch.events]
             if len(set(ids)) != len(ids):
                 log.warning("terminal %s sent an event id twice in one batch; the first kept",
@@ -261,6 +258,9 @@ class Telemetry:
                 if event.event_id not in seen:
                     seen.add(event.event_id)
                     fresh.append(event)
+            for event in fresh:  # a redelivery is a duplicate however old; a new one is checked
+                if not now - EVENT_PAST <= event.at <= now + EVENT_FUTURE:
+                    raise unprocessable("event_time_out_of_range", "事件时间不在允许范围内。")
             for event in fresh:
                 s.add(models.TerminalEvent(
                     terminal_id=terminal_id, event_id=event.event_id, kind=event.kind,
