@@ -237,6 +237,7 @@ def test_a_replayed_terminal_call_is_refused_whether_it_was_answered_or_refused(
     foreign = [{"command_id": "C0000000000000000", "status": "executed"}]
     event = {"event_id": "ev-" + secrets.token_hex(6), "kind": "session_started",
              "at": NOW_CST.isoformat(timespec="seconds"), "fields": {}}  # fmt: skip
+    stale = dict(event, event_id="ev-" + secrets.token_hex(6), at="2020-01-01T00:00:00+08:00")
     help_call = {
         "call_id": "call-" + secrets.token_hex(6),
         "reason": "user_request",
@@ -247,17 +248,7 @@ def test_a_replayed_terminal_call_is_refused_whether_it_was_answered_or_refused(
         (mine + "/heartbeat", beat(command_results=foreign), 422),
         (f"/v1/terminals/{other.id}/heartbeat", beat(), 403),
         (mine + "/events", {"events": [event]}, 200),
-        (
-            mine + "/events",
-            {
-                "events": [
-                    dict(
-                        event, event_id="ev-" + secrets.token_hex(6), at="2020-01-01T00:00:00+08:00"
-                    )
-                ]
-            },
-            422,
-        ),
+        (mine + "/events", {"events": [stale]}, 422),
         (mine + "/assistance", help_call, 200),
     ]
     for path, body, status in calls:
@@ -393,10 +384,11 @@ def test_events_are_stored_once_and_personal_data_never(
     # stored just inside the window, then redelivered once it has aged out of it (an answer
     # lost, a long outage): still a duplicate, as events are idempotent by id, not a 422 that
     # would make the kiosk dead-letter it
-    edge = dt.datetime.now(dt.UTC) - dt.timedelta(days=366) + dt.timedelta(seconds=1.5)
+    edge = dt.datetime.now(dt.UTC) - dt.timedelta(days=366) + dt.timedelta(seconds=4)
     aging = [dict(events[0], event_id="ev-" + secrets.token_hex(6), at=edge.isoformat())]
     assert kiosk.events(aging).json() == {"accepted": 1, "duplicates": 0}
-    time.sleep(2.0)
+    aged_out = edge + dt.timedelta(days=366, seconds=0.5)
+    time.sleep(max(0.0, (aged_out - dt.datetime.now(dt.UTC)).total_seconds()))
     assert kiosk.events(aging).json() == {"accepted": 0, "duplicates": 1}
     assert kiosk.events([dict(aging[0], event_id="ev-" + secrets.token_hex(6))]).status_code == 422
     china_now = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).replace(tzinfo=None)
