@@ -216,10 +216,10 @@ def print_windows(name: str, figures: Figures) -> None:
     count = len(figures.window_s)
     print(f"[{name}] p99 in each 10 s: heartbeats {by_window(figures.heartbeats, count)}; "
           f"reports {by_window(figures.reports, count)}", flush=True)  # fmt: skip
-    sides = figures.cores_by_window[0] if figures.cores_by_window else {}
+    windows = figures.cores_by_window  # derived from the readings: once
     print(f"[{name}] cores in each 10 s: " + "; ".join(
-        f"{side} " + "/".join(f"{window[side]:.2f}" for window in figures.cores_by_window)
-        for side in sides), flush=True)  # fmt: skip
+        f"{side} " + "/".join(f"{window[side]:.2f}" for window in windows)
+        for side in (windows[0] if windows else {})), flush=True)  # fmt: skip
     due = collections.Counter(window_of(at) for at in figures.reports_due)
     settled = len(figures.reports) + figures.report_errors
     print(f"[{name}] report requests due in each 10 s: "

@@ -16,6 +16,7 @@ from report_service.clock import CST
 from report_service.importer import import_lines
 from report_service.service import Caller, ReportRequest
 
+from .api_people import text_of
 from .calendar_support import profiles_as_of
 from .casebook import company_and_person, id_number, penalty, uscc
 
@@ -59,9 +60,7 @@ def file_on(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[dt.dat
             "处罚已撤销",
             "13912345678",
         )
-        due_by = filed["due_by"]
-        assert isinstance(due_by, str), filed
-        return due_by
+        return text_of(filed, "due_by")
 
     return file
 

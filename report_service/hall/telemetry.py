@@ -255,12 +255,12 @@ class Telemetry:
             ))  # fmt: skip
             fresh = []
             for event in batch.events:  # an id twice in one batch: the first one counts
-                if event.event_id not in seen:
-                    seen.add(event.event_id)
-                    fresh.append(event)
-            for event in fresh:  # a redelivery is a duplicate however old; a new one is checked
+                if event.event_id in seen:
+                    continue  # a redelivery, however old it has grown
                 if not now - EVENT_PAST <= event.at <= now + EVENT_FUTURE:
                     raise unprocessable("event_time_out_of_range", "事件时间不在允许范围内。")
+                seen.add(event.event_id)
+                fresh.append(event)
             for event in fresh:
                 s.add(models.TerminalEvent(
                     terminal_id=terminal_id, event_id=event.event_id, kind=event.kind,
